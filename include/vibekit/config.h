@@ -1,0 +1,72 @@
+// TelemetryConfig: everything a TelemetryService is built from.
+//
+// The description's `DrizzleTelemetryConfig` keys live in `LocalStoreConfig` (the description's
+// `localStore` block holds the same keys); `TelemetryConfig` adds `isEnabled` and `endpoint` on top.
+// `DrizzleTelemetryConfig` is an alias of `LocalStoreConfig` for readers of the description.
+//
+// Environment overrides (applied by ApplyEnvironment, which the TelemetryService constructor calls
+// unless `apply_environment` is false):
+//   TELEMETRY_DB_PATH         -> local_store.db_path
+//   TELEMETRY_BATCH_SIZE      -> local_store.stream_batch_size
+//   TELEMETRY_FLUSH_INTERVAL  -> local_store.stream_flush_interval_ms
+//   TELEMETRY_MAX_SIZE_MB     -> local_store.max_size_mb
+//   TELEMETRY_RETENTION_DAYS  -> local_store.prune_days
+//   VIBEKIT_TELEMETRY=off|0|false|disabled -> is_enabled = false (every call a cheap no-op)
+//
+// Thread-safety: a plain value.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "vibekit/status.h"
+
+namespace vibekit {
+
+struct LocalStoreConfig {
+  bool is_enabled = true;
+  std::string db_path = ".vibekit/telemetry.db";  // the description's `path` / `dbPath`
+  int prune_days = 30;                 // retention; 0 disables age-based retention
+  int stream_batch_size = 100;         // stream events buffered per session before a flush
+  int stream_flush_interval_ms = 1000;  // oldest buffered stream event waits at most this long
+  int max_size_mb = 500;               // oldest whole sessions are removed above this; 0 = no cap
+  bool enable_wal = true;
+  bool enable_foreign_keys = true;
+  bool enable_query_logging = false;   // log every query with its duration
+  bool enable_metrics = true;          // flush timings for GetPerformanceMetrics
+  int query_timeout_ms = 30000;        // queries running longer are interrupted
+  bool enable_data_integrity = true;   // validation of every event before it is accepted
+  bool enable_analytics = true;        // keep the telemetry_stats rollup current at ingest
+  bool debug = false;                  // verbose internal logging
+
+  // Beyond the description (documented in docs/ARCHITECTURE.md):
+  std::int64_t session_timeout_ms = 30 * 60 * 1000;  // silent active sessions become "timeout"
+  int timeout_check_interval_ms = 30000;    // how often the writer looks for silent sessions
+  int max_pending_events = 100000;          // bound on buffered + queued events (memory bound)
+  std::int64_t max_pending_bytes = 64LL << 20;  // bound on their bytes
+  int enqueue_timeout_ms = 2000;   // a Track* call waits this long for room, then gets kBusy
+  int max_write_batch = 5000;      // events per transaction at most
+  std::int64_t max_field_bytes = 1LL << 20;  // per text field of an event; larger is rejected
+  int busy_timeout_ms = 5000;      // SQLite busy_timeout per connection
+  int cache_size_kib = 16384;      // SQLite page cache per connection
+  int read_connections = 4;        // pooled read-only connections
+};
+
+using DrizzleTelemetryConfig = LocalStoreConfig;
+
+struct TelemetryConfig {
+  bool is_enabled = true;
+  std::string endpoint;  // OTLP/HTTP traces endpoint; empty = no live delivery
+  LocalStoreConfig local_store;
+  bool apply_environment = true;  // let the TELEMETRY_* variables override the values above
+};
+
+// Applies the environment overrides listed above to `config`. A variable holding something that
+// is not a valid number returns kInvalidArgument naming it (and leaves `config` unchanged).
+Status ApplyEnvironment(TelemetryConfig& config);
+
+// Checks ranges (batch size >= 1, interval >= 1 ms, ...). Returns kInvalidArgument naming the key.
+Status ValidateConfig(const TelemetryConfig& config);
+
+}  // namespace vibekit

@@ -1,0 +1,55 @@
+// `vibekit telemetry import FILE|-`: NDJSON (optionally gzip) into the database.
+#include <unistd.h>
+
+#include <cstdio>
+#include <string>
+
+#include "cli/commands.h"
+#include "vibekit/telemetry_service.h"
+
+namespace vibekit::cli {
+
+void RegisterImportCommand(CLI::App& telemetry, const GlobalOptions& global,
+                           std::function<int()>& run) {
+  struct Args {
+    std::string file;
+    bool strict = false;
+    int batch = 2000;
+  };
+  auto args = std::make_shared<Args>();
+  CLI::App* cmd = telemetry.add_subcommand(
+      "import", "Import NDJSON events (one per line, .gz accepted) from FILE or - for stdin");
+  cmd->add_option("file", args->file, "NDJSON file, or - for standard input")->required();
+  cmd->add_flag("--strict", args->strict,
+                "Reject the whole import if any line is bad (default: skip bad lines)");
+  cmd->add_option("--batch-size", args->batch, "Events per batch")->check(CLI::Range(1, 100000));
+  cmd->footer(
+      "Examples:\n  vibekit telemetry import events.ndjson\n"
+      "  zcat events.ndjson.gz | vibekit telemetry import - --strict");
+  cmd->callback([&global, &run, args] {
+    run = [&global, args]() -> int {
+      TelemetryService service(MakeConfig(global));
+      Status st = service.Initialize();
+      if (!st.ok()) return Fail("cannot open the database: " + st.ToString());
+      ImportOptions options;
+      options.strict = args->strict;
+      options.batch_size = args->batch;
+      auto result = service.ImportNdjson(args->file, options);
+      Status shut = service.Shutdown();
+      if (!result.ok()) return Fail("import failed: " + result.status().message());
+      if (!shut.ok()) return Fail("import not fully written: " + shut.ToString());
+      for (const ImportLineError& e : result->errors) {
+        std::fprintf(stderr, "vibekit: line %lld: %s\n", static_cast<long long>(e.line),
+                     e.message.c_str());
+      }
+      if (!global.quiet) {
+        std::printf("imported %lld events from %lld lines (%lld skipped) in %.2f s\n",
+                    static_cast<long long>(result->imported), static_cast<long long>(result->lines),
+                    static_cast<long long>(result->skipped), result->seconds);
+      }
+      return result->skipped > 0 ? kExitFailure : kExitOk;
+    };
+  });
+}
+
+}  // namespace vibekit::cli

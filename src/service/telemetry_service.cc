@@ -1,0 +1,428 @@
+#include "vibekit/telemetry_service.h"
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
+
+#include "common/log.h"
+#include "common/sys.h"
+#include "ingest/ndjson_import.h"
+#include "ingest/pipeline.h"
+#include "ingest/validation.h"
+#include "service/health.h"
+#include "store/sqlite/sqlite_store.h"
+#include "vibekit/clock.h"
+
+namespace vibekit {
+
+class TelemetryService::Impl {
+ public:
+  Impl(TelemetryConfig config, const Clock* clock)
+      : config_(std::move(config)), clock_(clock != nullptr ? *clock : SystemClock()) {
+    if (config_.apply_environment) env_status_ = ApplyEnvironment(config_);
+    enabled_ = config_.is_enabled && config_.local_store.is_enabled;
+    if (config_.local_store.debug) internal::SetLogLevel(internal::LogLevel::kDebug);
+  }
+
+  ~Impl() { (void)Shutdown(30000); }
+
+  Status Initialize() {
+    if (!enabled_) return Status::Ok();
+    std::lock_guard lock(init_mu_);
+    if (state_ == State::kRunning) return Status::Ok();
+    if (state_ == State::kShutDown) {
+      return Status::FailedPrecondition("the telemetry service was shut down");
+    }
+    VK_RETURN_IF_ERROR(env_status_);
+    VK_RETURN_IF_ERROR(ValidateConfig(config_));
+    auto store = std::make_unique<store::sqlite::SqliteStore>(config_.local_store, clock_);
+    VK_RETURN_IF_ERROR(store->Open());
+    store_ = std::move(store);
+    pipeline_ = std::make_unique<ingest::IngestPipeline>(config_.local_store, *store_, clock_);
+    pipeline_->Start();
+    state_.store(State::kRunning, std::memory_order_release);
+    return Status::Ok();
+  }
+
+  Status Running() const {
+    switch (state_.load(std::memory_order_acquire)) {
+      case State::kRunning: return Status::Ok();
+      case State::kNew:
+        return Status::FailedPrecondition("telemetry service is not initialized; call Initialize()");
+      case State::kShutDown: return Status::FailedPrecondition("telemetry service is shut down");
+    }
+    return Status::Internal("bad state");
+  }
+
+  Status Track(Event event) {
+    if (!enabled_) return Status::Ok();
+    VK_RETURN_IF_ERROR(Running());
+    Status st = ingest::ValidateEvent(event, config_.local_store, clock_.NowMs());
+    if (!st.ok()) {
+      rejected_invalid_.fetch_add(1, std::memory_order_relaxed);
+      return st;
+    }
+    return pipeline_->Submit(std::move(event));
+  }
+
+  Status InsertBatch(std::span<const Event> events) {
+    if (!enabled_) return Status::Ok();
+    VK_RETURN_IF_ERROR(Running());
+    std::vector<Event> copy(events.begin(), events.end());
+    const std::int64_t now = clock_.NowMs();
+    for (std::size_t i = 0; i < copy.size(); ++i) {
+      copy[i].id = 0;
+      Status st = ingest::ValidateEvent(copy[i], config_.local_store, now);
+      if (!st.ok()) {
+        rejected_invalid_.fetch_add(1, std::memory_order_relaxed);
+        return st.WithContext("event " + std::to_string(i));
+      }
+    }
+    return pipeline_->SubmitBatch(copy);
+  }
+
+  Status Shutdown(int timeout_ms) {
+    std::lock_guard lock(init_mu_);
+    if (state_ != State::kRunning) {
+      state_ = State::kShutDown;
+      return Status::Ok();
+    }
+    state_.store(State::kShutDown, std::memory_order_release);
+    Status st = pipeline_->Stop(timeout_ms);
+    // Readers may still hold the store briefly; the pipeline is stopped, so no writes remain.
+    store_->Close();
+    return st;
+  }
+
+  TelemetryConfig config_;
+  const Clock& clock_;
+  Status env_status_;
+  bool enabled_ = true;
+  enum class State { kNew, kRunning, kShutDown };
+  std::atomic<State> state_{State::kNew};
+  std::mutex init_mu_;
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<ingest::IngestPipeline> pipeline_;
+  std::atomic<std::int64_t> rejected_invalid_{0};
+};
+
+namespace {
+
+template <typename T>
+Result<T> Guard(const auto& fn) noexcept {
+  try {
+    return fn();
+  } catch (const std::exception& e) {
+    return Status::Internal(std::string("unexpected exception: ") + e.what());
+  } catch (...) {
+    return Status::Internal("unexpected exception");
+  }
+}
+
+Status GuardStatus(const auto& fn) noexcept {
+  try {
+    return fn();
+  } catch (const std::exception& e) {
+    return Status::Internal(std::string("unexpected exception: ") + e.what());
+  } catch (...) {
+    return Status::Internal("unexpected exception");
+  }
+}
+
+Status ValidateLimit(std::int64_t limit, std::int64_t offset) {
+  if (limit < 1 || limit > 100000) {
+    return Status::InvalidArgument("limit must be between 1 and 100000 (got " +
+                                   std::to_string(limit) + ")");
+  }
+  if (offset < 0) return Status::InvalidArgument("offset must not be negative");
+  return Status::Ok();
+}
+
+}  // namespace
+
+TelemetryService::TelemetryService(TelemetryConfig config, const Clock* clock)
+    : impl_(std::make_unique<Impl>(std::move(config), clock)) {}
+
+TelemetryService::~TelemetryService() = default;
+
+Status TelemetryService::Initialize() noexcept {
+  return GuardStatus([&] { return impl_->Initialize(); });
+}
+
+Status TelemetryService::TrackStart(const TrackStartParams& p) noexcept {
+  return GuardStatus([&] {
+    if (!impl_->enabled_) return Status::Ok();
+    Event e;
+    e.session_id = p.session_id;
+    e.event_type = EventType::kStart;
+    e.agent_type = p.agent_type;
+    e.mode = p.mode;
+    e.prompt = p.prompt;
+    e.sandbox_id = p.sandbox_id;
+    e.repo_url = p.repo_url;
+    e.metadata = p.metadata;
+    e.timestamp = p.timestamp;
+    return impl_->Track(std::move(e));
+  });
+}
+
+Status TelemetryService::TrackStream(const TrackStreamParams& p) noexcept {
+  return GuardStatus([&] {
+    if (!impl_->enabled_) return Status::Ok();
+    Event e;
+    e.session_id = p.session_id;
+    e.event_type = EventType::kStream;
+    e.agent_type = p.agent_type;
+    e.mode = p.mode;
+    e.stream_data = p.stream_data;
+    e.metadata = p.metadata;
+    e.timestamp = p.timestamp;
+    return impl_->Track(std::move(e));
+  });
+}
+
+Status TelemetryService::TrackEnd(const TrackEndParams& p) noexcept {
+  return GuardStatus([&] {
+    if (!impl_->enabled_) return Status::Ok();
+    Event e;
+    e.session_id = p.session_id;
+    e.event_type = EventType::kEnd;
+    e.agent_type = p.agent_type;
+    e.mode = p.mode;
+    e.metadata = p.metadata;
+    e.timestamp = p.timestamp;
+    return impl_->Track(std::move(e));
+  });
+}
+
+Status TelemetryService::TrackError(const TrackErrorParams& p) noexcept {
+  return GuardStatus([&] {
+    if (!impl_->enabled_) return Status::Ok();
+    if (p.error.empty()) return Status::InvalidArgument("error message must not be empty");
+    Event e;
+    e.session_id = p.session_id;
+    e.event_type = EventType::kError;
+    e.agent_type = p.agent_type;
+    e.mode = p.mode;
+    e.stream_data = p.error;
+    e.metadata = p.metadata;
+    e.timestamp = p.timestamp;
+    ErrorDetails d;
+    d.message = p.error;
+    d.error_type = p.error_type;
+    d.stack = p.stack;
+    d.severity = p.severity;
+    e.error = std::move(d);
+    return impl_->Track(std::move(e));
+  });
+}
+
+Status TelemetryService::InsertEventBatch(std::span<const Event> events) noexcept {
+  return GuardStatus([&] { return impl_->InsertBatch(events); });
+}
+
+Result<std::vector<Event>> TelemetryService::QueryEvents(const EventQueryFilter& filter) const noexcept {
+  return Guard<std::vector<Event>>([&]() -> Result<std::vector<Event>> {
+    if (!impl_->enabled_) return std::vector<Event>();
+    VK_RETURN_IF_ERROR(impl_->Running());
+    VK_RETURN_IF_ERROR(ValidateLimit(filter.limit, filter.offset));
+    if (filter.contains && filter.contains->size() > 1024) {
+      return Status::InvalidArgument("contains text is longer than 1024 bytes");
+    }
+    return impl_->store_->QueryEvents(filter);
+  });
+}
+
+Result<std::vector<Session>> TelemetryService::QuerySessions(
+    const SessionQueryFilter& filter) const noexcept {
+  return Guard<std::vector<Session>>([&]() -> Result<std::vector<Session>> {
+    if (!impl_->enabled_) return std::vector<Session>();
+    VK_RETURN_IF_ERROR(impl_->Running());
+    VK_RETURN_IF_ERROR(ValidateLimit(filter.limit, filter.offset));
+    return impl_->store_->QuerySessions(filter);
+  });
+}
+
+Result<Session> TelemetryService::GetSession(std::string_view session_id) const noexcept {
+  return Guard<Session>([&]() -> Result<Session> {
+    if (!impl_->enabled_) return Status::NotFound("telemetry is disabled");
+    VK_RETURN_IF_ERROR(impl_->Running());
+    VK_ASSIGN_OR_RETURN(std::optional<Session> s, impl_->store_->GetSession(session_id));
+    if (!s) return Status::NotFound("no session \"" + std::string(session_id) + "\"");
+    return std::move(*s);
+  });
+}
+
+Result<SessionStats> TelemetryService::GetSessionStats(std::string_view session_id) const noexcept {
+  return Guard<SessionStats>([&]() -> Result<SessionStats> {
+    if (!impl_->enabled_) return Status::NotFound("telemetry is disabled");
+    VK_RETURN_IF_ERROR(impl_->Running());
+    return impl_->store_->GetSessionStats(session_id);
+  });
+}
+
+Result<std::vector<ErrorRecord>> TelemetryService::GetSessionErrors(
+    std::string_view session_id) const noexcept {
+  return Guard<std::vector<ErrorRecord>>([&]() -> Result<std::vector<ErrorRecord>> {
+    if (!impl_->enabled_) return std::vector<ErrorRecord>();
+    VK_RETURN_IF_ERROR(impl_->Running());
+    return impl_->store_->GetSessionErrors(session_id);
+  });
+}
+
+Result<AggregateStats> TelemetryService::GetAggregateStats() const noexcept {
+  return Guard<AggregateStats>([&]() -> Result<AggregateStats> {
+    if (!impl_->enabled_) return AggregateStats{};
+    VK_RETURN_IF_ERROR(impl_->Running());
+    return impl_->store_->GetAggregateStats();
+  });
+}
+
+Status TelemetryService::FlushBuffers(int timeout_ms) noexcept {
+  return GuardStatus([&] {
+    if (!impl_->enabled_) return Status::Ok();
+    VK_RETURN_IF_ERROR(impl_->Running());
+    return impl_->pipeline_->Flush(timeout_ms);
+  });
+}
+
+Result<CleanupResult> TelemetryService::ClearOldDataDetailed(int days) noexcept {
+  return Guard<CleanupResult>([&]() -> Result<CleanupResult> {
+    if (!impl_->enabled_) return CleanupResult{};
+    VK_RETURN_IF_ERROR(impl_->Running());
+    if (days < 0) return Status::InvalidArgument("days must not be negative");
+    const std::int64_t cutoff = impl_->clock_.NowMs() - static_cast<std::int64_t>(days) * 86400000LL;
+    // Events accepted before the call take part: flush first (an error here is not fatal).
+    (void)impl_->pipeline_->Flush(5000);
+    return impl_->pipeline_->ClearOlderThan(cutoff, 10 * 60 * 1000);
+  });
+}
+
+Result<std::int64_t> TelemetryService::ClearOldData(int days) noexcept {
+  auto r = ClearOldDataDetailed(days);
+  if (!r.ok()) return r.status();
+  return r->sessions_removed;
+}
+
+Result<CleanupResult> TelemetryService::EnforceSizeLimit() noexcept {
+  return Guard<CleanupResult>([&]() -> Result<CleanupResult> {
+    if (!impl_->enabled_) return CleanupResult{};
+    VK_RETURN_IF_ERROR(impl_->Running());
+    const std::int64_t max_bytes = static_cast<std::int64_t>(impl_->config_.local_store.max_size_mb)
+                                   << 20;
+    return impl_->pipeline_->EnforceSizeLimit(max_bytes, 10 * 60 * 1000);
+  });
+}
+
+Result<HealthStatus> TelemetryService::HealthCheck() const noexcept {
+  return HealthCheck(HealthCheckOptions{});
+}
+
+Result<HealthStatus> TelemetryService::HealthCheck(HealthCheckOptions options) const noexcept {
+  return Guard<HealthStatus>([&]() -> Result<HealthStatus> {
+    HealthStatus h;
+    const LocalStoreConfig& c = impl_->config_.local_store;
+    h.db_path = c.db_path;
+    h.prune_days = c.prune_days;
+    h.max_size_bytes = static_cast<std::int64_t>(c.max_size_mb) << 20;
+    h.memory_rss_bytes = internal::ProcessRssBytes();
+    h.disk_free_bytes = internal::DiskFreeBytes(c.db_path);
+    if (!impl_->enabled_) {
+      h.quick_check = "disabled";
+      h.performance_grade = "disabled";
+      return h;
+    }
+    VK_RETURN_IF_ERROR(impl_->Running());
+    const ingest::PipelineCounters pc = impl_->pipeline_->Counters();
+    h.buffered_events = pc.buffered_events;
+    h.queued_events = pc.queued_events;
+    h.writer_lag_ms = pc.writer_lag_ms;
+    h.last_write_error = pc.last_error;
+    h.last_cleanup_time = pc.last_cleanup_time;
+    h.last_cleanup_sessions_removed = pc.last_cleanup_sessions_removed;
+    auto sh = impl_->store_->CheckHealth(options.quick_check);
+    if (sh.ok()) {
+      h.quick_check = sh->quick_check;
+      h.database = sh->quick_check == "ok" || sh->quick_check == "skipped";
+      h.file_size_bytes = sh->file_size_bytes;
+      h.wal_size_bytes = sh->wal_size_bytes;
+      h.oldest_event_time = sh->oldest_event_time;
+      h.dead_letter_batches = sh->dead_letter_batches;
+      h.connections.active = sh->connections_active;
+      h.connections.total = sh->connections_total;
+    } else {
+      h.database = false;
+      h.quick_check = sh.status().ToString();
+    }
+    GradeHealth(h, impl_->clock_.NowMs(), impl_->config_.local_store);
+    return h;
+  });
+}
+
+PerformanceMetrics TelemetryService::GetPerformanceMetrics() const noexcept {
+  PerformanceMetrics m;
+  try {
+    m.rejected_invalid = impl_->rejected_invalid_.load(std::memory_order_relaxed);
+    m.memory_rss_bytes = internal::ProcessRssBytes();
+    if (!impl_->enabled_ || !impl_->Running().ok()) return m;
+    const ingest::PipelineCounters pc = impl_->pipeline_->Counters();
+    m.total_flushes = pc.total_flushes;
+    m.events_written = pc.events_written;
+    m.avg_flush_ms = pc.avg_flush_ms;
+    m.p99_flush_ms = pc.p99_flush_ms;
+    m.last_flush_time = pc.last_flush_time;
+    m.active_buffers = pc.active_buffers;
+    m.buffered_events = pc.buffered_events;
+    m.queued_events = pc.queued_events;
+    m.rejected_busy = pc.rejected_busy;
+    m.failed_flushes = pc.failed_flushes;
+  } catch (...) {
+  }
+  return m;
+}
+
+Status TelemetryService::ScheduleBackgroundCleanup(std::int64_t interval_ms) noexcept {
+  return GuardStatus([&] {
+    if (!impl_->enabled_) return Status::Ok();
+    VK_RETURN_IF_ERROR(impl_->Running());
+    if (interval_ms < 1) return Status::InvalidArgument("interval_ms must be at least 1");
+    impl_->pipeline_->ScheduleCleanup(interval_ms);
+    return Status::Ok();
+  });
+}
+
+Result<ImportResult> TelemetryService::ImportNdjson(const std::string& path,
+                                                   const ImportOptions& options) noexcept {
+  return Guard<ImportResult>([&]() -> Result<ImportResult> {
+    if (!impl_->enabled_) return ImportResult{};
+    VK_RETURN_IF_ERROR(impl_->Running());
+    ingest::IngestPipeline& pipeline = *impl_->pipeline_;
+    // Backpressure: a full queue means "wait", never "drop" or "fail the import".
+    ingest::BatchSink sink = [&pipeline](std::vector<Event> batch) -> Status {
+      while (true) {
+        Status st = pipeline.SubmitBatch(batch);
+        if (st.code() != StatusCode::kBusy) return st;
+      }
+    };
+    const Clock& clock = impl_->clock_;
+    VK_ASSIGN_OR_RETURN(ImportResult result,
+                        ingest::RunImport(path, options, impl_->config_.local_store,
+                                          [&clock] { return clock.NowMs(); }, sink));
+    VK_RETURN_IF_ERROR(pipeline.Flush(10 * 60 * 1000).WithContext("import flush"));
+    return result;
+  });
+}
+
+Status TelemetryService::Shutdown(int timeout_ms) noexcept {
+  return GuardStatus([&] { return impl_->Shutdown(timeout_ms); });
+}
+
+bool TelemetryService::enabled() const noexcept { return impl_->enabled_; }
+
+const TelemetryConfig& TelemetryService::config() const noexcept { return impl_->config_; }
+
+}  // namespace vibekit

@@ -1,0 +1,286 @@
+#include "store/sqlite/schema.h"
+
+#include <string>
+
+namespace vibekit::store::sqlite {
+namespace {
+
+// Milliseconds since the epoch, as a column default for rows written by other tools. Our own
+// code always binds the value. (unixepoch('subsec') needs SQLite 3.42; Debian 12 has 3.40.)
+#define VK_NOW_MS "(CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER))"
+
+// 1.0.0: the reference design's eight tables, with its defects fixed: one time unit
+// (milliseconds, INTEGER) everywhere, created_at defaults computed per row, prompt nullable,
+// ON DELETE CASCADE on every foreign key, CHECK constraints on the enumerations.
+constexpr std::string_view kSchema100 = R"sql(
+CREATE TABLE IF NOT EXISTS telemetry_sessions (
+  id TEXT PRIMARY KEY NOT NULL,
+  agent_type TEXT,
+  mode TEXT,
+  status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active','completed','failed','timeout')),
+  start_time INTEGER NOT NULL,
+  end_time INTEGER,
+  duration INTEGER,
+  event_count INTEGER NOT NULL DEFAULT 0,
+  stream_event_count INTEGER NOT NULL DEFAULT 0,
+  error_count INTEGER NOT NULL DEFAULT 0,
+  sandbox_id TEXT,
+  repo_url TEXT,
+  metadata TEXT,
+  created_at INTEGER NOT NULL DEFAULT )sql" VK_NOW_MS R"sql(,
+  updated_at INTEGER NOT NULL DEFAULT )sql" VK_NOW_MS R"sql(,
+  version INTEGER DEFAULT 1,
+  schema_version TEXT DEFAULT '1.0.0'
+);
+CREATE TABLE IF NOT EXISTS telemetry_events (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  session_id TEXT NOT NULL REFERENCES telemetry_sessions(id) ON DELETE CASCADE ON UPDATE CASCADE,
+  event_type TEXT NOT NULL CHECK (event_type IN ('start','stream','end','error')),
+  agent_type TEXT NOT NULL,
+  mode TEXT,
+  prompt TEXT,
+  stream_data TEXT,
+  sandbox_id TEXT,
+  repo_url TEXT,
+  metadata TEXT,
+  timestamp INTEGER NOT NULL,
+  created_at INTEGER NOT NULL DEFAULT )sql" VK_NOW_MS R"sql(,
+  version INTEGER DEFAULT 1,
+  schema_version TEXT DEFAULT '1.0.0'
+);
+CREATE TABLE IF NOT EXISTS telemetry_buffers (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  session_id TEXT,
+  status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending','flushed','failed')),
+  event_count INTEGER NOT NULL DEFAULT 0,
+  buffer_data TEXT,
+  max_size INTEGER,
+  created_at INTEGER NOT NULL DEFAULT )sql" VK_NOW_MS R"sql(,
+  last_updated INTEGER,
+  flushed_at INTEGER,
+  flush_attempts INTEGER NOT NULL DEFAULT 0,
+  version INTEGER DEFAULT 1,
+  schema_version TEXT DEFAULT '1.0.0'
+);
+CREATE TABLE IF NOT EXISTS telemetry_stats (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  stat_type TEXT NOT NULL,
+  stat_key TEXT NOT NULL,
+  total_events INTEGER NOT NULL DEFAULT 0,
+  start_events INTEGER NOT NULL DEFAULT 0,
+  stream_events INTEGER NOT NULL DEFAULT 0,
+  end_events INTEGER NOT NULL DEFAULT 0,
+  error_events INTEGER NOT NULL DEFAULT 0,
+  unique_sessions INTEGER NOT NULL DEFAULT 0,
+  agent_breakdown TEXT,
+  mode_breakdown TEXT,
+  avg_session_duration REAL,
+  min_timestamp INTEGER,
+  max_timestamp INTEGER,
+  computed_at INTEGER NOT NULL DEFAULT )sql" VK_NOW_MS R"sql(,
+  updated_at INTEGER NOT NULL DEFAULT )sql" VK_NOW_MS R"sql(,
+  version INTEGER DEFAULT 1,
+  schema_version TEXT DEFAULT '1.0.0',
+  UNIQUE (stat_type, stat_key)
+);
+CREATE TABLE IF NOT EXISTS telemetry_errors (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  session_id TEXT REFERENCES telemetry_sessions(id) ON DELETE CASCADE ON UPDATE CASCADE,
+  event_id INTEGER REFERENCES telemetry_events(id) ON DELETE CASCADE ON UPDATE CASCADE,
+  error_type TEXT NOT NULL,
+  error_message TEXT NOT NULL,
+  error_stack TEXT,
+  context TEXT,
+  severity TEXT NOT NULL DEFAULT 'medium' CHECK (severity IN ('low','medium','high','critical')),
+  resolved INTEGER NOT NULL DEFAULT 0,
+  metadata TEXT,
+  timestamp INTEGER NOT NULL,
+  created_at INTEGER NOT NULL DEFAULT )sql" VK_NOW_MS R"sql(,
+  resolved_at INTEGER,
+  resolved_by TEXT,
+  version INTEGER DEFAULT 1,
+  schema_version TEXT DEFAULT '1.0.0'
+);
+CREATE TABLE IF NOT EXISTS telemetry_audit_log (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  table_name TEXT NOT NULL,
+  record_id TEXT,
+  operation TEXT NOT NULL CHECK (operation IN ('INSERT','UPDATE','DELETE')),
+  old_values TEXT,
+  new_values TEXT,
+  changed_fields TEXT,
+  user_id TEXT,
+  session_id TEXT,
+  reason TEXT,
+  metadata TEXT,
+  timestamp INTEGER NOT NULL,
+  created_at INTEGER NOT NULL DEFAULT )sql" VK_NOW_MS R"sql(
+);
+CREATE TABLE IF NOT EXISTS telemetry_validation_rules (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  table_name TEXT NOT NULL,
+  field_name TEXT NOT NULL,
+  rule_type TEXT NOT NULL,
+  rule_config TEXT,
+  error_message TEXT,
+  is_active INTEGER NOT NULL DEFAULT 1,
+  priority INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL DEFAULT )sql" VK_NOW_MS R"sql(,
+  updated_at INTEGER NOT NULL DEFAULT )sql" VK_NOW_MS R"sql(
+);
+CREATE TABLE IF NOT EXISTS telemetry_schema_versions (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  version TEXT NOT NULL UNIQUE,
+  description TEXT,
+  migration_script TEXT,
+  rollback_script TEXT,
+  applied_at INTEGER NOT NULL DEFAULT )sql" VK_NOW_MS R"sql(,
+  is_active INTEGER NOT NULL DEFAULT 1,
+  metadata TEXT
+);
+CREATE INDEX IF NOT EXISTS idx_events_session_time ON telemetry_events (session_id, timestamp);
+CREATE INDEX IF NOT EXISTS idx_events_agent_time ON telemetry_events (agent_type, timestamp);
+CREATE INDEX IF NOT EXISTS idx_events_time ON telemetry_events (timestamp);
+CREATE INDEX IF NOT EXISTS idx_sessions_status_start ON telemetry_sessions (status, start_time);
+CREATE INDEX IF NOT EXISTS idx_sessions_agent_start ON telemetry_sessions (agent_type, start_time);
+CREATE INDEX IF NOT EXISTS idx_sessions_start ON telemetry_sessions (start_time);
+CREATE INDEX IF NOT EXISTS idx_errors_session ON telemetry_errors (session_id);
+CREATE INDEX IF NOT EXISTS idx_errors_event ON telemetry_errors (event_id);
+CREATE INDEX IF NOT EXISTS idx_errors_time ON telemetry_errors (timestamp);
+CREATE INDEX IF NOT EXISTS idx_audit_table_record ON telemetry_audit_log (table_name, record_id);
+CREATE INDEX IF NOT EXISTS idx_buffers_status ON telemetry_buffers (status);
+)sql";
+
+constexpr std::string_view kRollback100 = R"sql(
+DROP TABLE IF EXISTS telemetry_errors; DROP TABLE IF EXISTS telemetry_events;
+DROP TABLE IF EXISTS telemetry_sessions; DROP TABLE IF EXISTS telemetry_buffers;
+DROP TABLE IF EXISTS telemetry_stats; DROP TABLE IF EXISTS telemetry_audit_log;
+DROP TABLE IF EXISTS telemetry_validation_rules;
+)sql";
+
+// 1.1.0: what this product adds. last_event_time drives session timeouts and age retention;
+// the rollup gains the sums that keep averages and rates exact under updates and deletes;
+// FTS5 over prompt and stream data (external content: the text is stored once; detail=none
+// keeps the index small, phrase matching is done by the query on the candidate rows).
+constexpr std::string_view kSchema110 = R"sql(
+ALTER TABLE telemetry_sessions ADD COLUMN last_event_time INTEGER;
+UPDATE telemetry_sessions SET last_event_time = coalesce(end_time, start_time);
+CREATE INDEX idx_sessions_status_last ON telemetry_sessions (status, last_event_time);
+CREATE INDEX idx_sessions_last ON telemetry_sessions (last_event_time);
+ALTER TABLE telemetry_stats ADD COLUMN active_sessions INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE telemetry_stats ADD COLUMN completed_sessions INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE telemetry_stats ADD COLUMN failed_sessions INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE telemetry_stats ADD COLUMN timeout_sessions INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE telemetry_stats ADD COLUMN sessions_with_errors INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE telemetry_stats ADD COLUMN duration_sum INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE telemetry_stats ADD COLUMN duration_count INTEGER NOT NULL DEFAULT 0;
+CREATE VIRTUAL TABLE telemetry_events_fts USING fts5(
+  prompt, stream_data, content='telemetry_events', content_rowid='id',
+  detail=none, columnsize=0, tokenize='unicode61 remove_diacritics 2');
+INSERT INTO telemetry_events_fts(telemetry_events_fts) VALUES('rebuild');
+CREATE TRIGGER telemetry_events_fts_ai AFTER INSERT ON telemetry_events
+  WHEN new.prompt IS NOT NULL OR new.stream_data IS NOT NULL BEGIN
+  INSERT INTO telemetry_events_fts(rowid, prompt, stream_data)
+  VALUES (new.id, new.prompt, new.stream_data);
+END;
+CREATE TRIGGER telemetry_events_fts_ad AFTER DELETE ON telemetry_events
+  WHEN old.prompt IS NOT NULL OR old.stream_data IS NOT NULL BEGIN
+  INSERT INTO telemetry_events_fts(telemetry_events_fts, rowid, prompt, stream_data)
+  VALUES ('delete', old.id, old.prompt, old.stream_data);
+END;
+CREATE TRIGGER telemetry_events_fts_au AFTER UPDATE OF prompt, stream_data ON telemetry_events BEGIN
+  INSERT INTO telemetry_events_fts(telemetry_events_fts, rowid, prompt, stream_data)
+  SELECT 'delete', old.id, old.prompt, old.stream_data
+  WHERE old.prompt IS NOT NULL OR old.stream_data IS NOT NULL;
+  INSERT INTO telemetry_events_fts(rowid, prompt, stream_data)
+  SELECT new.id, new.prompt, new.stream_data
+  WHERE new.prompt IS NOT NULL OR new.stream_data IS NOT NULL;
+END;
+)sql";
+
+constexpr std::string_view kRollback110 = R"sql(
+DROP TRIGGER IF EXISTS telemetry_events_fts_au; DROP TRIGGER IF EXISTS telemetry_events_fts_ad;
+DROP TRIGGER IF EXISTS telemetry_events_fts_ai; DROP TABLE IF EXISTS telemetry_events_fts;
+DROP INDEX IF EXISTS idx_sessions_status_last; DROP INDEX IF EXISTS idx_sessions_last;
+ALTER TABLE telemetry_sessions DROP COLUMN last_event_time;
+ALTER TABLE telemetry_stats DROP COLUMN active_sessions;
+ALTER TABLE telemetry_stats DROP COLUMN completed_sessions;
+ALTER TABLE telemetry_stats DROP COLUMN failed_sessions;
+ALTER TABLE telemetry_stats DROP COLUMN timeout_sessions;
+ALTER TABLE telemetry_stats DROP COLUMN sessions_with_errors;
+ALTER TABLE telemetry_stats DROP COLUMN duration_sum;
+ALTER TABLE telemetry_stats DROP COLUMN duration_count;
+)sql";
+
+#undef VK_NOW_MS
+
+}  // namespace
+
+const std::vector<Migration>& Migrations() {
+  static const std::vector<Migration> migrations = {
+      {"1.0.0", "Reference schema: eight telemetry tables, millisecond timestamps, cascading keys",
+       kSchema100, kRollback100},
+      {"1.1.0", "Session activity time, exact rollup sums, FTS5 text index over prompt and stream",
+       kSchema110, kRollback110},
+  };
+  return migrations;
+}
+
+std::string_view CurrentSchemaVersion() { return Migrations().back().version; }
+
+Status ConfigureConnection(Database& db, bool writer, bool wal, bool foreign_keys,
+                           int cache_size_kib) {
+  std::string sql;
+  if (writer) {
+    // Only effective before the first table exists; lets retention give space back.
+    sql += "PRAGMA auto_vacuum=INCREMENTAL;";
+    sql += wal ? "PRAGMA journal_mode=WAL;" : "PRAGMA journal_mode=DELETE;";
+  }
+  sql += "PRAGMA synchronous=NORMAL;";
+  sql += "PRAGMA secure_delete=OFF;";
+  sql += foreign_keys ? "PRAGMA foreign_keys=ON;" : "PRAGMA foreign_keys=OFF;";
+  sql += "PRAGMA cache_size=-" + std::to_string(cache_size_kib) + ";";
+  sql += "PRAGMA temp_store=MEMORY;";
+  return db.Exec(sql).WithContext("configure connection");
+}
+
+Status Migrate(Database& db, std::int64_t now_ms) {
+  // Fast path: already current.
+  {
+    auto has = db.QueryInt(
+        "SELECT count(*) FROM sqlite_master WHERE name='telemetry_schema_versions'");
+    if (!has.ok()) return has.status().WithContext("read schema");
+    if (*has > 0) {
+      auto current = db.QueryInt("SELECT count(*) FROM telemetry_schema_versions WHERE version='" +
+                                 std::string(CurrentSchemaVersion()) + "'");
+      if (current.ok() && *current > 0) return Status::Ok();
+    }
+  }
+  Transaction txn(db);
+  VK_RETURN_IF_ERROR(txn.Begin().WithContext("migrate"));
+  for (const Migration& m : Migrations()) {
+    auto has_table = db.QueryInt(
+        "SELECT count(*) FROM sqlite_master WHERE name='telemetry_schema_versions'");
+    if (!has_table.ok()) return has_table.status();
+    if (*has_table > 0) {
+      VK_ASSIGN_OR_RETURN(Statement q, Statement::Prepare(
+          db, "SELECT count(*) FROM telemetry_schema_versions WHERE version = ?"));
+      q.Bind(1, m.version);
+      VK_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (row && q.ColumnInt(0) > 0) continue;
+    }
+    VK_RETURN_IF_ERROR(db.Exec(m.script).WithContext("migration " + std::string(m.version)));
+    VK_ASSIGN_OR_RETURN(Statement ins, Statement::Prepare(db,
+        "INSERT INTO telemetry_schema_versions (version, description, migration_script, "
+        "rollback_script, applied_at, is_active) VALUES (?, ?, ?, ?, ?, 1)"));
+    ins.Bind(1, m.version);
+    ins.Bind(2, m.description);
+    ins.Bind(3, m.script);
+    ins.Bind(4, m.rollback_script);
+    ins.Bind(5, now_ms);
+    VK_RETURN_IF_ERROR(ins.Run());
+  }
+  return txn.Commit().WithContext("migrate commit");
+}
+
+}  // namespace vibekit::store::sqlite

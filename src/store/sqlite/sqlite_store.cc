@@ -1,0 +1,875 @@
+#include "store/sqlite/sqlite_store.h"
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <variant>
+
+#include "common/event_json.h"
+#include "common/json.h"
+#include "common/log.h"
+#include "common/sys.h"
+#include "store/sqlite/schema.h"
+
+namespace vibekit::store::sqlite {
+namespace {
+
+using BindValue = std::variant<std::int64_t, std::string>;
+
+std::int64_t SteadyNowMicros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+constexpr std::string_view kEventColumns =
+    "id, session_id, event_type, agent_type, mode, prompt, stream_data, sandbox_id, repo_url, "
+    "metadata, timestamp, created_at";
+
+constexpr std::string_view kSessionColumns =
+    "id, agent_type, mode, status, start_time, end_time, duration, event_count, "
+    "stream_event_count, error_count, sandbox_id, repo_url, metadata, last_event_time, "
+    "created_at, updated_at";
+
+constexpr std::string_view kStatColumns =
+    "stat_type, stat_key, total_events, start_events, stream_events, end_events, error_events, "
+    "unique_sessions, active_sessions, completed_sessions, failed_sessions, timeout_sessions, "
+    "sessions_with_errors, duration_sum, duration_count, min_timestamp, max_timestamp";
+
+Event ReadEvent(const Statement& s) {
+  Event e;
+  e.id = s.ColumnInt(0);
+  e.session_id = s.ColumnText(1);
+  auto type = ParseEventType(s.ColumnTextView(2));
+  e.event_type = type.ok() ? *type : EventType::kStream;
+  e.agent_type = s.ColumnText(3);
+  e.mode = s.ColumnOptText(4);
+  e.prompt = s.ColumnOptText(5);
+  e.stream_data = s.ColumnOptText(6);
+  e.sandbox_id = s.ColumnOptText(7);
+  e.repo_url = s.ColumnOptText(8);
+  e.metadata = s.ColumnOptText(9);
+  e.timestamp = s.ColumnInt(10);
+  e.created_at = s.ColumnInt(11);
+  return e;
+}
+
+Session ReadSession(const Statement& s) {
+  Session r;
+  r.id = s.ColumnText(0);
+  r.agent_type = s.ColumnText(1);
+  r.mode = s.ColumnOptText(2);
+  auto status = ParseSessionStatus(s.ColumnTextView(3));
+  r.status = status.ok() ? *status : SessionStatus::kActive;
+  r.start_time = s.ColumnInt(4);
+  r.end_time = s.ColumnOptInt(5);
+  r.duration = s.ColumnOptInt(6);
+  r.event_count = s.ColumnInt(7);
+  r.stream_event_count = s.ColumnInt(8);
+  r.error_count = s.ColumnInt(9);
+  r.sandbox_id = s.ColumnOptText(10);
+  r.repo_url = s.ColumnOptText(11);
+  r.metadata = s.ColumnOptText(12);
+  r.last_event_time = s.IsNull(13) ? r.start_time : s.ColumnInt(13);
+  r.created_at = s.ColumnInt(14);
+  r.updated_at = s.ColumnInt(15);
+  return r;
+}
+
+RollupCounts ReadCounts(const Statement& s) {
+  RollupCounts c;
+  c.total_events = s.ColumnInt(2);
+  c.start_events = s.ColumnInt(3);
+  c.stream_events = s.ColumnInt(4);
+  c.end_events = s.ColumnInt(5);
+  c.error_events = s.ColumnInt(6);
+  c.sessions = s.ColumnInt(7);
+  c.active_sessions = s.ColumnInt(8);
+  c.completed_sessions = s.ColumnInt(9);
+  c.failed_sessions = s.ColumnInt(10);
+  c.timeout_sessions = s.ColumnInt(11);
+  c.sessions_with_errors = s.ColumnInt(12);
+  c.duration_sum_ms = s.ColumnInt(13);
+  c.duration_count = s.ColumnInt(14);
+  if (c.duration_count > 0) {
+    c.avg_session_duration_ms =
+        static_cast<double>(c.duration_sum_ms) / static_cast<double>(c.duration_count);
+  }
+  c.min_timestamp = s.ColumnOptInt(15);
+  c.max_timestamp = s.ColumnOptInt(16);
+  return c;
+}
+
+void BindAll(Statement& stmt, const std::vector<BindValue>& values) {
+  int i = 1;
+  for (const auto& v : values) {
+    if (const auto* n = std::get_if<std::int64_t>(&v)) {
+      stmt.Bind(i++, *n);
+    } else {
+      stmt.Bind(i++, std::string_view(std::get<std::string>(v)));
+    }
+  }
+}
+
+std::string AsciiLower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// Builds the FTS5 candidate expression for a `contains` text: every word but the last must be a
+// whole token, the last a token prefix. Words with non-ASCII bytes are left to the exact check
+// (the tokenizer could split them into a phrase, which detail=none cannot match).
+std::string FtsExpression(std::string_view text) {
+  std::vector<std::string> words;
+  std::string cur;
+  bool cur_ascii = true;
+  auto finish = [&] {
+    if (!cur.empty()) words.push_back(cur_ascii ? cur : std::string());
+    cur.clear();
+    cur_ascii = true;
+  };
+  for (const char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c >= 0x80) {
+      cur += ch;
+      cur_ascii = false;
+    } else if (std::isalnum(c)) {
+      cur += ch;
+    } else {
+      finish();
+    }
+  }
+  const bool ends_in_word = !text.empty() && (std::isalnum(static_cast<unsigned char>(text.back())) ||
+                                              static_cast<unsigned char>(text.back()) >= 0x80);
+  finish();
+  std::string expr;
+  for (std::size_t i = 0; i < words.size(); ++i) {
+    if (words[i].empty()) continue;
+    if (!expr.empty()) expr += ' ';
+    expr += '"' + words[i] + '"';
+    if (i + 1 == words.size() && ends_in_word) expr += '*';
+  }
+  return expr;
+}
+
+}  // namespace
+
+struct SqliteStore::Reader {
+  std::unique_ptr<Database> db;
+  std::unordered_map<std::string, Statement> cache;
+};
+
+class SqliteStore::ReaderLease {
+ public:
+  ReaderLease(SqliteStore* store, std::unique_ptr<Reader> reader)
+      : store_(store), reader_(std::move(reader)) {}
+  ReaderLease(ReaderLease&& other) noexcept = default;
+  ReaderLease& operator=(ReaderLease&&) = delete;
+  ~ReaderLease() {
+    if (reader_) store_->ReleaseReader(std::move(reader_));
+  }
+  Reader& operator*() { return *reader_; }
+  Reader* operator->() { return reader_.get(); }
+
+ private:
+  SqliteStore* store_;
+  std::unique_ptr<Reader> reader_;
+};
+
+struct SqliteStore::WriterStatements {
+  Statement select_session;
+  Statement insert_session;
+  Statement update_session;
+  Statement insert_event;
+  Statement insert_error;
+  Statement upsert_stat;
+  Statement update_breakdowns;
+};
+
+SqliteStore::SqliteStore(LocalStoreConfig config, const Clock& clock)
+    : config_(std::move(config)), clock_(clock) {}
+
+SqliteStore::~SqliteStore() { Close(); }
+
+Status SqliteStore::Open() {
+  std::lock_guard lock(writer_mu_);
+  if (open_) return Status::Ok();
+  VK_RETURN_IF_ERROR(internal::CreatePrivateDirectories(internal::DirName(config_.db_path)));
+  OpenOptions options;
+  options.busy_timeout_ms = config_.busy_timeout_ms;
+  VK_ASSIGN_OR_RETURN(auto db, Database::Open(config_.db_path, options));
+  VK_RETURN_IF_ERROR(ConfigureConnection(*db, /*writer=*/true, config_.enable_wal,
+                                         config_.enable_foreign_keys, config_.cache_size_kib));
+  // A file that is not a database fails here with kCorruption rather than later.
+  VK_RETURN_IF_ERROR(db->Exec("SELECT count(*) FROM sqlite_master").WithContext(
+      "\"" + config_.db_path + "\" is not a usable SQLite database"));
+  VK_RETURN_IF_ERROR(Migrate(*db, clock_.NowMs()));
+
+  auto ws = std::make_unique<WriterStatements>();
+  auto prep = [&](Statement& out, std::string_view sql) -> Status {
+    VK_ASSIGN_OR_RETURN(out, Statement::Prepare(*db, sql));
+    return Status::Ok();
+  };
+  VK_RETURN_IF_ERROR(prep(ws->select_session, "SELECT " + std::string(kSessionColumns) +
+                                                  " FROM telemetry_sessions WHERE id = ?"));
+  VK_RETURN_IF_ERROR(prep(ws->insert_session,
+      "INSERT INTO telemetry_sessions (id, agent_type, mode, status, start_time, end_time, "
+      "duration, event_count, stream_event_count, error_count, sandbox_id, repo_url, metadata, "
+      "last_event_time, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+  VK_RETURN_IF_ERROR(prep(ws->update_session,
+      "UPDATE telemetry_sessions SET agent_type=?2, mode=?3, status=?4, start_time=?5, "
+      "end_time=?6, duration=?7, event_count=?8, stream_event_count=?9, error_count=?10, "
+      "sandbox_id=?11, repo_url=?12, metadata=?13, last_event_time=?14, updated_at=?16 "
+      "WHERE id=?1"));
+  VK_RETURN_IF_ERROR(prep(ws->insert_event,
+      "INSERT INTO telemetry_events (session_id, event_type, agent_type, mode, prompt, "
+      "stream_data, sandbox_id, repo_url, metadata, timestamp, created_at) "
+      "VALUES (?,?,?,?,?,?,?,?,?,?,?)"));
+  VK_RETURN_IF_ERROR(prep(ws->insert_error,
+      "INSERT INTO telemetry_errors (session_id, event_id, error_type, error_message, "
+      "error_stack, context, severity, metadata, timestamp, created_at) "
+      "VALUES (?,?,?,?,?,?,?,?,?,?)"));
+  VK_RETURN_IF_ERROR(prep(ws->upsert_stat,
+      "INSERT INTO telemetry_stats (stat_type, stat_key, total_events, start_events, "
+      "stream_events, end_events, error_events, unique_sessions, active_sessions, "
+      "completed_sessions, failed_sessions, timeout_sessions, sessions_with_errors, "
+      "duration_sum, duration_count, avg_session_duration, min_timestamp, max_timestamp, "
+      "computed_at, updated_at) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15, "
+      "CASE WHEN ?15 > 0 THEN ?14 * 1.0 / ?15 END, ?16, ?17, ?18, ?18) "
+      "ON CONFLICT (stat_type, stat_key) DO UPDATE SET "
+      "total_events = total_events + excluded.total_events, "
+      "start_events = start_events + excluded.start_events, "
+      "stream_events = stream_events + excluded.stream_events, "
+      "end_events = end_events + excluded.end_events, "
+      "error_events = error_events + excluded.error_events, "
+      "unique_sessions = unique_sessions + excluded.unique_sessions, "
+      "active_sessions = active_sessions + excluded.active_sessions, "
+      "completed_sessions = completed_sessions + excluded.completed_sessions, "
+      "failed_sessions = failed_sessions + excluded.failed_sessions, "
+      "timeout_sessions = timeout_sessions + excluded.timeout_sessions, "
+      "sessions_with_errors = sessions_with_errors + excluded.sessions_with_errors, "
+      "duration_sum = duration_sum + excluded.duration_sum, "
+      "duration_count = duration_count + excluded.duration_count, "
+      "avg_session_duration = CASE WHEN duration_count + excluded.duration_count > 0 THEN "
+      "(duration_sum + excluded.duration_sum) * 1.0 / (duration_count + excluded.duration_count) "
+      "END, "
+      "min_timestamp = CASE WHEN excluded.min_timestamp IS NULL THEN min_timestamp "
+      "WHEN min_timestamp IS NULL THEN excluded.min_timestamp "
+      "ELSE min(min_timestamp, excluded.min_timestamp) END, "
+      "max_timestamp = CASE WHEN excluded.max_timestamp IS NULL THEN max_timestamp "
+      "WHEN max_timestamp IS NULL THEN excluded.max_timestamp "
+      "ELSE max(max_timestamp, excluded.max_timestamp) END, "
+      "updated_at = excluded.updated_at"));
+  VK_RETURN_IF_ERROR(prep(ws->update_breakdowns,
+      "UPDATE telemetry_stats SET "
+      "agent_breakdown = (SELECT json_group_object(stat_key, total_events) FROM telemetry_stats "
+      "WHERE stat_type = 'agent'), "
+      "mode_breakdown = (SELECT json_group_object(stat_key, total_events) FROM telemetry_stats "
+      "WHERE stat_type = 'mode'), computed_at = ?1 "
+      "WHERE stat_type = 'global' AND stat_key = 'all'"));
+  writer_ = std::move(db);
+  ws_ = std::move(ws);
+  open_ = true;
+  return Status::Ok();
+}
+
+void SqliteStore::Close() noexcept {
+  {
+    std::lock_guard lock(pool_mu_);
+    idle_readers_.clear();
+  }
+  std::lock_guard lock(writer_mu_);
+  ws_.reset();
+  if (writer_) {
+    // Leave a small WAL behind; errors here are harmless (another process may be reading).
+    (void)writer_->Exec("PRAGMA wal_checkpoint(PASSIVE)");
+  }
+  writer_.reset();
+  open_ = false;
+}
+
+Result<SqliteStore::ReaderLease> SqliteStore::AcquireReader() {
+  {
+    std::lock_guard lock(pool_mu_);
+    if (!idle_readers_.empty()) {
+      auto r = std::move(idle_readers_.back());
+      idle_readers_.pop_back();
+      ++readers_active_;
+      return ReaderLease(this, std::move(r));
+    }
+  }
+  OpenOptions options;
+  options.read_only = true;
+  options.create = false;
+  options.busy_timeout_ms = config_.busy_timeout_ms;
+  VK_ASSIGN_OR_RETURN(auto db, Database::Open(config_.db_path, options));
+  VK_RETURN_IF_ERROR(ConfigureConnection(*db, /*writer=*/false, config_.enable_wal,
+                                         config_.enable_foreign_keys, config_.cache_size_kib));
+  auto reader = std::make_unique<Reader>();
+  reader->db = std::move(db);
+  std::lock_guard lock(pool_mu_);
+  ++readers_total_;
+  ++readers_active_;
+  return ReaderLease(this, std::move(reader));
+}
+
+void SqliteStore::ReleaseReader(std::unique_ptr<Reader> reader) {
+  reader->db->SetDeadline(0);
+  std::lock_guard lock(pool_mu_);
+  --readers_active_;
+  if (static_cast<int>(idle_readers_.size()) < std::max(1, config_.read_connections)) {
+    idle_readers_.push_back(std::move(reader));
+  } else {
+    --readers_total_;
+  }
+}
+
+Result<Statement*> SqliteStore::Cached(Reader& reader, const std::string& sql) {
+  auto it = reader.cache.find(sql);
+  if (it == reader.cache.end()) {
+    if (reader.cache.size() > 64) reader.cache.clear();
+    VK_ASSIGN_OR_RETURN(Statement stmt, Statement::Prepare(*reader.db, sql));
+    it = reader.cache.emplace(sql, std::move(stmt)).first;
+  }
+  it->second.Reset();
+  const std::int64_t now_ms = SteadyNowMicros() / 1000;
+  reader.db->SetDeadline(config_.query_timeout_ms > 0 ? now_ms + config_.query_timeout_ms : 0);
+  return &it->second;
+}
+
+void SqliteStore::LogQuery(const std::string& sql, std::int64_t micros) const {
+  if (!config_.enable_query_logging) return;
+  internal::LogInfo("query " + std::to_string(micros) + " us: " + sql);
+}
+
+Status SqliteStore::ApplyRollup(const RollupDelta& delta, std::int64_t now_ms) {
+  Statement& up = ws_->upsert_stat;
+  for (const auto& [key, c] : delta.rows()) {
+    up.Reset();
+    up.Bind(1, std::string_view(key.first));
+    up.Bind(2, std::string_view(key.second));
+    up.Bind(3, c.total_events);
+    up.Bind(4, c.start_events);
+    up.Bind(5, c.stream_events);
+    up.Bind(6, c.end_events);
+    up.Bind(7, c.error_events);
+    up.Bind(8, c.sessions);
+    up.Bind(9, c.active_sessions);
+    up.Bind(10, c.completed_sessions);
+    up.Bind(11, c.failed_sessions);
+    up.Bind(12, c.timeout_sessions);
+    up.Bind(13, c.sessions_with_errors);
+    up.Bind(14, c.duration_sum_ms);
+    up.Bind(15, c.duration_count);
+    up.Bind(16, c.min_timestamp);
+    up.Bind(17, c.max_timestamp);
+    up.Bind(18, now_ms);
+    VK_RETURN_IF_ERROR(up.Run().WithContext("update rollup"));
+  }
+  ws_->update_breakdowns.Reset();
+  ws_->update_breakdowns.Bind(1, now_ms);
+  return ws_->update_breakdowns.Run().WithContext("update rollup breakdowns");
+}
+
+Status SqliteStore::ApplyBatch(std::span<const Event> events, std::int64_t now_ms) {
+  std::lock_guard lock(writer_mu_);
+  if (!open_) return Status::FailedPrecondition("store is not open");
+  Transaction txn(*writer_);
+  VK_RETURN_IF_ERROR(txn.Begin().WithContext("begin batch"));
+  VK_RETURN_IF_ERROR(ApplyBatchLocked(events, now_ms));
+  return txn.Commit().WithContext("commit batch");
+}
+
+Status SqliteStore::ApplyBatchLocked(std::span<const Event> events, std::int64_t now_ms) {
+  // Group by session, keeping first-appearance order so sessions are written before events.
+  std::vector<std::string_view> order;
+  std::unordered_map<std::string_view, std::vector<const Event*>> by_session;
+  for (const Event& e : events) {
+    auto [it, inserted] = by_session.try_emplace(e.session_id);
+    if (inserted) order.push_back(e.session_id);
+    it->second.push_back(&e);
+  }
+  RollupDelta delta;
+  WriterStatements& w = *ws_;
+  for (std::string_view id : order) {
+    std::optional<Session> existing;
+    w.select_session.Reset();
+    w.select_session.Bind(1, id);
+    VK_ASSIGN_OR_RETURN(bool found, w.select_session.Step());
+    if (found) existing = ReadSession(w.select_session);
+    w.select_session.Reset();
+    const auto& list = by_session[id];
+    Session merged = MergeSessionEvents(existing, list, now_ms);
+    Statement& st = existing ? w.update_session : w.insert_session;
+    st.Reset();
+    st.Bind(1, std::string_view(merged.id));
+    st.Bind(2, std::string_view(merged.agent_type));
+    st.Bind(3, merged.mode);
+    st.Bind(4, SessionStatusName(merged.status));
+    st.Bind(5, merged.start_time);
+    st.Bind(6, merged.end_time);
+    st.Bind(7, merged.duration);
+    st.Bind(8, merged.event_count);
+    st.Bind(9, merged.stream_event_count);
+    st.Bind(10, merged.error_count);
+    st.Bind(11, merged.sandbox_id);
+    st.Bind(12, merged.repo_url);
+    st.Bind(13, merged.metadata);
+    st.Bind(14, merged.last_event_time);
+    st.Bind(15, merged.created_at);
+    st.Bind(16, merged.updated_at);
+    VK_RETURN_IF_ERROR(st.Run().WithContext("write session " + merged.id));
+    delta.ReplaceSession(existing, merged);
+  }
+  for (const Event& e : events) {
+    Statement& ins = w.insert_event;
+    ins.Reset();
+    ins.Bind(1, std::string_view(e.session_id));
+    ins.Bind(2, EventTypeName(e.event_type));
+    ins.Bind(3, std::string_view(e.agent_type));
+    ins.Bind(4, e.mode);
+    ins.Bind(5, e.prompt);
+    ins.Bind(6, e.stream_data);
+    ins.Bind(7, e.sandbox_id);
+    ins.Bind(8, e.repo_url);
+    ins.Bind(9, e.metadata);
+    ins.Bind(10, e.timestamp);
+    ins.Bind(11, now_ms);
+    VK_RETURN_IF_ERROR(ins.Run().WithContext("insert event"));
+    delta.AddEvent(e);
+    if (e.event_type == EventType::kError) {
+      const std::int64_t event_id = writer_->LastInsertRowId();
+      ErrorDetails d = e.error.value_or(ErrorDetails{});
+      if (d.message.empty()) d.message = e.stream_data.value_or("error");
+      if (d.error_type.empty()) d.error_type = "error";
+      Statement& er = w.insert_error;
+      er.Reset();
+      er.Bind(1, std::string_view(e.session_id));
+      er.Bind(2, event_id);
+      er.Bind(3, std::string_view(d.error_type));
+      er.Bind(4, std::string_view(d.message));
+      er.Bind(5, d.stack);
+      er.Bind(6, d.context);
+      er.Bind(7, ErrorSeverityName(d.severity));
+      er.Bind(8, e.metadata);
+      er.Bind(9, e.timestamp);
+      er.Bind(10, now_ms);
+      VK_RETURN_IF_ERROR(er.Run().WithContext("insert error"));
+    }
+  }
+  return ApplyRollup(delta, now_ms);
+}
+
+Result<std::int64_t> SqliteStore::MarkTimedOutSessions(std::int64_t silent_before_ms,
+                                                       std::int64_t now_ms) {
+  std::lock_guard lock(writer_mu_);
+  if (!open_) return Status::FailedPrecondition("store is not open");
+  Transaction txn(*writer_);
+  VK_RETURN_IF_ERROR(txn.Begin().WithContext("begin timeout sweep"));
+  VK_ASSIGN_OR_RETURN(Statement sel, Statement::Prepare(*writer_,
+      "SELECT " + std::string(kSessionColumns) + " FROM telemetry_sessions "
+      "WHERE status = 'active' AND last_event_time < ? LIMIT 5000"));
+  sel.Bind(1, silent_before_ms);
+  std::vector<Session> stale;
+  while (true) {
+    VK_ASSIGN_OR_RETURN(bool row, sel.Step());
+    if (!row) break;
+    stale.push_back(ReadSession(sel));
+  }
+  VK_ASSIGN_OR_RETURN(Statement upd, Statement::Prepare(*writer_,
+      "UPDATE telemetry_sessions SET status = 'timeout', duration = ?2, updated_at = ?3 "
+      "WHERE id = ?1"));
+  RollupDelta delta;
+  for (const Session& s : stale) {
+    const Session t = TimedOut(s, now_ms);
+    upd.Reset();
+    upd.Bind(1, std::string_view(t.id));
+    upd.Bind(2, t.duration);
+    upd.Bind(3, now_ms);
+    VK_RETURN_IF_ERROR(upd.Run());
+    delta.ReplaceSession(s, t);
+  }
+  if (!delta.empty()) VK_RETURN_IF_ERROR(ApplyRollup(delta, now_ms));
+  VK_RETURN_IF_ERROR(txn.Commit().WithContext("commit timeout sweep"));
+  return static_cast<std::int64_t>(stale.size());
+}
+
+Status SqliteStore::RefreshRollupBounds(const std::vector<std::string>& agents,
+                                        std::int64_t now_ms) {
+  VK_ASSIGN_OR_RETURN(Statement g, Statement::Prepare(*writer_,
+      "UPDATE telemetry_stats SET min_timestamp = (SELECT min(timestamp) FROM telemetry_events), "
+      "max_timestamp = (SELECT max(timestamp) FROM telemetry_events), updated_at = ?1 "
+      "WHERE stat_type = 'global'"));
+  g.Bind(1, now_ms);
+  VK_RETURN_IF_ERROR(g.Run());
+  VK_ASSIGN_OR_RETURN(Statement a, Statement::Prepare(*writer_,
+      "UPDATE telemetry_stats SET "
+      "min_timestamp = (SELECT min(timestamp) FROM telemetry_events WHERE agent_type = ?1), "
+      "max_timestamp = (SELECT max(timestamp) FROM telemetry_events WHERE agent_type = ?1), "
+      "updated_at = ?2 WHERE stat_type = 'agent' AND stat_key = ?1"));
+  for (const std::string& agent : agents) {
+    a.Reset();
+    a.Bind(1, std::string_view(agent));
+    a.Bind(2, now_ms);
+    VK_RETURN_IF_ERROR(a.Run());
+  }
+  // Rows left with nothing in them disappear rather than linger as zeros.
+  return writer_->Exec(
+      "DELETE FROM telemetry_stats WHERE stat_type <> 'global' AND total_events = 0 AND "
+      "unique_sessions = 0");
+}
+
+Result<CleanupResult> SqliteStore::DeleteSessions(const DeleteSelector& selector,
+                                                  std::int64_t now_ms) {
+  std::lock_guard lock(writer_mu_);
+  if (!open_) return Status::FailedPrecondition("store is not open");
+  Transaction txn(*writer_);
+  VK_RETURN_IF_ERROR(txn.Begin().WithContext("begin retention"));
+  std::string sql = "SELECT " + std::string(kSessionColumns) + " FROM telemetry_sessions ";
+  if (selector.kind == DeleteSelector::Kind::kInactiveBefore) {
+    sql += "WHERE coalesce(last_event_time, start_time) < ?1 ORDER BY last_event_time LIMIT ?2";
+  } else {
+    sql += "ORDER BY start_time, id LIMIT ?2";
+  }
+  VK_ASSIGN_OR_RETURN(Statement sel, Statement::Prepare(*writer_, sql));
+  if (selector.kind == DeleteSelector::Kind::kInactiveBefore) sel.Bind(1, selector.cutoff_ms);
+  sel.Bind(2, selector.limit);
+  std::vector<Session> victims;
+  while (true) {
+    VK_ASSIGN_OR_RETURN(bool row, sel.Step());
+    if (!row) break;
+    victims.push_back(ReadSession(sel));
+  }
+  CleanupResult result;
+  if (victims.empty()) return result;
+
+  VK_ASSIGN_OR_RETURN(Statement counts, Statement::Prepare(*writer_,
+      "SELECT agent_type, coalesce(mode, ''), event_type, count(*) FROM telemetry_events "
+      "WHERE session_id = ? GROUP BY 1, 2, 3"));
+  VK_ASSIGN_OR_RETURN(Statement del_errors, Statement::Prepare(*writer_,
+      "DELETE FROM telemetry_errors WHERE session_id = ?"));
+  VK_ASSIGN_OR_RETURN(Statement del_events, Statement::Prepare(*writer_,
+      "DELETE FROM telemetry_events WHERE session_id = ?"));
+  VK_ASSIGN_OR_RETURN(Statement del_session, Statement::Prepare(*writer_,
+      "DELETE FROM telemetry_sessions WHERE id = ?"));
+  RollupDelta delta;
+  std::vector<std::string> agents;
+  std::string ids_json = "[";
+  for (const Session& s : victims) {
+    counts.Reset();
+    counts.Bind(1, std::string_view(s.id));
+    while (true) {
+      VK_ASSIGN_OR_RETURN(bool row, counts.Step());
+      if (!row) break;
+      auto type = ParseEventType(counts.ColumnTextView(2));
+      const std::string agent = counts.ColumnText(0);
+      delta.RemoveEvents(agent, counts.ColumnText(1), type.ok() ? *type : EventType::kStream,
+                         counts.ColumnInt(3));
+      result.events_removed += counts.ColumnInt(3);
+      if (std::find(agents.begin(), agents.end(), agent) == agents.end()) agents.push_back(agent);
+    }
+    counts.Reset();
+    delta.AddSession(s, -1);
+    for (Statement* d : {&del_errors, &del_events, &del_session}) {
+      d->Reset();
+      d->Bind(1, std::string_view(s.id));
+      VK_RETURN_IF_ERROR(d->Run().WithContext("delete session " + s.id));
+    }
+    if (ids_json.size() > 1) ids_json += ',';
+    internal::AppendJsonString(ids_json, s.id);
+    ++result.sessions_removed;
+  }
+  ids_json += ']';
+  VK_RETURN_IF_ERROR(ApplyRollup(delta, now_ms));
+  VK_RETURN_IF_ERROR(RefreshRollupBounds(agents, now_ms));
+  VK_ASSIGN_OR_RETURN(Statement audit, Statement::Prepare(*writer_,
+      "INSERT INTO telemetry_audit_log (table_name, record_id, operation, old_values, "
+      "changed_fields, reason, metadata, timestamp, created_at) "
+      "VALUES ('telemetry_sessions', NULL, 'DELETE', ?1, NULL, ?2, ?3, ?4, ?4)"));
+  const std::string meta = "{\"sessions\":" + std::to_string(result.sessions_removed) +
+                           ",\"events\":" + std::to_string(result.events_removed) +
+                           ",\"cutoff\":" + std::to_string(selector.cutoff_ms) + "}";
+  audit.Bind(1, std::string_view(ids_json));
+  audit.Bind(2, std::string_view(selector.reason));
+  audit.Bind(3, std::string_view(meta));
+  audit.Bind(4, now_ms);
+  VK_RETURN_IF_ERROR(audit.Run().WithContext("audit retention"));
+  VK_RETURN_IF_ERROR(txn.Commit().WithContext("commit retention"));
+  return result;
+}
+
+Status SqliteStore::RecordDeadLetter(std::span<const Event> events, const Status& error,
+                                     std::int64_t now_ms) {
+  std::lock_guard lock(writer_mu_);
+  if (!open_) return Status::FailedPrecondition("store is not open");
+  std::string data = "{\"error\":";
+  internal::AppendJsonString(data, error.ToString());
+  data += ",\"events\":[";
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    if (i > 0) data += ',';
+    data += internal::EventToJson(events[i]);
+  }
+  data += "]}";
+  VK_ASSIGN_OR_RETURN(Statement ins, Statement::Prepare(*writer_,
+      "INSERT INTO telemetry_buffers (session_id, status, event_count, buffer_data, max_size, "
+      "created_at, last_updated, flush_attempts) VALUES (?1, 'failed', ?2, ?3, ?2, ?4, ?4, 1)"));
+  ins.Bind(1, std::string_view(events.empty() ? std::string_view() : events[0].session_id));
+  ins.Bind(2, static_cast<std::int64_t>(events.size()));
+  ins.Bind(3, std::string_view(data));
+  ins.Bind(4, now_ms);
+  return ins.Run().WithContext("record dead letter");
+}
+
+Status SqliteStore::ReclaimSpace() {
+  std::lock_guard lock(writer_mu_);
+  if (!open_) return Status::FailedPrecondition("store is not open");
+  VK_RETURN_IF_ERROR(writer_->Exec("PRAGMA incremental_vacuum"));
+  auto ck = writer_->QueryText("PRAGMA wal_checkpoint(TRUNCATE)");
+  return ck.ok() ? Status::Ok() : ck.status();
+}
+
+Result<std::int64_t> SqliteStore::UsedBytes() {
+  std::lock_guard lock(writer_mu_);
+  if (!open_) return Status::FailedPrecondition("store is not open");
+  VK_ASSIGN_OR_RETURN(std::int64_t pages, writer_->QueryInt("PRAGMA page_count"));
+  VK_ASSIGN_OR_RETURN(std::int64_t free_pages, writer_->QueryInt("PRAGMA freelist_count"));
+  VK_ASSIGN_OR_RETURN(std::int64_t page_size, writer_->QueryInt("PRAGMA page_size"));
+  return (pages - free_pages) * page_size;
+}
+
+Result<std::vector<Event>> SqliteStore::QueryEvents(const EventQueryFilter& f) {
+  std::string sql = "SELECT " + std::string(kEventColumns) + " FROM telemetry_events WHERE 1=1";
+  std::vector<BindValue> binds;
+  if (f.contains && !f.contains->empty()) {
+    const std::string expr = FtsExpression(*f.contains);
+    if (!expr.empty()) {
+      sql += " AND id IN (SELECT rowid FROM telemetry_events_fts WHERE telemetry_events_fts "
+             "MATCH ?)";
+      binds.emplace_back(expr);
+    }
+    // The exact (ASCII case-insensitive) substring check on the candidates.
+    sql += " AND (instr(lower(prompt), ?) > 0 OR instr(lower(stream_data), ?) > 0)";
+    binds.emplace_back(AsciiLower(*f.contains));
+    binds.emplace_back(AsciiLower(*f.contains));
+  }
+  if (f.session_id) {
+    sql += " AND session_id = ?";
+    binds.emplace_back(*f.session_id);
+  }
+  if (f.event_type) {
+    sql += " AND event_type = ?";
+    binds.emplace_back(std::string(EventTypeName(*f.event_type)));
+  }
+  if (f.agent_type) {
+    sql += " AND agent_type = ?";
+    binds.emplace_back(*f.agent_type);
+  }
+  if (f.from_time) {
+    sql += " AND timestamp >= ?";
+    binds.emplace_back(*f.from_time);
+  }
+  if (f.to_time) {
+    sql += " AND timestamp <= ?";
+    binds.emplace_back(*f.to_time);
+  }
+  sql += f.order == SortOrder::kAsc ? " ORDER BY timestamp ASC, id ASC"
+                                    : " ORDER BY timestamp DESC, id DESC";
+  sql += " LIMIT ? OFFSET ?";
+  binds.emplace_back(f.limit);
+  binds.emplace_back(f.offset);
+
+  const std::int64_t t0 = SteadyNowMicros();
+  VK_ASSIGN_OR_RETURN(ReaderLease reader, AcquireReader());
+  VK_ASSIGN_OR_RETURN(Statement * stmt, Cached(*reader, sql));
+  BindAll(*stmt, binds);
+  std::vector<Event> out;
+  while (true) {
+    VK_ASSIGN_OR_RETURN(bool row, stmt->Step());
+    if (!row) break;
+    out.push_back(ReadEvent(*stmt));
+  }
+  stmt->Reset();
+  LogQuery(sql, SteadyNowMicros() - t0);
+  return out;
+}
+
+Result<std::vector<Session>> SqliteStore::QuerySessions(const SessionQueryFilter& f) {
+  std::string sql =
+      "SELECT " + std::string(kSessionColumns) + " FROM telemetry_sessions WHERE 1=1";
+  std::vector<BindValue> binds;
+  if (f.status) {
+    sql += " AND status = ?";
+    binds.emplace_back(std::string(SessionStatusName(*f.status)));
+  }
+  if (f.agent_type) {
+    sql += " AND agent_type = ?";
+    binds.emplace_back(*f.agent_type);
+  }
+  if (f.mode) {
+    sql += " AND mode = ?";
+    binds.emplace_back(*f.mode);
+  }
+  if (f.from_time) {
+    sql += " AND start_time >= ?";
+    binds.emplace_back(*f.from_time);
+  }
+  if (f.to_time) {
+    sql += " AND start_time <= ?";
+    binds.emplace_back(*f.to_time);
+  }
+  sql += f.order == SortOrder::kAsc ? " ORDER BY start_time ASC, id ASC"
+                                    : " ORDER BY start_time DESC, id DESC";
+  sql += " LIMIT ? OFFSET ?";
+  binds.emplace_back(f.limit);
+  binds.emplace_back(f.offset);
+  const std::int64_t t0 = SteadyNowMicros();
+  VK_ASSIGN_OR_RETURN(ReaderLease reader, AcquireReader());
+  VK_ASSIGN_OR_RETURN(Statement * stmt, Cached(*reader, sql));
+  BindAll(*stmt, binds);
+  std::vector<Session> out;
+  while (true) {
+    VK_ASSIGN_OR_RETURN(bool row, stmt->Step());
+    if (!row) break;
+    out.push_back(ReadSession(*stmt));
+  }
+  stmt->Reset();
+  LogQuery(sql, SteadyNowMicros() - t0);
+  return out;
+}
+
+Result<std::optional<Session>> SqliteStore::GetSession(std::string_view id) {
+  VK_ASSIGN_OR_RETURN(ReaderLease reader, AcquireReader());
+  VK_ASSIGN_OR_RETURN(Statement * stmt,
+                      Cached(*reader, "SELECT " + std::string(kSessionColumns) +
+                                          " FROM telemetry_sessions WHERE id = ?"));
+  stmt->Bind(1, id);
+  VK_ASSIGN_OR_RETURN(bool row, stmt->Step());
+  std::optional<Session> out;
+  if (row) out = ReadSession(*stmt);
+  stmt->Reset();
+  return out;
+}
+
+Result<SessionStats> SqliteStore::GetSessionStats(std::string_view id) {
+  VK_ASSIGN_OR_RETURN(std::optional<Session> session, GetSession(id));
+  if (!session) return Status::NotFound("no session \"" + std::string(id) + "\"");
+  SessionStats st;
+  st.session_id = session->id;
+  st.agent_type = session->agent_type;
+  st.mode = session->mode;
+  st.status = session->status;
+  st.start_time = session->start_time;
+  st.end_time = session->end_time;
+  st.duration = session->duration;
+  st.event_count = session->event_count;
+  st.stream_event_count = session->stream_event_count;
+  st.error_count = session->error_count;
+  st.last_event_time = session->last_event_time;
+  VK_ASSIGN_OR_RETURN(ReaderLease reader, AcquireReader());
+  VK_ASSIGN_OR_RETURN(Statement * stmt, Cached(*reader,
+      "SELECT min(CASE WHEN event_type = 'stream' THEN timestamp END), "
+      "coalesce(sum(length(CAST(stream_data AS BLOB))), 0) "
+      "FROM telemetry_events WHERE session_id = ?"));
+  stmt->Bind(1, id);
+  VK_ASSIGN_OR_RETURN(bool row, stmt->Step());
+  if (row) {
+    if (auto first = stmt->ColumnOptInt(0)) st.time_to_first_stream_ms = *first - st.start_time;
+    st.stream_bytes = stmt->ColumnInt(1);
+  }
+  stmt->Reset();
+  return st;
+}
+
+Result<std::vector<ErrorRecord>> SqliteStore::GetSessionErrors(std::string_view id) {
+  VK_ASSIGN_OR_RETURN(ReaderLease reader, AcquireReader());
+  VK_ASSIGN_OR_RETURN(Statement * stmt, Cached(*reader,
+      "SELECT id, session_id, event_id, error_type, error_message, error_stack, context, "
+      "severity, resolved, metadata, timestamp FROM telemetry_errors WHERE session_id = ? "
+      "ORDER BY timestamp, id"));
+  stmt->Bind(1, id);
+  std::vector<ErrorRecord> out;
+  while (true) {
+    VK_ASSIGN_OR_RETURN(bool row, stmt->Step());
+    if (!row) break;
+    ErrorRecord r;
+    r.id = stmt->ColumnInt(0);
+    r.session_id = stmt->ColumnText(1);
+    r.event_id = stmt->ColumnOptInt(2);
+    r.error_type = stmt->ColumnText(3);
+    r.error_message = stmt->ColumnText(4);
+    r.error_stack = stmt->ColumnOptText(5);
+    r.context = stmt->ColumnOptText(6);
+    auto sev = ParseErrorSeverity(stmt->ColumnTextView(7));
+    r.severity = sev.ok() ? *sev : ErrorSeverity::kMedium;
+    r.resolved = stmt->ColumnInt(8) != 0;
+    r.metadata = stmt->ColumnOptText(9);
+    r.timestamp = stmt->ColumnInt(10);
+    out.push_back(std::move(r));
+  }
+  stmt->Reset();
+  return out;
+}
+
+Result<AggregateStats> SqliteStore::GetAggregateStats() {
+  VK_ASSIGN_OR_RETURN(ReaderLease reader, AcquireReader());
+  VK_ASSIGN_OR_RETURN(Statement * stmt,
+                      Cached(*reader, "SELECT " + std::string(kStatColumns) +
+                                          ", computed_at FROM telemetry_stats"));
+  AggregateStats out;
+  while (true) {
+    VK_ASSIGN_OR_RETURN(bool row, stmt->Step());
+    if (!row) break;
+    const std::string_view type = stmt->ColumnTextView(0);
+    RollupCounts c = ReadCounts(*stmt);
+    if (type == "global") {
+      out.total = c;
+      out.computed_at = stmt->ColumnInt(17);
+    } else if (type == "agent") {
+      out.by_agent[stmt->ColumnText(1)] = c;
+    } else if (type == "mode") {
+      out.by_mode[stmt->ColumnText(1)] = c;
+    }
+  }
+  stmt->Reset();
+  if (out.total.total_events > 0) {
+    out.error_event_rate_pct = 100.0 * static_cast<double>(out.total.error_events) /
+                               static_cast<double>(out.total.total_events);
+  }
+  if (out.total.sessions > 0) {
+    out.session_error_rate_pct = 100.0 * static_cast<double>(out.total.sessions_with_errors) /
+                                 static_cast<double>(out.total.sessions);
+  }
+  return out;
+}
+
+Result<StoreHealth> SqliteStore::CheckHealth(bool quick_check) {
+  StoreHealth h;
+  VK_ASSIGN_OR_RETURN(ReaderLease reader, AcquireReader());
+  Database& db = *reader->db;
+  if (quick_check) {
+    db.SetDeadline(0);  // a whole-file check may legitimately take longer than a query
+    VK_ASSIGN_OR_RETURN(h.quick_check, db.QueryText("PRAGMA quick_check(1)"));
+  } else {
+    h.quick_check = "skipped";
+  }
+  VK_ASSIGN_OR_RETURN(std::int64_t pages, db.QueryInt("PRAGMA page_count"));
+  VK_ASSIGN_OR_RETURN(std::int64_t free_pages, db.QueryInt("PRAGMA freelist_count"));
+  VK_ASSIGN_OR_RETURN(std::int64_t page_size, db.QueryInt("PRAGMA page_size"));
+  h.used_bytes = (pages - free_pages) * page_size;
+  h.wal_size_bytes = internal::FileSizeBytes(config_.db_path + "-wal");
+  h.file_size_bytes = internal::FileSizeBytes(config_.db_path) + h.wal_size_bytes;
+  VK_ASSIGN_OR_RETURN(h.oldest_event_time,
+                      db.QueryInt("SELECT coalesce(min(timestamp), 0) FROM telemetry_events"));
+  VK_ASSIGN_OR_RETURN(h.dead_letter_batches,
+                      db.QueryInt("SELECT count(*) FROM telemetry_buffers WHERE status='failed'"));
+  std::lock_guard lock(pool_mu_);
+  h.connections_active = readers_active_ + 1;  // this reader and the writer
+  h.connections_total = readers_total_ + 1;
+  return h;
+}
+
+}  // namespace vibekit::store::sqlite

@@ -1,0 +1,72 @@
+// SqliteStore: the embedded default Store. One read-write connection used by the writer thread,
+// and a pool of read-only connections for queries (WAL lets them read while the writer writes).
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "store/sqlite/database.h"
+#include "store/session_merge.h"
+#include "store/store.h"
+#include "vibekit/clock.h"
+#include "vibekit/config.h"
+
+namespace vibekit::store::sqlite {
+
+class SqliteStore final : public Store {
+ public:
+  SqliteStore(LocalStoreConfig config, const Clock& clock);
+  ~SqliteStore() override;
+
+  Status Open() override;
+  void Close() noexcept override;
+
+  Status ApplyBatch(std::span<const Event> events, std::int64_t now_ms) override;
+  Result<std::int64_t> MarkTimedOutSessions(std::int64_t silent_before_ms,
+                                            std::int64_t now_ms) override;
+  Result<CleanupResult> DeleteSessions(const DeleteSelector& selector,
+                                       std::int64_t now_ms) override;
+  Status RecordDeadLetter(std::span<const Event> events, const Status& error,
+                          std::int64_t now_ms) override;
+  Status ReclaimSpace() override;
+
+  Result<std::vector<Event>> QueryEvents(const EventQueryFilter& filter) override;
+  Result<std::vector<Session>> QuerySessions(const SessionQueryFilter& filter) override;
+  Result<std::optional<Session>> GetSession(std::string_view id) override;
+  Result<SessionStats> GetSessionStats(std::string_view id) override;
+  Result<std::vector<ErrorRecord>> GetSessionErrors(std::string_view id) override;
+  Result<AggregateStats> GetAggregateStats() override;
+  Result<StoreHealth> CheckHealth(bool quick_check) override;
+  Result<std::int64_t> UsedBytes() override;
+
+ private:
+  struct Reader;
+  struct WriterStatements;
+  class ReaderLease;
+
+  Result<ReaderLease> AcquireReader();
+  void ReleaseReader(std::unique_ptr<Reader> reader);
+  // A cached prepared statement of `reader` for `sql`, reset and ready to bind.
+  Result<Statement*> Cached(Reader& reader, const std::string& sql);
+  Status ApplyRollup(const RollupDelta& delta, std::int64_t now_ms);
+  Status RefreshRollupBounds(const std::vector<std::string>& agents, std::int64_t now_ms);
+  Status ApplyBatchLocked(std::span<const Event> events, std::int64_t now_ms);
+  void LogQuery(const std::string& sql, std::int64_t micros) const;
+
+  const LocalStoreConfig config_;
+  const Clock& clock_;
+  std::mutex writer_mu_;                 // serializes use of writer_ (normally one thread)
+  std::unique_ptr<Database> writer_;     // guarded by writer_mu_
+  std::unique_ptr<WriterStatements> ws_;  // guarded by writer_mu_; prepared on writer_
+  std::mutex pool_mu_;
+  std::vector<std::unique_ptr<Reader>> idle_readers_;  // guarded by pool_mu_
+  int readers_total_ = 0;                              // guarded by pool_mu_
+  int readers_active_ = 0;                             // guarded by pool_mu_
+  bool open_ = false;
+};
+
+}  // namespace vibekit::store::sqlite

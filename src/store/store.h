@@ -1,0 +1,81 @@
+// Store: the persistence interface the service writes through and reads from. SQLite
+// (store/sqlite) is the embedded default; a PostgreSQL implementation sits beside it behind the
+// same interface, so nothing above this layer knows which database it talks to.
+//
+// Thread-safety: write methods (ApplyBatch, MarkTimedOutSessions, Delete*, RecordDeadLetter,
+// ReclaimSpace) are called by one thread at a time (the ingest writer). Read methods may be
+// called from any number of threads concurrently with the writer.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "vibekit/event.h"
+#include "vibekit/status.h"
+#include "vibekit/telemetry_service.h"
+
+namespace vibekit::store {
+
+struct StoreHealth {
+  std::string quick_check;  // "ok", the first problem, or "skipped"
+  std::int64_t file_size_bytes = 0;
+  std::int64_t wal_size_bytes = 0;
+  std::int64_t used_bytes = 0;  // pages in use (file size minus free pages)
+  std::int64_t oldest_event_time = 0;
+  std::int64_t dead_letter_batches = 0;
+  int connections_active = 0;
+  int connections_total = 0;
+};
+
+// Which sessions a retention step removes (whole sessions with their events and errors).
+struct DeleteSelector {
+  enum class Kind { kInactiveBefore, kOldest };
+  Kind kind = Kind::kInactiveBefore;
+  std::int64_t cutoff_ms = 0;  // kInactiveBefore: last event strictly before this time
+  std::int64_t limit = 500;    // sessions per call at most
+  std::string reason;          // recorded in the audit log
+};
+
+class Store {
+ public:
+  Store() = default;
+  virtual ~Store() = default;
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // Connects and brings the schema to the current version.
+  virtual Status Open() = 0;
+  virtual void Close() noexcept = 0;
+
+  // --- writes (one thread) ---
+  // Writes the events (already validated, in order) and updates their sessions and the rollup in
+  // one transaction. Unknown sessions are created.
+  virtual Status ApplyBatch(std::span<const Event> events, std::int64_t now_ms) = 0;
+  // Active sessions whose last event is before `silent_before_ms` become "timeout".
+  virtual Result<std::int64_t> MarkTimedOutSessions(std::int64_t silent_before_ms,
+                                                    std::int64_t now_ms) = 0;
+  virtual Result<CleanupResult> DeleteSessions(const DeleteSelector& selector,
+                                               std::int64_t now_ms) = 0;
+  // Parks a batch that cannot be written (a constraint the validation did not foresee) in
+  // telemetry_buffers with status "failed", so it is kept and visible instead of lost.
+  virtual Status RecordDeadLetter(std::span<const Event> events, const Status& error,
+                                  std::int64_t now_ms) = 0;
+  // Returns free pages to the file system and truncates the write-ahead log.
+  virtual Status ReclaimSpace() = 0;
+
+  // --- reads (any thread) ---
+  virtual Result<std::vector<Event>> QueryEvents(const EventQueryFilter& filter) = 0;
+  virtual Result<std::vector<Session>> QuerySessions(const SessionQueryFilter& filter) = 0;
+  virtual Result<std::optional<Session>> GetSession(std::string_view id) = 0;
+  virtual Result<SessionStats> GetSessionStats(std::string_view id) = 0;
+  virtual Result<std::vector<ErrorRecord>> GetSessionErrors(std::string_view id) = 0;
+  virtual Result<AggregateStats> GetAggregateStats() = 0;
+  virtual Result<StoreHealth> CheckHealth(bool quick_check) = 0;
+  virtual Result<std::int64_t> UsedBytes() = 0;
+};
+
+}  // namespace vibekit::store

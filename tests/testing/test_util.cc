@@ -1,0 +1,90 @@
+#include "testing/test_util.h"
+
+#include <sqlite3.h>
+#include <stdlib.h>
+
+#include <filesystem>
+
+namespace vibekit::testing {
+
+TempDir::TempDir() {
+  const char* base = std::getenv("TMPDIR");
+  std::string tmpl = std::string(base != nullptr ? base : "/tmp") + "/vibekit-test-XXXXXX";
+  char* made = mkdtemp(tmpl.data());
+  if (made == nullptr) ADD_FAILURE() << "mkdtemp failed";
+  path_ = tmpl;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+std::int64_t WallNowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+bool WaitFor(const std::function<bool()>& condition, int timeout_ms) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (true) {
+    if (condition()) return true;
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+TelemetryConfig TestConfig(const std::string& db_path) {
+  TelemetryConfig c;
+  c.apply_environment = false;
+  c.local_store.db_path = db_path;
+  c.local_store.enqueue_timeout_ms = 5000;
+  return c;
+}
+
+namespace {
+
+template <typename Fn>
+void WithQuery(const std::string& db_path, const std::string& sql, Fn&& fn) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+    ADD_FAILURE() << "cannot open " << db_path;
+    sqlite3_close(db);
+    return;
+  }
+  sqlite3_busy_timeout(db, 5000);
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK) {
+    ADD_FAILURE() << "bad SQL " << sql << ": " << sqlite3_errmsg(db);
+    sqlite3_close(db);
+    return;
+  }
+  const int rc = sqlite3_step(stmt);
+  if (rc == SQLITE_ROW) {
+    fn(stmt);
+  } else if (rc != SQLITE_DONE) {
+    ADD_FAILURE() << "query failed " << sql << ": " << sqlite3_errmsg(db);
+  }
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+}
+
+}  // namespace
+
+std::int64_t QueryInt(const std::string& db_path, const std::string& sql) {
+  std::int64_t out = 0;
+  WithQuery(db_path, sql, [&](sqlite3_stmt* s) { out = sqlite3_column_int64(s, 0); });
+  return out;
+}
+
+std::string QueryText(const std::string& db_path, const std::string& sql) {
+  std::string out;
+  WithQuery(db_path, sql, [&](sqlite3_stmt* s) {
+    const auto* t = sqlite3_column_text(s, 0);
+    if (t != nullptr) out = reinterpret_cast<const char*>(t);
+  });
+  return out;
+}
+
+}  // namespace vibekit::testing

@@ -1,0 +1,69 @@
+// Shared test helpers: status assertions, temporary directories, a fake clock, polling, and
+// direct SQLite access for checking what really is on disk.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <thread>
+
+#include "vibekit/clock.h"
+#include "vibekit/status.h"
+#include "vibekit/telemetry_service.h"
+
+#define EXPECT_OK(expr)                                          \
+  do {                                                           \
+    const ::vibekit::Status vk_st_ = (expr);                     \
+    EXPECT_TRUE(vk_st_.ok()) << #expr << " -> " << vk_st_.ToString(); \
+  } while (false)
+#define ASSERT_OK(expr)                                          \
+  do {                                                           \
+    const ::vibekit::Status vk_st_ = (expr);                     \
+    ASSERT_TRUE(vk_st_.ok()) << #expr << " -> " << vk_st_.ToString(); \
+  } while (false)
+
+namespace vibekit::testing {
+
+// A fresh directory under $TMPDIR (or /tmp), removed with its content on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  std::string File(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+class FakeClock final : public Clock {
+ public:
+  explicit FakeClock(std::int64_t now_ms) : now_(now_ms) {}
+  std::int64_t NowMs() const noexcept override { return now_.load(); }
+  void Set(std::int64_t ms) { now_.store(ms); }
+  void Advance(std::int64_t ms) { now_.fetch_add(ms); }
+
+ private:
+  std::atomic<std::int64_t> now_;
+};
+
+std::int64_t WallNowMs();
+
+// Polls `condition` every 10 ms until it holds or `timeout_ms` passes; returns whether it held.
+bool WaitFor(const std::function<bool()>& condition, int timeout_ms = 10000);
+
+// A config for tests: database in `dir`, environment not applied, small timeouts.
+TelemetryConfig TestConfig(const std::string& db_path);
+
+// Runs one SQL query on the file through a separate connection and returns the first column of
+// the first row as int64 (0 when no row). Fails the test on an SQL error.
+std::int64_t QueryInt(const std::string& db_path, const std::string& sql);
+std::string QueryText(const std::string& db_path, const std::string& sql);
+
+}  // namespace vibekit::testing
