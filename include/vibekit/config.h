@@ -51,6 +51,9 @@ struct LocalStoreConfig {
   int busy_timeout_ms = 5000;      // SQLite busy_timeout per connection
   int cache_size_kib = 16384;      // SQLite page cache per connection
   int read_connections = 4;        // pooled read-only connections
+  // WAL pages before an automatic checkpoint. Larger means fewer fsyncs while ingesting (measured
+  // 1.4x faster at 10000 than SQLite's 1000 on these disks) and a larger -wal file (~40 MiB).
+  int wal_autocheckpoint_pages = 10000;
 };
 
 using DrizzleTelemetryConfig = LocalStoreConfig;

@@ -96,6 +96,10 @@ class Rng {
     return static_cast<std::int64_t>(v);
   }
 
+  // 1..max, skewed towards small values (mean ~max/4): line numbers, counts, durations. Much
+  // cheaper than a lognormal draw, and these numbers are everywhere in tool output.
+  std::int64_t SmallSkewed(std::uint32_t max) { return 1 + Below(1 + Below(max)); }
+
   std::string_view Pick(Pool pool) { return pool[Below(static_cast<std::uint32_t>(pool.size()))]; }
 
   // Index drawn with the given integer weights.
@@ -143,7 +147,8 @@ struct LangPack {
   Pool test_fail;    // one failure report
   Pool test_ok_summary;
   Pool test_failed_summary;
-  Pool build_out;  // compiler / bundler progress lines and diagnostics
+  Pool build_diag;  // compiler / bundler progress lines and diagnostics, repeated
+  Pool build_tail;  // the last lines of a build
 };
 
 // --- TypeScript ---
@@ -248,7 +253,7 @@ constexpr std::string_view kTsCode[] = {
   });
 )",
     R"(export function §N(input: string): string {
-  // NFC first so "café" typed on macOS and Linux compares equal.
+  // NFC first so the same name typed on macOS and on Linux compares equal.
   return input.normalize("NFC").trim().toLowerCase();
 }
 )",
@@ -310,17 +315,25 @@ constexpr std::string_view kTsTestFailedSummary[] = {
     "\nTest Suites: 1 failed, §D passed, §D total\nTests:       2 failed, §D passed, §D total\n"
     "Snapshots:   0 total\nTime:        §S.4 s\nRan all test suites.\n",
 };
-constexpr std::string_view kTsBuildOut[] = {
+constexpr std::string_view kTsBuildDiag[] = {
     "src/auth/session.ts:§D:13 - error TS2345: Argument of type 'string | undefined' is not "
     "assignable to parameter of type 'string'.\n",
     "src/api/routes/users.ts(§D,7): error TS2339: Property 'orgId' does not exist on type "
     "'TokenPayload'.\n",
-    "\nFound 2 errors in 2 files.\n",
-    "vite v5.4.10 building for production...\n✓ §D modules transformed.\n",
-    "dist/assets/index-3f9a1c.js   §D.42 kB │ gzip: §D.10 kB\n",
-    "  §D:5  warning  'err' is defined but never used  @typescript-eslint/no-unused-vars\n",
-    "added §D packages, and audited §D packages in §Ss\n",
+    "§F\n  §D:5  warning  'err' is defined but never used  @typescript-eslint/no-unused-vars\n",
+    "§F\n  §D:11  error  Unexpected any. Specify a different type  "
+    "@typescript-eslint/no-explicit-any\n",
     "npm warn deprecated inflight@1.0.6: This module is not supported, and leaks memory.\n",
+    "dist/assets/index-§H.js   §D.42 kB │ gzip: §D.10 kB\n",
+};
+constexpr std::string_view kTsBuildTail[] = {
+    "\nFound 2 errors in 2 files.\n\nErrors  Files\n     1  src/auth/session.ts:§D\n     1  "
+    "src/api/routes/users.ts:§D\n",
+    "✓ §D modules transformed.\n✓ built in §S.§Ds\n",
+    "\n✖ §D problems (2 errors, §D warnings)\n  1 error and 0 warnings potentially fixable with the "
+    "`--fix` option.\n",
+    "\nadded §D packages, and audited §D packages in §Ss\n\n§D packages are looking for funding\n  "
+    "run `npm fund` for details\n\nfound 0 vulnerabilities\n",
 };
 
 // --- Python ---
@@ -414,7 +427,7 @@ def §N(self, invoice_id: int) -> None:
         raise self.retry(exc=exc, countdown=30)
 )",
     R"(def §N(value: str) -> str:
-    # Casefold rather than lower() so "Straße" and "STRASSE" compare equal.
+    # Casefold rather than lower() so German sharp s and "SS" compare equal.
     return unicodedata.normalize("NFKC", value).strip().casefold()
 )",
 };
@@ -472,11 +485,18 @@ constexpr std::string_view kPyTestOkSummary[] = {
     "============================== §D passed in §S.07s ==============================\n",
     "========================= §D passed, 2 skipped in §S.88s ========================\n",
 };
-constexpr std::string_view kPyBuildOut[] = {
+constexpr std::string_view kPyBuildDiag[] = {
     "app/api/routes/users.py:§D: error: Item \"None\" of \"User | None\" has no attribute \"id\"  "
     "[union-attr]\n",
-    "Found 3 errors in 2 files (checked §D source files)\n",
+    "app/services/billing.py:§D: error: Argument 1 to \"compute_invoice_total\" has incompatible "
+    "type \"list[Item] | None\"; expected \"list[Item]\"  [arg-type]\n",
     "app/core/config.py:§D:5: F401 [*] `os` imported but unused\n",
+    "tests/test_auth.py:§D:1: I001 [*] Import block is un-sorted or un-formatted\n",
+    "INFO  [alembic.runtime.migration] Context impl PostgresqlImpl.\n",
+    "Would reformat: §F\n",
+};
+constexpr std::string_view kPyBuildTail[] = {
+    "Found 3 errors in 2 files (checked §D source files)\n",
     "Found 4 errors (3 fixed, 1 remaining).\n",
     "INFO  [alembic.runtime.migration] Running upgrade 9c1e -> 3f2a, add org_id to users\n",
     "Resolved §D packages in §Mms\nInstalled §D packages in §Mms\n",
@@ -623,17 +643,24 @@ constexpr std::string_view kCcTestFailedSummary[] = {
     "\n93% tests passed, 1 tests failed out of 14\n\nTotal Test time (real) =   §S.21 sec\n\nThe "
     "following tests FAILED:\n\t  §D - store_test (Failed)\n",
 };
-constexpr std::string_view kCcBuildOut[] = {
+constexpr std::string_view kCcBuildDiag[] = {
     "[§D/212] Building CXX object src/CMakeFiles/core.dir/store/sqlite_store.cc.o\n",
-    "[§D/212] Linking CXX executable tests/store_test\n",
+    "[§D/212] Building CXX object src/CMakeFiles/core.dir/ingest/batcher.cc.o\n",
+    "[§D/212] Building CXX object tests/CMakeFiles/unit_tests.dir/store/sqlite_store_test.cc.o\n",
     "§F:§D:17: error: no matching function for call to 'RingBuffer<Event>::TryPush(const "
     "Event&)'\n",
     "§F:§D:9: warning: unused variable 'rc' [-Wunused-variable]\n",
+    "§F:§D:5: warning: comparison of integer expressions of different signedness: 'int' and "
+    "'std::size_t' [-Wsign-compare]\n",
+};
+constexpr std::string_view kCcBuildTail[] = {
     "ninja: build stopped: subcommand failed.\n",
+    "[212/212] Linking CXX executable tests/unit_tests\n",
     "-- Configuring done (0.§Ds)\n-- Generating done (0.0s)\n-- Build files have been written to: "
     "/workspace/build\n",
     "/usr/bin/ld: src/libcore.a(sqlite_store.cc.o): in function `SqliteStore::Open()':\n"
-    "sqlite_store.cc:(.text+0x1a4): undefined reference to `sqlite3_open_v2'\n",
+    "sqlite_store.cc:(.text+0x1a4): undefined reference to `sqlite3_open_v2'\ncollect2: error: ld "
+    "returned 1 exit status\nninja: build stopped: subcommand failed.\n",
 };
 
 // --- Rust ---
@@ -764,32 +791,39 @@ constexpr std::string_view kRsTestFailedSummary[] = {
     "\ntest result: FAILED. §D passed; 1 failed; 0 ignored; 0 measured; 0 filtered out; finished "
     "in 0.§Ds\n\nerror: test failed, to rerun pass `--lib`\n",
 };
-constexpr std::string_view kRsBuildOut[] = {
+constexpr std::string_view kRsBuildDiag[] = {
+    "   Compiling axum v0.7.7\n",
+    "   Compiling sqlx-core v0.8.2\n",
+    "    Checking app v0.4.2 (/workspace)\n",
     "error[E0502]: cannot borrow `self.entries` as mutable because it is also borrowed as "
     "immutable\n  --> §F:§D:13\n   |\n§D |         let e = &self.entries[idx];\n   |           "
     "      ------------ immutable borrow occurs here\n",
-    "warning: unused variable: `attempt`\n  --> §F:§D:9\n   |\n   = note: `#[warn(unused_variables)]` "
-    "on by default\n",
-    "   Compiling axum v0.7.7\n",
-    "    Checking app v0.4.2 (/workspace)\n",
+    "warning: unused variable: `attempt`\n  --> §F:§D:9\n   |\n   = note: "
+    "`#[warn(unused_variables)]` on by default\n",
+    "warning: this `if` has identical blocks\n  --> §F:§D:5\n   = help: for further information "
+    "visit https://rust-lang.github.io/rust-clippy/master/index.html#if_same_then_else\n",
+};
+constexpr std::string_view kRsBuildTail[] = {
     "error: could not compile `app` (lib) due to 2 previous errors\n",
     "    Finished `release` profile [optimized] target(s) in §S.07s\n",
+    "warning: `app` (lib) generated 2 warnings\n    Finished `dev` profile [unoptimized + "
+    "debuginfo] target(s) in §S.31s\n",
 };
 
 // clang-format off
 constexpr LangPack kLangPacks[] = {
     {"ts", kTsFiles, kTsFuncs, kTsTypes, kTsTests, kTsErrors, kTsTestCmds, kTsBuildCmds, kTsLibs,
      kTsCode, kTsLines, kTsTestHeader, kTsTestPass, kTsTestFail, kTsTestOkSummary,
-     kTsTestFailedSummary, kTsBuildOut},
+     kTsTestFailedSummary, kTsBuildDiag, kTsBuildTail},
     {"python", kPyFiles, kPyFuncs, kPyTypes, kPyTests, kPyErrors, kPyTestCmds, kPyBuildCmds,
      kPyLibs, kPyCode, kPyLines, kPyTestHeader, kPyTestPass, kPyTestFail, kPyTestOkSummary,
-     kPyTestFailedSummary, kPyBuildOut},
+     kPyTestFailedSummary, kPyBuildDiag, kPyBuildTail},
     {"cpp", kCcFiles, kCcFuncs, kCcTypes, kCcTests, kCcErrors, kCcTestCmds, kCcBuildCmds, kCcLibs,
      kCcCode, kCcLines, kCcTestHeader, kCcTestPass, kCcTestFail, kCcTestOkSummary,
-     kCcTestFailedSummary, kCcBuildOut},
+     kCcTestFailedSummary, kCcBuildDiag, kCcBuildTail},
     {"rust", kRsFiles, kRsFuncs, kRsTypes, kRsTests, kRsErrors, kRsTestCmds, kRsBuildCmds, kRsLibs,
      kRsCode, kRsLines, kRsTestHeader, kRsTestPass, kRsTestFail, kRsTestOkSummary,
-     kRsTestFailedSummary, kRsBuildOut},
+     kRsTestFailedSummary, kRsBuildDiag, kRsBuildTail},
 };
 // clang-format on
 
@@ -915,8 +949,6 @@ constexpr std::string_view kProse[] = {
     "I'd keep the public API unchanged and only touch the internal helper. ",
     "There are two options here: make `§N` idempotent, or add a unique constraint and handle the "
     "conflict. The first keeps the migration small. ",
-    "Using a naïve string comparison here breaks for non-ASCII emails, so I normalise them first. ",
-    "The request flow is: middleware → `§N` → `§C` → database. ",
     "Looking at the git history, the regression came in with §H. ",
     "I couldn't find any other callers of `§N` besides §F. ",
     "The tests pass locally now; the remaining warning is unrelated to this change. ",
@@ -936,8 +968,8 @@ constexpr std::string_view kProse[] = {
     "**Root cause:** `§N` assumes the cache entry exists, but it is evicted after the TTL. ",
     "The database isn't reachable from the sandbox (ECONNREFUSED on port §P), so I'll mock the "
     "client in the unit tests. ",
-    "All §D tests pass now ✅ ",
-    "Done — the change is limited to §F and its test. ",
+    "All §D tests pass now. ",
+    "Done: the change is limited to §F and its test. ",
     "Edge case: an empty list used to return `undefined`; it now returns an empty result. ",
     "I'll make the handler idempotent by keying on the delivery id. ",
     "Before changing anything, let me look at how `§C` is constructed in the tests. ",
@@ -946,20 +978,36 @@ constexpr std::string_view kProse[] = {
     "Good catch in the review: the migration has to be backwards compatible because old pods keep "
     "running during the rollout. ",
 };
+// Prose with non-ASCII characters, mixed in now and then (see Impl::PickProse) so that exports
+// and full-text search see real UTF-8 without it dominating the text.
+constexpr std::string_view kUnicodeProse[] = {
+    "Using a naïve string comparison here breaks for non-ASCII emails like zoë@exämple.com, so I "
+    "normalise them first. ",
+    "The request flow is: middleware → `§N` → `§C` → database. ",
+    "All §D tests pass now ✅ ",
+    "Done — the change is limited to §F and its test. ",
+    "That fixed it 🎉 ",
+    "This loop is O(n²) in the number of sessions; a map keyed by id would make it linear. ",
+    "⚠️ This changes the public response shape; clients on older versions will break. ",
+    "Estimated effort: 2–3 days, mostly tests… ",
+    "The user's display name \"José Müller\" got mangled to \"JosÃ© MÃ¼ller\": that's UTF-8 decoded "
+    "as Latin-1 somewhere between §L and the database. ",
+    "Latency: p50 ≈ §M ms, p99 ≈ §M ms (±5%). ",
+};
 constexpr std::string_view kShortProse[] = {
-    "Let me run the tests again.", "Now I'll check the config.", "Running the linter…",
+    "Let me run the tests again.", "Now I'll check the config.", "Running the linter now.",
     "Looks good so far.",          "Checking git status.",       "Let me look at the test file.",
-    "That fixed it. 🎉",           "Reading the stack trace.",   "Applying the fix now.",
+    "That fixed it.",           "Reading the stack trace.",   "Applying the fix now.",
     "Let me search for callers.",  "Build is green.",            "One more test to update.",
 };
 constexpr std::string_view kReviewProse[] = {
     "In §F, `§N` swallows the error from §L; I'd log it and rethrow. ",
     "Nit: `§C` is misleading, since it also writes. Maybe rename it. ",
-    "This loop is O(n²) in the number of sessions; a map keyed by id would make it linear. ",
+    "This loop is quadratic in the number of sessions; a map keyed by id would make it linear. ",
     "Missing test: what happens when `§N` is called twice with the same id? ",
     "Security: the token is logged at info level on line §D of §F. Please redact it. ",
     "LGTM once the migration is split into expand and contract steps. ",
-    "⚠️ This changes the public response shape; clients on older versions will break. ",
+    "Heads up: this changes the public response shape; clients on older versions will break. ",
 };
 constexpr std::string_view kPlanProse[] = {
     "Step 1: add the new column as nullable and backfill it in batches of §D rows. ",
@@ -967,7 +1015,7 @@ constexpr std::string_view kPlanProse[] = {
     "Step 3: remove the old code path once the flag has been at 100% for a week. ",
     "Risks: the backfill holds row locks, so it should run off-peak. ",
     "Open question: do we need to support the v1 API during the migration? ",
-    "Estimated effort: 2–3 days, mostly tests. ",
+    "Estimated effort: two to three days, mostly tests. ",
 };
 
 // --- Prompts, by mode ---
@@ -984,7 +1032,7 @@ constexpr std::string_view kCodePrompts[] = {
     "Bump §L to the latest major version and fix whatever breaks.",
     "Add structured logging to `§N` so we can trace requests end to end.",
     "fix the bug where users get logged out randomly in §U",
-    "`§K` fails locally with §E — can you take a look?",
+    "`§K` fails locally with §E, can you take a look?",
     "Add an org_id column to the users table with a migration and update `§C` to use it.",
     "Make `§N` idempotent; webhooks are sometimes delivered twice.",
     "Speed up `§N`, it's the hot path for §U and p99 is §M ms.",
@@ -1025,9 +1073,14 @@ constexpr std::string_view kPromptExtras[] = {
     " Use the existing `§C` helper rather than adding a dependency.",
     " We're on §L, so stay compatible with it.",
     " It only happens under load, maybe a race?",
-    " This is blocking the release 🚀",
+    " This is blocking the release.",
     " Please also update the docs.",
     " I already tried clearing the cache, no luck.",
+};
+constexpr std::string_view kUnicodePromptExtras[] = {
+    " This is blocking the release 🚀",
+    " It's the naïve retry loop again — it never backs off.",
+    " Customer names like \"Zoë Ørsted\" break the CSV export.",
 };
 
 // --- Errors ---
@@ -1094,9 +1147,16 @@ void TruncateUtf8(std::string* s, std::size_t max_bytes) {
   s->resize(cut);
 }
 
+// clear() + append() rather than assign(): assign goes through the general _M_replace, which
+// costs noticeably more for the handful of short strings set on every event.
+void Set(std::string* field, std::string_view value) {
+  field->clear();
+  field->append(value);
+}
+
 void AssignOptional(std::optional<std::string>* field, std::string_view value) {
   if (field->has_value()) {
-    (*field)->assign(value);
+    Set(&**field, value);
   } else {
     field->emplace(value);
   }
@@ -1371,6 +1431,35 @@ std::string_view SeverityWireName(ErrorSeverity severity) {
   return "medium";
 }
 
+// The code blocks of every language split into lines once, so file excerpts and diffs can walk
+// them line by line without searching for newlines and slots on every use.
+struct BlockLine {
+  std::string_view text;  // without the newline
+  bool has_slot;
+};
+using SplitBlock = std::vector<BlockLine>;
+
+const std::vector<SplitBlock>& SplitCodeBlocks(Lang lang) {
+  // Leaked on purpose: immutable, built once, and safe to use during static destruction.
+  static const auto* const kSplit = [] {
+    auto* split = new std::vector<std::vector<SplitBlock>>();
+    for (const LangPack& pack : kLangPacks) {
+      std::vector<SplitBlock>& blocks = split->emplace_back();
+      for (std::string_view block : pack.code_blocks) {
+        SplitBlock& lines = blocks.emplace_back();
+        while (!block.empty()) {
+          const std::size_t nl = block.find('\n');
+          const std::string_view text = block.substr(0, nl);
+          lines.push_back({text, text.find("\xC2\xA7") != std::string_view::npos});
+          block.remove_prefix(nl == std::string_view::npos ? block.size() : nl + 1);
+        }
+      }
+    }
+    return split;
+  }();
+  return (*kSplit)[static_cast<std::size_t>(lang)];
+}
+
 // ---------------------------------------------------------------------------------------------
 // Session state.
 // ---------------------------------------------------------------------------------------------
@@ -1407,6 +1496,8 @@ struct SessionState {
   Kind next_kind = Kind::kProse;
   Tool last_tool = Tool::kShell;
   ShellCat last_shell = ShellCat::kTest;
+  std::string_view last_file = "src/main.ts";  // of the last file tool call
+  std::string_view last_pattern = "main";       // of the last grep
   ErrorKind pending_error = kRateLimit;
   std::int64_t prompt_bytes = 0;
   std::int64_t output_bytes = 0;
@@ -1458,10 +1549,23 @@ class Generator::Impl {
   void BuildToolOutput(std::size_t target, std::string* out);
   void BuildTestRun(std::size_t target, std::string* out);
   void BuildErrorMessage(ErrorKind kind, std::string* message, std::string* stack);
-  void AppendNumberedLines(std::size_t target, std::string* out);
+  void AppendFileExcerpt(std::size_t target, std::string* out);
+  // Appends one line of a code block, with its slots filled, and a newline.
+  void AppendLine(const BlockLine& line, std::string* out) {
+    if (line.has_slot) {
+      Expand(line.text, out);
+    } else {
+      out->append(line.text);
+    }
+    out->push_back('\n');
+  }
   void AppendShellCommand(ShellCat cat, std::string* out);
 
   const LangPack& pack() const { return kLangPacks[static_cast<int>(s_->lang)]; }
+  // Mostly from `ascii`, now and then from `unicode`.
+  std::string_view PickProse(Pool ascii, Pool unicode) {
+    return rng_.Pick(rng_.Chance(0.03) ? unicode : ascii);
+  }
   std::string_view PickFile() {
     if (rng_.Chance(0.7)) return pack().files[s_->focus[rng_.Below(3)] % pack().files.size()];
     return rng_.Pick(pack().files);
@@ -1644,8 +1748,8 @@ bool Generator::Impl::Next(Event* out) {
 
   out->id = 0;
   out->created_at = 0;
-  out->session_id.assign(s->id);
-  out->agent_type.assign(kAgents[s->agent]);
+  Set(&out->session_id, s->id);
+  Set(&out->agent_type, kAgents[s->agent]);
   if (s->mode == kNoMode) {
     out->mode.reset();
   } else {
@@ -1708,7 +1812,7 @@ void Generator::Impl::EmitStart(SessionState* s, Event* out) {
   }
   if (!out->metadata.has_value()) out->metadata.emplace();
   std::string& m = *out->metadata;
-  m.assign("{\"priority\":\"");
+  Set(&m, "{\"priority\":\"");
   m.append(kPriorities[rng_.Weighted(kPriorityWeights)]);
   m.append("\",\"userId\":\"user-");
   // A few heavy users and a long tail of occasional ones.
@@ -1748,14 +1852,14 @@ void Generator::Impl::EmitStream(SessionState* s, Event* out) {
     case Kind::kProse: {
       // One in ten chunks is a short status line ("Let me run the tests again.").
       const std::size_t target =
-          rng_.Chance(0.1) ? 0
-                           : static_cast<std::size_t>(rng_.LogNormalClamped(210, 0.8, 20, 1'400));
+          rng_.Chance(0.22) ? 0
+                           : static_cast<std::size_t>(rng_.LogNormalClamped(190, 1.35, 20, 1'450));
       BuildProse(target, &text);
       break;
     }
     case Kind::kCode: {
       type_name = "code";
-      const auto target = static_cast<std::size_t>(rng_.LogNormalClamped(520, 0.7, 60, 1'450));
+      const auto target = static_cast<std::size_t>(rng_.LogNormalClamped(850, 0.8, 60, 1'450));
       if (s->mode == kCode && rng_.Chance(0.3)) {
         BuildDiff(target, &text);
       } else {
@@ -1770,7 +1874,7 @@ void Generator::Impl::EmitStream(SessionState* s, Event* out) {
       break;
     case Kind::kToolOutput: {
       type_name = "tool_result";
-      const auto target = static_cast<std::size_t>(rng_.LogNormalClamped(650, 1.1, 20, 1'500));
+      const auto target = static_cast<std::size_t>(rng_.LogNormalClamped(1'300, 1.0, 20, 1'500));
       BuildToolOutput(target, &text);
       break;
     }
@@ -1785,7 +1889,7 @@ void Generator::Impl::EmitStream(SessionState* s, Event* out) {
 
   if (!out->metadata.has_value()) out->metadata.emplace();
   std::string& m = *out->metadata;
-  m.assign("{\"chunk\":");
+  Set(&m, "{\"chunk\":");
   AppendInt(s->stream_done, &m);
   m.append(",\"type\":\"");
   m.append(type_name);
@@ -1835,7 +1939,7 @@ void Generator::Impl::EmitError(SessionState* s, Event* out) {
   const ErrorKindInfo& info = kErrorKinds[kind];
   if (!out->error.has_value()) out->error.emplace();
   ErrorDetails& e = *out->error;
-  e.error_type.assign(info.type);
+  Set(&e.error_type, info.type);
   e.severity = info.severity;
   e.context.reset();
   e.message.clear();
@@ -1849,10 +1953,11 @@ void Generator::Impl::EmitError(SessionState* s, Event* out) {
   AssignOptional(&out->stream_data, e.message);
 
   ++s->attempt;
+  const bool fatal = s->ending == Ending::kFailed && s->errors_done == s->errors_total - 1;
   if (!out->metadata.has_value()) out->metadata.emplace();
   std::string& m = *out->metadata;
-  m.assign("{\"retryable\":");
-  m.append(info.retryable && s->ending != Ending::kFailed ? "true" : "false");
+  Set(&m, "{\"retryable\":");
+  m.append(info.retryable && !fatal ? "true" : "false");
   m.append(",\"attempt\":");
   AppendInt(s->attempt, &m);
   m.append(",\"chunk\":");
@@ -1874,7 +1979,7 @@ void Generator::Impl::EmitEnd(SessionState* s, Event* out) {
   out->error.reset();
   if (!out->metadata.has_value()) out->metadata.emplace();
   std::string& m = *out->metadata;
-  m.assign("{\"status\":\"");
+  Set(&m, "{\"status\":\"");
   m.append(s->ending == Ending::kFailed ? "failed" : "success");
   m.append("\",\"duration\":");
   AppendInt(s->next_ts - s->start_ts, &m);
@@ -1928,8 +2033,8 @@ void Generator::Impl::FillSlot(char slot, std::string* out) {
     case 'K': out->append(rng_.Pick(p.test_cmds)); break;
     case 'B': out->append(rng_.Pick(p.build_cmds)); break;
     case 'L': out->append(rng_.Pick(p.libs)); break;
-    case 'D': AppendInt(rng_.LogNormalClamped(24, 1.0, 1, 900), out); break;
-    case 'M': AppendInt(rng_.LogNormalClamped(120, 1.2, 1, 30'000), out); break;
+    case 'D': AppendInt(rng_.SmallSkewed(200), out); break;
+    case 'M': AppendInt(rng_.SmallSkewed(2'000), out); break;
     case 'S': AppendInt(rng_.Between(1, 59), out); break;
     case 'P': {
       constexpr std::int64_t kPorts[] = {5432, 6379, 3000, 8080, 5672, 9200, 27017};
@@ -1957,7 +2062,7 @@ void Generator::Impl::BuildPrompt(std::size_t target, std::string* out) {
   Expand(tmpl, out);
   for (int extras = 0; out->size() < target && extras < 2; ++extras) {
     if (out->size() + 40 > target && rng_.Chance(0.5)) break;
-    Expand(rng_.Pick(kPromptExtras), out);
+    Expand(PickProse(kPromptExtras, kUnicodePromptExtras), out);
   }
   // Long prompts paste context: a log, a test run or code.
   while (out->size() + 60 < target) {
@@ -1987,8 +2092,8 @@ void Generator::Impl::BuildPrompt(std::size_t target, std::string* out) {
         break;
       default:
         out->append("\n\n");
-        Expand(rng_.Pick(kProse), out);
-        Expand(rng_.Pick(kPromptExtras), out);
+        Expand(PickProse(kProse, kUnicodeProse), out);
+        Expand(PickProse(kPromptExtras, kUnicodePromptExtras), out);
         break;
     }
   }
@@ -2004,9 +2109,9 @@ void Generator::Impl::BuildProse(std::size_t target, std::string* out) {
   if (s_->mode == kPlan) extra = kPlanProse;
   while (out->size() < target) {
     if (!extra.empty() && rng_.Chance(0.5)) {
-      Expand(rng_.Pick(extra), out);
+      Expand(PickProse(extra, kUnicodeProse), out);
     } else {
-      Expand(rng_.Pick(kProse), out);
+      Expand(PickProse(kProse, kUnicodeProse), out);
     }
   }
   if (!out->empty() && out->back() == ' ') out->pop_back();
@@ -2034,6 +2139,7 @@ void Generator::Impl::BuildCode(std::size_t target, std::string* out) {
   if (fenced) out->append("```\n");
 }
 
+// A unified diff of a real-looking hunk: consecutive lines of a snippet, a few replaced.
 void Generator::Impl::BuildDiff(std::size_t target, std::string* out) {
   const std::string_view file = PickFile();
   out->append("diff --git a/");
@@ -2047,15 +2153,36 @@ void Generator::Impl::BuildDiff(std::size_t target, std::string* out) {
   const std::int64_t line = rng_.LogNormalClamped(60, 1.0, 1, 2'000);
   out->append("\n@@ -");
   AppendInt(line, out);
-  out->append(",7 +");
+  out->push_back(',');
+  AppendInt(rng_.Between(6, 30), out);
+  out->append(" +");
   AppendInt(line, out);
-  out->append(",9 @@\n");
+  out->push_back(',');
+  AppendInt(rng_.Between(6, 34), out);
+  out->append(" @@\n");
+  const std::vector<SplitBlock>& blocks = SplitCodeBlocks(s_->lang);
   while (out->size() < target) {
-    const std::uint32_t r = rng_.Below(10);
-    out->push_back(r < 5 ? ' ' : (r < 7 ? '-' : '+'));
-    out->append(rng_.Pick(pack().lines));
-    out->push_back('\n');
-    if (r >= 7) ++s_->lines_generated;
+    for (const BlockLine& line : blocks[rng_.Below(static_cast<std::uint32_t>(blocks.size()))]) {
+      if (out->size() >= target) break;
+      const std::uint32_t r = rng_.Below(10);
+      if (r == 0) {  // a changed line
+        out->push_back('-');
+        AppendLine(line, out);
+        out->push_back('+');
+        out->append(rng_.Pick(pack().lines));
+        out->push_back('\n');
+        ++s_->lines_generated;
+      } else if (r == 1) {  // an added line
+        out->push_back('+');
+        out->append(rng_.Pick(pack().lines));
+        out->append("\n ");
+        AppendLine(line, out);
+        ++s_->lines_generated;
+      } else {
+        out->push_back(' ');
+        AppendLine(line, out);
+      }
+    }
   }
 }
 
@@ -2071,14 +2198,23 @@ void Generator::Impl::AppendShellCommand(ShellCat cat, std::string* out) {
 // Tool calls are JSON, so they are built whole and never truncated: the variable part (code
 // being written or edited) is capped to keep the chunk under kMaxChunk.
 void Generator::Impl::BuildToolCall(std::string* out) {
-  constexpr int kToolWeights[] = {40, 25, 18, 10, 7};
-  const auto tool = static_cast<Tool>(rng_.Weighted(kToolWeights));
+  // Sessions that only look (ask, plan, review) do not edit or write files.
+  constexpr int kCodeToolWeights[] = {40, 25, 18, 10, 7};
+  constexpr int kLookToolWeights[] = {35, 40, 0, 25, 0};
+  const bool edits = s_->mode == kCode || s_->mode == kNoMode;
+  const auto tool = static_cast<Tool>(rng_.Weighted(edits ? kCodeToolWeights : kLookToolWeights));
   s_->last_tool = tool;
   const std::string_view name = kToolNames[s_->agent][static_cast<int>(tool)];
   out->append("{\"tool\":\"");
   out->append(name);
   out->append("\",\"input\":{");
   const bool claude = s_->agent == kClaude;
+  const auto append_path = [&] {
+    s_->last_file = PickFile();
+    out->append(claude ? "\"file_path\":\"/workspace/" : "\"path\":\"");
+    out->append(s_->last_file);
+    out->push_back('"');
+  };
   switch (tool) {
     case Tool::kShell: {
       constexpr int kShellWeights[] = {50, 25, 15, 10};
@@ -2105,9 +2241,7 @@ void Generator::Impl::BuildToolCall(std::string* out) {
       break;
     }
     case Tool::kRead:
-      out->append(claude ? "\"file_path\":\"/workspace/" : "\"path\":\"");
-      out->append(PickFile());
-      out->push_back('"');
+      append_path();
       if (rng_.Chance(0.3)) {
         out->append(",\"offset\":");
         AppendInt(rng_.LogNormalClamped(80, 1.0, 1, 3'000), out);
@@ -2115,37 +2249,37 @@ void Generator::Impl::BuildToolCall(std::string* out) {
       }
       break;
     case Tool::kEdit: {
-      out->append(claude ? "\"file_path\":\"/workspace/" : "\"path\":\"");
-      out->append(PickFile());
-      out->append("\",\"old_string\":");
-      scratch_.assign(rng_.Pick(pack().lines));
-      AppendJsonString(scratch_, out);
+      append_path();
+      // Replace one line by itself plus a few new ones, as edits usually do.
+      const std::string_view old_line = rng_.Pick(pack().lines);
+      out->append(",\"old_string\":");
+      AppendJsonString(old_line, out);
       out->append(",\"new_string\":");
-      scratch_.clear();
-      const auto n = 1 + rng_.Below(6);
-      for (std::uint32_t i = 0; i < n; ++i) {
-        if (i != 0) scratch_.push_back('\n');
+      scratch_.assign(old_line);
+      const auto added = 1 + rng_.Below(8);
+      for (std::uint32_t i = 0; i < added; ++i) {
+        scratch_.push_back('\n');
         scratch_.append(rng_.Pick(pack().lines));
       }
-      s_->lines_generated += n;
+      s_->lines_generated += added;
       AppendJsonString(scratch_, out);
       break;
     }
     case Tool::kGrep:
+      s_->last_pattern = rng_.Pick(pack().funcs);
       out->append("\"pattern\":\"");
-      out->append(rng_.Pick(pack().funcs));
+      out->append(s_->last_pattern);
       out->append("\",\"path\":\"");
       out->append(rng_.Chance(0.7) ? "src/" : ".");
       out->push_back('"');
       break;
     case Tool::kWrite: {
-      out->append(claude ? "\"file_path\":\"/workspace/" : "\"path\":\"");
-      out->append(PickFile());
-      out->append("\",\"content\":");
+      append_path();
+      out->append(",\"content\":");
       // Escape into scratch2_, adding blocks while the whole call stays under the cap.
-      const auto budget = static_cast<std::size_t>(rng_.LogNormalClamped(600, 0.5, 150, 1'350));
+      const auto budget = static_cast<std::size_t>(rng_.LogNormalClamped(800, 0.5, 150, 1'400));
       scratch2_.clear();
-      std::size_t lines = 0;
+      std::size_t bytes = 0;
       while (true) {
         scratch_.clear();
         Expand(rng_.Pick(pack().code_blocks), &scratch_);
@@ -2155,10 +2289,10 @@ void Generator::Impl::BuildToolCall(std::string* out) {
           scratch2_.resize(keep);
           break;
         }
-        lines += static_cast<std::size_t>(std::count(scratch_.begin(), scratch_.end(), '\n'));
+        bytes += scratch_.size();
         if (out->size() + scratch2_.size() >= budget) break;
       }
-      s_->lines_generated += static_cast<std::int64_t>(lines);
+      s_->lines_generated += static_cast<std::int64_t>(bytes / 38 + 1);
       out->push_back('"');
       out->append(scratch2_);
       out->push_back('"');
@@ -2168,17 +2302,22 @@ void Generator::Impl::BuildToolCall(std::string* out) {
   out->append("}}");
 }
 
-void Generator::Impl::AppendNumberedLines(std::size_t target, std::string* out) {
-  std::int64_t line = rng_.LogNormalClamped(20, 1.2, 1, 2'000);
-  const bool arrow = s_->agent == kClaude;  // Claude Code's Read output uses "→"
+// Numbered lines of a file, as read tools print them: consecutive lines of real snippets.
+void Generator::Impl::AppendFileExcerpt(std::size_t target, std::string* out) {
+  std::int64_t number = rng_.LogNormalClamped(20, 1.2, 1, 2'000);
+  const std::string_view separator = s_->agent == kClaude ? "\xE2\x86\x92" : "\t";  // Claude: "→"
+  const std::vector<SplitBlock>& blocks = SplitCodeBlocks(s_->lang);
   while (out->size() < target) {
-    const std::size_t width = out->size();
-    AppendInt(line++, out);
-    const std::size_t digits = out->size() - width;
-    if (digits < 6) out->insert(width, 6 - digits, ' ');
-    out->append(arrow ? "\xE2\x86\x92" : "\t");
-    out->append(rng_.Pick(pack().lines));
-    out->push_back('\n');
+    for (const BlockLine& line : blocks[rng_.Below(static_cast<std::uint32_t>(blocks.size()))]) {
+      if (out->size() >= target) break;
+      char digits[24];
+      const auto end = std::to_chars(digits, digits + sizeof(digits), number++).ptr;
+      const auto width = static_cast<std::size_t>(end - digits);
+      if (width < 6) out->append(6 - width, ' ');
+      out->append(digits, end);
+      out->append(separator);
+      AppendLine(line, out);
+    }
   }
 }
 
@@ -2207,39 +2346,52 @@ void Generator::Impl::BuildToolOutput(std::size_t target, std::string* out) {
       switch (s_->last_shell) {
         case ShellCat::kTest: BuildTestRun(target, out); break;
         case ShellCat::kBuild:
-          while (out->size() < target) Expand(rng_.Pick(p.build_out), out);
+          do {
+            Expand(rng_.Pick(p.build_diag), out);
+          } while (out->size() + 100 < target);
+          Expand(rng_.Pick(p.build_tail), out);
           break;
         case ShellCat::kGit: Expand(rng_.Pick(kGitOut), out); break;
         case ShellCat::kMisc: Expand(rng_.Pick(kMiscShellOut), out); break;
       }
       break;
-    case Tool::kRead: AppendNumberedLines(std::max<std::size_t>(target, 200), out); break;
+    case Tool::kRead: AppendFileExcerpt(std::max<std::size_t>(target, 250), out); break;
     case Tool::kEdit:
       out->append("The file ");
-      out->append(PickFile());
+      out->append(s_->last_file);
       if (rng_.Chance(0.5)) {
         out->append(" has been updated.\n");
         break;
       }
       out->append(" has been updated. Here's the result of running `cat -n` on a snippet of the "
                   "edited file:\n");
-      AppendNumberedLines(std::min<std::size_t>(target, 700), out);
+      AppendFileExcerpt(std::min<std::size_t>(target, 700), out);
       break;
     case Tool::kGrep: {
+      // Call sites of the pattern the agent searched for.
+      constexpr std::string_view kCallSites[] = {
+          "  const result = await §X(input);", "    return §X(req, res)", "  §X(ctx, options);",
+          "    result = §X(payload)",          "export { §X } from \"./impl\";",
+          "// TODO: §X should not retry here",
+      };
       const std::uint32_t hits = 1 + rng_.Below(12);
       for (std::uint32_t i = 0; i < hits && out->size() < target; ++i) {
         out->append(PickFile());
         out->push_back(':');
-        AppendInt(rng_.LogNormalClamped(60, 1.0, 1, 2'000), out);
+        AppendInt(rng_.SmallSkewed(600), out);
         out->push_back(':');
-        out->append(rng_.Pick(p.lines));
+        const std::string_view site = rng_.Pick(kCallSites);
+        const std::size_t x = site.find("\xC2\xA7X");
+        out->append(site.substr(0, x));
+        out->append(s_->last_pattern);
+        out->append(site.substr(x + 3));
         out->push_back('\n');
       }
       break;
     }
     case Tool::kWrite:
       out->append("File created successfully at: ");
-      out->append(PickFile());
+      out->append(s_->last_file);
       break;
   }
 }

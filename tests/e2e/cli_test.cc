@@ -15,16 +15,16 @@ namespace {
 using testing::QueryInt;
 using testing::TempDir;
 
-struct Run {
+struct CliRun {
   int code = -1;
   std::string out;  // stdout and stderr together
 };
 
-Run Vibekit(const std::string& args, const std::string& stdin_file = "") {
+CliRun Vibekit(const std::string& args, const std::string& stdin_file = "") {
   std::string cmd = std::string("env -u TELEMETRY_DB_PATH -u VIBEKIT_TELEMETRY ") + VIBEKIT_BIN +
                     " " + args + " 2>&1";
   if (!stdin_file.empty()) cmd += " < " + stdin_file;
-  Run r;
+  CliRun r;
   FILE* p = popen(cmd.c_str(), "r");
   if (p == nullptr) return r;
   std::array<char, 4096> buf{};
@@ -40,13 +40,13 @@ std::string Line(const std::string& sid, const std::string& type, int ts) {
 }
 
 TEST(Cli, HelpAndVersionExitZero) {
-  Run help = Vibekit("--help");
+  CliRun help = Vibekit("--help");
   EXPECT_EQ(help.code, 0);
   EXPECT_NE(help.out.find("telemetry"), std::string::npos);
-  Run version = Vibekit("--version");
+  CliRun version = Vibekit("--version");
   EXPECT_EQ(version.code, 0);
   EXPECT_NE(version.out.find("vibekit"), std::string::npos);
-  Run sub = Vibekit("telemetry import --help");
+  CliRun sub = Vibekit("telemetry import --help");
   EXPECT_EQ(sub.code, 0);
   EXPECT_NE(sub.out.find("Examples"), std::string::npos);
 }
@@ -63,12 +63,12 @@ TEST(Cli, ImportFromFileAndStdin) {
   const std::string db = dir.File("cli.db");
   std::ofstream(dir.File("in.ndjson")) << Line("a", "start", 10) << Line("a", "stream", 11)
                                        << Line("a", "end", 12);
-  Run r = Vibekit("--db " + db + " telemetry import " + dir.File("in.ndjson"));
+  CliRun r = Vibekit("--db " + db + " telemetry import " + dir.File("in.ndjson"));
   EXPECT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("imported 3 events"), std::string::npos) << r.out;
   EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM telemetry_events"), 3);
   std::ofstream(dir.File("more.ndjson")) << Line("b", "start", 20) << Line("b", "stream", 21);
-  Run s = Vibekit("--db " + db + " telemetry import - --strict", dir.File("more.ndjson"));
+  CliRun s = Vibekit("--db " + db + " telemetry import - --strict", dir.File("more.ndjson"));
   EXPECT_EQ(s.code, 0) << s.out;
   EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM telemetry_events"), 5);
   EXPECT_EQ(QueryInt(db, "SELECT status = 'completed' FROM telemetry_sessions WHERE id='a'"), 1);
@@ -78,11 +78,11 @@ TEST(Cli, BadLinesAreNamedAndStrictModeWritesNothing) {
   TempDir dir;
   const std::string db = dir.File("bad.db");
   std::ofstream(dir.File("bad.ndjson")) << Line("c", "start", 10) << "{oops\n" << Line("c", "stream", 11);
-  Run strict = Vibekit("--db " + db + " telemetry import --strict " + dir.File("bad.ndjson"));
+  CliRun strict = Vibekit("--db " + db + " telemetry import --strict " + dir.File("bad.ndjson"));
   EXPECT_EQ(strict.code, 1);
   EXPECT_NE(strict.out.find("line 2"), std::string::npos) << strict.out;
   EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM telemetry_events"), 0);
-  Run lenient = Vibekit("--db " + db + " telemetry import " + dir.File("bad.ndjson"));
+  CliRun lenient = Vibekit("--db " + db + " telemetry import " + dir.File("bad.ndjson"));
   EXPECT_EQ(lenient.code, 1) << "skipped lines make the exit code non-zero";
   EXPECT_NE(lenient.out.find("line 2:"), std::string::npos) << lenient.out;
   EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM telemetry_events"), 2);
@@ -90,7 +90,7 @@ TEST(Cli, BadLinesAreNamedAndStrictModeWritesNothing) {
 
 TEST(Cli, MissingInputFailsWithOneLineMessage) {
   TempDir dir;
-  Run r = Vibekit("--db " + dir.File("m.db") + " telemetry import " + dir.File("absent.ndjson"));
+  CliRun r = Vibekit("--db " + dir.File("m.db") + " telemetry import " + dir.File("absent.ndjson"));
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.out.find("vibekit: import failed: cannot read"), std::string::npos) << r.out;
 }
@@ -98,7 +98,7 @@ TEST(Cli, MissingInputFailsWithOneLineMessage) {
 TEST(Cli, DemoFillsTheDatabaseThroughTheLibrary) {
   TempDir dir;
   const std::string db = dir.File("demo/telemetry.db");
-  Run r = Vibekit("--db " + db + " demo --events 3000 --seed 7");
+  CliRun r = Vibekit("--db " + db + " demo --events 3000 --seed 7");
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("total events        3000"), std::string::npos) << r.out;
   EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM telemetry_events"), 3000);

@@ -131,7 +131,9 @@ TEST(SchemaPragmas, EveryConnectionGetsNormalSyncAndNoSecureDelete) {
   TempDir dir;
   auto db = Database::Open(dir.File("p.db"), OpenOptions{});
   ASSERT_TRUE(db.ok());
-  ASSERT_OK(ConfigureConnection(**db, true, true, true, 2048));
+  LocalStoreConfig config;
+  config.cache_size_kib = 2048;
+  ASSERT_OK(ConfigureConnection(**db, true, config));
   EXPECT_EQ(*(*db)->QueryInt("PRAGMA synchronous"), 1);  // NORMAL (Debian's default is FULL)
   EXPECT_EQ(*(*db)->QueryInt("PRAGMA secure_delete"), 0);  // Debian's default is ON
   EXPECT_EQ(*(*db)->QueryInt("PRAGMA foreign_keys"), 1);

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "store/sqlite/database.h"
+#include "vibekit/config.h"
 #include "vibekit/status.h"
 
 namespace vibekit::store::sqlite {
@@ -25,8 +26,7 @@ std::string_view CurrentSchemaVersion();
 
 // Sets the per-connection pragmas (WAL, synchronous=NORMAL, foreign_keys, secure_delete=OFF,
 // cache size). `writer` also sets what only matters for the connection that creates the file.
-Status ConfigureConnection(Database& db, bool writer, bool wal, bool foreign_keys,
-                           int cache_size_kib);
+Status ConfigureConnection(Database& db, bool writer, const LocalStoreConfig& config);
 
 // Applies every migration not yet recorded. Safe to call on every open; concurrent openers are
 // serialized by BEGIN IMMEDIATE.

@@ -188,6 +188,7 @@ struct SqliteStore::WriterStatements {
   Statement insert_error;
   Statement upsert_stat;
   Statement update_breakdowns;
+  Statement index_text;  // FTS rows for an id range, one statement per batch
 };
 
 SqliteStore::SqliteStore(LocalStoreConfig config, const Clock& clock)
@@ -202,8 +203,7 @@ Status SqliteStore::Open() {
   OpenOptions options;
   options.busy_timeout_ms = config_.busy_timeout_ms;
   VK_ASSIGN_OR_RETURN(auto db, Database::Open(config_.db_path, options));
-  VK_RETURN_IF_ERROR(ConfigureConnection(*db, /*writer=*/true, config_.enable_wal,
-                                         config_.enable_foreign_keys, config_.cache_size_kib));
+  VK_RETURN_IF_ERROR(ConfigureConnection(*db, /*writer=*/true, config_));
   // A file that is not a database fails here with kCorruption rather than later.
   VK_RETURN_IF_ERROR(db->Exec("SELECT count(*) FROM sqlite_master").WithContext(
       "\"" + config_.db_path + "\" is not a usable SQLite database"));
@@ -271,6 +271,10 @@ Status SqliteStore::Open() {
       "mode_breakdown = (SELECT json_group_object(stat_key, total_events) FROM telemetry_stats "
       "WHERE stat_type = 'mode'), computed_at = ?1 "
       "WHERE stat_type = 'global' AND stat_key = 'all'"));
+  VK_RETURN_IF_ERROR(prep(ws->index_text,
+      "INSERT INTO telemetry_events_fts (rowid, prompt, stream_data) "
+      "SELECT id, prompt, stream_data FROM telemetry_events WHERE id BETWEEN ?1 AND ?2 "
+      "AND (prompt IS NOT NULL OR stream_data IS NOT NULL)"));
   writer_ = std::move(db);
   ws_ = std::move(ws);
   open_ = true;
@@ -307,8 +311,7 @@ Result<SqliteStore::ReaderLease> SqliteStore::AcquireReader() {
   options.create = false;
   options.busy_timeout_ms = config_.busy_timeout_ms;
   VK_ASSIGN_OR_RETURN(auto db, Database::Open(config_.db_path, options));
-  VK_RETURN_IF_ERROR(ConfigureConnection(*db, /*writer=*/false, config_.enable_wal,
-                                         config_.enable_foreign_keys, config_.cache_size_kib));
+  VK_RETURN_IF_ERROR(ConfigureConnection(*db, /*writer=*/false, config_));
   auto reader = std::make_unique<Reader>();
   reader->db = std::move(db);
   std::lock_guard lock(pool_mu_);
@@ -425,6 +428,8 @@ Status SqliteStore::ApplyBatchLocked(std::span<const Event> events, std::int64_t
     VK_RETURN_IF_ERROR(st.Run().WithContext("write session " + merged.id));
     delta.ReplaceSession(existing, merged);
   }
+  std::int64_t first_id = 0;
+  std::int64_t last_id = 0;
   for (const Event& e : events) {
     Statement& ins = w.insert_event;
     ins.Reset();
@@ -440,9 +445,11 @@ Status SqliteStore::ApplyBatchLocked(std::span<const Event> events, std::int64_t
     ins.Bind(10, e.timestamp);
     ins.Bind(11, now_ms);
     VK_RETURN_IF_ERROR(ins.Run().WithContext("insert event"));
+    last_id = writer_->LastInsertRowId();
+    if (first_id == 0) first_id = last_id;
     delta.AddEvent(e);
     if (e.event_type == EventType::kError) {
-      const std::int64_t event_id = writer_->LastInsertRowId();
+      const std::int64_t event_id = last_id;
       ErrorDetails d = e.error.value_or(ErrorDetails{});
       if (d.message.empty()) d.message = e.stream_data.value_or("error");
       if (d.error_type.empty()) d.error_type = "error";
@@ -460,6 +467,12 @@ Status SqliteStore::ApplyBatchLocked(std::span<const Event> events, std::int64_t
       er.Bind(10, now_ms);
       VK_RETURN_IF_ERROR(er.Run().WithContext("insert error"));
     }
+  }
+  if (first_id != 0) {
+    w.index_text.Reset();
+    w.index_text.Bind(1, first_id);
+    w.index_text.Bind(2, last_id);
+    VK_RETURN_IF_ERROR(w.index_text.Run().WithContext("index text"));
   }
   return ApplyRollup(delta, now_ms);
 }

@@ -1,0 +1,396 @@
+// vibekit_bench: ingest, import and query benchmarks on a generated agent workload. Prints one
+// JSON document. Every figure is measured in this run; ratios compare paths measured together.
+//
+//   ingest.service   Track* through TelemetryService (validation, buffering, writer, rollups)
+//   ingest.import    the same events as NDJSON through ImportNdjson
+//   ingest.bare      the same rows through one prepared INSERT into the same schema, indexes
+//                    and triggers (the physical limit), same transaction size
+//   queries          p50/p95 on the service-built database
+//   disk             bytes per event on disk against the NDJSON input's bytes per event
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <random>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "common/sys.h"
+#include "store/sqlite/sqlite_store.h"
+#include "vibekit/telemetry_service.h"
+#include "workload/workload.h"
+
+namespace vibekit::bench {
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+double Seconds(SteadyClock::time_point t0) {
+  return std::chrono::duration<double>(SteadyClock::now() - t0).count();
+}
+
+[[noreturn]] void Die(const std::string& what) {
+  std::fprintf(stderr, "vibekit_bench: %s\n", what.c_str());
+  std::exit(1);
+}
+
+void Check(const Status& st, const std::string& what) {
+  if (!st.ok()) Die(what + ": " + st.ToString());
+}
+
+Status Track(TelemetryService& s, const Event& e) {
+  switch (e.event_type) {
+    case EventType::kStart:
+      return s.TrackStart({e.session_id, e.agent_type, e.mode, e.prompt, e.sandbox_id, e.repo_url,
+                           e.metadata, e.timestamp});
+    case EventType::kStream:
+      return s.TrackStream(
+          {e.session_id, e.agent_type, e.mode, e.stream_data.value_or(""), e.metadata, e.timestamp});
+    case EventType::kEnd:
+      return s.TrackEnd({e.session_id, e.agent_type, e.mode, e.metadata, e.timestamp});
+    case EventType::kError: {
+      TrackErrorParams p;
+      p.session_id = e.session_id;
+      p.agent_type = e.agent_type;
+      p.mode = e.mode;
+      p.error = e.error ? e.error->message : e.stream_data.value_or("error");
+      if (e.error) {
+        p.error_type = e.error->error_type;
+        p.severity = e.error->severity;
+        p.stack = e.error->stack;
+      }
+      p.metadata = e.metadata;
+      p.timestamp = e.timestamp;
+      return s.TrackError(p);
+    }
+  }
+  return Status::Internal("bad type");
+}
+
+TelemetryConfig BenchConfig(const std::string& path) {
+  TelemetryConfig c;
+  c.apply_environment = false;
+  c.local_store.db_path = path;
+  c.local_store.max_size_mb = 0;  // no cap while measuring
+  c.local_store.prune_days = 0;
+  return c;
+}
+
+std::int64_t DbBytes(const std::string& path) {
+  return internal::FileSizeBytes(path) + internal::FileSizeBytes(path + "-wal");
+}
+
+struct IngestFigures {
+  double seconds = 0;
+  double events_per_s = 0;
+  std::int64_t peak_rss = 0;
+  std::int64_t db_bytes = 0;
+};
+
+IngestFigures IngestService(const std::string& path, const workload::WorkloadOptions& wo) {
+  TelemetryService s(BenchConfig(path));
+  Check(s.Initialize(), "initialize");
+  workload::Generator gen(wo);
+  Event e;
+  const auto t0 = SteadyClock::now();
+  while (gen.Next(&e)) Check(Track(s, e), "track");
+  Check(s.FlushBuffers(600000), "flush");
+  IngestFigures f;
+  f.seconds = Seconds(t0);
+  f.events_per_s = static_cast<double>(wo.total_events) / f.seconds;
+  f.peak_rss = internal::PeakRssBytes();
+  Check(s.Shutdown(), "shutdown");
+  f.db_bytes = DbBytes(path);
+  return f;
+}
+
+// The physical limit: the same rows into the same schema (indexes, FTS triggers, foreign key)
+// through one prepared INSERT per row, sessions inserted once, 5000 rows per transaction.
+IngestFigures IngestBare(const std::string& path, const workload::WorkloadOptions& wo) {
+  {
+    LocalStoreConfig lc;
+    lc.db_path = path;
+    store::sqlite::SqliteStore schema(lc, SystemClock());
+    Check(schema.Open(), "create schema");
+  }
+  sqlite3* db = nullptr;
+  if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) Die("open bare");
+  sqlite3_exec(db,
+               "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA secure_delete=OFF; "
+               "PRAGMA foreign_keys=ON; PRAGMA cache_size=-16384; PRAGMA temp_store=MEMORY; "
+               "PRAGMA wal_autocheckpoint=10000;",
+               nullptr, nullptr, nullptr);
+  sqlite3_stmt* ins = nullptr;
+  sqlite3_stmt* ses = nullptr;
+  sqlite3_stmt* fts = nullptr;
+  // The text index is filled once per transaction over the rows just written, as the store does.
+  sqlite3_prepare_v2(db,
+                     "INSERT INTO telemetry_events_fts (rowid, prompt, stream_data) SELECT id, "
+                     "prompt, stream_data FROM telemetry_events WHERE id > ?1 AND "
+                     "(prompt IS NOT NULL OR stream_data IS NOT NULL)",
+                     -1, &fts, nullptr);
+  std::int64_t indexed_up_to = 0;  // the largest event id already in the text index
+  std::int64_t last_id = 0;
+  auto index_text = [&] {
+    sqlite3_bind_int64(fts, 1, indexed_up_to);
+    if (sqlite3_step(fts) != SQLITE_DONE) Die(std::string("bare fts: ") + sqlite3_errmsg(db));
+    sqlite3_reset(fts);
+    indexed_up_to = last_id;
+  };
+  sqlite3_prepare_v2(db,
+                     "INSERT INTO telemetry_events (session_id, event_type, agent_type, mode, "
+                     "prompt, stream_data, sandbox_id, repo_url, metadata, timestamp, created_at) "
+                     "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                     -1, &ins, nullptr);
+  sqlite3_prepare_v2(db,
+                     "INSERT OR IGNORE INTO telemetry_sessions (id, agent_type, status, start_time) "
+                     "VALUES (?,?,'active',?)",
+                     -1, &ses, nullptr);
+  auto text = [](sqlite3_stmt* st, int i, const std::optional<std::string>& v) {
+    if (v) {
+      sqlite3_bind_text(st, i, v->data(), static_cast<int>(v->size()), SQLITE_STATIC);
+    } else {
+      sqlite3_bind_null(st, i);
+    }
+  };
+  workload::Generator gen(wo);
+  std::unordered_set<std::string> seen;
+  Event e;
+  std::int64_t n = 0;
+  const auto t0 = SteadyClock::now();
+  sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr);
+  while (gen.Next(&e)) {
+    if (seen.insert(e.session_id).second) {
+      sqlite3_bind_text(ses, 1, e.session_id.data(), -1, SQLITE_STATIC);
+      sqlite3_bind_text(ses, 2, e.agent_type.data(), -1, SQLITE_STATIC);
+      sqlite3_bind_int64(ses, 3, e.timestamp);
+      sqlite3_step(ses);
+      sqlite3_reset(ses);
+    }
+    sqlite3_bind_text(ins, 1, e.session_id.data(), static_cast<int>(e.session_id.size()), SQLITE_STATIC);
+    const char* type = e.event_type == EventType::kStart    ? "start"
+                       : e.event_type == EventType::kStream ? "stream"
+                       : e.event_type == EventType::kEnd    ? "end"
+                                                            : "error";
+    sqlite3_bind_text(ins, 2, type, -1, SQLITE_STATIC);
+    sqlite3_bind_text(ins, 3, e.agent_type.data(), static_cast<int>(e.agent_type.size()), SQLITE_STATIC);
+    text(ins, 4, e.mode);
+    text(ins, 5, e.prompt);
+    text(ins, 6, e.stream_data);
+    text(ins, 7, e.sandbox_id);
+    text(ins, 8, e.repo_url);
+    text(ins, 9, e.metadata);
+    sqlite3_bind_int64(ins, 10, e.timestamp);
+    sqlite3_bind_int64(ins, 11, e.timestamp);
+    if (sqlite3_step(ins) != SQLITE_DONE) Die(std::string("bare insert: ") + sqlite3_errmsg(db));
+    sqlite3_reset(ins);
+    last_id = sqlite3_last_insert_rowid(db);
+    if (++n % 5000 == 0) {
+      index_text();
+      sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
+      sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr);
+    }
+  }
+  index_text();
+  sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
+  IngestFigures f;
+  f.seconds = Seconds(t0);
+  f.events_per_s = static_cast<double>(n) / f.seconds;
+  sqlite3_finalize(ins);
+  sqlite3_finalize(ses);
+  sqlite3_finalize(fts);
+  sqlite3_close(db);
+  f.db_bytes = DbBytes(path);
+  return f;
+}
+
+// Writes the workload as NDJSON; returns bytes written.
+std::int64_t WriteNdjson(const std::string& path, const workload::WorkloadOptions& wo) {
+  std::ofstream out(path, std::ios::binary);
+  workload::Generator gen(wo);
+  Event e;
+  std::string line;
+  std::int64_t bytes = 0;
+  while (gen.Next(&e)) {
+    line.clear();
+    workload::AppendNdjsonLine(e, &line);
+    line += '\n';
+    out.write(line.data(), static_cast<std::streamsize>(line.size()));
+    bytes += static_cast<std::int64_t>(line.size());
+  }
+  return bytes;
+}
+
+struct Latency {
+  double p50_ms = 0;
+  double p95_ms = 0;
+  double mean_rows = 0;
+};
+
+Latency Measure(int iterations, const std::function<std::size_t(int)>& run) {
+  std::vector<double> ms;
+  double rows = 0;
+  for (int i = 0; i < 3; ++i) run(i);  // warm the statement cache and the page cache
+  for (int i = 0; i < iterations; ++i) {
+    const auto t0 = SteadyClock::now();
+    rows += static_cast<double>(run(i));
+    ms.push_back(std::chrono::duration<double, std::milli>(SteadyClock::now() - t0).count());
+  }
+  std::sort(ms.begin(), ms.end());
+  Latency l;
+  l.p50_ms = ms[ms.size() / 2];
+  l.p95_ms = ms[std::min(ms.size() - 1, ms.size() * 95 / 100)];
+  l.mean_rows = rows / iterations;
+  return l;
+}
+
+std::string LatencyJson(const Latency& l) {
+  char buf[160];
+  std::snprintf(buf, sizeof buf, "{\"p50_ms\": %.4f, \"p95_ms\": %.4f, \"mean_rows\": %.1f}",
+                l.p50_ms, l.p95_ms, l.mean_rows);
+  return buf;
+}
+
+}  // namespace
+}  // namespace vibekit::bench
+
+int main(int argc, char** argv) {
+  using namespace vibekit;
+  using namespace vibekit::bench;
+  CLI::App app{"VibeKit ingest/query benchmark (prints JSON)"};
+  std::int64_t events = 1000000;
+  std::string dir = "/tmp/vibekit-bench";
+  std::uint64_t seed = 42;
+  int iterations = 300;
+  bool skip_import = false;
+  bool skip_bare = false;
+  app.add_option("--events", events, "Events in the workload");
+  app.add_option("--dir", dir, "Scratch directory (wiped)");
+  app.add_option("--seed", seed, "Workload seed");
+  app.add_option("--iterations", iterations, "Iterations per query");
+  app.add_flag("--skip-import", skip_import);
+  app.add_flag("--skip-bare", skip_bare);
+  CLI11_PARSE(app, argc, argv);
+
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  workload::WorkloadOptions wo;
+  wo.total_events = events;
+  wo.seed = seed;
+
+  // Service first: the process's peak RSS is then the service's.
+  const std::string service_db = dir + "/service.db";
+  const IngestFigures svc = IngestService(service_db, wo);
+  std::fprintf(stderr, "service: %.0f events/s\n", svc.events_per_s);
+  IngestFigures bare;
+  if (!skip_bare) {
+    bare = IngestBare(dir + "/bare.db", wo);
+    std::fprintf(stderr, "bare:    %.0f events/s\n", bare.events_per_s);
+  }
+  const std::string ndjson = dir + "/workload.ndjson";
+  const std::int64_t json_bytes = WriteNdjson(ndjson, wo);
+  IngestFigures imp;
+  if (!skip_import) {
+    TelemetryService s(BenchConfig(dir + "/import.db"));
+    Check(s.Initialize(), "initialize import");
+    const auto t0 = SteadyClock::now();
+    auto r = s.ImportNdjson(ndjson);
+    if (!r.ok()) Die("import: " + r.status().ToString());
+    imp.seconds = Seconds(t0);
+    imp.events_per_s = static_cast<double>(r->imported) / imp.seconds;
+    Check(s.Shutdown(), "shutdown import");
+    std::fprintf(stderr, "import:  %.0f events/s\n", imp.events_per_s);
+  }
+  std::filesystem::remove(ndjson);
+
+  // Queries on the service-built database.
+  TelemetryService s(BenchConfig(service_db));
+  Check(s.Initialize(), "reopen");
+  std::vector<std::string> sessions;
+  {
+    SessionQueryFilter f;
+    f.limit = 100000;
+    auto all = s.QuerySessions(f);
+    if (!all.ok()) Die(all.status().ToString());
+    std::mt19937_64 rng(seed);
+    for (int i = 0; i < iterations; ++i) sessions.push_back((*all)[rng() % all->size()].id);
+  }
+  const std::vector<std::string> agents = {"claude", "codex", "gemini", "opencode", "cursor"};
+  const std::vector<SessionStatus> statuses = {SessionStatus::kCompleted, SessionStatus::kActive,
+                                               SessionStatus::kFailed};
+  const std::vector<std::string> terms = workload::SearchTerms();
+  auto rows = [](const auto& r) -> std::size_t {
+    if (!r.ok()) Die(r.status().ToString());
+    return r->size();
+  };
+  const Latency q_session = Measure(iterations, [&](int i) {
+    EventQueryFilter f;
+    f.session_id = sessions[static_cast<std::size_t>(i) % sessions.size()];
+    f.limit = 10000;
+    return rows(s.QueryEvents(f));
+  });
+  const Latency q_agent = Measure(iterations, [&](int i) {
+    EventQueryFilter f;
+    f.agent_type = agents[static_cast<std::size_t>(i) % agents.size()];
+    f.limit = 100;
+    f.order = SortOrder::kDesc;
+    return rows(s.QueryEvents(f));
+  });
+  const Latency q_page = Measure(iterations, [&](int i) {
+    SessionQueryFilter f;
+    f.status = statuses[static_cast<std::size_t>(i) % statuses.size()];
+    f.limit = 50;
+    f.offset = (i % 4) * 50;
+    return rows(s.QuerySessions(f));
+  });
+  const Latency q_stats = Measure(iterations, [&](int) {
+    auto r = s.GetAggregateStats();
+    if (!r.ok()) Die(r.status().ToString());
+    return static_cast<std::size_t>(r->by_agent.size());
+  });
+  const Latency q_search = Measure(iterations, [&](int i) {
+    EventQueryFilter f;
+    f.contains = terms[static_cast<std::size_t>(i) % terms.size()];
+    f.limit = 50;
+    f.order = SortOrder::kDesc;
+    return rows(s.QueryEvents(f));
+  });
+  Check(s.Shutdown(), "shutdown");
+
+  const double json_per_event = static_cast<double>(json_bytes) / static_cast<double>(events);
+  const double disk_per_event = static_cast<double>(svc.db_bytes) / static_cast<double>(events);
+  std::string terms_json;
+  for (const auto& t : terms) terms_json += (terms_json.empty() ? "\"" : ", \"") + t + "\"";
+  std::printf("{\n");
+  std::printf("  \"events\": %lld,\n  \"seed\": %llu,\n", static_cast<long long>(events),
+              static_cast<unsigned long long>(seed));
+  std::printf("  \"ingest\": {\n");
+  std::printf("    \"service_events_per_s\": %.0f,\n", svc.events_per_s);
+  std::printf("    \"import_events_per_s\": %.0f,\n", imp.events_per_s);
+  std::printf("    \"bare_insert_events_per_s\": %.0f,\n", bare.events_per_s);
+  std::printf("    \"service_to_bare_ratio\": %.3f,\n",
+              bare.events_per_s > 0 ? svc.events_per_s / bare.events_per_s : 0.0);
+  std::printf("    \"import_to_bare_ratio\": %.3f,\n",
+              bare.events_per_s > 0 ? imp.events_per_s / bare.events_per_s : 0.0);
+  std::printf("    \"peak_rss_bytes\": %lld\n  },\n", static_cast<long long>(svc.peak_rss));
+  std::printf("  \"disk\": {\n    \"json_bytes_per_event\": %.1f,\n", json_per_event);
+  std::printf("    \"db_bytes_per_event\": %.1f,\n", disk_per_event);
+  std::printf("    \"bare_db_bytes_per_event\": %.1f,\n",
+              static_cast<double>(bare.db_bytes) / static_cast<double>(events));
+  std::printf("    \"db_to_json_ratio\": %.3f\n  },\n", disk_per_event / json_per_event);
+  std::printf("  \"queries\": {\n");
+  std::printf("    \"session_events\": %s,\n", LatencyJson(q_session).c_str());
+  std::printf("    \"agent_latest_100\": %s,\n", LatencyJson(q_agent).c_str());
+  std::printf("    \"sessions_page_50_by_status\": %s,\n", LatencyJson(q_page).c_str());
+  std::printf("    \"stats_aggregate\": %s,\n", LatencyJson(q_stats).c_str());
+  std::printf("    \"text_search_50\": %s,\n", LatencyJson(q_search).c_str());
+  std::printf("    \"search_terms\": [%s]\n  }\n}\n", terms_json.c_str());
+  return 0;
+}
