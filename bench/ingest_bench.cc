@@ -74,8 +74,11 @@ Status Track(TelemetryService& s, const Event& e) {
   return Status::Internal("bad type");
 }
 
+int g_page_size = 16384;
+
 TelemetryConfig BenchConfig(const std::string& path) {
   TelemetryConfig c;
+  c.local_store.page_size = g_page_size;
   c.apply_environment = false;
   c.local_store.db_path = path;
   c.local_store.max_size_mb = 0;  // no cap while measuring
@@ -117,6 +120,7 @@ IngestFigures IngestBare(const std::string& path, const workload::WorkloadOption
   {
     LocalStoreConfig lc;
     lc.db_path = path;
+    lc.page_size = g_page_size;
     store::sqlite::SqliteStore schema(lc, SystemClock());
     Check(schema.Open(), "create schema");
   }
@@ -275,6 +279,7 @@ int main(int argc, char** argv) {
   app.add_option("--dir", dir, "Scratch directory (wiped)");
   app.add_option("--seed", seed, "Workload seed");
   app.add_option("--iterations", iterations, "Iterations per query");
+  app.add_option("--page-size", g_page_size, "SQLite page size of the new databases");
   app.add_flag("--skip-import", skip_import);
   app.add_flag("--skip-bare", skip_bare);
   CLI11_PARSE(app, argc, argv);
@@ -369,8 +374,8 @@ int main(int argc, char** argv) {
   std::string terms_json;
   for (const auto& t : terms) terms_json += (terms_json.empty() ? "\"" : ", \"") + t + "\"";
   std::printf("{\n");
-  std::printf("  \"events\": %lld,\n  \"seed\": %llu,\n", static_cast<long long>(events),
-              static_cast<unsigned long long>(seed));
+  std::printf("  \"events\": %lld,\n  \"seed\": %llu,\n  \"page_size\": %d,\n",
+              static_cast<long long>(events), static_cast<unsigned long long>(seed), g_page_size);
   std::printf("  \"ingest\": {\n");
   std::printf("    \"service_events_per_s\": %.0f,\n", svc.events_per_s);
   std::printf("    \"import_events_per_s\": %.0f,\n", imp.events_per_s);

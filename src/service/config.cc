@@ -79,6 +79,9 @@ Status ValidateConfig(const TelemetryConfig& config) {
   if (c.enqueue_timeout_ms < 0) return bad("enqueueTimeoutMs", "must not be negative");
   if (c.read_connections < 1) return bad("readConnections", "must be at least 1");
   if (c.cache_size_kib < 64) return bad("cacheSizeKiB", "must be at least 64");
+  if (c.page_size < 512 || c.page_size > 65536 || (c.page_size & (c.page_size - 1)) != 0) {
+    return bad("pageSize", "must be a power of two between 512 and 65536");
+  }
   if (c.wal_autocheckpoint_pages < 0) return bad("walAutocheckpointPages", "must not be negative");
   return Status::Ok();
 }

@@ -32,8 +32,8 @@ namespace vibekit::workload {
 
 struct WorkloadOptions {
   std::uint64_t seed = 42;
-  std::int64_t total_events = 1'000'000;  // generator stops after exactly this many events
-  int concurrent_sessions = 48;           // sessions in flight at once, interleaved (>= 1)
+  std::int64_t total_events = 1'000'000;       // generator stops after exactly this many events
+  int concurrent_sessions = 48;                // sessions in flight at once, interleaved (>= 1)
   std::int64_t start_time_ms = 1767225600000;  // 2026-01-01T00:00:00Z; simulated clock start
   double error_session_fraction = 0.03;        // sessions that get 1-3 error events
   // Sessions that end with metadata status "failed", always right after an error event. They are

@@ -1,16 +1,16 @@
 // A database locked by someone else: events wait (bounded, never dropped silently) and arrive once
 // the lock is released; a full queue answers kBusy; shutdown under the lock reports the failure.
 // The lock is held by a second raw SQLite connection in BEGIN IMMEDIATE.
-#include <sqlite3.h>
-
 #include <chrono>
 #include <cstdint>
 #include <string>
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include "vibekit/telemetry_service.h"
 
 #include "testing/test_util.h"
-#include "vibekit/telemetry_service.h"
 
 namespace vibekit {
 namespace {
@@ -96,9 +96,9 @@ TEST(BusyDatabase, EventsWaitAndArriveWhenLockReleased) {
 
   const auto t0 = std::chrono::steady_clock::now();
   const Status blocked = service.FlushBuffers(500);
-  const auto waited_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                             std::chrono::steady_clock::now() - t0)
-                             .count();
+  const auto waited_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
+          .count();
   EXPECT_FALSE(blocked.ok()) << "FlushBuffers reported success while the database was locked";
   EXPECT_TRUE(IsBusyOrDeadline(blocked)) << blocked.ToString();
   EXPECT_LT(waited_ms, 5000) << "FlushBuffers(500) overran its timeout";
@@ -110,8 +110,9 @@ TEST(BusyDatabase, EventsWaitAndArriveWhenLockReleased) {
 
   // Everything arrived, exactly once.
   EXPECT_EQ(QueryInt(db_path, "SELECT count(*) FROM telemetry_events"), kStreams + 2);
-  EXPECT_EQ(QueryInt(db_path, "SELECT count(DISTINCT stream_data) FROM telemetry_events "
-                              "WHERE event_type = 'stream'"),
+  EXPECT_EQ(QueryInt(db_path,
+                     "SELECT count(DISTINCT stream_data) FROM telemetry_events "
+                     "WHERE event_type = 'stream'"),
             kStreams);
   EXPECT_EQ(QueryInt(db_path, "SELECT count(*) FROM telemetry_events WHERE event_type = 'start'"),
             1);
@@ -172,13 +173,15 @@ TEST(BusyDatabase, FullQueueGivesBusyNotSilentLoss) {
   ASSERT_OK(service.FlushBuffers(10000));
   // Exactly the accepted events, each once; the refused ones are not there.
   EXPECT_EQ(QueryInt(db_path, "SELECT count(*) FROM telemetry_events"), accepted);
-  EXPECT_EQ(QueryInt(db_path, "SELECT count(DISTINCT coalesce(stream_data, '#start')) "
-                              "FROM telemetry_events"),
+  EXPECT_EQ(QueryInt(db_path,
+                     "SELECT count(DISTINCT coalesce(stream_data, '#start')) "
+                     "FROM telemetry_events"),
             accepted);
   EXPECT_EQ(QueryInt(db_path, "SELECT count(*) FROM telemetry_events WHERE event_type = 'end'"), 0);
-  EXPECT_EQ(QueryText(db_path, "SELECT max(stream_data) FROM telemetry_events WHERE stream_data = '" +
-                                   sid + " chunk " + std::to_string(accepted - 2) + "'"),
-            sid + " chunk " + std::to_string(accepted - 2));
+  EXPECT_EQ(
+      QueryText(db_path, "SELECT max(stream_data) FROM telemetry_events WHERE stream_data = '" +
+                             sid + " chunk " + std::to_string(accepted - 2) + "'"),
+      sid + " chunk " + std::to_string(accepted - 2));
   auto session = service.GetSession(sid);
   ASSERT_OK(session.status());
   EXPECT_EQ(session->event_count, accepted);
@@ -209,9 +212,9 @@ TEST(BusyDatabase, ShutdownWithLockHeldReportsFailure) {
 
   const auto t0 = std::chrono::steady_clock::now();
   const Status st = service.Shutdown(300);
-  const auto waited_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                             std::chrono::steady_clock::now() - t0)
-                             .count();
+  const auto waited_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
+          .count();
   EXPECT_FALSE(st.ok()) << "Shutdown reported success although nothing could be written";
   EXPECT_TRUE(st.code() == StatusCode::kBusy || st.code() == StatusCode::kDeadlineExceeded ||
               st.code() == StatusCode::kUnavailable)

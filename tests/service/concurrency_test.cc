@@ -1,7 +1,5 @@
 // Many threads on one TelemetryService: exact counts after a flush, sane answers from concurrent
 // readers, and per-session order preserved through the per-session stream buffers.
-#include <sqlite3.h>
-
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
@@ -12,9 +10,11 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include "vibekit/telemetry_service.h"
 
 #include "testing/test_util.h"
-#include "vibekit/telemetry_service.h"
 
 namespace vibekit {
 namespace {
@@ -92,7 +92,7 @@ std::string TrackSession(TelemetryService& service, const SessionPlan& p) {
 
 TelemetryConfig ConcurrencyConfig(const std::string& db_path) {
   TelemetryConfig config = testing::TestConfig(db_path);
-  config.local_store.stream_batch_size = 5;  // buffers fill and move often
+  config.local_store.stream_batch_size = 5;          // buffers fill and move often
   config.local_store.stream_flush_interval_ms = 10;  // and expire while streams still arrive
   config.local_store.max_write_batch = 64;  // many small transactions interleaving the readers
   config.local_store.enqueue_timeout_ms = 30000;
@@ -123,7 +123,8 @@ TEST(Concurrency, EightWritersTwoReadersExactCounts) {
   for (int t = 0; t < kWriters; ++t) {
     writers.emplace_back([&, t] {
       for (int k = 0; k < kSessionsPerWriter; ++k) {
-        std::string e = TrackSession(service, plans[static_cast<std::size_t>(t * kSessionsPerWriter + k)]);
+        std::string e =
+            TrackSession(service, plans[static_cast<std::size_t>(t * kSessionsPerWriter + k)]);
         if (!e.empty()) {
           writer_errors[static_cast<std::size_t>(t)] = e;
           return;
@@ -202,7 +203,8 @@ TEST(Concurrency, EightWritersTwoReadersExactCounts) {
   for (auto& t : writers) t.join();
   writers_done.store(true);
   for (auto& t : readers) t.join();
-  for (int t = 0; t < kWriters; ++t) EXPECT_EQ(writer_errors[static_cast<std::size_t>(t)], "") << "writer " << t;
+  for (int t = 0; t < kWriters; ++t)
+    EXPECT_EQ(writer_errors[static_cast<std::size_t>(t)], "") << "writer " << t;
   for (int r = 0; r < 2; ++r) {
     EXPECT_EQ(reader_errors[static_cast<std::size_t>(r)], "") << "reader " << r;
     EXPECT_GE(reader_rounds[static_cast<std::size_t>(r)], 1) << "reader " << r;
@@ -221,10 +223,17 @@ TEST(Concurrency, EightWritersTwoReadersExactCounts) {
     with_errors += p.error ? 1 : 0;
     ends += p.end ? 1 : 0;
     switch (ExpectedStatus(p)) {
-      case SessionStatus::kActive: ++active; break;
-      case SessionStatus::kCompleted: ++completed; break;
-      case SessionStatus::kFailed: ++failed; break;
-      case SessionStatus::kTimeout: break;
+      case SessionStatus::kActive:
+        ++active;
+        break;
+      case SessionStatus::kCompleted:
+        ++completed;
+        break;
+      case SessionStatus::kFailed:
+        ++failed;
+        break;
+      case SessionStatus::kTimeout:
+        break;
     }
   }
   const auto n_sessions = static_cast<std::int64_t>(plans.size());
@@ -281,23 +290,25 @@ TEST(Concurrency, EightWritersTwoReadersExactCounts) {
   EXPECT_EQ(c.failed_sessions, failed);
   EXPECT_EQ(c.sessions_with_errors, with_errors);
   EXPECT_EQ(c.duration_count, ends);
-  EXPECT_EQ(c.duration_sum_ms,
-            QueryInt(db_path, "SELECT coalesce(sum(duration), 0) FROM telemetry_sessions "
-                              "WHERE duration IS NOT NULL"));
-  EXPECT_EQ(QueryInt(db_path, "SELECT total_events FROM telemetry_stats "
-                              "WHERE stat_type='global' AND stat_key='all'"),
+  EXPECT_EQ(c.duration_sum_ms, QueryInt(db_path,
+                                        "SELECT coalesce(sum(duration), 0) FROM telemetry_sessions "
+                                        "WHERE duration IS NOT NULL"));
+  EXPECT_EQ(QueryInt(db_path,
+                     "SELECT total_events FROM telemetry_stats "
+                     "WHERE stat_type='global' AND stat_key='all'"),
             events);
-  EXPECT_EQ(QueryInt(db_path, "SELECT unique_sessions FROM telemetry_stats "
-                              "WHERE stat_type='global' AND stat_key='all'"),
+  EXPECT_EQ(QueryInt(db_path,
+                     "SELECT unique_sessions FROM telemetry_stats "
+                     "WHERE stat_type='global' AND stat_key='all'"),
             n_sessions);
   ASSERT_EQ(stats->by_agent.size(), events_by_agent.size());
   for (const auto& [agent, n] : events_by_agent) {
     auto it = stats->by_agent.find(agent);
     ASSERT_NE(it, stats->by_agent.end()) << agent;
     EXPECT_EQ(it->second.total_events, n) << agent;
-    EXPECT_EQ(it->second.total_events,
-              QueryInt(db_path, "SELECT count(*) FROM telemetry_events WHERE agent_type='" +
-                                    agent + "'"))
+    EXPECT_EQ(
+        it->second.total_events,
+        QueryInt(db_path, "SELECT count(*) FROM telemetry_events WHERE agent_type='" + agent + "'"))
         << agent;
   }
 
@@ -369,7 +380,8 @@ TEST(Concurrency, OrderWithinSessionHoldsUnderConcurrency) {
     });
   }
   for (auto& th : threads) th.join();
-  for (int t = 0; t < kThreads; ++t) EXPECT_EQ(errors[static_cast<std::size_t>(t)], "") << "thread " << t;
+  for (int t = 0; t < kThreads; ++t)
+    EXPECT_EQ(errors[static_cast<std::size_t>(t)], "") << "thread " << t;
   ASSERT_OK(service.FlushBuffers());
 
   for (int t = 0; t < kThreads; ++t) {

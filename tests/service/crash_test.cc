@@ -5,15 +5,6 @@
 // The child (crash_child.cc, path in VIBEKIT_CRASH_CHILD) tracks a deterministic sequence of
 // events and prints "ACK <n>" after each successful flush; we SIGKILL it after a varying number
 // of ACKs, 20 times on the same database file, and check the file after each kill.
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sqlite3.h>
-#include <sys/types.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -23,10 +14,19 @@
 #include <thread>
 #include <vector>
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sqlite3.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "vibekit/telemetry_service.h"
 
 #include "testing/test_util.h"
-#include "vibekit/telemetry_service.h"
 
 #ifndef VIBEKIT_CRASH_CHILD
 #error "VIBEKIT_CRASH_CHILD must name the crash child executable"
@@ -242,9 +242,8 @@ TEST(CrashTest, AcknowledgedEventsSurviveKillNine) {
       int acks = 0;
       while (acks < target_acks) {
         std::optional<std::string> line = child.ReadLine(deadline);
-        ASSERT_TRUE(line.has_value())
-            << "child stopped talking after " << acks << " of " << target_acks
-            << " ACKs (exited or timed out)";
+        ASSERT_TRUE(line.has_value()) << "child stopped talking after " << acks << " of "
+                                      << target_acks << " ACKs (exited or timed out)";
         std::optional<long> n = ParseAck(*line);
         ASSERT_TRUE(n.has_value()) << "unexpected output from the child: " << *line;
         ASSERT_GT(*n, last_ack) << "ACK counts must grow";
@@ -283,7 +282,8 @@ TEST(CrashTest, AcknowledgedEventsSurviveKillNine) {
     const std::string pattern = "r" + std::to_string(round) + "-s%";
     const Rows events = sql.Query(
         "SELECT session_id, event_type, coalesce(stream_data, prompt, '') FROM telemetry_events "
-        "WHERE session_id LIKE '" + pattern + "' ORDER BY id");
+        "WHERE session_id LIKE '" +
+        pattern + "' ORDER BY id");
     EXPECT_GE(static_cast<long>(events.size()), last_ack)
         << "acknowledged events were lost: " << events.size() << " on disk, " << last_ack
         << " acknowledged";
@@ -292,8 +292,8 @@ TEST(CrashTest, AcknowledgedEventsSurviveKillNine) {
       const ExpectedEvent& e = expected[i];
       if (events[i][0] != e.session_id || events[i][1] != e.type || events[i][2] != e.text) {
         ADD_FAILURE() << "event #" << i << " of the round is " << events[i][0] << " "
-                      << events[i][1] << " \"" << events[i][2] << "\", expected "
-                      << e.session_id << " " << e.type << " \"" << e.text << "\"";
+                      << events[i][1] << " \"" << events[i][2] << "\", expected " << e.session_id
+                      << " " << e.type << " \"" << e.text << "\"";
         break;
       }
     }

@@ -231,7 +231,9 @@ Status ConfigureConnection(Database& db, bool writer, const LocalStoreConfig& co
   const int cache_size_kib = config.cache_size_kib;
   std::string sql;
   if (writer) {
-    // Only effective before the first table exists; lets retention give space back.
+    // Both only take effect before the first table exists (new files).
+    sql += "PRAGMA page_size=" + std::to_string(config.page_size) + ";";
+    // Lets retention give space back to the file system.
     sql += "PRAGMA auto_vacuum=INCREMENTAL;";
     sql += config.enable_wal ? "PRAGMA journal_mode=WAL;" : "PRAGMA journal_mode=DELETE;";
     sql += "PRAGMA wal_autocheckpoint=" + std::to_string(config.wal_autocheckpoint_pages) + ";";
