@@ -95,6 +95,7 @@ struct IngestFigures {
   double events_per_s = 0;
   std::int64_t peak_rss = 0;
   std::int64_t db_bytes = 0;
+  PerformanceMetrics perf;
 };
 
 IngestFigures IngestService(const std::string& path, const workload::WorkloadOptions& wo) {
@@ -109,6 +110,7 @@ IngestFigures IngestService(const std::string& path, const workload::WorkloadOpt
   f.seconds = Seconds(t0);
   f.events_per_s = static_cast<double>(wo.total_events) / f.seconds;
   f.peak_rss = internal::PeakRssBytes();
+  f.perf = s.GetPerformanceMetrics();
   Check(s.Shutdown(), "shutdown");
   f.db_bytes = DbBytes(path);
   return f;
@@ -367,6 +369,17 @@ int main(int argc, char** argv) {
     f.order = SortOrder::kDesc;
     return rows(s.QueryEvents(f));
   });
+  std::string per_term;
+  for (const std::string& term : terms) {
+    const Latency l = Measure(std::max(10, iterations / 10), [&](int) {
+      EventQueryFilter f;
+      f.contains = term;
+      f.limit = 50;
+      f.order = SortOrder::kDesc;
+      return rows(s.QueryEvents(f));
+    });
+    per_term += (per_term.empty() ? "" : ", ") + std::string("\"") + term + "\": " + LatencyJson(l);
+  }
   Check(s.Shutdown(), "shutdown");
 
   const double json_per_event = static_cast<double>(json_bytes) / static_cast<double>(events);
@@ -384,6 +397,9 @@ int main(int argc, char** argv) {
               bare.events_per_s > 0 ? svc.events_per_s / bare.events_per_s : 0.0);
   std::printf("    \"import_to_bare_ratio\": %.3f,\n",
               bare.events_per_s > 0 ? imp.events_per_s / bare.events_per_s : 0.0);
+  std::printf("    \"service_transactions\": %lld,\n", static_cast<long long>(svc.perf.total_flushes));
+  std::printf("    \"service_avg_commit_ms\": %.2f,\n", svc.perf.avg_flush_ms);
+  std::printf("    \"service_p99_commit_ms\": %.2f,\n", svc.perf.p99_flush_ms);
   std::printf("    \"peak_rss_bytes\": %lld\n  },\n", static_cast<long long>(svc.peak_rss));
   std::printf("  \"disk\": {\n    \"json_bytes_per_event\": %.1f,\n", json_per_event);
   std::printf("    \"db_bytes_per_event\": %.1f,\n", disk_per_event);
@@ -396,6 +412,7 @@ int main(int argc, char** argv) {
   std::printf("    \"sessions_page_50_by_status\": %s,\n", LatencyJson(q_page).c_str());
   std::printf("    \"stats_aggregate\": %s,\n", LatencyJson(q_stats).c_str());
   std::printf("    \"text_search_50\": %s,\n", LatencyJson(q_search).c_str());
-  std::printf("    \"search_terms\": [%s]\n  }\n}\n", terms_json.c_str());
+  std::printf("    \"search_terms\": [%s],\n", terms_json.c_str());
+  std::printf("    \"text_search_by_term\": {%s}\n  }\n}\n", per_term.c_str());
   return 0;
 }

@@ -82,7 +82,8 @@ class [[nodiscard]] Result {
   Result(T value) : value_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
   Result(Status status) : status_(std::move(status)) {  // NOLINT(google-explicit-constructor)
     assert(!status_.ok() && "Result<T> built from an OK status without a value");
-    if (status_.ok()) status_ = Status::Internal("Result built from OK status without a value");
+    if (status_.ok()) { status_ = Status::Internal("Result built from OK status without a value");
+}
   }
 
   bool ok() const noexcept { return value_.has_value(); }

@@ -79,6 +79,7 @@ Status IngestPipeline::WaitForRoomLocked(std::unique_lock<std::mutex>& lock, std
 
 void IngestPipeline::EnqueueLocked(Item item) {
   item.seq = next_seq_++;
+  item.queued_ms = SteadyMs();
   queue_.push_back(std::move(item));
 }
 
@@ -180,7 +181,10 @@ Status IngestPipeline::Flush(int timeout_ms) {
            (exit_ && !writer_.joinable());
   };
   space_cv_.notify_all();
-  if (!done_cv_.wait_until(lock, deadline, done)) {
+  ++flush_waiters_;
+  const bool finished = done_cv_.wait_until(lock, deadline, done);
+  --flush_waiters_;
+  if (!finished) {
     std::string msg = "flush did not complete within " + std::to_string(timeout_ms) + " ms";
     if (!last_error_.ok()) msg += " (last write error: " + last_error_.ToString() + ")";
     return Status::DeadlineExceeded(std::move(msg));
@@ -299,6 +303,15 @@ void IngestPipeline::WriterLoop() {
       continue;
     }
     if (!queue_.empty()) {
+      // Linger briefly while the batch is small, so a steady trickle commits in larger
+      // transactions; never while someone waits in FlushBuffers or during shutdown.
+      const std::int64_t linger_until = queue_.front().queued_ms + config_.write_linger_ms;
+      const bool small =
+          static_cast<std::int64_t>(queue_.size()) < std::max(1, config_.max_write_batch / 2);
+      if (small && flush_waiters_ == 0 && !exit_ && now < linger_until) {
+        writer_cv_.wait_until(lock, AtSteadyMs(linger_until));
+        continue;
+      }
       lock.unlock();
       ProcessOneBatch();
       lock.lock();

@@ -81,7 +81,8 @@ class IngestPipeline {
   struct Item {
     Event event;
     std::uint64_t seq = 0;
-    std::int64_t accepted_ms = 0;  // steady clock
+    std::int64_t accepted_ms = 0;  // steady clock, when Track* accepted it
+    std::int64_t queued_ms = 0;    // steady clock, when it entered the queue
     std::int64_t bytes = 0;
   };
   struct Buffer {
@@ -124,6 +125,7 @@ class IngestPipeline {
   std::uint64_t next_seq_ = 1;
   std::uint64_t committed_seq_ = 0;
   std::uint64_t error_generation_ = 0;
+  int flush_waiters_ = 0;  // FlushBuffers calls waiting: the writer must not linger
   Status last_error_;
   bool accepting_ = false;
   bool exit_ = false;

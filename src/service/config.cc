@@ -82,7 +82,8 @@ Status ValidateConfig(const TelemetryConfig& config) {
   if (c.page_size < 512 || c.page_size > 65536 || (c.page_size & (c.page_size - 1)) != 0) {
     return bad("pageSize", "must be a power of two between 512 and 65536");
   }
-  if (c.wal_autocheckpoint_pages < 0) return bad("walAutocheckpointPages", "must not be negative");
+  if (c.wal_autocheckpoint_kib < 0) return bad("walAutocheckpointKiB", "must not be negative");
+  if (c.write_linger_ms < 0) return bad("writeLingerMs", "must not be negative");
   return Status::Ok();
 }
 

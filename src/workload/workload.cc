@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -35,7 +36,9 @@ class Rng {
  public:
   explicit Rng(std::uint64_t seed) {
     std::uint64_t x = seed;
-    for (std::uint64_t& word : s_) word = SplitMix64(&x);
+    for (std::uint64_t& word : s_) {
+      word = SplitMix64(&x);
+    }
   }
 
   std::uint64_t Next() {
@@ -66,14 +69,17 @@ class Rng {
   // < 1.2e-9). Unlike Box-Muller it needs no log/cos except in the outer 5% tails, which matters
   // because several draws are made per event.
   double Normal() {
-    constexpr double kA[] = {-3.969683028665376e+01, 2.209460984245205e+02,  -2.759285104469687e+02,
-                             1.383577518672690e+02,  -3.066479806614716e+01, 2.506628277459239e+00};
-    constexpr double kB[] = {-5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02,
-                             6.680131188771972e+01, -1.328068155288572e+01};
-    constexpr double kC[] = {-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00,
-                             -2.549732539343734e+00, 4.374664141464968e+00,  2.938163982698783e+00};
-    constexpr double kD[] = {7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00,
-                             3.754408661907416e+00};
+    constexpr std::array kA = {-3.969683028665376e+01, 2.209460984245205e+02,
+                               -2.759285104469687e+02, 1.383577518672690e+02,
+                               -3.066479806614716e+01, 2.506628277459239e+00};
+    constexpr std::array kB = {-5.447609879822406e+01, 1.615858368580409e+02,
+                               -1.556989798598866e+02, 6.680131188771972e+01,
+                               -1.328068155288572e+01};
+    constexpr std::array kC = {-7.784894002430293e-03, -3.223964580411365e-01,
+                               -2.400758277161838e+00, -2.549732539343734e+00,
+                               4.374664141464968e+00,  2.938163982698783e+00};
+    constexpr std::array kD = {7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00,
+                               3.754408661907416e+00};
     constexpr double kLow = 0.02425;
     const double p = (static_cast<double>(Next() >> 11) + 0.5) * 0x1.0p-53;  // (0, 1)
     if (p < kLow || p > 1.0 - kLow) {
@@ -91,8 +97,12 @@ class Rng {
   double LogNormal(double median, double sigma) { return median * std::exp(sigma * Normal()); }
   std::int64_t LogNormalClamped(double median, double sigma, std::int64_t lo, std::int64_t hi) {
     const double v = LogNormal(median, sigma);
-    if (v <= static_cast<double>(lo)) return lo;
-    if (v >= static_cast<double>(hi)) return hi;
+    if (v <= static_cast<double>(lo)) {
+      return lo;
+    }
+    if (v >= static_cast<double>(hi)) {
+      return hi;
+    }
     return static_cast<std::int64_t>(v);
   }
 
@@ -105,10 +115,14 @@ class Rng {
   // Index drawn with the given integer weights.
   int Weighted(std::span<const int> weights) {
     int total = 0;
-    for (int w : weights) total += w;
+    for (int w : weights) {
+      total += w;
+    }
     int r = static_cast<int>(Below(static_cast<std::uint32_t>(total)));
     for (std::size_t i = 0; i < weights.size(); ++i) {
-      if (r < weights[i]) return static_cast<int>(i);
+      if (r < weights[i]) {
+        return static_cast<int>(i);
+      }
       r -= weights[i];
     }
     return static_cast<int>(weights.size()) - 1;
@@ -152,70 +166,47 @@ struct LangPack {
 };
 
 // --- TypeScript ---
-constexpr std::string_view kTsFiles[] = {
-    "src/auth/session.ts",
-    "src/auth/tokens.ts",
-    "src/api/routes/users.ts",
-    "src/api/middleware/rateLimit.ts",
-    "src/db/client.ts",
-    "src/db/migrations/0042_add_org_id.ts",
-    "src/components/LoginForm.tsx",
-    "src/hooks/useSession.ts",
-    "src/utils/retry.ts",
-    "src/services/billing/invoice.ts",
-    "src/services/webhooks/dispatcher.ts",
-    "test/auth/session.test.ts",
-    "src/lib/cache.ts",
-    "src/config/env.ts",
-    "src/workers/queue.ts",
-    "src/api/routes/webhooks.test.ts",
-};
-constexpr std::string_view kTsFuncs[] = {
-    "refreshSession",   "validateToken",   "createUser", "withRetry",      "parseConfig",
-    "handleWebhook",    "getInvoiceTotal", "useSession", "rateLimiter",    "enqueueJob",
-    "fetchWithTimeout", "normalizeEmail",  "buildQuery", "serializeEvent", "revokeToken",
-};
-constexpr std::string_view kTsTypes[] = {
-    "SessionStore",      "TokenPayload", "UserRepository", "RateLimiter", "InvoiceService",
-    "WebhookDispatcher", "RetryPolicy",  "AppConfig",      "QueueWorker", "CacheEntry",
-};
-constexpr std::string_view kTsTests[] = {
-    "refreshes an expired session",     "rejects tokens with a bad signature",
-    "retries on 503 and then gives up", "returns 429 after 100 requests per minute",
-    "renders the login form",           "creates an invoice with tax",
-    "dedupes webhook deliveries",       "keeps the session cookie httpOnly",
-};
-constexpr std::string_view kTsErrors[] = {
-    "TypeError: Cannot read properties of undefined (reading 'userId')",
-    "AssertionError: expected 401 to be 200 // Object.is equality",
-    "TS2345: Argument of type 'string | undefined' is not assignable to parameter of type "
-    "'string'.",
-    "Error: Timeout of 5000ms exceeded. For async tests and hooks, ensure \"done()\" is called",
-    "SyntaxError: Unexpected token '<', \"<!DOCTYPE \"... is not valid JSON",
-    "TS2339: Property 'orgId' does not exist on type 'TokenPayload'.",
-    "ReferenceError: structuredClone is not defined",
-    "Error: connect ECONNREFUSED 127.0.0.1:§P",
-    "Error: read ECONNRESET",
-    "PrismaClientKnownRequestError: Unique constraint failed on the fields: (`email`)",
-};
-constexpr std::string_view kTsTestCmds[] = {
-    "npm test",
-    "npm test -- src/auth",
-    "npx vitest run test/auth/session.test.ts",
-    "npx jest --runInBand",
-    "pnpm test --filter api",
-    "npx vitest run --reporter=verbose",
-    "npm run test:e2e",
-};
-constexpr std::string_view kTsBuildCmds[] = {
-    "npm run build",          "npx tsc --noEmit", "npm run lint -- --fix",
-    "npx prisma migrate dev", "pnpm install",     "npx eslint src --ext .ts,.tsx",
-};
-constexpr std::string_view kTsLibs[] = {
-    "express", "zod",  "prisma", "vitest", "jest", "@tanstack/react-query",
-    "ioredis", "pino", "next",
-};
-constexpr std::string_view kTsCode[] = {
+constexpr auto kTsFiles = std::to_array<std::string_view>(
+    {"src/auth/session.ts", "src/auth/tokens.ts", "src/api/routes/users.ts",
+     "src/api/middleware/rateLimit.ts", "src/db/client.ts", "src/db/migrations/0042_add_org_id.ts",
+     "src/components/LoginForm.tsx", "src/hooks/useSession.ts", "src/utils/retry.ts",
+     "src/services/billing/invoice.ts", "src/services/webhooks/dispatcher.ts",
+     "test/auth/session.test.ts", "src/lib/cache.ts", "src/config/env.ts", "src/workers/queue.ts",
+     "src/api/routes/webhooks.test.ts"});
+constexpr auto kTsFuncs = std::to_array<std::string_view>(
+    {"refreshSession", "validateToken", "createUser", "withRetry", "parseConfig", "handleWebhook",
+     "getInvoiceTotal", "useSession", "rateLimiter", "enqueueJob", "fetchWithTimeout",
+     "normalizeEmail", "buildQuery", "serializeEvent", "revokeToken"});
+constexpr auto kTsTypes = std::to_array<std::string_view>(
+    {"SessionStore", "TokenPayload", "UserRepository", "RateLimiter", "InvoiceService",
+     "WebhookDispatcher", "RetryPolicy", "AppConfig", "QueueWorker", "CacheEntry"});
+constexpr auto kTsTests = std::to_array<std::string_view>(
+    {"refreshes an expired session", "rejects tokens with a bad signature",
+     "retries on 503 and then gives up", "returns 429 after 100 requests per minute",
+     "renders the login form", "creates an invoice with tax", "dedupes webhook deliveries",
+     "keeps the session cookie httpOnly"});
+constexpr auto kTsErrors = std::to_array<std::string_view>(
+    {"TypeError: Cannot read properties of undefined (reading 'userId')",
+     "AssertionError: expected 401 to be 200 // Object.is equality",
+     "TS2345: Argument of type 'string | undefined' is not assignable to parameter of type "
+     "'string'.",
+     "Error: Timeout of 5000ms exceeded. For async tests and hooks, ensure \"done()\" is called",
+     "SyntaxError: Unexpected token '<', \"<!DOCTYPE \"... is not valid JSON",
+     "TS2339: Property 'orgId' does not exist on type 'TokenPayload'.",
+     "ReferenceError: structuredClone is not defined", "Error: connect ECONNREFUSED 127.0.0.1:§P",
+     "Error: read ECONNRESET",
+     "PrismaClientKnownRequestError: Unique constraint failed on the fields: (`email`)"});
+constexpr auto kTsTestCmds = std::to_array<std::string_view>(
+    {"npm test", "npm test -- src/auth", "npx vitest run test/auth/session.test.ts",
+     "npx jest --runInBand", "pnpm test --filter api", "npx vitest run --reporter=verbose",
+     "npm run test:e2e"});
+constexpr auto kTsBuildCmds = std::to_array<std::string_view>(
+    {"npm run build", "npx tsc --noEmit", "npm run lint -- --fix", "npx prisma migrate dev",
+     "pnpm install", "npx eslint src --ext .ts,.tsx"});
+constexpr auto kTsLibs =
+    std::to_array<std::string_view>({"express", "zod", "prisma", "vitest", "jest",
+                                     "@tanstack/react-query", "ioredis", "pino", "next"});
+constexpr auto kTsCode = std::to_array<std::string_view>({
     R"(export async function §N(req: Request, res: Response): Promise<void> {
   const session = await store.get(req.cookies.sid);
   if (!session || session.expiresAt < Date.now()) {
@@ -274,139 +265,107 @@ constexpr std::string_view kTsCode[] = {
     const invoice = await tx.invoice.create({ data: { orgId, total, currency: "EUR" } });
     await tx.outbox.create({ data: { type: "invoice.created", payload: invoice } });
   });
-)",
-};
-constexpr std::string_view kTsLines[] = {
-    "  const session = await store.get(req.cookies.sid);",
-    "  if (!session || session.expiresAt < Date.now()) {",
-    "import { z } from \"zod\";",
-    "export const DEFAULT_TTL_MS = 15 * 60 * 1000;",
-    "    await sleep(policy.baseDelayMs * 2 ** attempt);",
-    "  const token = req.headers.authorization?.replace(\"Bearer \", \"\");",
-    "  return res.status(429).set(\"Retry-After\", String(retryAfter)).end();",
-    "export async function refreshSession(sid: string): Promise<Session | null> {",
-    "  logger.info({ userId, orgId }, \"session refreshed\");",
-    "  const total = items.reduce((sum, item) => sum + item.amount, 0);",
-    "}",
-    "  expect(res.status).toBe(200);",
-    "import { withRetry } from \"../utils/retry\";",
-    "  // TODO: remove once every client sends orgId",
-    "  if (err instanceof PrismaClientKnownRequestError && err.code === \"P2002\") {",
-    "  const ttl = Number(process.env.SESSION_TTL_MS ?? DEFAULT_TTL_MS);",
-};
-constexpr std::string_view kTsTestHeader[] = {
-    "\n> web-app@2.3.1 test\n> vitest run\n\n RUN  v2.1.4 /workspace\n\n",
-    "\n> api@1.8.0 test\n> jest --runInBand\n\n",
-    "\n RUN  v2.1.4 /workspace\n\n",
-};
-constexpr std::string_view kTsTestPass[] = {
-    " ✓ test/auth/session.test.ts (§D tests) §Mms\n",
-    " ✓ src/api/routes/users.test.ts (§D tests) §Mms\n",
-    " ✓ src/utils/retry.test.ts (§D tests) §Mms\n",
-    "PASS src/services/billing/invoice.test.ts\n",
-    "PASS src/lib/cache.test.ts (§Mms)\n",
-    "   ✓ §T (§Mms)\n",
-};
-constexpr std::string_view kTsTestFail[] = {
-    " FAIL  test/auth/session.test.ts > §C > §T\nAssertionError: expected 401 to be 200 // "
-    "Object.is equality\n\n- Expected\n+ Received\n\n- 200\n+ 401\n\n ❯ "
-    "test/auth/session.test.ts:§D:23\n",
-    "  ● §C › §T\n\n    TypeError: Cannot read properties of undefined (reading 'userId')\n\n"
-    "      at §N (§F:§D:31)\n      at Object.<anonymous> (test/auth/session.test.ts:§D:18)\n",
-    " FAIL  src/api/routes/webhooks.test.ts > webhooks > §T\nError: connect ECONNREFUSED "
-    "127.0.0.1:§P\n ❯ TCPConnectWrap.afterConnect [as oncomplete] node:net:1607:16\n",
-    "  ● §C › §T\n\n    thrown: \"Exceeded timeout of 5000 ms for a test.\n    Add a timeout value "
-    "to this test to increase the timeout, if this is a long-running test.\"\n",
-};
-constexpr std::string_view kTsTestOkSummary[] = {
-    "\n Test Files  §D passed (§D)\n      Tests  §D passed (§D)\n   Duration  §Mms\n",
-    "\nTest Suites: §D passed, §D total\nTests:       §D passed, §D total\nSnapshots:   0 total\n"
-    "Time:        §S.4 s\nRan all test suites.\n",
-};
-constexpr std::string_view kTsTestFailedSummary[] = {
-    "\n Test Files  1 failed | §D passed (§D)\n      Tests  1 failed | §D passed (§D)\n   "
-    "Start at  10:§D:07\n   Duration  §Mms\n",
-    "\nTest Suites: 1 failed, §D passed, §D total\nTests:       2 failed, §D passed, §D total\n"
-    "Snapshots:   0 total\nTime:        §S.4 s\nRan all test suites.\n",
-};
-constexpr std::string_view kTsBuildDiag[] = {
-    "src/auth/session.ts:§D:13 - error TS2345: Argument of type 'string | undefined' is not "
-    "assignable to parameter of type 'string'.\n",
-    "src/api/routes/users.ts(§D,7): error TS2339: Property 'orgId' does not exist on type "
-    "'TokenPayload'.\n",
-    "§F\n  §D:5  warning  'err' is defined but never used  @typescript-eslint/no-unused-vars\n",
-    "§F\n  §D:11  error  Unexpected any. Specify a different type  "
-    "@typescript-eslint/no-explicit-any\n",
-    "npm warn deprecated inflight@1.0.6: This module is not supported, and leaks memory.\n",
-    "dist/assets/index-§H.js   §D.42 kB │ gzip: §D.10 kB\n",
-};
-constexpr std::string_view kTsBuildTail[] = {
-    "\nFound 2 errors in 2 files.\n\nErrors  Files\n     1  src/auth/session.ts:§D\n     1  "
-    "src/api/routes/users.ts:§D\n",
-    "✓ §D modules transformed.\n✓ built in §S.§Ds\n",
-    "\n✖ §D problems (2 errors, §D warnings)\n  1 error and 0 warnings potentially fixable with "
-    "the "
-    "`--fix` option.\n",
-    "\nadded §D packages, and audited §D packages in §Ss\n\n§D packages are looking for funding\n  "
-    "run `npm fund` for details\n\nfound 0 vulnerabilities\n",
-};
+)"});
+constexpr auto kTsLines = std::to_array<std::string_view>(
+    {"  const session = await store.get(req.cookies.sid);",
+     "  if (!session || session.expiresAt < Date.now()) {", "import { z } from \"zod\";",
+     "export const DEFAULT_TTL_MS = 15 * 60 * 1000;",
+     "    await sleep(policy.baseDelayMs * 2 ** attempt);",
+     R"(  const token = req.headers.authorization?.replace("Bearer ", "");)",
+     "  return res.status(429).set(\"Retry-After\", String(retryAfter)).end();",
+     "export async function refreshSession(sid: string): Promise<Session | null> {",
+     "  logger.info({ userId, orgId }, \"session refreshed\");",
+     "  const total = items.reduce((sum, item) => sum + item.amount, 0);", "}",
+     "  expect(res.status).toBe(200);", "import { withRetry } from \"../utils/retry\";",
+     "  // TODO: remove once every client sends orgId",
+     "  if (err instanceof PrismaClientKnownRequestError && err.code === \"P2002\") {",
+     "  const ttl = Number(process.env.SESSION_TTL_MS ?? DEFAULT_TTL_MS);"});
+constexpr auto kTsTestHeader = std::to_array<std::string_view>(
+    {"\n> web-app@2.3.1 test\n> vitest run\n\n RUN  v2.1.4 /workspace\n\n",
+     "\n> api@1.8.0 test\n> jest --runInBand\n\n", "\n RUN  v2.1.4 /workspace\n\n"});
+constexpr auto kTsTestPass = std::to_array<std::string_view>(
+    {" ✓ test/auth/session.test.ts (§D tests) §Mms\n",
+     " ✓ src/api/routes/users.test.ts (§D tests) §Mms\n",
+     " ✓ src/utils/retry.test.ts (§D tests) §Mms\n", "PASS src/services/billing/invoice.test.ts\n",
+     "PASS src/lib/cache.test.ts (§Mms)\n", "   ✓ §T (§Mms)\n"});
+constexpr auto kTsTestFail = std::to_array<std::string_view>(
+    {" FAIL  test/auth/session.test.ts > §C > §T\nAssertionError: expected 401 to be 200 // "
+     "Object.is equality\n\n- Expected\n+ Received\n\n- 200\n+ 401\n\n ❯ "
+     "test/auth/session.test.ts:§D:23\n",
+     "  ● §C › §T\n\n    TypeError: Cannot read properties of undefined (reading 'userId')\n\n"
+     "      at §N (§F:§D:31)\n      at Object.<anonymous> (test/auth/session.test.ts:§D:18)\n",
+     " FAIL  src/api/routes/webhooks.test.ts > webhooks > §T\nError: connect ECONNREFUSED "
+     "127.0.0.1:§P\n ❯ TCPConnectWrap.afterConnect [as oncomplete] node:net:1607:16\n",
+     "  ● §C › §T\n\n    thrown: \"Exceeded timeout of 5000 ms for a test.\n    Add a timeout "
+     "value "
+     "to this test to increase the timeout, if this is a long-running test.\"\n"});
+constexpr auto kTsTestOkSummary = std::to_array<std::string_view>(
+    {"\n Test Files  §D passed (§D)\n      Tests  §D passed (§D)\n   Duration  §Mms\n",
+     "\nTest Suites: §D passed, §D total\nTests:       §D passed, §D total\nSnapshots:   0 total\n"
+     "Time:        §S.4 s\nRan all test suites.\n"});
+constexpr auto kTsTestFailedSummary = std::to_array<std::string_view>(
+    {"\n Test Files  1 failed | §D passed (§D)\n      Tests  1 failed | §D passed (§D)\n   "
+     "Start at  10:§D:07\n   Duration  §Mms\n",
+     "\nTest Suites: 1 failed, §D passed, §D total\nTests:       2 failed, §D passed, §D total\n"
+     "Snapshots:   0 total\nTime:        §S.4 s\nRan all test suites.\n"});
+constexpr auto kTsBuildDiag = std::to_array<std::string_view>(
+    {"src/auth/session.ts:§D:13 - error TS2345: Argument of type 'string | undefined' is not "
+     "assignable to parameter of type 'string'.\n",
+     "src/api/routes/users.ts(§D,7): error TS2339: Property 'orgId' does not exist on type "
+     "'TokenPayload'.\n",
+     "§F\n  §D:5  warning  'err' is defined but never used  @typescript-eslint/no-unused-vars\n",
+     "§F\n  §D:11  error  Unexpected any. Specify a different type  "
+     "@typescript-eslint/no-explicit-any\n",
+     "npm warn deprecated inflight@1.0.6: This module is not supported, and leaks memory.\n",
+     "dist/assets/index-§H.js   §D.42 kB │ gzip: §D.10 kB\n"});
+constexpr auto kTsBuildTail = std::to_array<std::string_view>(
+    {"\nFound 2 errors in 2 files.\n\nErrors  Files\n     1  src/auth/session.ts:§D\n     1  "
+     "src/api/routes/users.ts:§D\n",
+     "✓ §D modules transformed.\n✓ built in §S.§Ds\n",
+     "\n✖ §D problems (2 errors, §D warnings)\n  1 error and 0 warnings potentially fixable with "
+     "the "
+     "`--fix` option.\n",
+     "\nadded §D packages, and audited §D packages in §Ss\n\n§D packages are looking for funding\n "
+     " "
+     "run `npm fund` for details\n\nfound 0 vulnerabilities\n"});
 
 // --- Python ---
-constexpr std::string_view kPyFiles[] = {
-    "app/auth/session.py",   "app/api/routes/users.py",
-    "app/models/user.py",    "app/services/billing.py",
-    "app/db/session.py",     "app/workers/tasks.py",
-    "app/core/config.py",    "tests/test_auth.py",
-    "tests/test_billing.py", "migrations/versions/3f2a_add_org_id.py",
-    "app/utils/retry.py",    "pipelines/train.py",
-    "pipelines/features.py", "pyproject.toml",
-};
-constexpr std::string_view kPyFuncs[] = {
-    "refresh_session", "validate_token",        "create_user",  "with_retry",
-    "load_settings",   "compute_invoice_total", "enqueue_task", "normalize_email",
-    "build_query",     "train_model",           "load_dataset", "get_db",
-};
-constexpr std::string_view kPyTypes[] = {
-    "SessionStore", "UserRepository",  "InvoiceService", "RateLimiter",
-    "Settings",     "FeaturePipeline", "TaskQueue",      "TokenPayload",
-};
-constexpr std::string_view kPyTests[] = {
-    "test_refresh_expired_session",
-    "test_rejects_bad_signature",
-    "test_invoice_total_includes_tax",
-    "test_rate_limit_returns_429",
-    "test_retry_gives_up_after_three_attempts",
-    "test_naive_datetime_is_rejected",
-    "test_features_are_deterministic",
-};
-constexpr std::string_view kPyErrors[] = {
-    "KeyError: 'user_id'",
-    "AttributeError: 'NoneType' object has no attribute 'id'",
-    "sqlalchemy.exc.OperationalError: (psycopg2.OperationalError) connection to server at "
-    "\"localhost\" (127.0.0.1), port 5432 failed: Connection refused",
-    "AssertionError: assert 401 == 200",
-    "ModuleNotFoundError: No module named 'app.core.settings'",
-    "TypeError: can't compare offset-naive and offset-aware datetimes",
-    "ValueError: invalid literal for int() with base 10: ''",
-    "pydantic_core._pydantic_core.ValidationError: 1 validation error for Settings",
-    "RecursionError: maximum recursion depth exceeded while calling a Python object",
-};
-constexpr std::string_view kPyTestCmds[] = {
-    "pytest",
-    "pytest -x tests/test_auth.py",
-    "pytest -k refresh -vv",
-    "uv run pytest tests/",
-    "python -m pytest --lf",
-    "pytest tests/test_billing.py::test_invoice_total_includes_tax",
-};
-constexpr std::string_view kPyBuildCmds[] = {
-    "python -m mypy app",         "ruff check . --fix",    "alembic upgrade head",
-    "uv pip install -e '.[dev]'", "ruff format --check .",
-};
-constexpr std::string_view kPyLibs[] = {
-    "fastapi", "sqlalchemy", "pydantic", "celery", "pandas", "httpx", "alembic", "numpy",
-};
-constexpr std::string_view kPyCode[] = {
+constexpr auto kPyFiles = std::to_array<std::string_view>(
+    {"app/auth/session.py", "app/api/routes/users.py", "app/models/user.py",
+     "app/services/billing.py", "app/db/session.py", "app/workers/tasks.py", "app/core/config.py",
+     "tests/test_auth.py", "tests/test_billing.py", "migrations/versions/3f2a_add_org_id.py",
+     "app/utils/retry.py", "pipelines/train.py", "pipelines/features.py", "pyproject.toml"});
+constexpr auto kPyFuncs = std::to_array<std::string_view>(
+    {"refresh_session", "validate_token", "create_user", "with_retry", "load_settings",
+     "compute_invoice_total", "enqueue_task", "normalize_email", "build_query", "train_model",
+     "load_dataset", "get_db"});
+constexpr auto kPyTypes = std::to_array<std::string_view>(
+    {"SessionStore", "UserRepository", "InvoiceService", "RateLimiter", "Settings",
+     "FeaturePipeline", "TaskQueue", "TokenPayload"});
+constexpr auto kPyTests = std::to_array<std::string_view>(
+    {"test_refresh_expired_session", "test_rejects_bad_signature",
+     "test_invoice_total_includes_tax", "test_rate_limit_returns_429",
+     "test_retry_gives_up_after_three_attempts", "test_naive_datetime_is_rejected",
+     "test_features_are_deterministic"});
+constexpr auto kPyErrors = std::to_array<std::string_view>(
+    {"KeyError: 'user_id'", "AttributeError: 'NoneType' object has no attribute 'id'",
+     "sqlalchemy.exc.OperationalError: (psycopg2.OperationalError) connection to server at "
+     "\"localhost\" (127.0.0.1), port 5432 failed: Connection refused",
+     "AssertionError: assert 401 == 200",
+     "ModuleNotFoundError: No module named 'app.core.settings'",
+     "TypeError: can't compare offset-naive and offset-aware datetimes",
+     "ValueError: invalid literal for int() with base 10: ''",
+     "pydantic_core._pydantic_core.ValidationError: 1 validation error for Settings",
+     "RecursionError: maximum recursion depth exceeded while calling a Python object"});
+constexpr auto kPyTestCmds = std::to_array<std::string_view>(
+    {"pytest", "pytest -x tests/test_auth.py", "pytest -k refresh -vv", "uv run pytest tests/",
+     "python -m pytest --lf", "pytest tests/test_billing.py::test_invoice_total_includes_tax"});
+constexpr auto kPyBuildCmds = std::to_array<std::string_view>(
+    {"python -m mypy app", "ruff check . --fix", "alembic upgrade head",
+     "uv pip install -e '.[dev]'", "ruff format --check ."});
+constexpr auto kPyLibs = std::to_array<std::string_view>(
+    {"fastapi", "sqlalchemy", "pydantic", "celery", "pandas", "httpx", "alembic", "numpy"});
+constexpr auto kPyCode = std::to_array<std::string_view>({
     R"(async def §N(session_id: str, db: AsyncSession = Depends(get_db)) -> Session:
     session = await db.get(Session, session_id)
     if session is None or session.expires_at < datetime.now(timezone.utc):
@@ -454,135 +413,105 @@ def §N(self, invoice_id: int) -> None:
     R"(def §N(value: str) -> str:
     # Casefold rather than lower() so German sharp s and "SS" compare equal.
     return unicodedata.normalize("NFKC", value).strip().casefold()
-)",
-};
-constexpr std::string_view kPyLines[] = {
-    "    session = await db.get(Session, session_id)",
-    "    if session is None or session.expires_at < datetime.now(timezone.utc):",
-    "from fastapi import APIRouter, Depends, HTTPException",
-    "DEFAULT_TTL = timedelta(minutes=15)",
-    "            time.sleep(base_delay * 2**attempt)",
-    "    return {\"id\": user.id, \"email\": user.email}",
-    "    total = sum(item.amount for item in invoice.items)",
-    "def refresh_session(session_id: str) -> Session | None:",
-    "    logger.info(\"session refreshed\", extra={\"user_id\": user_id})",
-    "    assert resp.status_code == 200",
-    "class Settings(BaseSettings):",
-    "    # TODO: drop the fallback once every client sends org_id",
-    "    op.add_column(\"users\", sa.Column(\"org_id\", sa.Uuid(), nullable=True))",
-    "        raise HTTPException(status_code=429, headers={\"Retry-After\": str(retry_after)})",
-};
-constexpr std::string_view kPyTestHeader[] = {
-    "============================= test session starts ==============================\n"
-    "platform linux -- Python 3.12.7, pytest-8.3.3, pluggy-1.5.0\nrootdir: /workspace\n"
-    "configfile: pyproject.toml\nplugins: anyio-4.6.2, asyncio-0.24.0, cov-5.0.0\n"
-    "collected §D items\n\n",
-    "============================= test session starts ==============================\n"
-    "collected §D items / 3 deselected / §D selected\n\n",
-};
-constexpr std::string_view kPyTestPass[] = {
-    "tests/test_auth.py ..........                                            [ §D%]\n",
-    "tests/test_billing.py ........s....                                      [ §D%]\n",
-    "tests/test_users.py ......                                               [ §D%]\n",
-    "tests/test_auth.py::§T PASSED                                [ §D%]\n",
-};
-constexpr std::string_view kPyTestFail[] = {
-    "tests/test_auth.py ....F....                                             [ §D%]\n\n"
-    "=================================== FAILURES ===================================\n"
-    "_________________________ §T __________________________\n\n"
-    "client = <starlette.testclient.TestClient object at 0x7f3a2c1d5e50>\n\n"
-    "    def §T(client):\n        resp = client.get(\"/api/users/me\")\n"
-    ">       assert resp.status_code == 200\nE       assert 401 == 200\nE        +  where 401 = "
-    "<Response [401 Unauthorized]>.status_code\n\ntests/test_auth.py:§D: AssertionError\n",
-    "E   sqlalchemy.exc.OperationalError: (psycopg2.OperationalError) connection to server at "
-    "\"localhost\" (127.0.0.1), port 5432 failed: Connection refused\nE   \tIs the server running "
-    "on that host and accepting TCP/IP connections?\n",
-    "Traceback (most recent call last):\n  File \"/workspace/§F\", line §D, in §N\n"
-    "    return settings.features[name]\n           ~~~~~~~~~~~~~~~~~^^^^^^\nKeyError: "
-    "'user_id'\n",
-};
-constexpr std::string_view kPyTestFailedSummary[] = {
-    "=========================== short test summary info ============================\n"
-    "FAILED tests/test_auth.py::§T - assert 401 == 200\n"
-    "========================= 1 failed, §D passed in §S.41s =========================\n",
-};
-constexpr std::string_view kPyTestOkSummary[] = {
-    "============================== §D passed in §S.07s ==============================\n",
-    "========================= §D passed, 2 skipped in §S.88s ========================\n",
-};
-constexpr std::string_view kPyBuildDiag[] = {
-    "app/api/routes/users.py:§D: error: Item \"None\" of \"User | None\" has no attribute \"id\"  "
-    "[union-attr]\n",
-    "app/services/billing.py:§D: error: Argument 1 to \"compute_invoice_total\" has incompatible "
-    "type \"list[Item] | None\"; expected \"list[Item]\"  [arg-type]\n",
-    "app/core/config.py:§D:5: F401 [*] `os` imported but unused\n",
-    "tests/test_auth.py:§D:1: I001 [*] Import block is un-sorted or un-formatted\n",
-    "INFO  [alembic.runtime.migration] Context impl PostgresqlImpl.\n",
-    "Would reformat: §F\n",
-};
-constexpr std::string_view kPyBuildTail[] = {
-    "Found 3 errors in 2 files (checked §D source files)\n",
-    "Found 4 errors (3 fixed, 1 remaining).\n",
-    "INFO  [alembic.runtime.migration] Running upgrade 9c1e -> 3f2a, add org_id to users\n",
-    "Resolved §D packages in §Mms\nInstalled §D packages in §Mms\n",
-    "Success: no issues found in §D source files\n",
-};
+)"});
+constexpr auto kPyLines = std::to_array<std::string_view>(
+    {"    session = await db.get(Session, session_id)",
+     "    if session is None or session.expires_at < datetime.now(timezone.utc):",
+     "from fastapi import APIRouter, Depends, HTTPException", "DEFAULT_TTL = timedelta(minutes=15)",
+     "            time.sleep(base_delay * 2**attempt)",
+     R"(    return {"id": user.id, "email": user.email})",
+     "    total = sum(item.amount for item in invoice.items)",
+     "def refresh_session(session_id: str) -> Session | None:",
+     R"(    logger.info("session refreshed", extra={"user_id": user_id}))",
+     "    assert resp.status_code == 200", "class Settings(BaseSettings):",
+     "    # TODO: drop the fallback once every client sends org_id",
+     R"(    op.add_column("users", sa.Column("org_id", sa.Uuid(), nullable=True)))",
+     "        raise HTTPException(status_code=429, headers={\"Retry-After\": str(retry_after)})"});
+constexpr auto kPyTestHeader = std::to_array<std::string_view>(
+    {"============================= test session starts ==============================\n"
+     "platform linux -- Python 3.12.7, pytest-8.3.3, pluggy-1.5.0\nrootdir: /workspace\n"
+     "configfile: pyproject.toml\nplugins: anyio-4.6.2, asyncio-0.24.0, cov-5.0.0\n"
+     "collected §D items\n\n",
+     "============================= test session starts ==============================\n"
+     "collected §D items / 3 deselected / §D selected\n\n"});
+constexpr auto kPyTestPass = std::to_array<std::string_view>(
+    {"tests/test_auth.py ..........                                            [ §D%]\n",
+     "tests/test_billing.py ........s....                                      [ §D%]\n",
+     "tests/test_users.py ......                                               [ §D%]\n",
+     "tests/test_auth.py::§T PASSED                                [ §D%]\n"});
+constexpr auto kPyTestFail = std::to_array<std::string_view>(
+    {"tests/test_auth.py ....F....                                             [ §D%]\n\n"
+     "=================================== FAILURES ===================================\n"
+     "_________________________ §T __________________________\n\n"
+     "client = <starlette.testclient.TestClient object at 0x7f3a2c1d5e50>\n\n"
+     "    def §T(client):\n        resp = client.get(\"/api/users/me\")\n"
+     ">       assert resp.status_code == 200\nE       assert 401 == 200\nE        +  where 401 = "
+     "<Response [401 Unauthorized]>.status_code\n\ntests/test_auth.py:§D: AssertionError\n",
+     "E   sqlalchemy.exc.OperationalError: (psycopg2.OperationalError) connection to server at "
+     "\"localhost\" (127.0.0.1), port 5432 failed: Connection refused\nE   \tIs the server running "
+     "on that host and accepting TCP/IP connections?\n",
+     "Traceback (most recent call last):\n  File \"/workspace/§F\", line §D, in §N\n"
+     "    return settings.features[name]\n           ~~~~~~~~~~~~~~~~~^^^^^^\nKeyError: "
+     "'user_id'\n"});
+constexpr auto kPyTestFailedSummary = std::to_array<std::string_view>(
+    {"=========================== short test summary info ============================\n"
+     "FAILED tests/test_auth.py::§T - assert 401 == 200\n"
+     "========================= 1 failed, §D passed in §S.41s =========================\n"});
+constexpr auto kPyTestOkSummary = std::to_array<std::string_view>(
+    {"============================== §D passed in §S.07s ==============================\n",
+     "========================= §D passed, 2 skipped in §S.88s ========================\n"});
+constexpr auto kPyBuildDiag = std::to_array<std::string_view>(
+    {"app/api/routes/users.py:§D: error: Item \"None\" of \"User | None\" has no attribute \"id\"  "
+     "[union-attr]\n",
+     "app/services/billing.py:§D: error: Argument 1 to \"compute_invoice_total\" has incompatible "
+     "type \"list[Item] | None\"; expected \"list[Item]\"  [arg-type]\n",
+     "app/core/config.py:§D:5: F401 [*] `os` imported but unused\n",
+     "tests/test_auth.py:§D:1: I001 [*] Import block is un-sorted or un-formatted\n",
+     "INFO  [alembic.runtime.migration] Context impl PostgresqlImpl.\n", "Would reformat: §F\n"});
+constexpr auto kPyBuildTail = std::to_array<std::string_view>(
+    {"Found 3 errors in 2 files (checked §D source files)\n",
+     "Found 4 errors (3 fixed, 1 remaining).\n",
+     "INFO  [alembic.runtime.migration] Running upgrade 9c1e -> 3f2a, add org_id to users\n",
+     "Resolved §D packages in §Mms\nInstalled §D packages in §Mms\n",
+     "Success: no issues found in §D source files\n"});
 
 // --- C++ ---
-constexpr std::string_view kCcFiles[] = {
-    "src/store/sqlite_store.cc",
-    "src/store/sqlite_store.h",
-    "src/net/http_client.cc",
-    "src/core/ring_buffer.h",
-    "src/ingest/batcher.cc",
-    "src/util/json_writer.cc",
-    "tests/store/sqlite_store_test.cc",
-    "CMakeLists.txt",
-    "src/parser/lexer.cc",
-    "src/render/mesh.cpp",
-    "include/engine/allocator.hpp",
-    "src/book/order_book.cc",
-};
-constexpr std::string_view kCcFuncs[] = {
-    "FlushBatch",   "ParseHeader", "Reserve",   "OnReadable", "Compact",     "TryPush",
-    "EncodeVarint", "LoadConfig",  "ReadFrame", "Tokenize",   "MatchOrders",
-};
-constexpr std::string_view kCcTypes[] = {
-    "SqliteStore", "HttpClient",     "RingBuffer",     "Batcher",   "JsonWriter",
-    "Lexer",       "ArenaAllocator", "ConnectionPool", "OrderBook",
-};
-constexpr std::string_view kCcTests[] = {
-    "SqliteStoreTest.RollsBackOnBusy", "RingBufferTest.WrapsAround",
-    "BatcherTest.FlushesOnDeadline",   "LexerTest.HandlesUtf8Identifiers",
-    "HttpClientTest.RetriesOnReset",   "OrderBookTest.MatchesCrossingOrders",
-};
-constexpr std::string_view kCcErrors[] = {
-    "error: use of deleted function 'std::unique_ptr<Batch>::unique_ptr(const "
-    "std::unique_ptr<Batch>&)'",
-    "ERROR: AddressSanitizer: heap-use-after-free on address 0x602000000010",
-    "Segmentation fault (core dumped)",
-    "error: 'optional' in namespace 'std' does not name a template type",
-    "undefined reference to `sqlite3_prepare_v2'",
-    "terminate called after throwing an instance of 'std::out_of_range'",
-    "WARNING: ThreadSanitizer: data race (pid=4182)",
-    "error: no matching function for call to 'RingBuffer<Event>::TryPush(const Event&)'",
-};
-constexpr std::string_view kCcTestCmds[] = {
-    "ctest --test-dir build --output-on-failure",
-    "./build/tests/store_test --gtest_filter=SqliteStore*",
-    "ctest --test-dir build -R Batcher -V",
-    "./build/tests/unit_tests --gtest_repeat=50 --gtest_break_on_failure",
-};
-constexpr std::string_view kCcBuildCmds[] = {
-    "cmake --build build -j8",
-    "ninja -C build",
-    "cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Debug -DENABLE_ASAN=ON",
-    "clang-tidy -p build src/store/sqlite_store.cc",
-};
-constexpr std::string_view kCcLibs[] = {
-    "abseil", "fmt", "sqlite3", "Boost.Asio", "googletest", "spdlog", "Eigen",
-};
-constexpr std::string_view kCcCode[] = {
+constexpr auto kCcFiles = std::to_array<std::string_view>(
+    {"src/store/sqlite_store.cc", "src/store/sqlite_store.h", "src/net/http_client.cc",
+     "src/core/ring_buffer.h", "src/ingest/batcher.cc", "src/util/json_writer.cc",
+     "tests/store/sqlite_store_test.cc", "CMakeLists.txt", "src/parser/lexer.cc",
+     "src/render/mesh.cpp", "include/engine/allocator.hpp", "src/book/order_book.cc"});
+constexpr auto kCcFuncs = std::to_array<std::string_view>(
+    {"FlushBatch", "ParseHeader", "Reserve", "OnReadable", "Compact", "TryPush", "EncodeVarint",
+     "LoadConfig", "ReadFrame", "Tokenize", "MatchOrders"});
+constexpr auto kCcTypes = std::to_array<std::string_view>(
+    {"SqliteStore", "HttpClient", "RingBuffer", "Batcher", "JsonWriter", "Lexer", "ArenaAllocator",
+     "ConnectionPool", "OrderBook"});
+constexpr auto kCcTests = std::to_array<std::string_view>(
+    {"SqliteStoreTest.RollsBackOnBusy", "RingBufferTest.WrapsAround",
+     "BatcherTest.FlushesOnDeadline", "LexerTest.HandlesUtf8Identifiers",
+     "HttpClientTest.RetriesOnReset", "OrderBookTest.MatchesCrossingOrders"});
+constexpr auto kCcErrors = std::to_array<std::string_view>(
+    {"error: use of deleted function 'std::unique_ptr<Batch>::unique_ptr(const "
+     "std::unique_ptr<Batch>&)'",
+     "ERROR: AddressSanitizer: heap-use-after-free on address 0x602000000010",
+     "Segmentation fault (core dumped)",
+     "error: 'optional' in namespace 'std' does not name a template type",
+     "undefined reference to `sqlite3_prepare_v2'",
+     "terminate called after throwing an instance of 'std::out_of_range'",
+     "WARNING: ThreadSanitizer: data race (pid=4182)",
+     "error: no matching function for call to 'RingBuffer<Event>::TryPush(const Event&)'"});
+constexpr auto kCcTestCmds = std::to_array<std::string_view>(
+    {"ctest --test-dir build --output-on-failure",
+     "./build/tests/store_test --gtest_filter=SqliteStore*", "ctest --test-dir build -R Batcher -V",
+     "./build/tests/unit_tests --gtest_repeat=50 --gtest_break_on_failure"});
+constexpr auto kCcBuildCmds = std::to_array<std::string_view>(
+    {"cmake --build build -j8", "ninja -C build",
+     "cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Debug -DENABLE_ASAN=ON",
+     "clang-tidy -p build src/store/sqlite_store.cc"});
+constexpr auto kCcLibs = std::to_array<std::string_view>(
+    {"abseil", "fmt", "sqlite3", "Boost.Asio", "googletest", "spdlog", "Eigen"});
+constexpr auto kCcCode = std::to_array<std::string_view>({
     R"(Status §C::§N(std::span<const Event> events) {
   std::lock_guard<std::mutex> lock(mu_);
   if (events.empty()) return Status::Ok();
@@ -628,119 +557,94 @@ bool RingBuffer<T>::TryPush(T value) {
     R"(add_library(core STATIC src/store/sqlite_store.cc src/ingest/batcher.cc)
 target_link_libraries(core PUBLIC SQLite::SQLite3 fmt::fmt Threads::Threads)
 target_compile_options(core PRIVATE -Wall -Wextra -Werror)
-)",
-};
-constexpr std::string_view kCcLines[] = {
-    "  std::lock_guard<std::mutex> lock(mu_);",
-    "  if (events.empty()) return Status::Ok();",
-    "#include <string_view>",
-    "constexpr std::size_t kMaxBatch = 512;",
-    "    if (int rc = stmt.Step(); rc != SQLITE_DONE) return FromSqlite(rc, db_);",
-    "  const std::size_t next = (head + 1) & mask_;",
-    "Status SqliteStore::FlushBatch(std::span<const Event> events) {",
-    "  LOG(INFO) << \"flushed \" << events.size() << \" events\";",
-    "  EXPECT_EQ(rb.size(), 3u);",
-    "  // TODO(perf): avoid the copy once callers pass ownership",
-    "}",
-    "  auto it = std::lower_bound(levels_.begin(), levels_.end(), price);",
-    "  return absl::StrCat(\"frame too large: \", size);",
-};
-constexpr std::string_view kCcTestHeader[] = {
-    "[==========] Running §D tests from §D test suites.\n[----------] Global test environment "
-    "set-up.\n",
-    "Test project /workspace/build\n",
-};
-constexpr std::string_view kCcTestPass[] = {
-    "[ RUN      ] §T\n[       OK ] §T (§D ms)\n",
-    "      Start §D: store_test\n§D/14 Test #§D: store_test .......................   Passed    "
-    "0.§D sec\n",
-    "[ RUN      ] RingBufferTest.WrapsAround\n[       OK ] RingBufferTest.WrapsAround (0 ms)\n",
-};
-constexpr std::string_view kCcTestFail[] = {
-    "[ RUN      ] §T\ntests/store/sqlite_store_test.cc:§D: Failure\nExpected equality of these "
-    "values:\n  rows.size()\n    Which is: 3\n  4\n[  FAILED  ] §T (§D ms)\n",
-    "==4182==ERROR: AddressSanitizer: heap-use-after-free on address 0x602000000010 at pc "
-    "0x55d1c3 bp 0x7ffd sp 0x7ffd\nREAD of size 8 at 0x602000000010 thread T0\n    #0 0x55d1c3 in "
-    "§C::§N(std::span<Event const>) §F:§D\n    #1 0x55e2a1 in main src/main.cc:42\n",
-    "[ RUN      ] HttpClientTest.RetriesOnReset\nunknown file: Failure\nC++ exception with "
-    "description \"connect: Connection refused [system:111]\" thrown in the test body.\n",
-    "Program received signal SIGSEGV, Segmentation fault.\n0x000055555555a1b4 in "
-    "§C::§N (this=0x0) at §F:§D\n",
-};
-constexpr std::string_view kCcTestOkSummary[] = {
-    "[==========] §D tests from §D test suites ran. (§D ms total)\n[  PASSED  ] §D tests.\n",
-    "\n100% tests passed, 0 tests failed out of 14\n\nTotal Test time (real) =   §S.21 sec\n",
-};
-constexpr std::string_view kCcTestFailedSummary[] = {
-    "[==========] §D tests from §D test suites ran. (§D ms total)\n[  PASSED  ] §D tests.\n"
-    "[  FAILED  ] 1 test, listed below:\n[  FAILED  ] §T\n\n 1 FAILED TEST\n",
-    "\n93% tests passed, 1 tests failed out of 14\n\nTotal Test time (real) =   §S.21 sec\n\nThe "
-    "following tests FAILED:\n\t  §D - store_test (Failed)\n",
-};
-constexpr std::string_view kCcBuildDiag[] = {
-    "[§D/212] Building CXX object src/CMakeFiles/core.dir/store/sqlite_store.cc.o\n",
-    "[§D/212] Building CXX object src/CMakeFiles/core.dir/ingest/batcher.cc.o\n",
-    "[§D/212] Building CXX object tests/CMakeFiles/unit_tests.dir/store/sqlite_store_test.cc.o\n",
-    "§F:§D:17: error: no matching function for call to 'RingBuffer<Event>::TryPush(const "
-    "Event&)'\n",
-    "§F:§D:9: warning: unused variable 'rc' [-Wunused-variable]\n",
-    "§F:§D:5: warning: comparison of integer expressions of different signedness: 'int' and "
-    "'std::size_t' [-Wsign-compare]\n",
-};
-constexpr std::string_view kCcBuildTail[] = {
-    "ninja: build stopped: subcommand failed.\n",
-    "[212/212] Linking CXX executable tests/unit_tests\n",
-    "-- Configuring done (0.§Ds)\n-- Generating done (0.0s)\n-- Build files have been written to: "
-    "/workspace/build\n",
-    "/usr/bin/ld: src/libcore.a(sqlite_store.cc.o): in function `SqliteStore::Open()':\n"
-    "sqlite_store.cc:(.text+0x1a4): undefined reference to `sqlite3_open_v2'\ncollect2: error: ld "
-    "returned 1 exit status\nninja: build stopped: subcommand failed.\n",
-};
+)"});
+constexpr auto kCcLines = std::to_array<std::string_view>(
+    {"  std::lock_guard<std::mutex> lock(mu_);", "  if (events.empty()) return Status::Ok();",
+     "#include <string_view>", "constexpr std::size_t kMaxBatch = 512;",
+     "    if (int rc = stmt.Step(); rc != SQLITE_DONE) return FromSqlite(rc, db_);",
+     "  const std::size_t next = (head + 1) & mask_;",
+     "Status SqliteStore::FlushBatch(std::span<const Event> events) {",
+     R"(  LOG(INFO) << "flushed " << events.size() << " events";)", "  EXPECT_EQ(rb.size(), 3u);",
+     "  // TODO(perf): avoid the copy once callers pass ownership", "}",
+     "  auto it = std::lower_bound(levels_.begin(), levels_.end(), price);",
+     "  return absl::StrCat(\"frame too large: \", size);"});
+constexpr auto kCcTestHeader = std::to_array<std::string_view>(
+    {"[==========] Running §D tests from §D test suites.\n[----------] Global test environment "
+     "set-up.\n",
+     "Test project /workspace/build\n"});
+constexpr auto kCcTestPass = std::to_array<std::string_view>(
+    {"[ RUN      ] §T\n[       OK ] §T (§D ms)\n",
+     "      Start §D: store_test\n§D/14 Test #§D: store_test .......................   Passed    "
+     "0.§D sec\n",
+     "[ RUN      ] RingBufferTest.WrapsAround\n[       OK ] RingBufferTest.WrapsAround (0 ms)\n"});
+constexpr auto kCcTestFail = std::to_array<std::string_view>(
+    {"[ RUN      ] §T\ntests/store/sqlite_store_test.cc:§D: Failure\nExpected equality of these "
+     "values:\n  rows.size()\n    Which is: 3\n  4\n[  FAILED  ] §T (§D ms)\n",
+     "==4182==ERROR: AddressSanitizer: heap-use-after-free on address 0x602000000010 at pc "
+     "0x55d1c3 bp 0x7ffd sp 0x7ffd\nREAD of size 8 at 0x602000000010 thread T0\n    #0 0x55d1c3 in "
+     "§C::§N(std::span<Event const>) §F:§D\n    #1 0x55e2a1 in main src/main.cc:42\n",
+     "[ RUN      ] HttpClientTest.RetriesOnReset\nunknown file: Failure\nC++ exception with "
+     "description \"connect: Connection refused [system:111]\" thrown in the test body.\n",
+     "Program received signal SIGSEGV, Segmentation fault.\n0x000055555555a1b4 in "
+     "§C::§N (this=0x0) at §F:§D\n"});
+constexpr auto kCcTestOkSummary = std::to_array<std::string_view>(
+    {"[==========] §D tests from §D test suites ran. (§D ms total)\n[  PASSED  ] §D tests.\n",
+     "\n100% tests passed, 0 tests failed out of 14\n\nTotal Test time (real) =   §S.21 sec\n"});
+constexpr auto kCcTestFailedSummary = std::to_array<std::string_view>(
+    {"[==========] §D tests from §D test suites ran. (§D ms total)\n[  PASSED  ] §D tests.\n"
+     "[  FAILED  ] 1 test, listed below:\n[  FAILED  ] §T\n\n 1 FAILED TEST\n",
+     "\n93% tests passed, 1 tests failed out of 14\n\nTotal Test time (real) =   §S.21 sec\n\nThe "
+     "following tests FAILED:\n\t  §D - store_test (Failed)\n"});
+constexpr auto kCcBuildDiag = std::to_array<std::string_view>(
+    {"[§D/212] Building CXX object src/CMakeFiles/core.dir/store/sqlite_store.cc.o\n",
+     "[§D/212] Building CXX object src/CMakeFiles/core.dir/ingest/batcher.cc.o\n",
+     "[§D/212] Building CXX object tests/CMakeFiles/unit_tests.dir/store/sqlite_store_test.cc.o\n",
+     "§F:§D:17: error: no matching function for call to 'RingBuffer<Event>::TryPush(const "
+     "Event&)'\n",
+     "§F:§D:9: warning: unused variable 'rc' [-Wunused-variable]\n",
+     "§F:§D:5: warning: comparison of integer expressions of different signedness: 'int' and "
+     "'std::size_t' [-Wsign-compare]\n"});
+constexpr auto kCcBuildTail = std::to_array<std::string_view>(
+    {"ninja: build stopped: subcommand failed.\n",
+     "[212/212] Linking CXX executable tests/unit_tests\n",
+     "-- Configuring done (0.§Ds)\n-- Generating done (0.0s)\n-- Build files have been written to: "
+     "/workspace/build\n",
+     "/usr/bin/ld: src/libcore.a(sqlite_store.cc.o): in function `SqliteStore::Open()':\n"
+     "sqlite_store.cc:(.text+0x1a4): undefined reference to `sqlite3_open_v2'\ncollect2: error: ld "
+     "returned 1 exit status\nninja: build stopped: subcommand failed.\n"});
 
 // --- Rust ---
-constexpr std::string_view kRsFiles[] = {
-    "src/main.rs",    "src/lib.rs",    "src/parser/mod.rs",    "src/server/handlers.rs",
-    "src/db/pool.rs", "src/config.rs", "src/cache/lru.rs",     "tests/integration.rs",
-    "Cargo.toml",     "src/error.rs",  "src/book/matching.rs",
-};
-constexpr std::string_view kRsFuncs[] = {
-    "parse_request", "handle_upload", "get_pool",           "load_config",  "evict_expired",
-    "spawn_worker",  "encode_frame",  "retry_with_backoff", "match_orders",
-};
-constexpr std::string_view kRsTypes[] = {
-    "AppState", "Config", "LruCache", "ConnectionPool", "Frame", "ParseError", "OrderBook",
-};
-constexpr std::string_view kRsTests[] = {
-    "parser::tests::parses_nested_arrays",         "cache::lru::tests::evicts_oldest",
-    "server::tests::rejects_oversized_body",       "upload_roundtrip",
-    "book::matching::tests::crossing_orders_fill",
-};
-constexpr std::string_view kRsErrors[] = {
-    "error[E0502]: cannot borrow `self.entries` as mutable because it is also borrowed as "
-    "immutable",
-    "error[E0308]: mismatched types: expected `&str`, found `String`",
-    "called `Result::unwrap()` on an `Err` value: Os { code: 111, kind: ConnectionRefused, "
-    "message: \"Connection refused\" }",
-    "error[E0433]: failed to resolve: use of undeclared crate or module `tokio`",
-    "error: lifetime may not live long enough",
-    "error[E0277]: `Rc<RefCell<State>>` cannot be sent between threads safely",
-};
-constexpr std::string_view kRsTestCmds[] = {
-    "cargo test",
-    "cargo test parser::",
-    "cargo test --all-features -- --nocapture",
-    "cargo nextest run",
-};
-constexpr std::string_view kRsBuildCmds[] = {
-    "cargo build --release",
-    "cargo clippy -- -D warnings",
-    "cargo fmt --check",
-    "cargo run -- --config dev.toml",
-};
-constexpr std::string_view kRsLibs[] = {
-    "tokio", "serde", "axum", "sqlx", "anyhow", "thiserror", "clap", "tracing",
-};
-constexpr std::string_view kRsCode[] = {
+constexpr auto kRsFiles = std::to_array<std::string_view>(
+    {"src/main.rs", "src/lib.rs", "src/parser/mod.rs", "src/server/handlers.rs", "src/db/pool.rs",
+     "src/config.rs", "src/cache/lru.rs", "tests/integration.rs", "Cargo.toml", "src/error.rs",
+     "src/book/matching.rs"});
+constexpr auto kRsFuncs = std::to_array<std::string_view>(
+    {"parse_request", "handle_upload", "get_pool", "load_config", "evict_expired", "spawn_worker",
+     "encode_frame", "retry_with_backoff", "match_orders"});
+constexpr auto kRsTypes = std::to_array<std::string_view>(
+    {"AppState", "Config", "LruCache", "ConnectionPool", "Frame", "ParseError", "OrderBook"});
+constexpr auto kRsTests = std::to_array<std::string_view>(
+    {"parser::tests::parses_nested_arrays", "cache::lru::tests::evicts_oldest",
+     "server::tests::rejects_oversized_body", "upload_roundtrip",
+     "book::matching::tests::crossing_orders_fill"});
+constexpr auto kRsErrors = std::to_array<std::string_view>(
+    {"error[E0502]: cannot borrow `self.entries` as mutable because it is also borrowed as "
+     "immutable",
+     "error[E0308]: mismatched types: expected `&str`, found `String`",
+     "called `Result::unwrap()` on an `Err` value: Os { code: 111, kind: ConnectionRefused, "
+     "message: \"Connection refused\" }",
+     "error[E0433]: failed to resolve: use of undeclared crate or module `tokio`",
+     "error: lifetime may not live long enough",
+     "error[E0277]: `Rc<RefCell<State>>` cannot be sent between threads safely"});
+constexpr auto kRsTestCmds = std::to_array<std::string_view>(
+    {"cargo test", "cargo test parser::", "cargo test --all-features -- --nocapture",
+     "cargo nextest run"});
+constexpr auto kRsBuildCmds =
+    std::to_array<std::string_view>({"cargo build --release", "cargo clippy -- -D warnings",
+                                     "cargo fmt --check", "cargo run -- --config dev.toml"});
+constexpr auto kRsLibs = std::to_array<std::string_view>(
+    {"tokio", "serde", "axum", "sqlx", "anyhow", "thiserror", "clap", "tracing"});
+constexpr auto kRsCode = std::to_array<std::string_view>({
     R"(pub async fn §N(
     State(state): State<AppState>,
     Json(req): Json<UploadRequest>,
@@ -786,70 +690,58 @@ async fn §N() {
 tokio = { version = "1.41", features = ["full"] }
 serde = { version = "1", features = ["derive"] }
 axum = "0.7"
-)",
-};
-constexpr std::string_view kRsLines[] = {
-    "    let pool = state.pool.get().await?;",
-    "        let idx = *self.index.get(key)?;",
-    "use std::collections::HashMap;",
-    "const MAX_BODY: usize = 10 << 20;",
-    "                tokio::time::sleep(delay).await;",
-    "pub fn parse_request(input: &str) -> Result<Request, ParseError> {",
-    "    tracing::info!(user_id = %id, \"session refreshed\");",
-    "    assert_eq!(res.status(), StatusCode::OK);",
-    "}",
-    "    // SAFETY: idx comes from self.index, which only holds valid slots.",
-    "        .map_err(|e| AppError::Db(e.to_string()))?;",
-    "    let level = self.bids.entry(price).or_default();",
-};
-constexpr std::string_view kRsTestHeader[] = {
-    "   Compiling serde v1.0.214\n   Compiling tokio v1.41.0\n   Compiling app v0.4.2 "
-    "(/workspace)\n    Finished `test` profile [unoptimized + debuginfo] target(s) in §S.82s\n"
-    "     Running unittests src/lib.rs (target/debug/deps/app-3f9a1c2b7d)\n\nrunning §D tests\n",
-    "    Finished `test` profile [unoptimized + debuginfo] target(s) in 0.§Ds\n     Running "
-    "tests/integration.rs (target/debug/deps/integration-9e2f)\n\nrunning §D tests\n",
-};
-constexpr std::string_view kRsTestPass[] = {
-    "test §T ... ok\n",
-    "test cache::lru::tests::evicts_oldest ... ok\ntest cache::lru::tests::get_refreshes ... ok\n",
-    "test parser::tests::rejects_trailing_comma ... ok\n",
-};
-constexpr std::string_view kRsTestFail[] = {
-    "test §T ... FAILED\n\nfailures:\n\n---- §T stdout ----\nthread '§T' panicked at "
-    "§F:§D:9:\nassertion `left == right` failed\n  left: 3\n right: 4\nnote: run with "
-    "`RUST_BACKTRACE=1` environment variable to display a backtrace\n",
-    "thread 'main' panicked at src/db/pool.rs:§D:14:\ncalled `Result::unwrap()` on an `Err` value: "
-    "Os { code: 111, kind: ConnectionRefused, message: \"Connection refused\" }\n",
-};
-constexpr std::string_view kRsTestOkSummary[] = {
-    "\ntest result: ok. §D passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in "
-    "0.§Ds\n",
-};
-constexpr std::string_view kRsTestFailedSummary[] = {
-    "\ntest result: FAILED. §D passed; 1 failed; 0 ignored; 0 measured; 0 filtered out; finished "
-    "in 0.§Ds\n\nerror: test failed, to rerun pass `--lib`\n",
-};
-constexpr std::string_view kRsBuildDiag[] = {
-    "   Compiling axum v0.7.7\n",
-    "   Compiling sqlx-core v0.8.2\n",
-    "    Checking app v0.4.2 (/workspace)\n",
-    "error[E0502]: cannot borrow `self.entries` as mutable because it is also borrowed as "
-    "immutable\n  --> §F:§D:13\n   |\n§D |         let e = &self.entries[idx];\n   |           "
-    "      ------------ immutable borrow occurs here\n",
-    "warning: unused variable: `attempt`\n  --> §F:§D:9\n   |\n   = note: "
-    "`#[warn(unused_variables)]` on by default\n",
-    "warning: this `if` has identical blocks\n  --> §F:§D:5\n   = help: for further information "
-    "visit https://rust-lang.github.io/rust-clippy/master/index.html#if_same_then_else\n",
-};
-constexpr std::string_view kRsBuildTail[] = {
-    "error: could not compile `app` (lib) due to 2 previous errors\n",
-    "    Finished `release` profile [optimized] target(s) in §S.07s\n",
-    "warning: `app` (lib) generated 2 warnings\n    Finished `dev` profile [unoptimized + "
-    "debuginfo] target(s) in §S.31s\n",
-};
+)"});
+constexpr auto kRsLines = std::to_array<std::string_view>(
+    {"    let pool = state.pool.get().await?;", "        let idx = *self.index.get(key)?;",
+     "use std::collections::HashMap;", "const MAX_BODY: usize = 10 << 20;",
+     "                tokio::time::sleep(delay).await;",
+     "pub fn parse_request(input: &str) -> Result<Request, ParseError> {",
+     "    tracing::info!(user_id = %id, \"session refreshed\");",
+     "    assert_eq!(res.status(), StatusCode::OK);", "}",
+     "    // SAFETY: idx comes from self.index, which only holds valid slots.",
+     "        .map_err(|e| AppError::Db(e.to_string()))?;",
+     "    let level = self.bids.entry(price).or_default();"});
+constexpr auto kRsTestHeader = std::to_array<std::string_view>(
+    {"   Compiling serde v1.0.214\n   Compiling tokio v1.41.0\n   Compiling app v0.4.2 "
+     "(/workspace)\n    Finished `test` profile [unoptimized + debuginfo] target(s) in §S.82s\n"
+     "     Running unittests src/lib.rs (target/debug/deps/app-3f9a1c2b7d)\n\nrunning §D tests\n",
+     "    Finished `test` profile [unoptimized + debuginfo] target(s) in 0.§Ds\n     Running "
+     "tests/integration.rs (target/debug/deps/integration-9e2f)\n\nrunning §D tests\n"});
+constexpr auto kRsTestPass = std::to_array<std::string_view>(
+    {"test §T ... ok\n",
+     "test cache::lru::tests::evicts_oldest ... ok\ntest cache::lru::tests::get_refreshes ... ok\n",
+     "test parser::tests::rejects_trailing_comma ... ok\n"});
+constexpr auto kRsTestFail = std::to_array<std::string_view>(
+    {"test §T ... FAILED\n\nfailures:\n\n---- §T stdout ----\nthread '§T' panicked at "
+     "§F:§D:9:\nassertion `left == right` failed\n  left: 3\n right: 4\nnote: run with "
+     "`RUST_BACKTRACE=1` environment variable to display a backtrace\n",
+     "thread 'main' panicked at src/db/pool.rs:§D:14:\ncalled `Result::unwrap()` on an `Err` "
+     "value: "
+     "Os { code: 111, kind: ConnectionRefused, message: \"Connection refused\" }\n"});
+constexpr auto kRsTestOkSummary = std::to_array<std::string_view>(
+    {"\ntest result: ok. §D passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in "
+     "0.§Ds\n"});
+constexpr auto kRsTestFailedSummary = std::to_array<std::string_view>(
+    {"\ntest result: FAILED. §D passed; 1 failed; 0 ignored; 0 measured; 0 filtered out; finished "
+     "in 0.§Ds\n\nerror: test failed, to rerun pass `--lib`\n"});
+constexpr auto kRsBuildDiag = std::to_array<std::string_view>(
+    {"   Compiling axum v0.7.7\n", "   Compiling sqlx-core v0.8.2\n",
+     "    Checking app v0.4.2 (/workspace)\n",
+     "error[E0502]: cannot borrow `self.entries` as mutable because it is also borrowed as "
+     "immutable\n  --> §F:§D:13\n   |\n§D |         let e = &self.entries[idx];\n   |           "
+     "      ------------ immutable borrow occurs here\n",
+     "warning: unused variable: `attempt`\n  --> §F:§D:9\n   |\n   = note: "
+     "`#[warn(unused_variables)]` on by default\n",
+     "warning: this `if` has identical blocks\n  --> §F:§D:5\n   = help: for further information "
+     "visit https://rust-lang.github.io/rust-clippy/master/index.html#if_same_then_else\n"});
+constexpr auto kRsBuildTail = std::to_array<std::string_view>(
+    {"error: could not compile `app` (lib) due to 2 previous errors\n",
+     "    Finished `release` profile [optimized] target(s) in §S.07s\n",
+     "warning: `app` (lib) generated 2 warnings\n    Finished `dev` profile [unoptimized + "
+     "debuginfo] target(s) in §S.31s\n"});
 
 // clang-format off
-constexpr LangPack kLangPacks[] = {
+constexpr auto kLangPacks = std::to_array<LangPack>({
     {"ts", kTsFiles, kTsFuncs, kTsTypes, kTsTests, kTsErrors, kTsTestCmds, kTsBuildCmds, kTsLibs,
      kTsCode, kTsLines, kTsTestHeader, kTsTestPass, kTsTestFail, kTsTestOkSummary,
      kTsTestFailedSummary, kTsBuildDiag, kTsBuildTail},
@@ -861,279 +753,246 @@ constexpr LangPack kLangPacks[] = {
      kCcTestFailedSummary, kCcBuildDiag, kCcBuildTail},
     {"rust", kRsFiles, kRsFuncs, kRsTypes, kRsTests, kRsErrors, kRsTestCmds, kRsBuildCmds, kRsLibs,
      kRsCode, kRsLines, kRsTestHeader, kRsTestPass, kRsTestFail, kRsTestOkSummary,
-     kRsTestFailedSummary, kRsBuildDiag, kRsBuildTail},
-};
+     kRsTestFailedSummary, kRsBuildDiag, kRsBuildTail}
+});
 // clang-format on
 
 struct RepoInfo {
   std::string_view url;
   Lang lang;
 };
-constexpr RepoInfo kRepos[] = {
-    {"https://github.com/acme-corp/web-app", Lang::kTypeScript},
-    {"https://github.com/acme-corp/payments-api", Lang::kTypeScript},
-    {"https://github.com/vibekit/dashboard", Lang::kTypeScript},
-    {"https://github.com/northwind-labs/checkout", Lang::kTypeScript},
-    {"https://github.com/orbitly/sdk-js", Lang::kTypeScript},
-    {"https://github.com/northwind-labs/ml-pipeline", Lang::kPython},
-    {"https://github.com/acme-corp/billing-service", Lang::kPython},
-    {"https://github.com/datafox/etl-jobs", Lang::kPython},
-    {"https://github.com/orbitly/api-server", Lang::kPython},
-    {"https://github.com/quanta-systems/trading-engine", Lang::kCpp},
-    {"https://github.com/vibekit/telemetry-core", Lang::kCpp},
-    {"https://github.com/pixelforge/render-engine", Lang::kCpp},
-    {"https://github.com/hashline/edge-proxy", Lang::kRust},
-    {"https://github.com/datafox/stream-ingest", Lang::kRust},
-    {"https://github.com/quanta-systems/orderbook-rs", Lang::kRust},
-};
-constexpr int kRepoWeights[] = {14, 10, 7, 6, 4, 8, 7, 5, 5, 5, 4, 3, 4, 3, 2};
+constexpr auto kRepos =
+    std::to_array<RepoInfo>({{"https://github.com/acme-corp/web-app", Lang::kTypeScript},
+                             {"https://github.com/acme-corp/payments-api", Lang::kTypeScript},
+                             {"https://github.com/vibekit/dashboard", Lang::kTypeScript},
+                             {"https://github.com/northwind-labs/checkout", Lang::kTypeScript},
+                             {"https://github.com/orbitly/sdk-js", Lang::kTypeScript},
+                             {"https://github.com/northwind-labs/ml-pipeline", Lang::kPython},
+                             {"https://github.com/acme-corp/billing-service", Lang::kPython},
+                             {"https://github.com/datafox/etl-jobs", Lang::kPython},
+                             {"https://github.com/orbitly/api-server", Lang::kPython},
+                             {"https://github.com/quanta-systems/trading-engine", Lang::kCpp},
+                             {"https://github.com/vibekit/telemetry-core", Lang::kCpp},
+                             {"https://github.com/pixelforge/render-engine", Lang::kCpp},
+                             {"https://github.com/hashline/edge-proxy", Lang::kRust},
+                             {"https://github.com/datafox/stream-ingest", Lang::kRust},
+                             {"https://github.com/quanta-systems/orderbook-rs", Lang::kRust}});
+constexpr auto kRepoWeights = std::to_array<int>({14, 10, 7, 6, 4, 8, 7, 5, 5, 5, 4, 3, 4, 3, 2});
 static_assert(std::size(kRepoWeights) == std::size(kRepos));
 
 // --- Agents, models, modes ---
-constexpr std::string_view kAgents[] = {"claude", "codex", "gemini", "cursor", "opencode"};
-constexpr int kAgentWeights[] = {42, 22, 14, 12, 10};
+constexpr auto kAgents =
+    std::to_array<std::string_view>({"claude", "codex", "gemini", "cursor", "opencode"});
+constexpr auto kAgentWeights = std::to_array<int>({42, 22, 14, 12, 10});
 enum Agent : std::uint8_t { kClaude, kCodex, kGemini, kCursor, kOpenCode };
 
 struct ModelInfo {
   std::string_view name;
   std::string_view system;  // OpenTelemetry gen_ai.system
 };
-constexpr ModelInfo kModels[] = {
-    {"claude-sonnet-4-5", "anthropic"},
-    {"claude-opus-4-1", "anthropic"},
-    {"claude-haiku-4-5", "anthropic"},
-    {"gpt-5-codex", "openai"},
-    {"gpt-5", "openai"},
-    {"gpt-5-mini", "openai"},
-    {"gemini-2.5-pro", "gcp.gemini"},
-    {"gemini-2.5-flash", "gcp.gemini"},
-    {"composer-1", "cursor"},
-};
+constexpr auto kModels = std::to_array<ModelInfo>({{"claude-sonnet-4-5", "anthropic"},
+                                                   {"claude-opus-4-1", "anthropic"},
+                                                   {"claude-haiku-4-5", "anthropic"},
+                                                   {"gpt-5-codex", "openai"},
+                                                   {"gpt-5", "openai"},
+                                                   {"gpt-5-mini", "openai"},
+                                                   {"gemini-2.5-pro", "gcp.gemini"},
+                                                   {"gemini-2.5-flash", "gcp.gemini"},
+                                                   {"composer-1", "cursor"}});
 // Per agent, weights over kModels.
-constexpr int kModelWeights[5][std::size(kModels)] = {
+constexpr std::array<std::array<int, kModels.size()>, 5> kModelWeights = {{
     {60, 15, 25, 0, 0, 0, 0, 0, 0},   // claude
     {0, 0, 0, 65, 25, 10, 0, 0, 0},   // codex
     {0, 0, 0, 0, 0, 0, 60, 40, 0},    // gemini
     {35, 5, 0, 0, 25, 0, 5, 0, 30},   // cursor
     {40, 5, 5, 0, 25, 5, 10, 10, 0},  // opencode
-};
+}};
 
-constexpr std::string_view kModes[] = {"code", "ask", "plan", "review"};
-constexpr int kModeWeights[] = {55, 18, 12, 15};
+constexpr auto kModes = std::to_array<std::string_view>({"code", "ask", "plan", "review"});
+constexpr auto kModeWeights = std::to_array<int>({55, 18, 12, 15});
 enum Mode : std::uint8_t { kCode, kAsk, kPlan, kReview, kNoMode };
 // How long sessions of each mode run, relative to the average: ask is a quick answer, code runs
 // edit/test loops.
-constexpr double kModeLengthFactor[] = {1.25, 0.45, 0.7, 0.9, 0.8};
+constexpr std::array kModeLengthFactor = {1.25, 0.45, 0.7, 0.9, 0.8};
 
-constexpr std::string_view kPriorities[] = {"low", "normal", "high", "urgent"};
-constexpr int kPriorityWeights[] = {20, 55, 20, 5};
+constexpr auto kPriorities = std::to_array<std::string_view>({"low", "normal", "high", "urgent"});
+constexpr auto kPriorityWeights = std::to_array<int>({20, 55, 20, 5});
 
-constexpr std::string_view kBranches[] = {
-    "main",        "fix/session-refresh",    "feat/rate-limiting",    "chore/bump-deps",
-    "feat/org-id", "fix/flaky-webhook-test", "refactor/retry-policy", "perf/batch-inserts",
-};
-constexpr std::string_view kAreas[] = {
-    "session refresh", "webhook delivery", "billing",        "user signup",
-    "search",          "rate limiting",    "file upload",    "the admin dashboard",
-    "CSV export",      "background jobs",  "password reset",
-};
+constexpr auto kBranches = std::to_array<std::string_view>(
+    {"main", "fix/session-refresh", "feat/rate-limiting", "chore/bump-deps", "feat/org-id",
+     "fix/flaky-webhook-test", "refactor/retry-policy", "perf/batch-inserts"});
+constexpr auto kAreas = std::to_array<std::string_view>(
+    {"session refresh", "webhook delivery", "billing", "user signup", "search", "rate limiting",
+     "file upload", "the admin dashboard", "CSV export", "background jobs", "password reset"});
 
 // Tool names as each agent's harness spells them: shell, read, edit, grep, write.
-constexpr std::string_view kToolNames[5][5] = {
+constexpr std::array<std::array<std::string_view, 5>, 5> kToolNames = {{
     {"Bash", "Read", "Edit", "Grep", "Write"},
     {"shell", "read_file", "apply_patch", "rg", "write_file"},
     {"run_shell_command", "read_file", "replace", "search_file_content", "write_file"},
     {"run_terminal_cmd", "read_file", "edit_file", "grep_search", "write"},
     {"bash", "read", "edit", "grep", "write"},
-};
+}};
 
-constexpr std::string_view kGitCmds[] = {
-    "git status --short",    "git diff --stat", "git log --oneline -5",
-    "git diff HEAD~1 -- §F", "git stash list",
-};
-constexpr std::string_view kGitOut[] = {
-    " M §F\n M §F\n?? §F\n",
-    " §F | §D ++++++++----\n §F |  7 ++--\n 2 files changed, §D insertions(+), 6 deletions(-)\n",
-    "§H (HEAD -> §R) Fix §U regression\n§H Add tests for §N\n§H Merge pull request #§D from "
-    "acme-corp/§R\n§H Bump §L\n",
-    "On branch §R\nYour branch is up to date with 'origin/§R'.\n\nChanges not staged for commit:\n"
-    "  (use \"git add <file>...\" to update what will be committed)\n\tmodified:   §F\n\n",
-};
-constexpr std::string_view kMiscShellOut[] = {
-    "curl: (7) Failed to connect to localhost port §P after 0 ms: Couldn't connect to server\n",
-    "Error: connect ECONNREFUSED 127.0.0.1:§P\n    at TCPConnectWrap.afterConnect [as oncomplete] "
-    "(node:net:1607:16) {\n  errno: -111,\n  code: 'ECONNREFUSED',\n  syscall: 'connect',\n  "
-    "address: '127.0.0.1',\n  port: §P\n}\n",
-    "total §D\ndrwxr-xr-x  8 agent agent 4096 Jan  1 09:12 .\n-rw-r--r--  1 agent agent  §D Jan  1 "
-    "09:12 README.md\ndrwxr-xr-x  6 agent agent 4096 Jan  1 09:12 src\n",
-    "bash: line 1: jq: command not found\n",
-    "Docker version 27.3.1, build ce12230\nCONTAINER ID   IMAGE         STATUS         PORTS\n"
-    "3f9a1c2b7d4e   postgres:16   Up 2 minutes   0.0.0.0:5432->5432/tcp\n",
-};
-constexpr std::string_view kMiscCmds[] = {
-    "curl -s localhost:§P/healthz", "ls -la", "docker ps", "cat .env.example", "jq . package.json",
-};
+constexpr auto kGitCmds = std::to_array<std::string_view>(
+    {"git status --short", "git diff --stat", "git log --oneline -5", "git diff HEAD~1 -- §F",
+     "git stash list"});
+constexpr auto kGitOut = std::to_array<std::string_view>(
+    {" M §F\n M §F\n?? §F\n",
+     " §F | §D ++++++++----\n §F |  7 ++--\n 2 files changed, §D insertions(+), 6 deletions(-)\n",
+     "§H (HEAD -> §R) Fix §U regression\n§H Add tests for §N\n§H Merge pull request #§D from "
+     "acme-corp/§R\n§H Bump §L\n",
+     "On branch §R\nYour branch is up to date with 'origin/§R'.\n\nChanges not staged for commit:\n"
+     "  (use \"git add <file>...\" to update what will be committed)\n\tmodified:   §F\n\n"});
+constexpr auto kMiscShellOut = std::to_array<std::string_view>(
+    {"curl: (7) Failed to connect to localhost port §P after 0 ms: Couldn't connect to server\n",
+     "Error: connect ECONNREFUSED 127.0.0.1:§P\n    at TCPConnectWrap.afterConnect [as oncomplete] "
+     "(node:net:1607:16) {\n  errno: -111,\n  code: 'ECONNREFUSED',\n  syscall: 'connect',\n  "
+     "address: '127.0.0.1',\n  port: §P\n}\n",
+     "total §D\ndrwxr-xr-x  8 agent agent 4096 Jan  1 09:12 .\n-rw-r--r--  1 agent agent  §D Jan  "
+     "1 "
+     "09:12 README.md\ndrwxr-xr-x  6 agent agent 4096 Jan  1 09:12 src\n",
+     "bash: line 1: jq: command not found\n",
+     "Docker version 27.3.1, build ce12230\nCONTAINER ID   IMAGE         STATUS         PORTS\n"
+     "3f9a1c2b7d4e   postgres:16   Up 2 minutes   0.0.0.0:5432->5432/tcp\n"});
+constexpr auto kMiscCmds =
+    std::to_array<std::string_view>({"curl -s localhost:§P/healthz", "ls -la", "docker ps",
+                                     "cat .env.example", "jq . package.json"});
 
 // --- Prose ---
-constexpr std::string_view kSentences[] = {
-    "I'll start by reading §F to understand how `§N` handles expired tokens. ",
-    "The failing test is `§T`: it expects a 200, but the handler returns 401 because the session "
-    "lookup runs before the cookie is parsed. ",
-    "Let me run `§K` to reproduce the failure first. ",
-    "The root cause is a race between `§N` and the background refresh: both read the same row and "
-    "the second write wins. ",
-    "I've updated §F so that `§N` returns early when the payload is missing. ",
-    "Next, I'll add a regression test for the empty-string case. ",
-    "This looks like a flaky test: it depends on wall-clock time, so I'll inject a fake clock "
-    "instead of sleeping. ",
-    "The error `§E` comes from §F, line §D. ",
-    "Note that §L changed its default timeout in the last major version, which is why this started "
-    "failing after the upgrade. ",
-    "I'd keep the public API unchanged and only touch the internal helper. ",
-    "There are two options here: make `§N` idempotent, or add a unique constraint and handle the "
-    "conflict. The first keeps the migration small. ",
-    "Looking at the git history, the regression came in with §H. ",
-    "I couldn't find any other callers of `§N` besides §F. ",
-    "The tests pass locally now; the remaining warning is unrelated to this change. ",
-    "`§C` holds the lock while it calls out to the network, which is why requests pile up under "
-    "load. ",
-    "Moving the retry logic into `§N` means every caller gets the same backoff. ",
-    "The build fails because §F still imports the old module path. ",
-    "I'll check whether §L is configured the same way in CI. ",
-    "That's consistent with the stack trace: the pointer is used after the batch was freed. ",
-    "The fix is a one-line change, but I also added a test so it doesn't regress. ",
-    "This also explains the intermittent 500s in §U. ",
-    "I'm going to avoid adding a new dependency; the existing `§C` already does what we need. ",
-    "The p99 latency went from §M ms to §D ms with the batched version. ",
-    "Summary of changes:\n- `§N` now validates its input\n- added tests for `§C`\n- updated §F\n",
-    "## Plan\n1. Reproduce with `§K`\n2. Fix `§N` in §F\n3. Add a regression test\n4. Run the full "
-    "suite\n",
-    "**Root cause:** `§N` assumes the cache entry exists, but it is evicted after the TTL. ",
-    "The database isn't reachable from the sandbox (ECONNREFUSED on port §P), so I'll mock the "
-    "client in the unit tests. ",
-    "All §D tests pass now. ",
-    "Done: the change is limited to §F and its test. ",
-    "Edge case: an empty list used to return `undefined`; it now returns an empty result. ",
-    "I'll make the handler idempotent by keying on the delivery id. ",
-    "Before changing anything, let me look at how `§C` is constructed in the tests. ",
-    "Hmm, that didn't work: the same assertion still fails, so the cache isn't the culprit. ",
-    "The deadlock happens when `§N` takes the two locks in the opposite order. ",
-    "Good catch in the review: the migration has to be backwards compatible because old pods keep "
-    "running during the rollout. ",
-};
+constexpr auto kSentences = std::to_array<std::string_view>(
+    {"I'll start by reading §F to understand how `§N` handles expired tokens. ",
+     "The failing test is `§T`: it expects a 200, but the handler returns 401 because the session "
+     "lookup runs before the cookie is parsed. ",
+     "Let me run `§K` to reproduce the failure first. ",
+     "The root cause is a race between `§N` and the background refresh: both read the same row and "
+     "the second write wins. ",
+     "I've updated §F so that `§N` returns early when the payload is missing. ",
+     "Next, I'll add a regression test for the empty-string case. ",
+     "This looks like a flaky test: it depends on wall-clock time, so I'll inject a fake clock "
+     "instead of sleeping. ",
+     "The error `§E` comes from §F, line §D. ",
+     "Note that §L changed its default timeout in the last major version, which is why this "
+     "started "
+     "failing after the upgrade. ",
+     "I'd keep the public API unchanged and only touch the internal helper. ",
+     "There are two options here: make `§N` idempotent, or add a unique constraint and handle the "
+     "conflict. The first keeps the migration small. ",
+     "Looking at the git history, the regression came in with §H. ",
+     "I couldn't find any other callers of `§N` besides §F. ",
+     "The tests pass locally now; the remaining warning is unrelated to this change. ",
+     "`§C` holds the lock while it calls out to the network, which is why requests pile up under "
+     "load. ",
+     "Moving the retry logic into `§N` means every caller gets the same backoff. ",
+     "The build fails because §F still imports the old module path. ",
+     "I'll check whether §L is configured the same way in CI. ",
+     "That's consistent with the stack trace: the pointer is used after the batch was freed. ",
+     "The fix is a one-line change, but I also added a test so it doesn't regress. ",
+     "This also explains the intermittent 500s in §U. ",
+     "I'm going to avoid adding a new dependency; the existing `§C` already does what we need. ",
+     "The p99 latency went from §M ms to §D ms with the batched version. ",
+     "Summary of changes:\n- `§N` now validates its input\n- added tests for `§C`\n- updated §F\n",
+     "## Plan\n1. Reproduce with `§K`\n2. Fix `§N` in §F\n3. Add a regression test\n4. Run the "
+     "full "
+     "suite\n",
+     "**Root cause:** `§N` assumes the cache entry exists, but it is evicted after the TTL. ",
+     "The database isn't reachable from the sandbox (ECONNREFUSED on port §P), so I'll mock the "
+     "client in the unit tests. ",
+     "All §D tests pass now. ",
+     "Done: the change is limited to §F and its test. ",
+     "Edge case: an empty list used to return `undefined`; it now returns an empty result. ",
+     "I'll make the handler idempotent by keying on the delivery id. ",
+     "Before changing anything, let me look at how `§C` is constructed in the tests. ",
+     "Hmm, that didn't work: the same assertion still fails, so the cache isn't the culprit. ",
+     "The deadlock happens when `§N` takes the two locks in the opposite order. ",
+     "Good catch in the review: the migration has to be backwards compatible because old pods keep "
+     "running during the rollout. "});
 // Prose with non-ASCII characters, mixed in now and then (see Impl::PickProse) so that exports
 // and full-text search see real UTF-8 without it dominating the text.
-constexpr std::string_view kUnicodeProse[] = {
-    "Using a naïve string comparison here breaks for non-ASCII emails like zoë@exämple.com, so I "
-    "normalise them first. ",
-    "The request flow is: middleware → `§N` → `§C` → database. ",
-    "All §D tests pass now ✅ ",
-    "Done — the change is limited to §F and its test. ",
-    "That fixed it 🎉 ",
-    "This loop is O(n²) in the number of sessions; a map keyed by id would make it linear. ",
-    "⚠️ This changes the public response shape; clients on older versions will break. ",
-    "Estimated effort: 2–3 days, mostly tests… ",
-    "The user's display name \"José Müller\" got mangled to \"JosÃ© MÃ¼ller\": that's UTF-8 "
-    "decoded "
-    "as Latin-1 somewhere between §L and the database. ",
-    "Latency: p50 ≈ §M ms, p99 ≈ §M ms (±5%). ",
-};
-constexpr std::string_view kShortProse[] = {
-    "Let me run the tests again.",
-    "Now I'll check the config.",
-    "Running the linter now.",
-    "Looks good so far.",
-    "Checking git status.",
-    "Let me look at the test file.",
-    "That fixed it.",
-    "Reading the stack trace.",
-    "Applying the fix now.",
-    "Let me search for callers.",
-    "Build is green.",
-    "One more test to update.",
-};
-constexpr std::string_view kReviewProse[] = {
-    "In §F, `§N` swallows the error from §L; I'd log it and rethrow. ",
-    "Nit: `§C` is misleading, since it also writes. Maybe rename it. ",
-    "This loop is quadratic in the number of sessions; a map keyed by id would make it linear. ",
-    "Missing test: what happens when `§N` is called twice with the same id? ",
-    "Security: the token is logged at info level on line §D of §F. Please redact it. ",
-    "LGTM once the migration is split into expand and contract steps. ",
-    "Heads up: this changes the public response shape; clients on older versions will break. ",
-};
-constexpr std::string_view kPlanProse[] = {
-    "Step 1: add the new column as nullable and backfill it in batches of §D rows. ",
-    "Step 2: switch reads to the new path behind a feature flag. ",
-    "Step 3: remove the old code path once the flag has been at 100% for a week. ",
-    "Risks: the backfill holds row locks, so it should run off-peak. ",
-    "Open question: do we need to support the v1 API during the migration? ",
-    "Estimated effort: two to three days, mostly tests. ",
-};
+constexpr auto kUnicodeProse = std::to_array<std::string_view>(
+    {"Using a naïve string comparison here breaks for non-ASCII emails like zoë@exämple.com, so I "
+     "normalise them first. ",
+     "The request flow is: middleware → `§N` → `§C` → database. ", "All §D tests pass now ✅ ",
+     "Done — the change is limited to §F and its test. ", "That fixed it 🎉 ",
+     "This loop is O(n²) in the number of sessions; a map keyed by id would make it linear. ",
+     "⚠️ This changes the public response shape; clients on older versions will break. ",
+     "Estimated effort: 2–3 days, mostly tests… ",
+     "The user's display name \"José Müller\" got mangled to \"JosÃ© MÃ¼ller\": that's UTF-8 "
+     "decoded "
+     "as Latin-1 somewhere between §L and the database. ",
+     "Latency: p50 ≈ §M ms, p99 ≈ §M ms (±5%). "});
+constexpr auto kShortProse = std::to_array<std::string_view>(
+    {"Let me run the tests again.", "Now I'll check the config.", "Running the linter now.",
+     "Looks good so far.", "Checking git status.", "Let me look at the test file.",
+     "That fixed it.", "Reading the stack trace.", "Applying the fix now.",
+     "Let me search for callers.", "Build is green.", "One more test to update."});
+constexpr auto kReviewProse = std::to_array<std::string_view>(
+    {"In §F, `§N` swallows the error from §L; I'd log it and rethrow. ",
+     "Nit: `§C` is misleading, since it also writes. Maybe rename it. ",
+     "This loop is quadratic in the number of sessions; a map keyed by id would make it linear. ",
+     "Missing test: what happens when `§N` is called twice with the same id? ",
+     "Security: the token is logged at info level on line §D of §F. Please redact it. ",
+     "LGTM once the migration is split into expand and contract steps. ",
+     "Heads up: this changes the public response shape; clients on older versions will break. "});
+constexpr auto kPlanProse = std::to_array<std::string_view>(
+    {"Step 1: add the new column as nullable and backfill it in batches of §D rows. ",
+     "Step 2: switch reads to the new path behind a feature flag. ",
+     "Step 3: remove the old code path once the flag has been at 100% for a week. ",
+     "Risks: the backfill holds row locks, so it should run off-peak. ",
+     "Open question: do we need to support the v1 API during the migration? ",
+     "Estimated effort: two to three days, mostly tests. "});
 
 // --- Prompts, by mode ---
-constexpr std::string_view kCodePrompts[] = {
-    "Fix the failing test in §F. It started failing after the last merge with:\n§E",
-    "Add rate limiting to the §U endpoint: max 100 requests per minute per API key, return 429 "
-    "with a Retry-After header.",
-    "Refactor `§N` in §F to use async/await instead of callbacks, keeping the behavior identical.",
-    "Implement `§N` in §F. It should validate the input and return a typed error instead of "
-    "throwing.",
-    "The build is broken: `§B` fails with `§E`. Please fix it.",
-    "Write unit tests for `§C` covering the empty, single-item and overflow cases.",
-    "Our CI is flaky on `§T`. Figure out why and make it deterministic.",
-    "Bump §L to the latest major version and fix whatever breaks.",
-    "Add structured logging to `§N` so we can trace requests end to end.",
-    "fix the bug where users get logged out randomly in §U",
-    "`§K` fails locally with §E, can you take a look?",
-    "Add an org_id column to the users table with a migration and update `§C` to use it.",
-    "Make `§N` idempotent; webhooks are sometimes delivered twice.",
-    "Speed up `§N`, it's the hot path for §U and p99 is §M ms.",
-};
+constexpr auto kCodePrompts = std::to_array<std::string_view>(
+    {"Fix the failing test in §F. It started failing after the last merge with:\n§E",
+     "Add rate limiting to the §U endpoint: max 100 requests per minute per API key, return 429 "
+     "with a Retry-After header.",
+     "Refactor `§N` in §F to use async/await instead of callbacks, keeping the behavior identical.",
+     "Implement `§N` in §F. It should validate the input and return a typed error instead of "
+     "throwing.",
+     "The build is broken: `§B` fails with `§E`. Please fix it.",
+     "Write unit tests for `§C` covering the empty, single-item and overflow cases.",
+     "Our CI is flaky on `§T`. Figure out why and make it deterministic.",
+     "Bump §L to the latest major version and fix whatever breaks.",
+     "Add structured logging to `§N` so we can trace requests end to end.",
+     "fix the bug where users get logged out randomly in §U",
+     "`§K` fails locally with §E, can you take a look?",
+     "Add an org_id column to the users table with a migration and update `§C` to use it.",
+     "Make `§N` idempotent; webhooks are sometimes delivered twice.",
+     "Speed up `§N`, it's the hot path for §U and p99 is §M ms."});
 // A small share of users write in their own language.
-constexpr std::string_view kForeignPrompts[] = {
-    "Corrige le test qui échoue dans §F après la mise à jour de §L.",
-    "修复 §F 中的会话刷新问题，测试 `§T` 一直失败。",
-    "Bitte überprüfe §F – `§K` schlägt seit dem Update von §L fehl.",
-    "§F のテスト `§T` が失敗する原因を調べてください。",
-};
-constexpr std::string_view kAskPrompts[] = {
-    "Why does `§K` fail with `§E` only on CI?",
-    "How does `§N` in §F decide when to refresh the token?",
-    "What's the difference between §L and §L for our use case?",
-    "Explain what `§C` does and who calls it.",
-    "Is it safe to call `§N` from multiple threads?",
-    "where is the retry policy for §U configured?",
-    "Can you explain this error? §E",
-};
-constexpr std::string_view kPlanPrompts[] = {
-    "Plan how to split §F into smaller modules without breaking the public API.",
-    "We need multi-tenant support (org_id on every table). Propose a migration plan.",
-    "Outline the steps to move background jobs for §U from cron to a queue.",
-    "Plan the upgrade from §L to its next major version, including rollout and rollback.",
-};
-constexpr std::string_view kReviewPrompts[] = {
-    "Review the changes in PR #§D (touches §F and §F) and point out bugs, missing tests and "
-    "naming issues.",
-    "Review §F for security problems, especially around token validation.",
-    "Can you review my diff for `§N`? I'm not sure about the error handling.",
-    "Review branch §R before I merge it.",
-};
-constexpr std::string_view kPromptExtras[] = {
-    " Don't change the public API.",
-    " Keep the diff small.",
-    " Make sure `§K` passes before you finish.",
-    " Use the existing `§C` helper rather than adding a dependency.",
-    " We're on §L, so stay compatible with it.",
-    " It only happens under load, maybe a race?",
-    " This is blocking the release.",
-    " Please also update the docs.",
-    " I already tried clearing the cache, no luck.",
-};
-constexpr std::string_view kUnicodePromptExtras[] = {
-    " This is blocking the release 🚀",
-    " It's the naïve retry loop again — it never backs off.",
-    " Customer names like \"Zoë Ørsted\" break the CSV export.",
-};
+constexpr auto kForeignPrompts = std::to_array<std::string_view>(
+    {"Corrige le test qui échoue dans §F après la mise à jour de §L.",
+     "修复 §F 中的会话刷新问题，测试 `§T` 一直失败。",
+     "Bitte überprüfe §F – `§K` schlägt seit dem Update von §L fehl.",
+     "§F のテスト `§T` が失敗する原因を調べてください。"});
+constexpr auto kAskPrompts = std::to_array<std::string_view>(
+    {"Why does `§K` fail with `§E` only on CI?",
+     "How does `§N` in §F decide when to refresh the token?",
+     "What's the difference between §L and §L for our use case?",
+     "Explain what `§C` does and who calls it.", "Is it safe to call `§N` from multiple threads?",
+     "where is the retry policy for §U configured?", "Can you explain this error? §E"});
+constexpr auto kPlanPrompts = std::to_array<std::string_view>(
+    {"Plan how to split §F into smaller modules without breaking the public API.",
+     "We need multi-tenant support (org_id on every table). Propose a migration plan.",
+     "Outline the steps to move background jobs for §U from cron to a queue.",
+     "Plan the upgrade from §L to its next major version, including rollout and rollback."});
+constexpr auto kReviewPrompts = std::to_array<std::string_view>(
+    {"Review the changes in PR #§D (touches §F and §F) and point out bugs, missing tests and "
+     "naming issues.",
+     "Review §F for security problems, especially around token validation.",
+     "Can you review my diff for `§N`? I'm not sure about the error handling.",
+     "Review branch §R before I merge it."});
+constexpr auto kPromptExtras = std::to_array<std::string_view>(
+    {" Don't change the public API.", " Keep the diff small.",
+     " Make sure `§K` passes before you finish.",
+     " Use the existing `§C` helper rather than adding a dependency.",
+     " We're on §L, so stay compatible with it.", " It only happens under load, maybe a race?",
+     " This is blocking the release.", " Please also update the docs.",
+     " I already tried clearing the cache, no luck."});
+constexpr auto kUnicodePromptExtras = std::to_array<std::string_view>(
+    {" This is blocking the release 🚀", " It's the naïve retry loop again — it never backs off.",
+     " Customer names like \"Zoë Ørsted\" break the CSV export."});
 
 // --- Errors ---
 struct ErrorKindInfo {
@@ -1153,50 +1012,62 @@ enum ErrorKind : std::uint8_t {
   kSandbox,
   kErrorKindCount,
 };
-constexpr ErrorKindInfo kErrorKinds[] = {
-    {"RateLimitError", ErrorSeverity::kMedium, true},
-    {"OverloadedError", ErrorSeverity::kMedium, true},
-    {"ToolExecutionError", ErrorSeverity::kHigh, false},
-    {"TimeoutError", ErrorSeverity::kHigh, true},
-    {"APIConnectionError", ErrorSeverity::kHigh, true},
-    {"InvalidToolInputError", ErrorSeverity::kLow, false},
-    {"PermissionDeniedError", ErrorSeverity::kLow, false},
-    {"ContextLengthExceededError", ErrorSeverity::kCritical, false},
-    {"SandboxError", ErrorSeverity::kCritical, false},
-};
+constexpr auto kErrorKinds =
+    std::to_array<ErrorKindInfo>({{"RateLimitError", ErrorSeverity::kMedium, true},
+                                  {"OverloadedError", ErrorSeverity::kMedium, true},
+                                  {"ToolExecutionError", ErrorSeverity::kHigh, false},
+                                  {"TimeoutError", ErrorSeverity::kHigh, true},
+                                  {"APIConnectionError", ErrorSeverity::kHigh, true},
+                                  {"InvalidToolInputError", ErrorSeverity::kLow, false},
+                                  {"PermissionDeniedError", ErrorSeverity::kLow, false},
+                                  {"ContextLengthExceededError", ErrorSeverity::kCritical, false},
+                                  {"SandboxError", ErrorSeverity::kCritical, false}});
 static_assert(std::size(kErrorKinds) == kErrorKindCount);
 // Errors a session recovers from, and the ones that end it.
-constexpr int kRecoverableErrorWeights[] = {35, 15, 20, 10, 8, 7, 5, 0, 0};
-constexpr int kFatalErrorWeights[] = {8, 4, 20, 25, 10, 0, 0, 18, 15};
+constexpr auto kRecoverableErrorWeights = std::to_array<int>({35, 15, 20, 10, 8, 7, 5, 0, 0});
+constexpr auto kFatalErrorWeights = std::to_array<int>({8, 4, 20, 25, 10, 0, 0, 18, 15});
 
 // ---------------------------------------------------------------------------------------------
 // Small helpers.
 // ---------------------------------------------------------------------------------------------
 
-void AppendInt(std::int64_t v, std::string* out) {
-  char buf[24];
-  const auto res = std::to_chars(buf, buf + sizeof(buf), v);
-  out->append(buf, static_cast<std::size_t>(
-                       res.ptr - buf));  // (ptr, len): the iterator overload goes through replace()
+// Decimal digits of v into `buf`; returns how many.
+std::size_t FormatInt(std::int64_t v, std::array<char, 24>* buf) {
+  const auto res = std::to_chars(buf->data(), buf->data() + buf->size(), v);
+  return static_cast<std::size_t>(res.ptr - buf->data());
 }
 
-constexpr char kHex[] = "0123456789abcdef";
+void AppendInt(std::int64_t v, std::string* out) {
+  std::array<char, 24> buf;
+  // (pointer, length): the iterator-pair overload of append goes through the slower replace().
+  out->append(buf.data(), FormatInt(v, &buf));
+}
+
+constexpr std::string_view kHex = "0123456789abcdef";
 
 void AppendHex(std::uint64_t bits, int digits, std::string* out) {
-  for (int i = 0; i < digits; ++i) out->push_back(kHex[(bits >> (4 * (digits - 1 - i))) & 0xF]);
+  for (int i = 0; i < digits; ++i) {
+    out->push_back(kHex[(bits >> (4 * (digits - 1 - i))) & 0xF]);
+  }
 }
 
 std::size_t CountCodePoints(std::string_view s) {
   std::size_t n = 0;
-  for (char c : s) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  for (char c : s) {
+    n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  }
   return n;
 }
 
 // Cuts *s to at most max_bytes without splitting a UTF-8 sequence.
 void TruncateUtf8(std::string* s, std::size_t max_bytes) {
-  if (s->size() <= max_bytes) return;
+  if (s->size() <= max_bytes) {
+    return;
+  }
   std::size_t cut = max_bytes;
-  while (cut > 0 && (static_cast<unsigned char>((*s)[cut]) & 0xC0) == 0x80) --cut;
+  while (cut > 0 && (static_cast<unsigned char>((*s)[cut]) & 0xC0) == 0x80) {
+    --cut;
+  }
   s->resize(cut);
 }
 
@@ -1222,17 +1093,31 @@ std::size_t Utf8SequenceLength(std::string_view s, std::size_t i) {
   const unsigned char c = b(i);
   const std::size_t left = s.size() - i;
   const auto cont = [&](std::size_t k) { return (b(i + k) & 0xC0) == 0x80; };
-  if (c >= 0xC2 && c <= 0xDF) return (left >= 2 && cont(1)) ? 2 : 0;
+  if (c >= 0xC2 && c <= 0xDF) {
+    return (left >= 2 && cont(1)) ? 2 : 0;
+  }
   if (c >= 0xE0 && c <= 0xEF) {
-    if (left < 3 || !cont(1) || !cont(2)) return 0;
-    if (c == 0xE0 && b(i + 1) < 0xA0) return 0;   // overlong
-    if (c == 0xED && b(i + 1) >= 0xA0) return 0;  // surrogate
+    if (left < 3 || !cont(1) || !cont(2)) {
+      return 0;
+    }
+    if (c == 0xE0 && b(i + 1) < 0xA0) {
+      return 0;  // overlong
+    }
+    if (c == 0xED && b(i + 1) >= 0xA0) {
+      return 0;  // surrogate
+    }
     return 3;
   }
   if (c >= 0xF0 && c <= 0xF4) {
-    if (left < 4 || !cont(1) || !cont(2) || !cont(3)) return 0;
-    if (c == 0xF0 && b(i + 1) < 0x90) return 0;   // overlong
-    if (c == 0xF4 && b(i + 1) >= 0x90) return 0;  // > U+10FFFF
+    if (left < 4 || !cont(1) || !cont(2) || !cont(3)) {
+      return 0;
+    }
+    if (c == 0xF0 && b(i + 1) < 0x90) {
+      return 0;  // overlong
+    }
+    if (c == 0xF4 && b(i + 1) >= 0x90) {
+      return 0;  // > U+10FFFF
+    }
     return 4;
   }
   return 0;
@@ -1306,8 +1191,8 @@ void AppendJsonEscaped(std::string_view s, std::string* out) {
         break;
       default:
         if (c < 0x20) {
-          const char esc[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
-          out->append(esc, sizeof(esc));
+          const std::array<char, 6> esc = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
+          out->append(esc.data(), esc.size());
         } else {
           out->append("\xEF\xBF\xBD", 3);  // U+FFFD for a byte that starts no valid sequence
         }
@@ -1333,8 +1218,12 @@ class JsonValidator {
 
   bool IsSingleObject() {
     SkipWs();
-    if (pos_ >= s_.size() || s_[pos_] != '{') return false;
-    if (!Value(0)) return false;
+    if (pos_ >= s_.size() || s_[pos_] != '{') {
+      return false;
+    }
+    if (!Value(0)) {
+      return false;
+    }
     SkipWs();
     return pos_ == s_.size();
   }
@@ -1357,22 +1246,34 @@ class JsonValidator {
     return false;
   }
   bool Literal(std::string_view word) {
-    if (s_.substr(pos_, word.size()) != word) return false;
+    if (s_.substr(pos_, word.size()) != word) {
+      return false;
+    }
     pos_ += word.size();
     return true;
   }
   static bool IsDigit(char c) { return c >= '0' && c <= '9'; }
   // The 4 hex digits at s_[at..at+3] as a number, or -1.
   int Hex4(std::size_t at) const {
-    if (at + 4 > s_.size()) return -1;
+    if (at + 4 > s_.size()) {
+      return -1;
+    }
     int v = 0;
     for (std::size_t i = at; i < at + 4; ++i) {
       const char c = s_[i];
       int d = -1;
-      if (IsDigit(c)) d = c - '0';
-      if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
-      if (c >= 'A' && c <= 'F') d = c - 'A' + 10;
-      if (d < 0) return -1;
+      if (IsDigit(c)) {
+        d = c - '0';
+      }
+      if (c >= 'a' && c <= 'f') {
+        d = c - 'a' + 10;
+      }
+      if (c >= 'A' && c <= 'F') {
+        d = c - 'A' + 10;
+      }
+      if (d < 0) {
+        return -1;
+      }
       v = v * 16 + d;
     }
     return v;
@@ -1380,22 +1281,32 @@ class JsonValidator {
 
   bool Value(int depth) {
     SkipWs();
-    if (pos_ >= s_.size() || depth > kMaxDepth) return false;
+    if (pos_ >= s_.size() || depth > kMaxDepth) {
+      return false;
+    }
     switch (s_[pos_]) {
       case '{': {
         ++pos_;
-        if (Eat('}')) return true;
+        if (Eat('}')) {
+          return true;
+        }
         do {
           SkipWs();
-          if (!String() || !Eat(':') || !Value(depth + 1)) return false;
+          if (!String() || !Eat(':') || !Value(depth + 1)) {
+            return false;
+          }
         } while (Eat(','));
         return Eat('}');
       }
       case '[': {
         ++pos_;
-        if (Eat(']')) return true;
+        if (Eat(']')) {
+          return true;
+        }
         do {
-          if (!Value(depth + 1)) return false;
+          if (!Value(depth + 1)) {
+            return false;
+          }
         } while (Eat(','));
         return Eat(']');
       }
@@ -1413,7 +1324,9 @@ class JsonValidator {
   }
 
   bool String() {
-    if (pos_ >= s_.size() || s_[pos_] != '"') return false;
+    if (pos_ >= s_.size() || s_[pos_] != '"') {
+      return false;
+    }
     ++pos_;
     while (pos_ < s_.size()) {
       const auto c = static_cast<unsigned char>(s_[pos_]);
@@ -1421,32 +1334,48 @@ class JsonValidator {
         ++pos_;
         return true;
       }
-      if (c < 0x20) return false;
+      if (c < 0x20) {
+        return false;
+      }
       if (c == '\\') {
-        if (++pos_ >= s_.size()) return false;
+        if (++pos_ >= s_.size()) {
+          return false;
+        }
         const char e = s_[pos_];
         if (e == 'u') {
           // \uXXXX; UTF-16 surrogates must come as a high-low pair, as parsers such as
           // Boost.JSON insist.
           const int unit = Hex4(pos_ + 1);
-          if (unit < 0) return false;
+          if (unit < 0) {
+            return false;
+          }
           pos_ += 5;
-          if (unit >= 0xDC00 && unit <= 0xDFFF) return false;
+          if (unit >= 0xDC00 && unit <= 0xDFFF) {
+            return false;
+          }
           if (unit >= 0xD800 && unit <= 0xDBFF) {
-            if (s_.substr(pos_, 2) != "\\u") return false;
+            if (s_.substr(pos_, 2) != "\\u") {
+              return false;
+            }
             const int low = Hex4(pos_ + 2);
-            if (low < 0xDC00 || low > 0xDFFF) return false;
+            if (low < 0xDC00 || low > 0xDFFF) {
+              return false;
+            }
             pos_ += 6;
           }
           continue;
         }
-        if (std::string_view("\"\\/bfnrt").find(e) == std::string_view::npos) return false;
+        if (std::string_view("\"\\/bfnrt").find(e) == std::string_view::npos) {
+          return false;
+        }
         ++pos_;
         continue;
       }
       if (c >= 0x80) {
         const std::size_t len = Utf8SequenceLength(s_, pos_);
-        if (len == 0) return false;
+        if (len == 0) {
+          return false;
+        }
         pos_ += len;
         continue;
       }
@@ -1456,23 +1385,39 @@ class JsonValidator {
   }
 
   bool Number() {
-    if (pos_ < s_.size() && s_[pos_] == '-') ++pos_;
-    if (pos_ >= s_.size() || !IsDigit(s_[pos_])) return false;
+    if (pos_ < s_.size() && s_[pos_] == '-') {
+      ++pos_;
+    }
+    if (pos_ >= s_.size() || !IsDigit(s_[pos_])) {
+      return false;
+    }
     if (s_[pos_] == '0') {
       ++pos_;
     } else {
-      while (pos_ < s_.size() && IsDigit(s_[pos_])) ++pos_;
+      while (pos_ < s_.size() && IsDigit(s_[pos_])) {
+        ++pos_;
+      }
     }
     if (pos_ < s_.size() && s_[pos_] == '.') {
       ++pos_;
-      if (pos_ >= s_.size() || !IsDigit(s_[pos_])) return false;
-      while (pos_ < s_.size() && IsDigit(s_[pos_])) ++pos_;
+      if (pos_ >= s_.size() || !IsDigit(s_[pos_])) {
+        return false;
+      }
+      while (pos_ < s_.size() && IsDigit(s_[pos_])) {
+        ++pos_;
+      }
     }
     if (pos_ < s_.size() && (s_[pos_] == 'e' || s_[pos_] == 'E')) {
       ++pos_;
-      if (pos_ < s_.size() && (s_[pos_] == '+' || s_[pos_] == '-')) ++pos_;
-      if (pos_ >= s_.size() || !IsDigit(s_[pos_])) return false;
-      while (pos_ < s_.size() && IsDigit(s_[pos_])) ++pos_;
+      if (pos_ < s_.size() && (s_[pos_] == '+' || s_[pos_] == '-')) {
+        ++pos_;
+      }
+      if (pos_ >= s_.size() || !IsDigit(s_[pos_])) {
+        return false;
+      }
+      while (pos_ < s_.size() && IsDigit(s_[pos_])) {
+        ++pos_;
+      }
     }
     return true;
   }
@@ -1521,7 +1466,8 @@ using SplitBlock = std::vector<BlockLine>;
 
 const std::vector<SplitBlock>& SplitCodeBlocks(Lang lang) {
   // Leaked on purpose: immutable, built once, and safe to use during static destruction.
-  static const auto* const kSplit = [] {
+  static const auto* const all_blocks = [] {
+    // NOLINTNEXTLINE(cppcoreguidelines-owning-memory)
     auto* split = new std::vector<std::vector<SplitBlock>>();
     for (const LangPack& pack : kLangPacks) {
       std::vector<SplitBlock>& blocks = split->emplace_back();
@@ -1537,7 +1483,7 @@ const std::vector<SplitBlock>& SplitCodeBlocks(Lang lang) {
     }
     return split;
   }();
-  return (*kSplit)[static_cast<std::size_t>(lang)];
+  return (*all_blocks)[static_cast<std::size_t>(lang)];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1645,12 +1591,16 @@ class Generator::Impl {
   // Engaging and resetting the optional text fields of the caller's Event would free and regrow
   // their buffers around every start and end event; parking them here keeps the capacity.
   static std::string& Engage(std::optional<std::string>* field, std::string* spare) {
-    if (!field->has_value()) field->emplace(std::move(*spare));
+    if (!field->has_value()) {
+      field->emplace(std::move(*spare));
+    }
     (*field)->clear();
     return **field;
   }
   static void Park(std::optional<std::string>* field, std::string* spare) {
-    if (!field->has_value()) return;
+    if (!field->has_value()) {
+      return;
+    }
     *spare = std::move(**field);
     field->reset();
   }
@@ -1661,7 +1611,9 @@ class Generator::Impl {
     return rng_.Pick(rng_.Chance(0.03) ? unicode : ascii);
   }
   std::string_view PickFile() {
-    if (rng_.Chance(0.7)) return pack().files[s_->focus[rng_.Below(3)] % pack().files.size()];
+    if (rng_.Chance(0.7)) {
+      return pack().files[s_->focus[rng_.Below(3)] % pack().files.size()];
+    }
     return rng_.Pick(pack().files);
   }
 
@@ -1681,22 +1633,36 @@ class Generator::Impl {
   std::string spare_metadata_;
 };
 
-Generator::Impl::Impl(WorkloadOptions options) : options_(options), rng_(options.seed) {
-  const auto clamp01 = [](double v) { return std::isnan(v) ? 0.0 : std::clamp(v, 0.0, 1.0); };
-  options_.total_events = std::max<std::int64_t>(options_.total_events, 0);
-  options_.concurrent_sessions = std::max(options_.concurrent_sessions, 1);
-  options_.failed_fraction = clamp01(options_.failed_fraction);
-  options_.error_session_fraction =
-      std::max(clamp01(options_.error_session_fraction), options_.failed_fraction);
-  options_.never_end_fraction =
-      std::min(clamp01(options_.never_end_fraction), 1.0 - options_.failed_fraction);
-  // Failed sessions always have errors; spread the rest of the error budget over the others so
-  // the overall share of sessions with errors is error_session_fraction.
-  error_only_fraction_ = options_.failed_fraction >= 1.0
-                             ? 0.0
-                             : (options_.error_session_fraction - options_.failed_fraction) /
-                                   (1.0 - options_.failed_fraction);
+namespace {
 
+WorkloadOptions Sanitize(WorkloadOptions options) {
+  const auto clamp01 = [](double v) { return std::isnan(v) ? 0.0 : std::clamp(v, 0.0, 1.0); };
+  options.total_events = std::max<std::int64_t>(options.total_events, 0);
+  options.concurrent_sessions = std::max(options.concurrent_sessions, 1);
+  options.failed_fraction = clamp01(options.failed_fraction);
+  options.error_session_fraction =
+      std::max(clamp01(options.error_session_fraction), options.failed_fraction);
+  options.never_end_fraction =
+      std::min(clamp01(options.never_end_fraction), 1.0 - options.failed_fraction);
+  return options;
+}
+
+// Failed sessions always have errors; the rest of the error budget is spread over the others so
+// that the overall share of sessions with errors is error_session_fraction.
+double ErrorOnlyFraction(const WorkloadOptions& options) {
+  if (options.failed_fraction >= 1.0) {
+    return 0.0;
+  }
+  return (options.error_session_fraction - options.failed_fraction) /
+         (1.0 - options.failed_fraction);
+}
+
+}  // namespace
+
+Generator::Impl::Impl(WorkloadOptions options)
+    : options_(Sanitize(options)),
+      rng_(options.seed),
+      error_only_fraction_(ErrorOnlyFraction(options_)) {
   const int n = options_.concurrent_sessions;
   slots_.resize(static_cast<std::size_t>(n));
   heap_.reserve(static_cast<std::size_t>(n));
@@ -1735,8 +1701,12 @@ void Generator::Impl::BeginSession(int slot, std::int64_t start_ts) {
                              : static_cast<std::uint8_t>(rng_.Weighted(kModeWeights));
   s.repo = rng_.Weighted(kRepoWeights);
   s.lang = kRepos[s.repo].lang;
-  if (rng_.Chance(0.04)) s.repo = -1;  // a scratch session outside any repository
-  for (std::uint8_t& f : s.focus) f = static_cast<std::uint8_t>(rng_.Below(64));
+  if (rng_.Chance(0.04)) {
+    s.repo = -1;  // a scratch session outside any repository
+  }
+  for (std::uint8_t& f : s.focus) {
+    f = static_cast<std::uint8_t>(rng_.Below(64));
+  }
 
   // Stream chunk count: lognormal, mean ~42 over the mode mix, p99 ~300.
   const double median = 25.5 * kModeLengthFactor[s.mode];
@@ -1754,14 +1724,16 @@ void Generator::Impl::BeginSession(int slot, std::int64_t start_ts) {
   }
   s.errors_total = 0;
   if (s.ending == Ending::kFailed || rng_.Chance(error_only_fraction_)) {
-    constexpr int kErrorCountWeights[] = {60, 28, 12};
+    constexpr auto kErrorCountWeights = std::to_array<int>({60, 28, 12});
     s.errors_total = static_cast<std::int8_t>(1 + rng_.Weighted(kErrorCountWeights));
     for (int i = 0; i < s.errors_total; ++i) {
       s.error_after[i] = static_cast<std::int32_t>(rng_.Below(
           static_cast<std::uint32_t>(s.stream_total + (s.ending == Ending::kNeverEnd ? 1 : 0))));
     }
     // A failed session dies of its last error, after its last chunk.
-    if (s.ending == Ending::kFailed) s.error_after[s.errors_total - 1] = s.stream_total;
+    if (s.ending == Ending::kFailed) {
+      s.error_after[s.errors_total - 1] = s.stream_total;
+    }
     std::sort(s.error_after.begin(), s.error_after.begin() + s.errors_total);
   }
   s.errors_done = 0;
@@ -1852,7 +1824,9 @@ void Generator::Impl::Schedule(SessionState* s, Kind just_emitted, bool after_st
 }
 
 bool Generator::Impl::Next(Event* out) {
-  if (stats_.events >= options_.total_events) return false;
+  if (stats_.events >= options_.total_events) {
+    return false;
+  }
   const int slot = heap_.front().slot;
   SessionState* s = &slots_[static_cast<std::size_t>(slot)];
   s_ = s;
@@ -1904,9 +1878,15 @@ void Generator::Impl::SiftDown() {
   const HeapEntry moving = heap_[0];
   while (true) {
     std::size_t child = 2 * i + 1;
-    if (child >= n) break;
-    if (child + 1 < n && Before(heap_[child + 1], heap_[child])) ++child;
-    if (!Before(heap_[child], moving)) break;
+    if (child >= n) {
+      break;
+    }
+    if (child + 1 < n && Before(heap_[child + 1], heap_[child])) {
+      ++child;
+    }
+    if (!Before(heap_[child], moving)) {
+      break;
+    }
     heap_[i] = heap_[child];
     i = child;
   }
@@ -1926,18 +1906,18 @@ void Generator::Impl::EmitStart(SessionState* s, Event* out) {
     Park(&out->repo_url, &spare_repo_);
   }
   std::string& m = Engage(&out->metadata, &spare_metadata_);
-  Set(&m, "{\"priority\":\"");
+  Set(&m, R"({"priority":")");
   m.append(kPriorities[rng_.Weighted(kPriorityWeights)]);
-  m.append("\",\"userId\":\"user-");
+  m.append(R"(","userId":"user-)");
   // A few heavy users and a long tail of occasional ones.
   const double u = rng_.Unit();
   AppendInt(1 + static_cast<std::int64_t>(600.0 * u * u * u), &m);
-  m.append("\",\"gen_ai.system\":\"");
+  m.append(R"(","gen_ai.system":")");
   m.append(kModels[s->model].system);
-  m.append("\",\"gen_ai.request.model\":\"");
+  m.append(R"(","gen_ai.request.model":")");
   m.append(kModels[s->model].name);
   if (s->repo >= 0) {
-    m.append("\",\"branch\":\"");
+    m.append(R"(","branch":")");
     m.append(rng_.Pick(kBranches));
   }
   m.append("\"}");
@@ -1995,7 +1975,9 @@ void Generator::Impl::EmitStream(SessionState* s, Event* out) {
   TruncateUtf8(&text, kMaxChunk);
   // Pad the rare too-short chunk (counted in characters, not bytes).
   while (text.size() < 4 * kMinChunk && CountCodePoints(text) < kMinChunk) {
-    if (!text.empty()) text.push_back('\n');
+    if (!text.empty()) {
+      text.push_back('\n');
+    }
     text.append(rng_.Pick(kShortProse));
   }
   TruncateUtf8(&text, kMaxChunk);
@@ -2003,7 +1985,7 @@ void Generator::Impl::EmitStream(SessionState* s, Event* out) {
   std::string& m = Engage(&out->metadata, &spare_metadata_);
   Set(&m, "{\"chunk\":");
   AppendInt(s->stream_done, &m);
-  m.append(",\"type\":\"");
+  m.append(R"(,"type":")");
   m.append(type_name);
   m.append("\"}");
 
@@ -2012,11 +1994,15 @@ void Generator::Impl::EmitStream(SessionState* s, Event* out) {
   // reads, everything else is its output. Each tool call ends a model turn, and every turn
   // re-reads the whole context, which agents compact when it nears the context window.
   const std::int64_t tokens = static_cast<std::int64_t>(text.size()) * 10 / 37;
-  if (kind != Kind::kToolOutput) s->output_tokens += tokens;
+  if (kind != Kind::kToolOutput) {
+    s->output_tokens += tokens;
+  }
   s->context_tokens += tokens;
   if (kind == Kind::kToolCall) {
     s->input_tokens += s->context_tokens;
-    if (s->context_tokens > 160'000) s->context_tokens /= 4;
+    if (s->context_tokens > 160'000) {
+      s->context_tokens /= 4;
+    }
   }
   ++stats_.stream_events;
   stats_.bytes_text += static_cast<std::int64_t>(text.size());
@@ -2026,23 +2012,23 @@ void Generator::Impl::EmitStream(SessionState* s, Event* out) {
   const bool talky = s->mode == kAsk || s->mode == kPlan;
   switch (kind) {
     case Kind::kProse: {
-      constexpr int kFromProse[] = {25, 25, 50, 0};
-      constexpr int kFromProseTalky[] = {55, 15, 30, 0};
+      constexpr auto kFromProse = std::to_array<int>({25, 25, 50, 0});
+      constexpr auto kFromProseTalky = std::to_array<int>({55, 15, 30, 0});
       s->next_kind = static_cast<Kind>(rng_.Weighted(talky ? kFromProseTalky : kFromProse));
       break;
     }
     case Kind::kCode: {
-      constexpr int kFromCode[] = {35, 30, 35, 0};
+      constexpr auto kFromCode = std::to_array<int>({35, 30, 35, 0});
       s->next_kind = static_cast<Kind>(rng_.Weighted(kFromCode));
       break;
     }
     case Kind::kToolCall: {
-      constexpr int kFromToolCall[] = {6, 0, 2, 92};
+      constexpr auto kFromToolCall = std::to_array<int>({6, 0, 2, 92});
       s->next_kind = static_cast<Kind>(rng_.Weighted(kFromToolCall));
       break;
     }
     case Kind::kToolOutput: {
-      constexpr int kFromToolOutput[] = {50, 15, 35, 0};
+      constexpr auto kFromToolOutput = std::to_array<int>({50, 15, 35, 0});
       s->next_kind = static_cast<Kind>(rng_.Weighted(kFromToolOutput));
       break;
     }
@@ -2058,7 +2044,9 @@ void Generator::Impl::EmitError(SessionState* s, Event* out) {
   Park(&out->repo_url, &spare_repo_);
   const ErrorKind kind = s->pending_error;
   const ErrorKindInfo& info = kErrorKinds[kind];
-  if (!out->error.has_value()) out->error.emplace();
+  if (!out->error.has_value()) {
+    out->error.emplace();
+  }
   ErrorDetails& e = *out->error;
   Set(&e.error_type, info.type);
   e.severity = info.severity;
@@ -2098,9 +2086,9 @@ void Generator::Impl::EmitEnd(SessionState* s, Event* out) {
   Park(&out->repo_url, &spare_repo_);
   out->error.reset();
   std::string& m = Engage(&out->metadata, &spare_metadata_);
-  Set(&m, "{\"status\":\"");
+  Set(&m, R"({"status":")");
   m.append(s->ending == Ending::kFailed ? "failed" : "success");
-  m.append("\",\"duration\":");
+  m.append(R"(","duration":)");
   AppendInt(s->next_ts - s->start_ts, &m);
   m.append(",\"gen_ai.usage.input_tokens\":");
   AppendInt(s->input_tokens + s->context_tokens, &m);  // the final turn reads the context too
@@ -2171,7 +2159,8 @@ void Generator::Impl::FillSlot(char slot, std::string* out) {
       AppendInt(rng_.Between(1, 59), out);
       break;
     case 'P': {
-      constexpr std::int64_t kPorts[] = {5432, 6379, 3000, 8080, 5672, 9200, 27017};
+      constexpr auto kPorts =
+          std::to_array<std::int64_t>({5432, 6379, 3000, 8080, 5672, 9200, 27017});
       AppendInt(kPorts[rng_.Below(std::size(kPorts))], out);
       break;
     }
@@ -2204,11 +2193,15 @@ void Generator::Impl::BuildPrompt(std::size_t target, std::string* out) {
     default:
       break;
   }
-  if (rng_.Chance(0.015)) templates = kForeignPrompts;
+  if (rng_.Chance(0.015)) {
+    templates = kForeignPrompts;
+  }
   const std::string_view tmpl = rng_.Pick(templates);
   Expand(tmpl, out);
   for (int extras = 0; out->size() < target && extras < 2; ++extras) {
-    if (out->size() + 40 > target && rng_.Chance(0.5)) break;
+    if (out->size() + 40 > target && rng_.Chance(0.5)) {
+      break;
+    }
     Expand(PickProse(kPromptExtras, kUnicodePromptExtras), out);
   }
   // Long prompts paste context: a log, a test run or code.
@@ -2252,8 +2245,12 @@ void Generator::Impl::BuildProse(std::size_t target, std::string* out) {
     return;
   }
   Pool extra;
-  if (s_->mode == kReview) extra = kReviewProse;
-  if (s_->mode == kPlan) extra = kPlanProse;
+  if (s_->mode == kReview) {
+    extra = kReviewProse;
+  }
+  if (s_->mode == kPlan) {
+    extra = kPlanProse;
+  }
   while (out->size() < target) {
     if (!extra.empty() && rng_.Chance(0.5)) {
       Expand(PickProse(extra, kUnicodeProse), out);
@@ -2261,7 +2258,9 @@ void Generator::Impl::BuildProse(std::size_t target, std::string* out) {
       Expand(PickProse(kSentences, kUnicodeProse), out);
     }
   }
-  if (!out->empty() && out->back() == ' ') out->pop_back();
+  if (!out->empty() && out->back() == ' ') {
+    out->pop_back();
+  }
 }
 
 void Generator::Impl::BuildCode(std::size_t target, std::string* out) {
@@ -2283,7 +2282,9 @@ void Generator::Impl::BuildCode(std::size_t target, std::string* out) {
   // Estimated (~38 bytes per line of code) rather than counted: it only feeds the end event's
   // linesGenerated figure and counting costs a pass over every code chunk.
   s_->lines_generated += static_cast<std::int64_t>((out->size() - before) / 38 + 1);
-  if (fenced) out->append("```\n");
+  if (fenced) {
+    out->append("```\n");
+  }
 }
 
 // A unified diff of a real-looking hunk: consecutive lines of a snippet, a few replaced.
@@ -2310,7 +2311,9 @@ void Generator::Impl::BuildDiff(std::size_t target, std::string* out) {
   const std::vector<SplitBlock>& blocks = SplitCodeBlocks(s_->lang);
   while (out->size() < target) {
     for (const BlockLine& line : blocks[rng_.Below(static_cast<std::uint32_t>(blocks.size()))]) {
-      if (out->size() >= target) break;
+      if (out->size() >= target) {
+        break;
+      }
       const std::uint32_t r = rng_.Below(10);
       if (r == 0) {  // a changed line
         out->push_back('-');
@@ -2354,44 +2357,46 @@ void Generator::Impl::AppendShellCommand(ShellCat cat, std::string* out) {
 // being written or edited) is capped to keep the chunk under kMaxChunk.
 void Generator::Impl::BuildToolCall(std::string* out) {
   // Sessions that only look (ask, plan, review) do not edit or write files.
-  constexpr int kCodeToolWeights[] = {40, 25, 18, 10, 7};
-  constexpr int kLookToolWeights[] = {35, 40, 0, 25, 0};
+  constexpr auto kCodeToolWeights = std::to_array<int>({40, 25, 18, 10, 7});
+  constexpr auto kLookToolWeights = std::to_array<int>({35, 40, 0, 25, 0});
   const bool edits = s_->mode == kCode || s_->mode == kNoMode;
   const auto tool = static_cast<Tool>(rng_.Weighted(edits ? kCodeToolWeights : kLookToolWeights));
   s_->last_tool = tool;
   const std::string_view name = kToolNames[s_->agent][static_cast<int>(tool)];
-  out->append("{\"tool\":\"");
+  out->append(R"({"tool":")");
   out->append(name);
-  out->append("\",\"input\":{");
+  out->append(R"(","input":{)");
   const bool claude = s_->agent == kClaude;
   const auto append_path = [&] {
     s_->last_file = PickFile();
-    out->append(claude ? "\"file_path\":\"/workspace/" : "\"path\":\"");
+    out->append(claude ? R"("file_path":"/workspace/)" : R"("path":")");
     out->append(s_->last_file);
     out->push_back('"');
   };
   switch (tool) {
     case Tool::kShell: {
-      constexpr int kShellWeights[] = {50, 25, 15, 10};
+      constexpr auto kShellWeights = std::to_array<int>({50, 25, 15, 10});
       s_->last_shell = static_cast<ShellCat>(rng_.Weighted(kShellWeights));
       scratch_.clear();
       AppendShellCommand(s_->last_shell, &scratch_);
       if (s_->agent == kCodex) {
-        out->append("\"command\":[\"bash\",\"-lc\",");
+        out->append(R"("command":["bash","-lc",)");
         AppendJsonString(scratch_, out);
-        out->append("],\"workdir\":\"/workspace\"");
+        out->append(R"(],"workdir":"/workspace")");
       } else {
         out->append("\"command\":");
         AppendJsonString(scratch_, out);
         if (claude) {
-          out->append(",\"description\":\"");
+          out->append(R"(,"description":")");
           out->append(s_->last_shell == ShellCat::kTest    ? "Run the test suite"
                       : s_->last_shell == ShellCat::kBuild ? "Build the project"
                       : s_->last_shell == ShellCat::kGit   ? "Check git state"
                                                            : "Inspect the environment");
           out->push_back('"');
         }
-        if (rng_.Chance(0.2)) out->append(",\"timeout\":120000");
+        if (rng_.Chance(0.2)) {
+          out->append(",\"timeout\":120000");
+        }
       }
       break;
     }
@@ -2422,9 +2427,9 @@ void Generator::Impl::BuildToolCall(std::string* out) {
     }
     case Tool::kGrep:
       s_->last_pattern = rng_.Pick(pack().funcs);
-      out->append("\"pattern\":\"");
+      out->append(R"("pattern":")");
       out->append(s_->last_pattern);
-      out->append("\",\"path\":\"");
+      out->append(R"(","path":")");
       out->append(rng_.Chance(0.7) ? "src/" : ".");
       out->push_back('"');
       break;
@@ -2445,7 +2450,9 @@ void Generator::Impl::BuildToolCall(std::string* out) {
           break;
         }
         bytes += scratch_.size();
-        if (out->size() + scratch2_.size() >= budget) break;
+        if (out->size() + scratch2_.size() >= budget) {
+          break;
+        }
       }
       s_->lines_generated += static_cast<std::int64_t>(bytes / 38 + 1);
       out->push_back('"');
@@ -2464,12 +2471,15 @@ void Generator::Impl::AppendFileExcerpt(std::size_t target, std::string* out) {
   const std::vector<SplitBlock>& blocks = SplitCodeBlocks(s_->lang);
   while (out->size() < target) {
     for (const BlockLine& line : blocks[rng_.Below(static_cast<std::uint32_t>(blocks.size()))]) {
-      if (out->size() >= target) break;
-      char digits[24];
-      const auto end = std::to_chars(digits, digits + sizeof(digits), number++).ptr;
-      const auto width = static_cast<std::size_t>(end - digits);
-      if (width < 6) out->append(6 - width, ' ');
-      out->append(digits, width);
+      if (out->size() >= target) {
+        break;
+      }
+      std::array<char, 24> digits;
+      const std::size_t width = FormatInt(number++, &digits);
+      if (width < 6) {
+        out->append(6 - width, ' ');
+      }
+      out->append(digits.data(), width);
       out->append(separator);
       AppendLine(line, out);
     }
@@ -2490,7 +2500,9 @@ void Generator::Impl::BuildTestRun(std::size_t target, std::string* out) {
       Expand(rng_.Pick(p.test_pass), out);
     }
   }
-  if (failing && !failed_printed) Expand(rng_.Pick(p.test_fail), out);
+  if (failing && !failed_printed) {
+    Expand(rng_.Pick(p.test_fail), out);
+  }
   Expand(rng_.Pick(failing ? p.test_failed_summary : p.test_ok_summary), out);
 }
 
@@ -2533,14 +2545,10 @@ void Generator::Impl::BuildToolOutput(std::size_t target, std::string* out) {
       break;
     case Tool::kGrep: {
       // Call sites of the pattern the agent searched for.
-      constexpr std::string_view kCallSites[] = {
-          "  const result = await §X(input);",
-          "    return §X(req, res)",
-          "  §X(ctx, options);",
-          "    result = §X(payload)",
-          "export { §X } from \"./impl\";",
-          "// TODO: §X should not retry here",
-      };
+      constexpr auto kCallSites = std::to_array<std::string_view>(
+          {"  const result = await §X(input);", "    return §X(req, res)", "  §X(ctx, options);",
+           "    result = §X(payload)", "export { §X } from \"./impl\";",
+           "// TODO: §X should not retry here"});
       const std::uint32_t hits = 1 + rng_.Below(12);
       for (std::uint32_t i = 0; i < hits && out->size() < target; ++i) {
         out->append(PickFile());
@@ -2686,7 +2694,9 @@ const WorkloadOptions& Generator::options() const { return impl_->options(); }
 
 void AppendNdjsonLine(const Event& event, std::string* out) {
   const auto field = [out](std::string_view key, const std::optional<std::string>& value) {
-    if (!value.has_value()) return;
+    if (!value.has_value()) {
+      return;
+    }
     out->append(",\"");
     out->append(key);
     out->append("\":");
@@ -2694,9 +2704,9 @@ void AppendNdjsonLine(const Event& event, std::string* out) {
   };
   out->append("{\"sessionId\":");
   AppendJsonString(event.session_id, out);
-  out->append(",\"eventType\":\"");
+  out->append(R"(,"eventType":")");
   out->append(EventTypeWireName(event.event_type));
-  out->append("\",\"agentType\":");
+  out->append(R"(","agentType":)");
   AppendJsonString(event.agent_type, out);
   field("mode", event.mode);
   field("prompt", event.prompt);
@@ -2713,11 +2723,11 @@ void AppendNdjsonLine(const Event& event, std::string* out) {
   }
   if (event.event_type == EventType::kError && event.error.has_value()) {
     const ErrorDetails& e = *event.error;
-    out->append(",\"error\":{\"type\":");
+    out->append(R"(,"error":{"type":)");
     AppendJsonString(e.error_type.empty() ? std::string_view("error") : e.error_type, out);
     out->append(",\"message\":");
     AppendJsonString(e.message, out);
-    out->append(",\"severity\":\"");
+    out->append(R"(,"severity":")");
     out->append(SeverityWireName(e.severity));
     out->push_back('"');
     if (e.stack.has_value()) {
@@ -2746,15 +2756,17 @@ std::string ToNdjsonLine(const Event& event) {
 // the unit test checks them.
 std::vector<SearchTermFrequency> SearchTermFrequencies() {
   return {
-      {"OOMKilled", 0.00006},  {"Overloaded", 0.00012},    {"SIGSEGV", 0.00087},
+      {"OOMKilled", 0.000065}, {"Overloaded", 0.00011},    {"SIGSEGV", 0.00089},
       {"Traceback", 0.0024},   {"AssertionError", 0.0077}, {"deadlock", 0.0227},
-      {"ECONNREFUSED", 0.029}, {"idempotent", 0.0425},
+      {"ECONNREFUSED", 0.029}, {"idempotent", 0.0427},
   };
 }
 
 std::vector<std::string> SearchTerms() {
   std::vector<std::string> terms;
-  for (const SearchTermFrequency& t : SearchTermFrequencies()) terms.push_back(t.term);
+  for (const SearchTermFrequency& t : SearchTermFrequencies()) {
+    terms.push_back(t.term);
+  }
   return terms;
 }
 

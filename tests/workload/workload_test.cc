@@ -8,6 +8,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <boost/json.hpp>
@@ -32,14 +33,16 @@ std::vector<Event> Generate(const WorkloadOptions& options) {
   events.reserve(static_cast<std::size_t>(std::max<std::int64_t>(options.total_events, 0)));
   Generator generator(options);
   Event event;
-  while (generator.Next(&event)) events.push_back(event);
+  while (generator.Next(&event)) {
+    events.push_back(event);
+  }
   return events;
 }
 
 // The default 50k-event workload, generated once for the read-only tests.
 const std::vector<Event>& DefaultEvents() {
-  static const auto* const kEventsCache = new std::vector<Event>(Generate(SmallOptions()));
-  return *kEventsCache;
+  static const auto* const events = new std::vector<Event>(Generate(SmallOptions()));
+  return *events;
 }
 
 // RFC 3629 validation, independent of the generator's own helper.
@@ -65,14 +68,20 @@ bool IsValidUtf8(std::string_view s) {
     } else {
       return false;
     }
-    if (i + len > s.size()) return false;
+    if (i + len > s.size()) {
+      return false;
+    }
     for (std::size_t k = 1; k < len; ++k) {
       const auto cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xC0) != 0x80) return false;
+      if ((cc & 0xC0) != 0x80) {
+        return false;
+      }
       cp = (cp << 6) | (cc & 0x3F);
     }
-    const std::uint32_t min_cp[] = {0, 0, 0x80, 0x800, 0x10000};
-    if (cp < min_cp[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    constexpr std::array<std::uint32_t, 5> kMinCodePoint = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < kMinCodePoint[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+      return false;
+    }
     i += len;
   }
   return true;
@@ -86,14 +95,18 @@ std::size_t CodePoints(std::string_view s) {
 std::optional<boost::json::object> ParseObject(std::string_view text) {
   boost::json::error_code ec;
   boost::json::value v = boost::json::parse(text, ec);
-  if (ec || !v.is_object()) return std::nullopt;
+  if (ec || !v.is_object()) {
+    return std::nullopt;
+  }
   return std::move(v.as_object());
 }
 
 std::string Lower(std::string_view s) {
   std::string out(s);
   for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if (c >= 'A' && c <= 'Z') {
+      c = static_cast<char>(c - 'A' + 'a');
+    }
   }
   return out;
 }
@@ -126,7 +139,9 @@ TEST(WorkloadTest, DifferentSeedGivesDifferentSequence) {
   Event ea;
   Event eb;
   int differing = 0;
-  while (a.Next(&ea) && b.Next(&eb)) differing += ToNdjsonLine(ea) != ToNdjsonLine(eb);
+  while (a.Next(&ea) && b.Next(&eb)) {
+    differing += ToNdjsonLine(ea) != ToNdjsonLine(eb);
+  }
   EXPECT_GT(differing, 990);
 }
 
@@ -135,7 +150,9 @@ TEST(WorkloadTest, ProducesExactlyTotalEvents) {
     Generator generator(SmallOptions(3, total));
     Event event;
     std::int64_t n = 0;
-    while (generator.Next(&event)) ++n;
+    while (generator.Next(&event)) {
+      ++n;
+    }
     EXPECT_EQ(n, total);
     EXPECT_FALSE(generator.Next(&event)) << "stays exhausted";
     const WorkloadStats& st = generator.stats();
@@ -189,8 +206,12 @@ TEST(WorkloadTest, SessionsAreWellFormed) {
     }
     s.last_ts = e.timestamp;
     s.last = e.event_type;
-    if (e.event_type == EventType::kStream) ++s.chunk;
-    if (e.event_type == EventType::kError) ++s.errors;
+    if (e.event_type == EventType::kStream) {
+      ++s.chunk;
+    }
+    if (e.event_type == EventType::kError) {
+      ++s.errors;
+    }
     if (e.event_type == EventType::kEnd) {
       s.ended = true;
       const auto meta = ParseObject(*e.metadata);
@@ -245,7 +266,9 @@ TEST(WorkloadTest, FieldsLookReal) {
     ASSERT_EQ(e.created_at, 0);
     // UUID v4: 8-4-4-4-12 lower-case hex, version 4, variant 10xx.
     ASSERT_EQ(e.session_id.size(), 36u);
-    for (std::size_t dash : {8u, 13u, 18u, 23u}) ASSERT_EQ(e.session_id[dash], '-');
+    for (std::size_t dash : {8u, 13u, 18u, 23u}) {
+      ASSERT_EQ(e.session_id[dash], '-');
+    }
     std::string hex = e.session_id;
     hex.erase(std::remove(hex.begin(), hex.end(), '-'), hex.end());
     ASSERT_TRUE(IsLowerHex(hex)) << e.session_id;
@@ -253,7 +276,9 @@ TEST(WorkloadTest, FieldsLookReal) {
     ASSERT_NE(std::string_view("89ab").find(e.session_id[19]), std::string_view::npos);
 
     ++agents[e.agent_type];
-    if (e.mode) ++modes[*e.mode];
+    if (e.mode) {
+      ++modes[*e.mode];
+    }
     if (e.event_type == EventType::kStart) {
       ASSERT_TRUE(e.prompt.has_value());
       ASSERT_TRUE(e.sandbox_id.has_value());
@@ -282,7 +307,9 @@ TEST(WorkloadTest, FieldsLookReal) {
     }
   }
   const std::set<std::string> known_agents = {"claude", "codex", "gemini", "opencode", "cursor"};
-  for (const auto& [agent, count] : agents) EXPECT_TRUE(known_agents.count(agent)) << agent;
+  for (const auto& [agent, count] : agents) {
+    EXPECT_TRUE(known_agents.count(agent)) << agent;
+  }
   EXPECT_EQ(agents.size(), known_agents.size());
   for (const auto& [agent, count] : agents) {
     if (agent != "claude") {
@@ -290,14 +317,18 @@ TEST(WorkloadTest, FieldsLookReal) {
     }
   }
   const std::set<std::string> known_modes = {"code", "ask", "plan", "review"};
-  for (const auto& [mode, count] : modes) EXPECT_TRUE(known_modes.count(mode)) << mode;
+  for (const auto& [mode, count] : modes) {
+    EXPECT_TRUE(known_modes.count(mode)) << mode;
+  }
   EXPECT_EQ(modes.size(), known_modes.size());
 }
 
 TEST(WorkloadTest, StreamChunksAreWithinBounds) {
   std::vector<std::size_t> lengths;
   for (const Event& e : DefaultEvents()) {
-    if (e.event_type != EventType::kStream) continue;
+    if (e.event_type != EventType::kStream) {
+      continue;
+    }
     ASSERT_TRUE(e.stream_data.has_value());
     const std::size_t chars = CodePoints(*e.stream_data);
     ASSERT_GE(chars, 20u) << *e.stream_data;
@@ -347,7 +378,9 @@ TEST(WorkloadTest, MetadataIsAJsonObject) {
 TEST(WorkloadTest, TextIsValidUtf8AndSometimesNonAscii) {
   int non_ascii = 0;
   const auto check = [&](const std::optional<std::string>& s) {
-    if (!s) return;
+    if (!s) {
+      return;
+    }
     ASSERT_TRUE(IsValidUtf8(*s)) << *s;
     non_ascii += std::any_of(s->begin(), s->end(),
                              [](char c) { return static_cast<unsigned char>(c) >= 0x80; });
@@ -397,13 +430,13 @@ TEST(WorkloadTest, NdjsonLinesParseWithTheImportShape) {
     ASSERT_TRUE(obj->at("timestamp").is_int64());
     ASSERT_EQ(obj->at("timestamp").as_int64(), e.timestamp);
     // Optional strings: present exactly when set, with the same value.
-    const std::pair<const char*, const std::optional<std::string>*> fields[] = {
+    const std::array<std::pair<const char*, const std::optional<std::string>*>, 5> fields = {{
         {"mode", &e.mode},
         {"prompt", &e.prompt},
         {"streamData", &e.stream_data},
         {"sandboxId", &e.sandbox_id},
         {"repoUrl", &e.repo_url},
-    };
+    }};
     for (const auto& [key, value] : fields) {
       const boost::json::value* v = obj->if_contains(key);
       ASSERT_EQ(v != nullptr, value->has_value()) << key << " in " << line;
@@ -461,15 +494,15 @@ TEST(WorkloadTest, NdjsonEscapesAwkwardInput) {
   EXPECT_FALSE(obj->contains("mode"));
 
   // Object metadata is embedded verbatim only when it really is one JSON object.
-  for (const char* bad : {"{", "{\"a\":1}x", "[1]", "{\"a\":01}", "{\"a\":\"\\ud800\"}",
+  for (const char* bad : {"{", "{\"a\":1}x", "[1]", "{\"a\":01}", R"({"a":"\ud800"})",
                           "{\"a\":tru}", "{'a':1}", "{\"a\":1,}"}) {
     e.metadata = bad;
     const auto o = ParseObject(ToNdjsonLine(e));
     ASSERT_TRUE(o.has_value()) << bad;
     EXPECT_TRUE(o->at("metadata").is_string()) << bad;
   }
-  for (const char* good : {"{}", " {\"a\":[1,2.5e3,{\"b\":null}],\"c\":\"\\u00e9\\ud83d\\ude80\"} ",
-                           "{\"x\":-0.5,\"y\":true,\"z\":false}"}) {
+  for (const char* good : {"{}", R"( {"a":[1,2.5e3,{"b":null}],"c":"\u00e9\ud83d\ude80"} )",
+                           R"({"x":-0.5,"y":true,"z":false})"}) {
     e.metadata = good;
     const auto o = ParseObject(ToNdjsonLine(e));
     ASSERT_TRUE(o.has_value()) << good;
@@ -510,7 +543,9 @@ TEST(WorkloadTest, SearchTermsOccurWithTheStatedFrequency) {
   }
   while (generator.Next(&e)) {
     const std::optional<std::string>& source = e.prompt ? e.prompt : e.stream_data;
-    if (!source) continue;
+    if (!source) {
+      continue;
+    }
     const std::string_view text = *source;
     std::vector<char> hit(terms.size());
     // A case-insensitive word-prefix match, as the store's full-text search does it.
@@ -519,16 +554,26 @@ TEST(WorkloadTest, SearchTermsOccurWithTheStatedFrequency) {
       const auto c = static_cast<unsigned char>(text[p]);
       const bool starts_word = word_char[c] && !in_word;
       in_word = word_char[c];
-      if (!starts_word) continue;
+      if (!starts_word) {
+        continue;
+      }
       for (const std::size_t i : by_first[static_cast<unsigned char>(lower[c])]) {
         const std::string& term = lowered[i];
-        if (hit[i] || p + term.size() > text.size()) continue;
+        if (hit[i] || p + term.size() > text.size()) {
+          continue;
+        }
         std::size_t k = 1;
-        while (k < term.size() && lower[static_cast<unsigned char>(text[p + k])] == term[k]) ++k;
-        if (k == term.size()) hit[i] = 1;
+        while (k < term.size() && lower[static_cast<unsigned char>(text[p + k])] == term[k]) {
+          ++k;
+        }
+        if (k == term.size()) {
+          hit[i] = 1;
+        }
       }
     }
-    for (std::size_t i = 0; i < hit.size(); ++i) hits[i] += hit[i];
+    for (std::size_t i = 0; i < hit.size(); ++i) {
+      hits[i] += hit[i];
+    }
   }
   for (std::size_t i = 0; i < terms.size(); ++i) {
     const double fraction = static_cast<double>(hits[i]) / static_cast<double>(kSearchEvents);
@@ -552,7 +597,9 @@ TEST(WorkloadTest, OptionsAreClampedAndHonoured) {
   std::map<std::string, int> errors;
   int ends = 0;
   while (generator.Next(&e)) {
-    if (e.event_type == EventType::kError) ++errors[e.session_id];
+    if (e.event_type == EventType::kError) {
+      ++errors[e.session_id];
+    }
     if (e.event_type == EventType::kEnd) {
       ++ends;
       EXPECT_EQ(ParseObject(*e.metadata)->at("status").as_string(), "failed");
@@ -565,7 +612,9 @@ TEST(WorkloadTest, OptionsAreClampedAndHonoured) {
   never.never_end_fraction = 1;
   never.failed_fraction = 0;
   Generator g2(never);
-  while (g2.Next(&e)) ASSERT_NE(e.event_type, EventType::kEnd);
+  while (g2.Next(&e)) {
+    ASSERT_NE(e.event_type, EventType::kEnd);
+  }
   EXPECT_GT(g2.stats().sessions, 0);
 }
 

@@ -1,5 +1,6 @@
 #include "store/sqlite/schema.h"
 
+#include <algorithm>
 #include <string>
 
 namespace vibekit::store::sqlite {
@@ -236,7 +237,9 @@ Status ConfigureConnection(Database& db, bool writer, const LocalStoreConfig& co
     // Lets retention give space back to the file system.
     sql += "PRAGMA auto_vacuum=INCREMENTAL;";
     sql += config.enable_wal ? "PRAGMA journal_mode=WAL;" : "PRAGMA journal_mode=DELETE;";
-    sql += "PRAGMA wal_autocheckpoint=" + std::to_string(config.wal_autocheckpoint_pages) + ";";
+    sql += "PRAGMA wal_autocheckpoint=" +
+           std::to_string(std::max(1, config.wal_autocheckpoint_kib * 1024 / config.page_size)) +
+           ";";
   }
   sql += "PRAGMA synchronous=NORMAL;";
   sql += "PRAGMA secure_delete=OFF;";

@@ -655,48 +655,66 @@ Result<std::int64_t> SqliteStore::UsedBytes() {
 }
 
 Result<std::vector<Event>> SqliteStore::QueryEvents(const EventQueryFilter& f) {
-  std::string sql = "SELECT " + std::string(kEventColumns) + " FROM telemetry_events WHERE 1=1";
+  const std::int64_t t0 = SteadyNowMicros();
+  VK_ASSIGN_OR_RETURN(ReaderLease reader, AcquireReader());
+  std::string from = " FROM telemetry_events";
+  std::string sql_where = " WHERE 1=1";
   std::vector<BindValue> binds;
   if (f.contains && !f.contains->empty()) {
     const std::string expr = FtsExpression(*f.contains);
     if (!expr.empty()) {
-      sql += " AND id IN (SELECT rowid FROM telemetry_events_fts WHERE telemetry_events_fts "
-             "MATCH ?)";
+      // How selective is the text? Rare words: fetch the candidates by id and sort them. Common
+      // words: walk the ordering index and stop after `limit` matches (membership test against
+      // the materialized candidate set), instead of sorting tens of thousands of candidates.
+      VK_ASSIGN_OR_RETURN(Statement * count, Cached(*reader,
+          "SELECT count(*) FROM telemetry_events_fts WHERE telemetry_events_fts MATCH ?"));
+      count->Bind(1, std::string_view(expr));
+      VK_ASSIGN_OR_RETURN(bool row, count->Step());
+      const std::int64_t candidates = row ? count->ColumnInt(0) : 0;
+      count->Reset();
+      if (candidates == 0) return std::vector<Event>();
+      constexpr std::int64_t kSortCandidatesUpTo = 1000;  // measured crossover
+      if (f.session_id) {
+        from += " INDEXED BY idx_events_session_time";
+      } else if (candidates > kSortCandidatesUpTo) {
+        from += f.agent_type ? " INDEXED BY idx_events_agent_time" : " INDEXED BY idx_events_time";
+      }
+      sql_where += " AND id IN (SELECT rowid FROM telemetry_events_fts WHERE "
+                   "telemetry_events_fts MATCH ?)";
       binds.emplace_back(expr);
     }
     // The exact (ASCII case-insensitive) substring check on the candidates.
-    sql += " AND (instr(lower(prompt), ?) > 0 OR instr(lower(stream_data), ?) > 0)";
+    sql_where += " AND (instr(lower(prompt), ?) > 0 OR instr(lower(stream_data), ?) > 0)";
     binds.emplace_back(AsciiLower(*f.contains));
     binds.emplace_back(AsciiLower(*f.contains));
   }
   if (f.session_id) {
-    sql += " AND session_id = ?";
+    sql_where += " AND session_id = ?";
     binds.emplace_back(*f.session_id);
   }
   if (f.event_type) {
-    sql += " AND event_type = ?";
+    sql_where += " AND event_type = ?";
     binds.emplace_back(std::string(EventTypeName(*f.event_type)));
   }
   if (f.agent_type) {
-    sql += " AND agent_type = ?";
+    sql_where += " AND agent_type = ?";
     binds.emplace_back(*f.agent_type);
   }
   if (f.from_time) {
-    sql += " AND timestamp >= ?";
+    sql_where += " AND timestamp >= ?";
     binds.emplace_back(*f.from_time);
   }
   if (f.to_time) {
-    sql += " AND timestamp <= ?";
+    sql_where += " AND timestamp <= ?";
     binds.emplace_back(*f.to_time);
   }
+  std::string sql = "SELECT " + std::string(kEventColumns) + from + sql_where;
   sql += f.order == SortOrder::kAsc ? " ORDER BY timestamp ASC, id ASC"
                                     : " ORDER BY timestamp DESC, id DESC";
   sql += " LIMIT ? OFFSET ?";
   binds.emplace_back(f.limit);
   binds.emplace_back(f.offset);
 
-  const std::int64_t t0 = SteadyNowMicros();
-  VK_ASSIGN_OR_RETURN(ReaderLease reader, AcquireReader());
   VK_ASSIGN_OR_RETURN(Statement * stmt, Cached(*reader, sql));
   BindAll(*stmt, binds);
   std::vector<Event> out;
