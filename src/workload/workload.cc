@@ -15,6 +15,10 @@
 #include <utility>
 #include <vector>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace vibekit::workload {
 namespace {
 
@@ -1123,84 +1127,99 @@ std::size_t Utf8SequenceLength(std::string_view s, std::size_t i) {
   return 0;
 }
 
-// Marks (with 0x80) the bytes of `w` that need escaping or UTF-8 checking: < 0x20, '"', '\\'
-// and >= 0x80, using the "has zero byte" trick on w, w ^ '"' and w ^ '\\'. Borrows can mark a
-// byte above a real hit, never below one, so the lowest mark is always exact.
-std::uint64_t AttentionMask(std::uint64_t w) {
-  constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
-  constexpr std::uint64_t kHigh = 0x8080808080808080ULL;
-  const auto has_zero = [](std::uint64_t x) { return (x - kOnes) & ~x & kHigh; };
-  const std::uint64_t below_space = (w - 0x20 * kOnes) & ~w & kHigh;
-  return (w & kHigh) | below_space | has_zero(w ^ ('"' * kOnes)) | has_zero(w ^ ('\\' * kOnes));
+// Index of the first byte at or after `i` that needs escaping or UTF-8 checking (< 0x20, '"',
+// '\\' or >= 0x80), or s.size(). Plain ASCII is the bulk of the exported bytes, so it is skipped
+// 16 bytes at a time where SSE2 is available (every x86-64): a signed compare with 0x20 catches
+// both control characters and non-ASCII bytes.
+std::size_t NextSpecialByte(std::string_view s, std::size_t i) {
+#if defined(__SSE2__)
+  const __m128i quote = _mm_set1_epi8('"');
+  const __m128i backslash = _mm_set1_epi8('\\');
+  const __m128i space = _mm_set1_epi8(0x20);
+  for (; i + 16 <= s.size(); i += 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + i));
+    const __m128i hit =
+        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)),
+                     _mm_cmplt_epi8(v, space));
+    const auto mask = static_cast<unsigned>(_mm_movemask_epi8(hit));
+    if (mask != 0) {
+      return i + static_cast<std::size_t>(std::countr_zero(mask));
+    }
+  }
+#endif
+  for (; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') {
+      return i;
+    }
+  }
+  return s.size();
 }
 
-// Appends `s` as the body of a JSON string (no quotes). This runs over every exported byte, so
-// plain ASCII is skipped 8 bytes at a time and copied in runs; invalid UTF-8 becomes U+FFFD so
-// the output is always valid JSON.
-void AppendJsonEscaped(std::string_view s, std::string* out) {
-  out->reserve(out->size() + s.size() + s.size() / 16 + 8);
-  std::size_t run = 0;
-  std::size_t i = 0;
-  while (i < s.size()) {
-    if constexpr (std::endian::native == std::endian::little) {
-      if (i + 8 <= s.size()) {
-        std::uint64_t w;
-        std::memcpy(&w, s.data() + i, sizeof(w));
-        const std::uint64_t mask = AttentionMask(w);
-        if (mask == 0) {
-          i += 8;
-          continue;
-        }
-        i += static_cast<std::size_t>(std::countr_zero(mask)) / 8;  // first byte to look at
-      }
-    }
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
-      ++i;
-      continue;
-    }
-    if (c >= 0x80) {
-      const std::size_t len = Utf8SequenceLength(s, i);
-      if (len != 0) {
-        i += len;
-        continue;
-      }
-    }
-    out->append(s.data() + run, i - run);
-    switch (c) {
-      case '"':
-        out->append("\\\"", 2);
-        break;
-      case '\\':
-        out->append("\\\\", 2);
-        break;
-      case '\n':
-        out->append("\\n", 2);
-        break;
-      case '\r':
-        out->append("\\r", 2);
-        break;
-      case '\t':
-        out->append("\\t", 2);
-        break;
-      case '\b':
-        out->append("\\b", 2);
-        break;
-      case '\f':
-        out->append("\\f", 2);
-        break;
-      default:
-        if (c < 0x20) {
-          const std::array<char, 6> esc = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
-          out->append(esc.data(), esc.size());
-        } else {
-          out->append("\xEF\xBF\xBD", 3);  // U+FFFD for a byte that starts no valid sequence
-        }
-    }
-    ++i;
-    run = i;
+// The two-character JSON escape of c, or empty if it has none (other control characters).
+std::string_view ShortEscape(unsigned char c) {
+  switch (c) {
+    case '"':
+      return "\\\"";
+    case '\\':
+      return "\\\\";
+    case '\n':
+      return "\\n";
+    case '\r':
+      return "\\r";
+    case '\t':
+      return "\\t";
+    case '\b':
+      return "\\b";
+    case '\f':
+      return "\\f";
+    default:
+      return {};
   }
-  out->append(s.data() + run, s.size() - run);
+}
+
+// Appends `s` as the body of a JSON string (no quotes); invalid UTF-8 becomes U+FFFD so the
+// output is always valid JSON. Runs over every exported byte, so it writes straight into the
+// grown string instead of paying for an append() per escape.
+void AppendJsonEscaped(std::string_view s, std::string* out) {
+  constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
+  std::size_t w = out->size();                               // write position
+  out->resize(w + s.size() + s.size() / 8 + 16);  // typical escaping; grown below if needed
+  const auto put = [&](const char* bytes, std::size_t n) {
+    if (n == 0) {
+      return;  // also keeps memcpy away from the null data() of an empty view
+    }
+    if (w + n > out->size()) {
+      out->resize(std::max(2 * out->size(), w + n));
+    }
+    std::memcpy(out->data() + w, bytes, n);
+    w += n;
+  };
+  std::size_t i = 0;
+  while (true) {
+    const std::size_t j = NextSpecialByte(s, i);
+    put(s.data() + i, j - i);
+    if (j == s.size()) {
+      break;
+    }
+    const auto c = static_cast<unsigned char>(s[j]);
+    i = j + 1;
+    if (c >= 0x80) {
+      const std::size_t len = Utf8SequenceLength(s, j);
+      if (len != 0) {
+        put(s.data() + j, len);
+        i = j + len;
+      } else {
+        put(kReplacement.data(), kReplacement.size());
+      }
+    } else if (const std::string_view esc = ShortEscape(c); !esc.empty()) {
+      put(esc.data(), esc.size());
+    } else {
+      const std::array<char, 6> u = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
+      put(u.data(), u.size());
+    }
+  }
+  out->resize(w);
 }
 
 void AppendJsonString(std::string_view s, std::string* out) {

@@ -1,6 +1,7 @@
 // The `contains` text filter: FTS5 candidates, exact case-insensitive check.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 
 #include "testing/test_util.h"
@@ -72,6 +73,75 @@ TEST_F(SearchTest, CombinesWithOtherFiltersAndHandlesOddQueries) {
   EXPECT_EQ(Find("naïve"), (std::vector<std::int64_t>{120}));
   EXPECT_EQ(Find("\":{\""), (std::vector<std::int64_t>{140}));  // punctuation only: exact scan
   EXPECT_EQ(Find("\"quoted* OR NEAR("), (std::vector<std::int64_t>{}));  // no FTS syntax leaks
+}
+
+}  // namespace
+}  // namespace vibekit
+
+namespace vibekit {
+namespace {
+
+// Thousands of matches, timestamps deliberately out of id order: the windowed plan must return
+// exactly what a brute-force sort of all matches returns.
+TEST(SearchManyMatches, WindowedPlanIsExactWhenTimestampsDisagreeWithIds) {
+  testing::TempDir dir;
+  TelemetryService s(testing::TestConfig(dir.File("many.db")));
+  ASSERT_OK(s.Initialize());
+  std::uint64_t x = 12345;
+  auto next = [&x] {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    return x;
+  };
+  std::vector<Event> batch;
+  for (int i = 0; i < 12000; ++i) {
+    Event e;
+    e.session_id = "w" + std::to_string(i % 37);
+    e.agent_type = i % 3 == 0 ? "codex" : "claude";
+    e.event_type = EventType::kStream;
+    const bool match = next() % 4 == 0;
+    e.stream_data = std::string(match ? "found the Needle here " : "plain hay ") + std::to_string(i);
+    // Mostly increasing with ids, with early rows carrying the newest timestamps.
+    e.timestamp = i < 40 ? 9000000 + i : 1000000 + i * 10 + static_cast<std::int64_t>(next() % 50);
+    batch.push_back(std::move(e));
+    if (batch.size() == 1000) {
+      ASSERT_OK(s.InsertEventBatch(batch));
+      batch.clear();
+    }
+  }
+  ASSERT_OK(s.FlushBuffers());
+  EventQueryFilter all;
+  all.limit = 100000;
+  auto everything = s.QueryEvents(all);
+  ASSERT_TRUE(everything.ok());
+  for (const SortOrder order : {SortOrder::kDesc, SortOrder::kAsc}) {
+    for (const std::optional<std::string> agent : {std::optional<std::string>(), std::optional<std::string>("codex")}) {
+      std::vector<const Event*> expected;
+      for (const Event& e : *everything) {
+        if (e.stream_data->find("Needle") != std::string::npos && (!agent || e.agent_type == *agent)) {
+          expected.push_back(&e);
+        }
+      }
+      ASSERT_GT(expected.size(), 1000u);
+      std::sort(expected.begin(), expected.end(), [order](const Event* a, const Event* b) {
+        if (a->timestamp != b->timestamp) {
+          return order == SortOrder::kDesc ? a->timestamp > b->timestamp : a->timestamp < b->timestamp;
+        }
+        return order == SortOrder::kDesc ? a->id > b->id : a->id < b->id;
+      });
+      EventQueryFilter f;
+      f.contains = "needle";
+      f.agent_type = agent;
+      f.order = order;
+      f.limit = 50;
+      f.offset = 20;
+      auto got = s.QueryEvents(f);
+      ASSERT_TRUE(got.ok()) << got.status().ToString();
+      ASSERT_EQ(got->size(), 50u);
+      for (std::size_t i = 0; i < 50; ++i) {
+        EXPECT_EQ((*got)[i].id, expected[20 + i]->id) << "position " << i;
+      }
+    }
+  }
 }
 
 }  // namespace

@@ -283,7 +283,10 @@ TEST_F(ServiceTest, BadInputGetsClearErrorsAndNothingIsStored) {
   const std::string chunk(900 * 1024, 'z');
   ASSERT_OK(Stream("x", chunk));
   ASSERT_OK(service_->FlushBuffers());
-  EXPECT_EQ(QueryInt(db(), "SELECT length(stream_data) FROM telemetry_events"), 900 * 1024);
+  auto stored = service_->QueryEvents({});
+  ASSERT_TRUE(stored.ok());
+  ASSERT_EQ(stored->size(), 1u);
+  EXPECT_EQ(*(*stored)[0].stream_data, chunk);
 }
 
 TEST_F(ServiceTest, InsertEventBatchIsValidatedAsAWhole) {

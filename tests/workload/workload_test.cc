@@ -494,8 +494,8 @@ TEST(WorkloadTest, NdjsonEscapesAwkwardInput) {
   EXPECT_FALSE(obj->contains("mode"));
 
   // Object metadata is embedded verbatim only when it really is one JSON object.
-  for (const char* bad : {"{", "{\"a\":1}x", "[1]", "{\"a\":01}", R"({"a":"\ud800"})",
-                          "{\"a\":tru}", "{'a':1}", "{\"a\":1,}"}) {
+  for (const char* bad : {"{", R"({"a":1}x)", "[1]", R"({"a":01})", R"({"a":"\ud800"})",
+                          R"({"a":tru})", "{'a':1}", R"({"a":1,})"}) {
     e.metadata = bad;
     const auto o = ParseObject(ToNdjsonLine(e));
     ASSERT_TRUE(o.has_value()) << bad;

@@ -8,6 +8,8 @@
 #include <chrono>
 #include <string>
 
+#include "store/sqlite/text_codec.h"
+
 namespace vibekit::store::sqlite {
 namespace {
 
@@ -81,6 +83,10 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& path,
     return st;
   }
   sqlite3_extended_result_codes(raw, 1);
+  if (Status fn = RegisterTextFunctions(raw); !fn.ok()) {
+    sqlite3_close_v2(raw);
+    return fn;
+  }
   sqlite3_busy_timeout(raw, options.busy_timeout_ms);
   std::unique_ptr<Database> db(new Database(raw, path));
   sqlite3_progress_handler(raw, 1000, &Database::ProgressHandler, db.get());
@@ -197,6 +203,29 @@ Status Statement::Run() {
 void Statement::Reset() noexcept {
   sqlite3_reset(stmt_);
   sqlite3_clear_bindings(stmt_);
+}
+
+void Statement::BindBlob(int index, std::string_view bytes) noexcept {
+  sqlite3_bind_blob64(stmt_, index, bytes.data(), bytes.size(), SQLITE_STATIC);
+}
+
+bool Statement::IsBlob(int col) const noexcept {
+  return sqlite3_column_type(stmt_, col) == SQLITE_BLOB;
+}
+
+Result<std::optional<std::string>> Statement::ColumnStoredText(int col) const {
+  switch (sqlite3_column_type(stmt_, col)) {
+    case SQLITE_NULL:
+      return std::optional<std::string>();
+    case SQLITE_BLOB: {
+      const void* p = sqlite3_column_blob(stmt_, col);
+      VK_ASSIGN_OR_RETURN(std::string text,
+                          DecodeText(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col))));
+      return std::optional<std::string>(std::move(text));
+    }
+    default:
+      return std::optional<std::string>(ColumnText(col));
+  }
 }
 
 bool Statement::IsNull(int col) const noexcept {

@@ -78,6 +78,8 @@ class Statement {
   void Bind(int index, std::string_view text) noexcept;
   void Bind(int index, const std::optional<std::string>& text) noexcept;
   void Bind(int index, const std::optional<std::int64_t>& value) noexcept;
+  // The bytes must stay alive until the statement is reset.
+  void BindBlob(int index, std::string_view bytes) noexcept;
 
   // Returns true when a row is available, false when done; an error Status otherwise.
   Result<bool> Step();
@@ -87,12 +89,15 @@ class Statement {
   void Reset() noexcept;
 
   bool IsNull(int col) const noexcept;
+  bool IsBlob(int col) const noexcept;
   std::int64_t ColumnInt(int col) const noexcept;
   double ColumnDouble(int col) const noexcept;
   std::string ColumnText(int col) const;
   std::string_view ColumnTextView(int col) const noexcept;
   std::optional<std::string> ColumnOptText(int col) const;
   std::optional<std::int64_t> ColumnOptInt(int col) const noexcept;
+  // TEXT as is; a BLOB written by EncodeText decoded back to its text (kCorruption otherwise).
+  Result<std::optional<std::string>> ColumnStoredText(int col) const;
 
  private:
   Statement(sqlite3_stmt* stmt, Database* db) : stmt_(stmt), db_(db) {}

@@ -182,18 +182,20 @@ ALTER TABLE telemetry_stats ADD COLUMN duration_count INTEGER NOT NULL DEFAULT 0
 CREATE VIRTUAL TABLE telemetry_events_fts USING fts5(
   prompt, stream_data, content='telemetry_events', content_rowid='id',
   detail=none, columnsize=0, tokenize='unicode61 remove_diacritics 2');
-INSERT INTO telemetry_events_fts(telemetry_events_fts) VALUES('rebuild');
+INSERT INTO telemetry_events_fts(rowid, prompt, stream_data)
+  SELECT id, vk_text(prompt), vk_text(stream_data) FROM telemetry_events
+  WHERE prompt IS NOT NULL OR stream_data IS NOT NULL;
 CREATE TRIGGER telemetry_events_fts_ad AFTER DELETE ON telemetry_events
   WHEN old.prompt IS NOT NULL OR old.stream_data IS NOT NULL BEGIN
   INSERT INTO telemetry_events_fts(telemetry_events_fts, rowid, prompt, stream_data)
-  VALUES ('delete', old.id, old.prompt, old.stream_data);
+  VALUES ('delete', old.id, vk_text(old.prompt), vk_text(old.stream_data));
 END;
 CREATE TRIGGER telemetry_events_fts_au AFTER UPDATE OF prompt, stream_data ON telemetry_events BEGIN
   INSERT INTO telemetry_events_fts(telemetry_events_fts, rowid, prompt, stream_data)
-  SELECT 'delete', old.id, old.prompt, old.stream_data
+  SELECT 'delete', old.id, vk_text(old.prompt), vk_text(old.stream_data)
   WHERE old.prompt IS NOT NULL OR old.stream_data IS NOT NULL;
   INSERT INTO telemetry_events_fts(rowid, prompt, stream_data)
-  SELECT new.id, new.prompt, new.stream_data
+  SELECT new.id, vk_text(new.prompt), vk_text(new.stream_data)
   WHERE new.prompt IS NOT NULL OR new.stream_data IS NOT NULL;
 END;
 )sql";

@@ -13,11 +13,12 @@
 #include "common/log.h"
 #include "common/sys.h"
 #include "store/sqlite/schema.h"
+#include "store/sqlite/text_codec.h"
 
 namespace vibekit::store::sqlite {
 namespace {
 
-using BindValue = std::variant<std::int64_t, std::string>;
+using BindValue = SqliteStore::BindValue;
 
 std::int64_t SteadyNowMicros() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
@@ -39,7 +40,7 @@ constexpr std::string_view kStatColumns =
     "unique_sessions, active_sessions, completed_sessions, failed_sessions, timeout_sessions, "
     "sessions_with_errors, duration_sum, duration_count, min_timestamp, max_timestamp";
 
-Event ReadEvent(const Statement& s) {
+Result<Event> ReadEvent(const Statement& s) {
   Event e;
   e.id = s.ColumnInt(0);
   e.session_id = s.ColumnText(1);
@@ -47,8 +48,8 @@ Event ReadEvent(const Statement& s) {
   e.event_type = type.ok() ? *type : EventType::kStream;
   e.agent_type = s.ColumnText(3);
   e.mode = s.ColumnOptText(4);
-  e.prompt = s.ColumnOptText(5);
-  e.stream_data = s.ColumnOptText(6);
+  VK_ASSIGN_OR_RETURN(e.prompt, s.ColumnStoredText(5));
+  VK_ASSIGN_OR_RETURN(e.stream_data, s.ColumnStoredText(6));
   e.sandbox_id = s.ColumnOptText(7);
   e.repo_url = s.ColumnOptText(8);
   e.metadata = s.ColumnOptText(9);
@@ -273,7 +274,8 @@ Status SqliteStore::Open() {
       "WHERE stat_type = 'global' AND stat_key = 'all'"));
   VK_RETURN_IF_ERROR(prep(ws->index_text,
       "INSERT INTO telemetry_events_fts (rowid, prompt, stream_data) "
-      "SELECT id, prompt, stream_data FROM telemetry_events WHERE id BETWEEN ?1 AND ?2 "
+      "SELECT id, vk_text(prompt), vk_text(stream_data) FROM telemetry_events "
+      "WHERE id BETWEEN ?1 AND ?2 "
       "AND (prompt IS NOT NULL OR stream_data IS NOT NULL)"));
   writer_ = std::move(db);
   ws_ = std::move(ws);
@@ -430,6 +432,17 @@ Status SqliteStore::ApplyBatchLocked(std::span<const Event> events, std::int64_t
   }
   std::int64_t first_id = 0;
   std::int64_t last_id = 0;
+  std::string packed_prompt;
+  std::string packed_stream;
+  // Binds a text column in its stored form: compressed BLOB when that pays off, TEXT otherwise.
+  auto bind_text = [this](Statement& st, int index, const std::optional<std::string>& text,
+                          std::string* packed) {
+    if (text && EncodeText(*text, config_.compress_min_bytes, packed)) {
+      st.BindBlob(index, *packed);
+    } else {
+      st.Bind(index, text);
+    }
+  };
   for (const Event& e : events) {
     Statement& ins = w.insert_event;
     ins.Reset();
@@ -437,8 +450,8 @@ Status SqliteStore::ApplyBatchLocked(std::span<const Event> events, std::int64_t
     ins.Bind(2, EventTypeName(e.event_type));
     ins.Bind(3, std::string_view(e.agent_type));
     ins.Bind(4, e.mode);
-    ins.Bind(5, e.prompt);
-    ins.Bind(6, e.stream_data);
+    bind_text(ins, 5, e.prompt, &packed_prompt);
+    bind_text(ins, 6, e.stream_data, &packed_stream);
     ins.Bind(7, e.sandbox_id);
     ins.Bind(8, e.repo_url);
     ins.Bind(9, e.metadata);
@@ -654,78 +667,151 @@ Result<std::int64_t> SqliteStore::UsedBytes() {
   return (pages - free_pages) * page_size;
 }
 
-Result<std::vector<Event>> SqliteStore::QueryEvents(const EventQueryFilter& f) {
+Result<std::vector<Event>> SqliteStore::RunEventQuery(Reader& reader, const std::string& sql,
+                                                      const std::vector<BindValue>& binds) {
   const std::int64_t t0 = SteadyNowMicros();
-  VK_ASSIGN_OR_RETURN(ReaderLease reader, AcquireReader());
-  std::string from = " FROM telemetry_events";
-  std::string sql_where = " WHERE 1=1";
-  std::vector<BindValue> binds;
-  if (f.contains && !f.contains->empty()) {
-    const std::string expr = FtsExpression(*f.contains);
-    if (!expr.empty()) {
-      // How selective is the text? Rare words: fetch the candidates by id and sort them. Common
-      // words: walk the ordering index and stop after `limit` matches (membership test against
-      // the materialized candidate set), instead of sorting tens of thousands of candidates.
-      VK_ASSIGN_OR_RETURN(Statement * count, Cached(*reader,
-          "SELECT count(*) FROM telemetry_events_fts WHERE telemetry_events_fts MATCH ?"));
-      count->Bind(1, std::string_view(expr));
-      VK_ASSIGN_OR_RETURN(bool row, count->Step());
-      const std::int64_t candidates = row ? count->ColumnInt(0) : 0;
-      count->Reset();
-      if (candidates == 0) return std::vector<Event>();
-      constexpr std::int64_t kSortCandidatesUpTo = 1000;  // measured crossover
-      if (f.session_id) {
-        from += " INDEXED BY idx_events_session_time";
-      } else if (candidates > kSortCandidatesUpTo) {
-        from += f.agent_type ? " INDEXED BY idx_events_agent_time" : " INDEXED BY idx_events_time";
-      }
-      sql_where += " AND id IN (SELECT rowid FROM telemetry_events_fts WHERE "
-                   "telemetry_events_fts MATCH ?)";
-      binds.emplace_back(expr);
-    }
-    // The exact (ASCII case-insensitive) substring check on the candidates.
-    sql_where += " AND (instr(lower(prompt), ?) > 0 OR instr(lower(stream_data), ?) > 0)";
-    binds.emplace_back(AsciiLower(*f.contains));
-    binds.emplace_back(AsciiLower(*f.contains));
-  }
-  if (f.session_id) {
-    sql_where += " AND session_id = ?";
-    binds.emplace_back(*f.session_id);
-  }
-  if (f.event_type) {
-    sql_where += " AND event_type = ?";
-    binds.emplace_back(std::string(EventTypeName(*f.event_type)));
-  }
-  if (f.agent_type) {
-    sql_where += " AND agent_type = ?";
-    binds.emplace_back(*f.agent_type);
-  }
-  if (f.from_time) {
-    sql_where += " AND timestamp >= ?";
-    binds.emplace_back(*f.from_time);
-  }
-  if (f.to_time) {
-    sql_where += " AND timestamp <= ?";
-    binds.emplace_back(*f.to_time);
-  }
-  std::string sql = "SELECT " + std::string(kEventColumns) + from + sql_where;
-  sql += f.order == SortOrder::kAsc ? " ORDER BY timestamp ASC, id ASC"
-                                    : " ORDER BY timestamp DESC, id DESC";
-  sql += " LIMIT ? OFFSET ?";
-  binds.emplace_back(f.limit);
-  binds.emplace_back(f.offset);
-
-  VK_ASSIGN_OR_RETURN(Statement * stmt, Cached(*reader, sql));
+  VK_ASSIGN_OR_RETURN(Statement * stmt, Cached(reader, sql));
   BindAll(*stmt, binds);
   std::vector<Event> out;
   while (true) {
     VK_ASSIGN_OR_RETURN(bool row, stmt->Step());
     if (!row) break;
-    out.push_back(ReadEvent(*stmt));
+    VK_ASSIGN_OR_RETURN(Event e, ReadEvent(*stmt));
+    out.push_back(std::move(e));
   }
   stmt->Reset();
   LogQuery(sql, SteadyNowMicros() - t0);
   return out;
+}
+
+Result<std::vector<Event>> SqliteStore::QueryEvents(const EventQueryFilter& f) {
+  VK_ASSIGN_OR_RETURN(ReaderLease reader, AcquireReader());
+  const bool desc = f.order == SortOrder::kDesc;
+  const std::string order_by =
+      desc ? " ORDER BY timestamp DESC, id DESC" : " ORDER BY timestamp ASC, id ASC";
+  const std::string select = "SELECT " + std::string(kEventColumns) + " FROM telemetry_events";
+  // Filters shared by every plan below.
+  std::string filters;
+  std::vector<BindValue> filter_binds;
+  if (f.contains && !f.contains->empty()) {
+    // The exact (ASCII case-insensitive) substring check; FTS only narrows the candidates.
+    filters += " AND (instr(lower(vk_text(prompt)), ?) > 0 OR "
+               "instr(lower(vk_text(stream_data)), ?) > 0)";
+    filter_binds.emplace_back(AsciiLower(*f.contains));
+    filter_binds.emplace_back(AsciiLower(*f.contains));
+  }
+  if (f.session_id) {
+    filters += " AND session_id = ?";
+    filter_binds.emplace_back(*f.session_id);
+  }
+  if (f.event_type) {
+    filters += " AND event_type = ?";
+    filter_binds.emplace_back(std::string(EventTypeName(*f.event_type)));
+  }
+  if (f.agent_type) {
+    filters += " AND agent_type = ?";
+    filter_binds.emplace_back(*f.agent_type);
+  }
+  if (f.from_time) {
+    filters += " AND timestamp >= ?";
+    filter_binds.emplace_back(*f.from_time);
+  }
+  if (f.to_time) {
+    filters += " AND timestamp <= ?";
+    filter_binds.emplace_back(*f.to_time);
+  }
+  auto with = [](std::vector<BindValue> head, const std::vector<BindValue>& tail) {
+    head.insert(head.end(), tail.begin(), tail.end());
+    return head;
+  };
+
+  const std::string expr = f.contains ? FtsExpression(*f.contains) : std::string();
+  if (expr.empty()) {
+    // No text, or text without a word to index (punctuation only): filters alone.
+    auto binds = filter_binds;
+    binds.emplace_back(f.limit);
+    binds.emplace_back(f.offset);
+    return RunEventQuery(*reader, select + " WHERE 1=1" + filters + order_by + " LIMIT ? OFFSET ?",
+                         binds);
+  }
+
+  VK_ASSIGN_OR_RETURN(Statement * count, Cached(*reader,
+      "SELECT count(*) FROM telemetry_events_fts WHERE telemetry_events_fts MATCH ?"));
+  count->Bind(1, std::string_view(expr));
+  VK_ASSIGN_OR_RETURN(bool has_row, count->Step());
+  const std::int64_t candidates = has_row ? count->ColumnInt(0) : 0;
+  count->Reset();
+  if (candidates == 0) return std::vector<Event>();
+
+  // Few candidates (or one session): fetch them all by id and sort.
+  constexpr std::int64_t kSortCandidatesUpTo = 1000;  // measured crossover on 1M events
+  if (f.session_id || candidates <= kSortCandidatesUpTo) {
+    auto binds = with({expr}, filter_binds);
+    binds.emplace_back(f.limit);
+    binds.emplace_back(f.offset);
+    return RunEventQuery(
+        *reader,
+        select + (f.session_id ? " INDEXED BY idx_events_session_time" : "") +
+            " WHERE id IN (SELECT rowid FROM telemetry_events_fts WHERE telemetry_events_fts "
+            "MATCH ?)" + filters + order_by + " LIMIT ? OFFSET ?",
+        binds);
+  }
+
+  // Many candidates: search a window of the newest (or oldest) ids, widening it until it holds
+  // `limit + offset` matches. Ids follow commit order, timestamps need not: rows outside the
+  // window that still sort inside the result are then found through the time index (rows at
+  // least as recent as the k-th match) and checked one by one against the text index.
+  VK_ASSIGN_OR_RETURN(Statement * bounds,
+                      Cached(*reader, "SELECT min(id), max(id) FROM telemetry_events"));
+  VK_ASSIGN_OR_RETURN(bool b_row, bounds->Step());
+  const std::int64_t min_id = b_row ? bounds->ColumnInt(0) : 0;
+  const std::int64_t max_id = b_row ? bounds->ColumnInt(1) : 0;
+  bounds->Reset();
+  const std::int64_t k = f.limit + f.offset;
+  auto slice = [&](std::vector<Event> all) {
+    std::sort(all.begin(), all.end(), [desc](const Event& a, const Event& b) {
+      if (a.timestamp != b.timestamp) return desc ? a.timestamp > b.timestamp : a.timestamp < b.timestamp;
+      return desc ? a.id > b.id : a.id < b.id;
+    });
+    std::vector<Event> out;
+    for (std::size_t i = static_cast<std::size_t>(f.offset);
+         i < all.size() && out.size() < static_cast<std::size_t>(f.limit); ++i) {
+      out.push_back(std::move(all[i]));
+    }
+    return out;
+  };
+  for (std::int64_t window = 4096;; window *= 8) {
+    const std::int64_t lo = desc ? std::max(min_id, max_id - window + 1) : min_id;
+    const std::int64_t hi = desc ? max_id : std::min(max_id, min_id + window - 1);
+    auto binds = with({expr, lo, hi}, filter_binds);
+    binds.emplace_back(k);
+    VK_ASSIGN_OR_RETURN(
+        std::vector<Event> in_window,
+        RunEventQuery(*reader,
+                      select + " WHERE id IN (SELECT rowid FROM telemetry_events_fts WHERE "
+                               "telemetry_events_fts MATCH ? AND rowid BETWEEN ? AND ?)" +
+                          filters + order_by + " LIMIT ?",
+                      binds));
+    const bool whole_table = lo <= min_id && hi >= max_id;
+    if (whole_table) return slice(std::move(in_window));
+    if (static_cast<std::int64_t>(in_window.size()) < k) continue;
+    const std::int64_t threshold = in_window.back().timestamp;
+    auto xbinds = with({threshold, desc ? lo : hi}, filter_binds);
+    xbinds.emplace_back(expr);
+    xbinds.emplace_back(k);
+    VK_ASSIGN_OR_RETURN(
+        std::vector<Event> outside,
+        RunEventQuery(*reader,
+                      select + " INDEXED BY idx_events_time WHERE " +
+                          (desc ? "timestamp >= ? AND id < ?" : "timestamp <= ? AND id > ?") +
+                          filters +
+                          " AND EXISTS (SELECT 1 FROM telemetry_events_fts WHERE "
+                          "telemetry_events_fts MATCH ? AND rowid = telemetry_events.id)" +
+                          order_by + " LIMIT ?",
+                      xbinds));
+    for (Event& e : outside) in_window.push_back(std::move(e));
+    return slice(std::move(in_window));
+  }
 }
 
 Result<std::vector<Session>> SqliteStore::QuerySessions(const SessionQueryFilter& f) {
@@ -803,7 +889,7 @@ Result<SessionStats> SqliteStore::GetSessionStats(std::string_view id) {
   VK_ASSIGN_OR_RETURN(ReaderLease reader, AcquireReader());
   VK_ASSIGN_OR_RETURN(Statement * stmt, Cached(*reader,
       "SELECT min(CASE WHEN event_type = 'stream' THEN timestamp END), "
-      "coalesce(sum(length(CAST(stream_data AS BLOB))), 0) "
+      "coalesce(sum(length(CAST(vk_text(stream_data) AS BLOB))), 0) "
       "FROM telemetry_events WHERE session_id = ?"));
   stmt->Bind(1, id);
   VK_ASSIGN_OR_RETURN(bool row, stmt->Step());

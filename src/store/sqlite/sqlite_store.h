@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <variant>
 #include <vector>
 
 #include "store/sqlite/database.h"
@@ -19,6 +20,8 @@ namespace vibekit::store::sqlite {
 
 class SqliteStore final : public Store {
  public:
+  using BindValue = std::variant<std::int64_t, std::string>;  // one SQL parameter
+
   SqliteStore(LocalStoreConfig config, const Clock& clock);
   ~SqliteStore() override;
 
@@ -52,6 +55,9 @@ class SqliteStore final : public Store {
   void ReleaseReader(std::unique_ptr<Reader> reader);
   // A cached prepared statement of `reader` for `sql`, reset and ready to bind.
   Result<Statement*> Cached(Reader& reader, const std::string& sql);
+  // Runs an event SELECT (columns as kEventColumns) with its parameters.
+  Result<std::vector<Event>> RunEventQuery(Reader& reader, const std::string& sql,
+                                           const std::vector<BindValue>& binds);
   Status ApplyRollup(const RollupDelta& delta, std::int64_t now_ms);
   Status RefreshRollupBounds(const std::vector<std::string>& agents, std::int64_t now_ms);
   Status ApplyBatchLocked(std::span<const Event> events, std::int64_t now_ms);

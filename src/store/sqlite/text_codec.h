@@ -1,0 +1,32 @@
+// Storage encoding of the large text columns (prompt, stream_data) in SQLite.
+//
+// Agent output compresses well (code, logs, JSON: ~2x with zstd at 512+ bytes), and disk I/O is
+// what bounds ingest on these machines, so texts of at least `min_bytes` are stored as a BLOB:
+// one format byte (kZstdV1) followed by a zstd frame. Shorter texts, and texts that do not shrink,
+// stay plain TEXT. The SQL function vk_text(x) (registered on every connection we open) returns
+// the plain text of either form; the FTS triggers and the search filter use it.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "vibekit/status.h"
+
+struct sqlite3;
+
+namespace vibekit::store::sqlite {
+
+inline constexpr unsigned char kZstdV1 = 0x01;
+
+// Fills *out with the stored form and returns true when compressing pays off; false (and *out
+// untouched) when the text should be stored as plain TEXT.
+bool EncodeText(std::string_view text, int min_bytes, std::string* out);
+
+// The plain text of a stored BLOB. kCorruption if it is not one of our encodings.
+Result<std::string> DecodeText(const void* blob, std::size_t size);
+
+// Registers vk_text() on `db`.
+Status RegisterTextFunctions(sqlite3* db);
+
+}  // namespace vibekit::store::sqlite
