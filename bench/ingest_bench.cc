@@ -24,6 +24,7 @@
 
 #include "common/sys.h"
 #include "store/sqlite/sqlite_store.h"
+#include "store/sqlite/text_codec.h"
 #include "vibekit/telemetry_service.h"
 #include "workload/workload.h"
 
@@ -118,7 +119,10 @@ IngestFigures IngestService(const std::string& path, const workload::WorkloadOpt
 
 // The physical limit: the same rows into the same schema (indexes, FTS triggers, foreign key)
 // through one prepared INSERT per row, sessions inserted once, 5000 rows per transaction.
-IngestFigures IngestBare(const std::string& path, const workload::WorkloadOptions& wo) {
+// With `compress`, large texts are stored in the same compressed form the store writes, so the
+// bytes written match the service's; without it, every text is stored as it came.
+IngestFigures IngestBare(const std::string& path, const workload::WorkloadOptions& wo,
+                         bool compress) {
   {
     LocalStoreConfig lc;
     lc.db_path = path;
@@ -136,10 +140,11 @@ IngestFigures IngestBare(const std::string& path, const workload::WorkloadOption
   sqlite3_stmt* ins = nullptr;
   sqlite3_stmt* ses = nullptr;
   sqlite3_stmt* fts = nullptr;
+  Check(store::sqlite::RegisterTextFunctions(db), "register vk_text");
   // The text index is filled once per transaction over the rows just written, as the store does.
   sqlite3_prepare_v2(db,
                      "INSERT INTO telemetry_events_fts (rowid, prompt, stream_data) SELECT id, "
-                     "prompt, stream_data FROM telemetry_events WHERE id > ?1 AND "
+                     "vk_text(prompt), vk_text(stream_data) FROM telemetry_events WHERE id > ?1 AND "
                      "(prompt IS NOT NULL OR stream_data IS NOT NULL)",
                      -1, &fts, nullptr);
   std::int64_t indexed_up_to = 0;  // the largest event id already in the text index
@@ -159,8 +164,14 @@ IngestFigures IngestBare(const std::string& path, const workload::WorkloadOption
                      "INSERT OR IGNORE INTO telemetry_sessions (id, agent_type, status, start_time) "
                      "VALUES (?,?,'active',?)",
                      -1, &ses, nullptr);
-  auto text = [](sqlite3_stmt* st, int i, const std::optional<std::string>& v) {
-    if (v) {
+  const int min_bytes = compress ? LocalStoreConfig{}.compress_min_bytes : 0;
+  std::string packed[2];
+  auto text = [&](sqlite3_stmt* st, int i, const std::optional<std::string>& v) {
+    // Only prompt (5) and stream data (6) are stored compressed, as in the store.
+    std::string& buf = packed[i % 2];
+    if (v && (i == 5 || i == 6) && store::sqlite::EncodeText(*v, min_bytes, &buf)) {
+      sqlite3_bind_blob(st, i, buf.data(), static_cast<int>(buf.size()), SQLITE_STATIC);
+    } else if (v) {
       sqlite3_bind_text(st, i, v->data(), static_cast<int>(v->size()), SQLITE_STATIC);
     } else {
       sqlite3_bind_null(st, i);
@@ -297,15 +308,21 @@ int main(int argc, char** argv) {
   const IngestFigures svc = IngestService(service_db, wo);
   std::fprintf(stderr, "service: %.0f events/s\n", svc.events_per_s);
   IngestFigures bare;
+  IngestFigures bare_packed;
   if (!skip_bare) {
-    bare = IngestBare(dir + "/bare.db", wo);
+    bare = IngestBare(dir + "/bare.db", wo, /*compress=*/false);
     std::fprintf(stderr, "bare:    %.0f events/s\n", bare.events_per_s);
+    std::filesystem::remove(dir + "/bare.db");
+    bare_packed = IngestBare(dir + "/bare_packed.db", wo, /*compress=*/true);
+    std::fprintf(stderr, "bare, compressed: %.0f events/s\n", bare_packed.events_per_s);
+    std::filesystem::remove(dir + "/bare_packed.db");
   }
   const std::string ndjson = dir + "/workload.ndjson";
   const std::int64_t json_bytes = WriteNdjson(ndjson, wo);
   IngestFigures imp;
   if (!skip_import) {
     TelemetryService s(BenchConfig(dir + "/import.db"));
+    // (removed below: only the service-built database is kept for the queries)
     Check(s.Initialize(), "initialize import");
     const auto t0 = SteadyClock::now();
     auto r = s.ImportNdjson(ndjson);
@@ -316,6 +333,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "import:  %.0f events/s\n", imp.events_per_s);
   }
   std::filesystem::remove(ndjson);
+  std::filesystem::remove(dir + "/import.db");
 
   // Queries on the service-built database.
   TelemetryService s(BenchConfig(service_db));
@@ -393,8 +411,11 @@ int main(int argc, char** argv) {
   std::printf("    \"service_events_per_s\": %.0f,\n", svc.events_per_s);
   std::printf("    \"import_events_per_s\": %.0f,\n", imp.events_per_s);
   std::printf("    \"bare_insert_events_per_s\": %.0f,\n", bare.events_per_s);
+  std::printf("    \"bare_insert_compressed_events_per_s\": %.0f,\n", bare_packed.events_per_s);
   std::printf("    \"service_to_bare_ratio\": %.3f,\n",
               bare.events_per_s > 0 ? svc.events_per_s / bare.events_per_s : 0.0);
+  std::printf("    \"service_to_bare_compressed_ratio\": %.3f,\n",
+              bare_packed.events_per_s > 0 ? svc.events_per_s / bare_packed.events_per_s : 0.0);
   std::printf("    \"import_to_bare_ratio\": %.3f,\n",
               bare.events_per_s > 0 ? imp.events_per_s / bare.events_per_s : 0.0);
   std::printf("    \"service_transactions\": %lld,\n", static_cast<long long>(svc.perf.total_flushes));
@@ -405,6 +426,8 @@ int main(int argc, char** argv) {
   std::printf("    \"db_bytes_per_event\": %.1f,\n", disk_per_event);
   std::printf("    \"bare_db_bytes_per_event\": %.1f,\n",
               static_cast<double>(bare.db_bytes) / static_cast<double>(events));
+  std::printf("    \"bare_compressed_db_bytes_per_event\": %.1f,\n",
+              static_cast<double>(bare_packed.db_bytes) / static_cast<double>(events));
   std::printf("    \"db_to_json_ratio\": %.3f\n  },\n", disk_per_event / json_per_event);
   std::printf("  \"queries\": {\n");
   std::printf("    \"session_events\": %s,\n", LatencyJson(q_session).c_str());

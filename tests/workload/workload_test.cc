@@ -492,6 +492,9 @@ TEST(WorkloadTest, NdjsonEscapesAwkwardInput) {
   EXPECT_EQ(obj->at("error").at("severity").as_string(), "critical");
   EXPECT_EQ(obj->at("error").at("stack").as_string(), "at x\n  at y");
   EXPECT_FALSE(obj->contains("mode"));
+  e.mode = "";  // empty but present: kept
+  EXPECT_EQ(ParseObject(ToNdjsonLine(e))->at("mode").as_string(), "");
+  e.mode.reset();
 
   // Object metadata is embedded verbatim only when it really is one JSON object.
   for (const char* bad : {"{", R"({"a":1}x)", "[1]", R"({"a":01})", R"({"a":"\ud800"})",

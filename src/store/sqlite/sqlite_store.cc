@@ -762,7 +762,10 @@ Result<std::vector<Event>> SqliteStore::QueryEvents(const EventQueryFilter& f) {
   // window that still sort inside the result are then found through the time index (rows at
   // least as recent as the k-th match) and checked one by one against the text index.
   VK_ASSIGN_OR_RETURN(Statement * bounds,
-                      Cached(*reader, "SELECT min(id), max(id) FROM telemetry_events"));
+                      Cached(*reader,
+                             // Two subqueries: min() and max() in one SELECT scan the table.
+                             "SELECT (SELECT min(id) FROM telemetry_events), "
+                             "(SELECT max(id) FROM telemetry_events)"));
   VK_ASSIGN_OR_RETURN(bool b_row, bounds->Step());
   const std::int64_t min_id = b_row ? bounds->ColumnInt(0) : 0;
   const std::int64_t max_id = b_row ? bounds->ColumnInt(1) : 0;
@@ -796,18 +799,30 @@ Result<std::vector<Event>> SqliteStore::QueryEvents(const EventQueryFilter& f) {
     if (whole_table) return slice(std::move(in_window));
     if (static_cast<std::int64_t>(in_window.size()) < k) continue;
     const std::int64_t threshold = in_window.back().timestamp;
-    auto xbinds = with({threshold, desc ? lo : hi}, filter_binds);
-    xbinds.emplace_back(expr);
+    // Rows outside the window that sort at or before the k-th match: read their id range off the
+    // time index (no table access), then check only that id range against the text index.
+    VK_ASSIGN_OR_RETURN(Statement * range, Cached(*reader, desc
+        ? "SELECT min(id), max(id) FROM telemetry_events INDEXED BY idx_events_time "
+          "WHERE timestamp >= ? AND id < ?"
+        : "SELECT min(id), max(id) FROM telemetry_events INDEXED BY idx_events_time "
+          "WHERE timestamp <= ? AND id > ?"));
+    range->Bind(1, threshold);
+    range->Bind(2, desc ? lo : hi);
+    VK_ASSIGN_OR_RETURN(bool r_row, range->Step());
+    const bool any_outside = r_row && !range->IsNull(0);
+    const std::int64_t out_min = any_outside ? range->ColumnInt(0) : 0;
+    const std::int64_t out_max = any_outside ? range->ColumnInt(1) : 0;
+    range->Reset();
+    if (!any_outside) return slice(std::move(in_window));
+    auto xbinds = with({expr, out_min, out_max, threshold, desc ? lo : hi}, filter_binds);
     xbinds.emplace_back(k);
     VK_ASSIGN_OR_RETURN(
         std::vector<Event> outside,
         RunEventQuery(*reader,
-                      select + " INDEXED BY idx_events_time WHERE " +
+                      select + " WHERE id IN (SELECT rowid FROM telemetry_events_fts WHERE "
+                               "telemetry_events_fts MATCH ? AND rowid BETWEEN ? AND ?) AND " +
                           (desc ? "timestamp >= ? AND id < ?" : "timestamp <= ? AND id > ?") +
-                          filters +
-                          " AND EXISTS (SELECT 1 FROM telemetry_events_fts WHERE "
-                          "telemetry_events_fts MATCH ? AND rowid = telemetry_events.id)" +
-                          order_by + " LIMIT ?",
+                          filters + order_by + " LIMIT ?",
                       xbinds));
     for (Event& e : outside) in_window.push_back(std::move(e));
     return slice(std::move(in_window));

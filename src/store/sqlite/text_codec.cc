@@ -8,7 +8,27 @@
 namespace vibekit::store::sqlite {
 namespace {
 
-constexpr int kLevel = 3;
+// Level 1: on 0.5-2 KiB agent output it keeps most of level 3's ratio at about twice the speed.
+constexpr int kLevel = 1;
+
+// One compression and one decompression context per thread: creating them per call costs more
+// than compressing a few hundred bytes.
+struct Contexts {
+  ZSTD_CCtx* c = ZSTD_createCCtx();
+  ZSTD_DCtx* d = ZSTD_createDCtx();
+  Contexts() = default;
+  Contexts(const Contexts&) = delete;
+  Contexts& operator=(const Contexts&) = delete;
+  ~Contexts() {
+    ZSTD_freeCCtx(c);
+    ZSTD_freeDCtx(d);
+  }
+};
+
+Contexts& ThreadContexts() {
+  thread_local Contexts contexts;
+  return contexts;
+}
 // A decoded text is never larger than the largest accepted field (validation caps it far lower);
 // this bound keeps a corrupt frame header from asking for an absurd allocation.
 constexpr unsigned long long kMaxDecoded = 1ULL << 30;
@@ -36,7 +56,8 @@ bool EncodeText(std::string_view text, int min_bytes, std::string* out) {
   std::string buf;
   buf.resize(1 + ZSTD_compressBound(text.size()));
   buf[0] = static_cast<char>(kZstdV1);
-  const std::size_t n = ZSTD_compress(buf.data() + 1, buf.size() - 1, text.data(), text.size(), kLevel);
+  const std::size_t n = ZSTD_compressCCtx(ThreadContexts().c, buf.data() + 1, buf.size() - 1,
+                                          text.data(), text.size(), kLevel);
   if (ZSTD_isError(n) || n + 1 >= text.size()) return false;
   buf.resize(n + 1);
   *out = std::move(buf);
@@ -51,7 +72,8 @@ Result<std::string> DecodeText(const void* blob, std::size_t size) {
     return Status::Corruption("stored text is not a valid zstd frame");
   }
   std::string out(static_cast<std::size_t>(len), '\0');
-  const std::size_t got = ZSTD_decompress(out.data(), out.size(), p + 1, size - 1);
+  const std::size_t got =
+      ZSTD_decompressDCtx(ThreadContexts().d, out.data(), out.size(), p + 1, size - 1);
   if (ZSTD_isError(got) || got != len) {
     return Status::Corruption(std::string("stored text does not decompress: ") +
                               (ZSTD_isError(got) ? ZSTD_getErrorName(got) : "short"));
