@@ -46,35 +46,6 @@ void Check(const Status& st, const std::string& what) {
   if (!st.ok()) Die(what + ": " + st.ToString());
 }
 
-Status Track(TelemetryService& s, const Event& e) {
-  switch (e.event_type) {
-    case EventType::kStart:
-      return s.TrackStart({e.session_id, e.agent_type, e.mode, e.prompt, e.sandbox_id, e.repo_url,
-                           e.metadata, e.timestamp});
-    case EventType::kStream:
-      return s.TrackStream(
-          {e.session_id, e.agent_type, e.mode, e.stream_data.value_or(""), e.metadata, e.timestamp});
-    case EventType::kEnd:
-      return s.TrackEnd({e.session_id, e.agent_type, e.mode, e.metadata, e.timestamp});
-    case EventType::kError: {
-      TrackErrorParams p;
-      p.session_id = e.session_id;
-      p.agent_type = e.agent_type;
-      p.mode = e.mode;
-      p.error = e.error ? e.error->message : e.stream_data.value_or("error");
-      if (e.error) {
-        p.error_type = e.error->error_type;
-        p.severity = e.error->severity;
-        p.stack = e.error->stack;
-      }
-      p.metadata = e.metadata;
-      p.timestamp = e.timestamp;
-      return s.TrackError(p);
-    }
-  }
-  return Status::Internal("bad type");
-}
-
 int g_page_size = 16384;
 
 TelemetryConfig BenchConfig(const std::string& path) {
@@ -105,7 +76,7 @@ IngestFigures IngestService(const std::string& path, const workload::WorkloadOpt
   workload::Generator gen(wo);
   Event e;
   const auto t0 = SteadyClock::now();
-  while (gen.Next(&e)) Check(Track(s, e), "track");
+  while (gen.Next(&e)) Check(s.Track(e), "track");
   Check(s.FlushBuffers(600000), "flush");
   IngestFigures f;
   f.seconds = Seconds(t0);

@@ -100,6 +100,10 @@ class TelemetryService {
   Status TrackEnd(const TrackEndParams& params) noexcept;
   Status TrackError(const TrackErrorParams& params) noexcept;
 
+  // Records one event of any type, exactly as the matching Track* call would (the event's id and
+  // created_at are ignored; error details come from event.error).
+  Status Track(const Event& event) noexcept;
+
   // Validates every event first: if any is invalid, none is accepted and the error names its
   // index. Accepted events go through the pipeline in order (stream events are not buffered
   // separately: the batch is one unit). Durable after FlushBuffers().

@@ -9,45 +9,6 @@
 #include "workload/workload.h"
 
 namespace vibekit::cli {
-namespace {
-
-Status Track(TelemetryService& service, const Event& e) {
-  switch (e.event_type) {
-    case EventType::kStart: {
-      TrackStartParams p{e.session_id, e.agent_type, e.mode, e.prompt, e.sandbox_id, e.repo_url,
-                         e.metadata, e.timestamp};
-      return service.TrackStart(p);
-    }
-    case EventType::kStream: {
-      TrackStreamParams p{e.session_id, e.agent_type, e.mode, e.stream_data.value_or(""),
-                          e.metadata, e.timestamp};
-      return service.TrackStream(p);
-    }
-    case EventType::kEnd: {
-      TrackEndParams p{e.session_id, e.agent_type, e.mode, e.metadata, e.timestamp};
-      return service.TrackEnd(p);
-    }
-    case EventType::kError: {
-      TrackErrorParams p;
-      p.session_id = e.session_id;
-      p.agent_type = e.agent_type;
-      p.mode = e.mode;
-      p.error = e.error ? e.error->message : e.stream_data.value_or("error");
-      if (e.error) {
-        p.error_type = e.error->error_type;
-        p.stack = e.error->stack;
-        p.severity = e.error->severity;
-      }
-      p.metadata = e.metadata;
-      p.timestamp = e.timestamp;
-      return service.TrackError(p);
-    }
-  }
-  return Status::Internal("unknown event type");
-}
-
-}  // namespace
-
 void RegisterDemoCommand(CLI::App& app, const GlobalOptions& global, std::function<int()>& run) {
   struct Args {
     std::int64_t events = 200000;
@@ -78,7 +39,7 @@ void RegisterDemoCommand(CLI::App& app, const GlobalOptions& global, std::functi
       const auto t0 = std::chrono::steady_clock::now();
       std::int64_t accepted = 0;
       while (gen.Next(&e)) {
-        st = Track(service, e);
+        st = service.Track(e);
         if (!st.ok()) return Fail("tracking failed: " + st.ToString());
         ++accepted;
       }

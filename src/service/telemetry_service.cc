@@ -221,6 +221,16 @@ Status TelemetryService::TrackError(const TrackErrorParams& p) noexcept {
   });
 }
 
+Status TelemetryService::Track(const Event& event) noexcept {
+  return GuardStatus([&] {
+    if (!impl_->enabled_) return Status::Ok();
+    Event e = event;
+    e.id = 0;
+    e.created_at = 0;
+    return impl_->Track(std::move(e));
+  });
+}
+
 Status TelemetryService::InsertEventBatch(std::span<const Event> events) noexcept {
   return GuardStatus([&] { return impl_->InsertBatch(events); });
 }

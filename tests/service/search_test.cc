@@ -146,3 +146,43 @@ TEST(SearchManyMatches, WindowedPlanIsExactWhenTimestampsDisagreeWithIds) {
 
 }  // namespace
 }  // namespace vibekit
+
+namespace vibekit {
+namespace {
+
+TEST(SearchPrefix, ShortPrefixWithManyWordsFallsBackToFtsExpansion) {
+  testing::TempDir dir;
+  TelemetryService s(testing::TestConfig(dir.File("p.db")));
+  ASSERT_OK(s.Initialize());
+  std::vector<Event> batch;
+  for (int i = 0; i < 90; ++i) {
+    Event e;
+    e.session_id = "p";
+    e.agent_type = "claude";
+    e.event_type = EventType::kStream;
+    e.stream_data = "token zq" + std::to_string(i * 7) + "x end";  // 90 distinct words
+    e.timestamp = 100 + i;
+    batch.push_back(e);
+  }
+  ASSERT_OK(s.InsertEventBatch(batch));
+  ASSERT_OK(s.FlushBuffers());
+  EventQueryFilter f;
+  f.contains = "zq";
+  f.limit = 1000;
+  auto r = s.QueryEvents(f);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->size(), 90u);
+  f.contains = "token zq1";  // zq14x, zq119x, ... : an expansion of a few words after a whole word
+  r = s.QueryEvents(f);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  std::size_t expected = 0;
+  for (const Event& e : batch) expected += e.stream_data->find("token zq1") != std::string::npos;
+  EXPECT_EQ(r->size(), expected);
+  f.contains = "absentword zq";
+  r = s.QueryEvents(f);
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->empty());
+}
+
+}  // namespace
+}  // namespace vibekit

@@ -289,6 +289,37 @@ TEST_F(ServiceTest, BadInputGetsClearErrorsAndNothingIsStored) {
   EXPECT_EQ(*(*stored)[0].stream_data, chunk);
 }
 
+TEST_F(ServiceTest, TrackOfAnyEventMatchesTheTypedCalls) {
+  Open();
+  Event start;
+  start.id = 777;  // ignored: the store assigns ids
+  start.session_id = "generic";
+  start.agent_type = "opencode";
+  start.event_type = EventType::kStart;
+  start.prompt = "go";
+  start.timestamp = 100;
+  ASSERT_OK(service_->Track(start));
+  Event error = start;
+  error.event_type = EventType::kError;
+  error.prompt.reset();
+  error.error = ErrorDetails{"ToolError", "tool failed", std::nullopt, std::nullopt, ErrorSeverity::kCritical};
+  error.timestamp = 150;
+  ASSERT_OK(service_->Track(error));
+  Event bad = start;
+  bad.session_id.clear();
+  EXPECT_EQ(service_->Track(bad).code(), StatusCode::kInvalidArgument);
+  ASSERT_OK(service_->FlushBuffers());
+  auto s = service_->GetSession("generic");
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->event_count, 2);
+  EXPECT_EQ(s->status, SessionStatus::kFailed);
+  auto errors = service_->GetSessionErrors("generic");
+  ASSERT_TRUE(errors.ok());
+  ASSERT_EQ(errors->size(), 1u);
+  EXPECT_EQ((*errors)[0].severity, ErrorSeverity::kCritical);
+  EXPECT_NE(QueryInt(db(), "SELECT min(id) FROM telemetry_events"), 777);
+}
+
 TEST_F(ServiceTest, InsertEventBatchIsValidatedAsAWhole) {
   Open();
   std::vector<Event> batch(3);

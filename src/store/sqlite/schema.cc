@@ -182,6 +182,7 @@ ALTER TABLE telemetry_stats ADD COLUMN duration_count INTEGER NOT NULL DEFAULT 0
 CREATE VIRTUAL TABLE telemetry_events_fts USING fts5(
   prompt, stream_data, content='telemetry_events', content_rowid='id',
   detail=none, columnsize=0, tokenize='unicode61 remove_diacritics 2');
+CREATE VIRTUAL TABLE telemetry_events_fts_vocab USING fts5vocab('telemetry_events_fts', 'row');
 INSERT INTO telemetry_events_fts(rowid, prompt, stream_data)
   SELECT id, vk_text(prompt), vk_text(stream_data) FROM telemetry_events
   WHERE prompt IS NOT NULL OR stream_data IS NOT NULL;

@@ -121,10 +121,17 @@ std::string AsciiLower(std::string_view s) {
   return out;
 }
 
-// Builds the FTS5 candidate expression for a `contains` text: every word but the last must be a
-// whole token, the last a token prefix. Words with non-ASCII bytes are left to the exact check
-// (the tokenizer could split them into a phrase, which detail=none cannot match).
-std::string FtsExpression(std::string_view text) {
+// The indexable words of a `contains` text, ASCII-lowercased like the tokenizer folds them:
+// every word but the last must be a whole token, the last (when the text ends inside it) a token
+// prefix. Words with non-ASCII bytes are left to the exact check (the tokenizer could split them
+// into a phrase, which detail=none cannot match).
+struct FtsWords {
+  std::vector<std::string> exact;
+  std::string prefix;  // empty when the text ends with a separator
+  bool empty() const { return exact.empty() && prefix.empty(); }
+};
+
+FtsWords SplitFtsWords(std::string_view text) {
   std::vector<std::string> words;
   std::string cur;
   bool cur_ascii = true;
@@ -139,7 +146,7 @@ std::string FtsExpression(std::string_view text) {
       cur += ch;
       cur_ascii = false;
     } else if (std::isalnum(c)) {
-      cur += ch;
+      cur += static_cast<char>(std::tolower(c));
     } else {
       finish();
     }
@@ -147,14 +154,16 @@ std::string FtsExpression(std::string_view text) {
   const bool ends_in_word = !text.empty() && (std::isalnum(static_cast<unsigned char>(text.back())) ||
                                               static_cast<unsigned char>(text.back()) >= 0x80);
   finish();
-  std::string expr;
+  FtsWords out;
   for (std::size_t i = 0; i < words.size(); ++i) {
     if (words[i].empty()) continue;
-    if (!expr.empty()) expr += ' ';
-    expr += '"' + words[i] + '"';
-    if (i + 1 == words.size() && ends_in_word) expr += '*';
+    if (i + 1 == words.size() && ends_in_word) {
+      out.prefix = words[i];
+    } else {
+      out.exact.push_back(words[i]);
+    }
   }
-  return expr;
+  return out;
 }
 
 }  // namespace
@@ -725,8 +734,10 @@ Result<std::vector<Event>> SqliteStore::QueryEvents(const EventQueryFilter& f) {
     return head;
   };
 
-  const std::string expr = f.contains ? FtsExpression(*f.contains) : std::string();
-  if (expr.empty()) {
+  // Up to this many text candidates, fetching and sorting them all beats walking an index.
+  constexpr std::int64_t kSortCandidatesUpTo = 1000;  // measured crossover on 1M events
+  const FtsWords words = f.contains ? SplitFtsWords(*f.contains) : FtsWords{};
+  if (words.empty()) {
     // No text, or text without a word to index (punctuation only): filters alone.
     auto binds = filter_binds;
     binds.emplace_back(f.limit);
@@ -735,16 +746,56 @@ Result<std::vector<Event>> SqliteStore::QueryEvents(const EventQueryFilter& f) {
                          binds);
   }
 
-  VK_ASSIGN_OR_RETURN(Statement * count, Cached(*reader,
-      "SELECT count(*) FROM telemetry_events_fts WHERE telemetry_events_fts MATCH ?"));
-  count->Bind(1, std::string_view(expr));
-  VK_ASSIGN_OR_RETURN(bool has_row, count->Step());
-  const std::int64_t candidates = has_row ? count->ColumnInt(0) : 0;
-  count->Reset();
-  if (candidates == 0) return std::vector<Event>();
+  // Build the FTS expression from the vocabulary: whole words must exist; the prefix becomes an
+  // OR of the (few) terms it stands for, which FTS5 can seek by rowid, unlike a prefix query
+  // that merges every matching doclist in full. The document counts estimate the candidates.
+  std::int64_t candidates = INT64_MAX;
+  std::string expr;
+  for (const std::string& w : words.exact) {
+    VK_ASSIGN_OR_RETURN(Statement * doc, Cached(*reader,
+        "SELECT doc FROM telemetry_events_fts_vocab WHERE term = ?"));
+    doc->Bind(1, std::string_view(w));
+    VK_ASSIGN_OR_RETURN(bool row, doc->Step());
+    const std::int64_t n = row ? doc->ColumnInt(0) : 0;
+    doc->Reset();
+    if (n == 0) return std::vector<Event>();
+    candidates = std::min(candidates, n);
+    expr += (expr.empty() ? "\"" : " AND \"") + w + "\"";
+  }
+  if (!words.prefix.empty()) {
+    constexpr int kMaxExpansion = 64;
+    std::string upper = words.prefix;
+    upper.back() = static_cast<char>(upper.back() + 1);
+    VK_ASSIGN_OR_RETURN(Statement * terms, Cached(*reader,
+        "SELECT term, doc FROM telemetry_events_fts_vocab WHERE term >= ? AND term < ? LIMIT " +
+            std::to_string(kMaxExpansion + 1)));
+    terms->Bind(1, std::string_view(words.prefix));
+    terms->Bind(2, std::string_view(upper));
+    std::vector<std::string> expansion;
+    std::int64_t docs = 0;
+    while (true) {
+      VK_ASSIGN_OR_RETURN(bool row, terms->Step());
+      if (!row) break;
+      expansion.push_back(terms->ColumnText(0));
+      docs += terms->ColumnInt(1);
+    }
+    terms->Reset();
+    if (expansion.empty()) return std::vector<Event>();
+    if (!expr.empty()) expr += " AND ";  // FTS5 has no implicit AND before a group
+    if (expansion.size() > kMaxExpansion) {
+      expr += "\"" + words.prefix + "\"*";  // a very short prefix: let FTS5 expand it
+    } else {
+      candidates = std::min(candidates, docs);
+      expr += '(';
+      for (std::size_t i = 0; i < expansion.size(); ++i) {
+        expr += (i == 0 ? "\"" : " OR \"") + expansion[i] + "\"";
+      }
+      expr += ')';
+    }
+  }
+  if (candidates == INT64_MAX) candidates = kSortCandidatesUpTo + 1;  // unexpanded prefix only
 
   // Few candidates (or one session): fetch them all by id and sort.
-  constexpr std::int64_t kSortCandidatesUpTo = 1000;  // measured crossover on 1M events
   if (f.session_id || candidates <= kSortCandidatesUpTo) {
     auto binds = with({expr}, filter_binds);
     binds.emplace_back(f.limit);
