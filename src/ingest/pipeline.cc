@@ -302,6 +302,24 @@ void IngestPipeline::WriterLoop() {
       lock.lock();
       continue;
     }
+    // Periodic work is due-time driven, checked before the queue so a continuous stream of
+    // events cannot postpone it.
+    if (!exit_ && now >= next_timeout_sweep_ms_) {
+      next_timeout_sweep_ms_ = now + std::max(1, config_.timeout_check_interval_ms);
+      lock.unlock();
+      const std::int64_t wall = clock_.NowMs();
+      auto r = store_.MarkTimedOutSessions(wall - config_.session_timeout_ms, wall);
+      if (!r.ok()) internal::LogWarn("timeout sweep failed: " + r.status().ToString());
+      lock.lock();
+      continue;
+    }
+    if (!exit_ && cleanup_interval_ms_ > 0 && now >= next_cleanup_ms_) {
+      next_cleanup_ms_ = now + cleanup_interval_ms_;
+      lock.unlock();
+      RunScheduledCleanup();
+      lock.lock();
+      continue;
+    }
     if (!queue_.empty()) {
       // Linger briefly while the batch is small, so a steady trickle commits in larger
       // transactions; never while someone waits in FlushBuffers or during shutdown.
@@ -318,22 +336,6 @@ void IngestPipeline::WriterLoop() {
       continue;
     }
     if (exit_) break;
-    if (now >= next_timeout_sweep_ms_) {
-      next_timeout_sweep_ms_ = now + std::max(1, config_.timeout_check_interval_ms);
-      lock.unlock();
-      const std::int64_t wall = clock_.NowMs();
-      auto r = store_.MarkTimedOutSessions(wall - config_.session_timeout_ms, wall);
-      if (!r.ok()) internal::LogWarn("timeout sweep failed: " + r.status().ToString());
-      lock.lock();
-      continue;
-    }
-    if (cleanup_interval_ms_ > 0 && now >= next_cleanup_ms_) {
-      next_cleanup_ms_ = now + cleanup_interval_ms_;
-      lock.unlock();
-      RunScheduledCleanup();
-      lock.lock();
-      continue;
-    }
     next = std::min(next, next_timeout_sweep_ms_);
     if (cleanup_interval_ms_ > 0) next = std::min(next, next_cleanup_ms_);
     writer_cv_.wait_until(lock, AtSteadyMs(next));

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 
+#include <atomic>
 #include <chrono>
 #include <string>
 #include <thread>
@@ -254,6 +255,28 @@ TEST_F(ServiceTest, SilentSessionsTimeOutAndReviveOnActivity) {
   agg = service_->GetAggregateStats();
   EXPECT_EQ(agg->total.timeout_sessions, 0);
   EXPECT_EQ(agg->total.active_sessions, 2);
+}
+
+TEST_F(ServiceTest, TimeoutSweepRunsEvenUnderContinuousIngest) {
+  Open([](TelemetryConfig& c) {
+    c.local_store.session_timeout_ms = 60000;
+    c.local_store.timeout_check_interval_ms = 50;
+    c.local_store.stream_batch_size = 1;  // every event goes straight to the writer queue
+    c.local_store.write_linger_ms = 0;
+  });
+  const std::int64_t now = WallNowMs();
+  ASSERT_OK(Start("quiet", now - 120000));
+  ASSERT_OK(service_->FlushBuffers());
+  std::atomic<bool> stop{false};
+  std::thread busy([&] {
+    int i = 0;
+    while (!stop.load()) (void)Stream("busy", "tick " + std::to_string(i++));
+  });
+  const bool timed_out = WaitFor(
+      [&] { return service_->GetSession("quiet")->status == SessionStatus::kTimeout; });
+  stop = true;
+  busy.join();
+  EXPECT_TRUE(timed_out);
 }
 
 TEST_F(ServiceTest, BadInputGetsClearErrorsAndNothingIsStored) {
