@@ -37,9 +37,8 @@ std::int64_t PeakRssBytes() noexcept {
 
 std::int64_t DiskFreeBytes(const std::string& path) noexcept {
   struct statvfs st {};
-  std::string dir = DirName(path);
-  if (dir.empty()) dir = ".";
-  if (statvfs(dir.c_str(), &st) != 0) return -1;
+  const std::string dir = DirName(path);
+  if (statvfs(dir.empty() ? "." : dir.c_str(), &st) != 0) return -1;
   return static_cast<std::int64_t>(st.f_bavail) * static_cast<std::int64_t>(st.f_frsize);
 }
 

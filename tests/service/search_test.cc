@@ -114,7 +114,7 @@ TEST(SearchManyMatches, WindowedPlanIsExactWhenTimestampsDisagreeWithIds) {
   auto everything = s.QueryEvents(all);
   ASSERT_TRUE(everything.ok());
   for (const SortOrder order : {SortOrder::kDesc, SortOrder::kAsc}) {
-    for (const std::optional<std::string> agent : {std::optional<std::string>(), std::optional<std::string>("codex")}) {
+    for (const std::optional<std::string>& agent : {std::optional<std::string>(), std::optional<std::string>("codex")}) {
       std::vector<const Event*> expected;
       for (const Event& e : *everything) {
         if (e.stream_data->find("Needle") != std::string::npos && (!agent || e.agent_type == *agent)) {
