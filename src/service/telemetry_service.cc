@@ -153,71 +153,50 @@ Status TelemetryService::Initialize() noexcept {
   return GuardStatus([&] { return impl_->Initialize(); });
 }
 
-Status TelemetryService::TrackStart(const TrackStartParams& p) noexcept {
+namespace {
+
+// The fields every Track*Params shares go into the event here; `fill` adds the rest. Disabled
+// telemetry returns before anything is copied.
+template <typename Params, typename Fill>
+Status TrackParams(TelemetryService::Impl& impl, EventType type, const Params& p,
+                   const Fill& fill) noexcept {
   return GuardStatus([&] {
-    if (!impl_->enabled_) return Status::Ok();
+    if (!impl.enabled_) return Status::Ok();
     Event e;
     e.session_id = p.session_id;
-    e.event_type = EventType::kStart;
+    e.event_type = type;
     e.agent_type = p.agent_type;
     e.mode = p.mode;
+    e.metadata = p.metadata;
+    e.timestamp = p.timestamp;
+    fill(e);
+    return impl.Track(std::move(e));
+  });
+}
+
+}  // namespace
+
+Status TelemetryService::TrackStart(const TrackStartParams& p) noexcept {
+  return TrackParams(*impl_, EventType::kStart, p, [&](Event& e) {
     e.prompt = p.prompt;
     e.sandbox_id = p.sandbox_id;
     e.repo_url = p.repo_url;
-    e.metadata = p.metadata;
-    e.timestamp = p.timestamp;
-    return impl_->Track(std::move(e));
   });
 }
 
 Status TelemetryService::TrackStream(const TrackStreamParams& p) noexcept {
-  return GuardStatus([&] {
-    if (!impl_->enabled_) return Status::Ok();
-    Event e;
-    e.session_id = p.session_id;
-    e.event_type = EventType::kStream;
-    e.agent_type = p.agent_type;
-    e.mode = p.mode;
-    e.stream_data = p.stream_data;
-    e.metadata = p.metadata;
-    e.timestamp = p.timestamp;
-    return impl_->Track(std::move(e));
-  });
+  return TrackParams(*impl_, EventType::kStream, p, [&](Event& e) { e.stream_data = p.stream_data; });
 }
 
 Status TelemetryService::TrackEnd(const TrackEndParams& p) noexcept {
-  return GuardStatus([&] {
-    if (!impl_->enabled_) return Status::Ok();
-    Event e;
-    e.session_id = p.session_id;
-    e.event_type = EventType::kEnd;
-    e.agent_type = p.agent_type;
-    e.mode = p.mode;
-    e.metadata = p.metadata;
-    e.timestamp = p.timestamp;
-    return impl_->Track(std::move(e));
-  });
+  return TrackParams(*impl_, EventType::kEnd, p, [](Event&) {});
 }
 
 Status TelemetryService::TrackError(const TrackErrorParams& p) noexcept {
-  return GuardStatus([&] {
-    if (!impl_->enabled_) return Status::Ok();
-    if (p.error.empty()) return Status::InvalidArgument("error message must not be empty");
-    Event e;
-    e.session_id = p.session_id;
-    e.event_type = EventType::kError;
-    e.agent_type = p.agent_type;
-    e.mode = p.mode;
+  // An empty message is caught by validation ("an error event needs a message").
+  return TrackParams(*impl_, EventType::kError, p, [&](Event& e) {
     e.stream_data = p.error;
-    e.metadata = p.metadata;
-    e.timestamp = p.timestamp;
-    ErrorDetails d;
-    d.message = p.error;
-    d.error_type = p.error_type;
-    d.stack = p.stack;
-    d.severity = p.severity;
-    e.error = std::move(d);
-    return impl_->Track(std::move(e));
+    e.error = ErrorDetails{p.error_type, p.error, p.stack, std::nullopt, p.severity};
   });
 }
 
