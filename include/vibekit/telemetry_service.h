@@ -76,6 +76,14 @@ struct PerformanceMetrics {
   std::int64_t memory_rss_bytes = 0;
 };
 
+// One applied migration (telemetry_schema_versions).
+struct SchemaVersion {
+  std::string version;
+  std::string description;
+  std::int64_t applied_at = 0;
+  bool is_active = true;
+};
+
 struct CleanupResult {
   std::int64_t sessions_removed = 0;
   std::int64_t events_removed = 0;
@@ -136,6 +144,8 @@ class TelemetryService {
   Result<HealthStatus> HealthCheck() const noexcept;
   Result<HealthStatus> HealthCheck(HealthCheckOptions options) const noexcept;
   PerformanceMetrics GetPerformanceMetrics() const noexcept;
+  // The migrations applied to this database, oldest first.
+  Result<std::vector<SchemaVersion>> GetSchemaVersions() const noexcept;
 
   // Runs retention (prune_days, then max_size_mb) every `interval_ms` on the writer thread, the
   // first time right away. Calling it again changes the interval.

@@ -1,36 +1,63 @@
 // The `vibekit` command line: each subcommand registers itself on the CLI11 app from its own
-// file; main() parses and runs the chosen one.
+// file; main() parses and runs the chosen one. Exit codes: 0 success, 1 runtime failure, 2 usage
+// error; every error is one line on stderr saying what went wrong and how to fix it.
 #pragma once
 
 #include <CLI/CLI.hpp>
 
 #include <functional>
+#include <memory>
 #include <string>
 
+#include "cli/output.h"
 #include "vibekit/config.h"
+#include "vibekit/telemetry_service.h"
 
 namespace vibekit::cli {
 
 // Options every command shares.
 struct GlobalOptions {
   std::string db_path;  // --db; empty = TELEMETRY_DB_PATH or the default
+  std::string format = "table";
   bool quiet = false;
+  bool verbose = false;
+  bool no_color = false;
 };
 
-// Exit codes: 0 success, 1 runtime failure, 2 usage error.
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;
 inline constexpr int kExitUsage = 2;
 
+// The callback main() runs once parsing chose a subcommand.
+using Runner = std::function<int()>;
+
 // The configuration for `global`: defaults, then environment, then --db.
 TelemetryConfig MakeConfig(const GlobalOptions& global);
+// Output settings from --format / --no-color / the terminal.
+OutputOptions MakeOutput(const GlobalOptions& global);
 
 // Prints "vibekit: <message>" on stderr and returns kExitFailure.
 int Fail(const std::string& message);
+// Prints "vibekit: <message>" on stderr and returns kExitUsage.
+int UsageError(const std::string& message);
 
-// Each returns the callback to run when its subcommand was chosen.
-void RegisterImportCommand(CLI::App& telemetry, const GlobalOptions& global,
-                           std::function<int()>& run);
-void RegisterDemoCommand(CLI::App& app, const GlobalOptions& global, std::function<int()>& run);
+// Opens the database of `global`. With `must_exist`, a missing file is an error that suggests
+// `vibekit db init` (nothing is created). Errors are printed; the caller returns kExitFailure.
+std::unique_ptr<TelemetryService> OpenService(const GlobalOptions& global, bool must_exist);
+
+// Time flag helper: parses --since/--until text into `out`; prints a usage error and returns
+// false when it is not a time.
+bool ParseTimeFlag(const std::string& flag, const std::string& text, std::optional<std::int64_t>* out);
+
+void RegisterDbCommands(CLI::App& app, const GlobalOptions& global, Runner& run);
+void RegisterDbInitCommand(CLI::App& db, const GlobalOptions& global, Runner& run);
+void RegisterDbHealthCommand(CLI::App& db, const GlobalOptions& global, Runner& run);
+void RegisterDbStatsCommand(CLI::App& db, const GlobalOptions& global, Runner& run);
+void RegisterQueryCommand(CLI::App& telemetry, const GlobalOptions& global, Runner& run);
+void RegisterSessionsCommand(CLI::App& telemetry, const GlobalOptions& global, Runner& run);
+void RegisterStatsCommand(CLI::App& telemetry, const GlobalOptions& global, Runner& run);
+void RegisterCleanupCommand(CLI::App& telemetry, const GlobalOptions& global, Runner& run);
+void RegisterImportCommand(CLI::App& telemetry, const GlobalOptions& global, Runner& run);
+void RegisterDemoCommand(CLI::App& app, const GlobalOptions& global, Runner& run);
 
 }  // namespace vibekit::cli

@@ -22,9 +22,10 @@ void RegisterDemoCommand(CLI::App& app, const GlobalOptions& global, std::functi
   cmd->add_option("--seed", args->seed, "Workload seed (same seed, same data)");
   cmd->callback([&global, &run, args] {
     run = [&global, args]() -> int {
-      TelemetryService service(MakeConfig(global));
-      Status st = service.Initialize();
-      if (!st.ok()) return Fail("cannot open the database: " + st.ToString());
+      auto opened = OpenService(global, /*must_exist=*/false);
+      if (!opened) return kExitFailure;
+      TelemetryService& service = *opened;
+      Status st;
       workload::WorkloadOptions options;
       options.total_events = args->events;
       options.seed = args->seed;

@@ -28,9 +28,9 @@ void RegisterImportCommand(CLI::App& telemetry, const GlobalOptions& global,
       "  zcat events.ndjson.gz | vibekit telemetry import - --strict");
   cmd->callback([&global, &run, args] {
     run = [&global, args]() -> int {
-      TelemetryService service(MakeConfig(global));
-      Status st = service.Initialize();
-      if (!st.ok()) return Fail("cannot open the database: " + st.ToString());
+      auto opened = OpenService(global, /*must_exist=*/false);
+      if (!opened) return kExitFailure;
+      TelemetryService& service = *opened;
       ImportOptions options;
       options.strict = args->strict;
       options.batch_size = args->batch;

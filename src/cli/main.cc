@@ -1,8 +1,12 @@
+#include <sys/stat.h>
+
+#include <chrono>
 #include <cstdio>
 #include <functional>
 #include <string>
 
 #include "cli/commands.h"
+#include "cli/time_arg.h"
 
 namespace vibekit::cli {
 
@@ -13,12 +17,63 @@ TelemetryConfig MakeConfig(const GlobalOptions& global) {
   Status env = ApplyEnvironment(config);
   if (!env.ok()) std::fprintf(stderr, "vibekit: warning: %s\n", env.message().c_str());
   if (!global.db_path.empty()) config.local_store.db_path = global.db_path;
+  // A command is a short-lived process: no background timeout sweeps mid-command.
+  config.local_store.timeout_check_interval_ms = 24 * 3600 * 1000;
   return config;
+}
+
+OutputOptions MakeOutput(const GlobalOptions& global) {
+  OutputOptions o;
+  auto format = ParseFormat(global.format);
+  o.format = format.ok() ? *format : Format::kTable;
+  o.color = ColorWanted(global.no_color);
+  o.width = TerminalWidth();
+  return o;
 }
 
 int Fail(const std::string& message) {
   std::fprintf(stderr, "vibekit: %s\n", message.c_str());
   return kExitFailure;
+}
+
+int UsageError(const std::string& message) {
+  std::fprintf(stderr, "vibekit: %s\n", message.c_str());
+  return kExitUsage;
+}
+
+std::unique_ptr<TelemetryService> OpenService(const GlobalOptions& global, bool must_exist) {
+  TelemetryConfig config = MakeConfig(global);
+  const std::string& path = config.local_store.db_path;
+  struct stat st {};
+  if (must_exist && stat(path.c_str(), &st) != 0) {
+    Fail("no database at " + path + "; create one with `vibekit db init` (or pass --db PATH)");
+    return nullptr;
+  }
+  auto service = std::make_unique<TelemetryService>(config);
+  Status s = service->Initialize();
+  if (!s.ok()) {
+    std::string hint;
+    if (s.code() == StatusCode::kCorruption) hint = "; the file is damaged or not a VibeKit database";
+    if (s.code() == StatusCode::kBusy) hint = "; another process holds the database, retry later";
+    Fail("cannot open " + path + ": " + s.message() + hint);
+    return nullptr;
+  }
+  return service;
+}
+
+bool ParseTimeFlag(const std::string& flag, const std::string& text,
+                   std::optional<std::int64_t>* out) {
+  if (text.empty()) return true;
+  const std::int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count();
+  auto t = ParseTimeArg(text, now);
+  if (!t.ok()) {
+    UsageError(flag + ": " + t.status().message());
+    return false;
+  }
+  *out = *t;
+  return true;
 }
 
 }  // namespace vibekit::cli
@@ -28,14 +83,28 @@ int main(int argc, char** argv) {
   CLI::App app{"VibeKit Telemetry: local-first telemetry for AI coding agents", "vibekit"};
   app.set_version_flag("--version", std::string("vibekit 0.1.0"));
   app.require_subcommand(1);
+  // Global options may follow the subcommand too (`vibekit telemetry query --format json`);
+  // subcommands created below inherit this.
+  app.fallthrough();
+  app.footer("Examples:\n  vibekit db init\n  vibekit telemetry query --agent-type claude --since 1h\n"
+             "  vibekit telemetry stats --format json");
   GlobalOptions global;
   app.add_option("--db", global.db_path,
                  "Database file (default: $TELEMETRY_DB_PATH or .vibekit/telemetry.db)");
+  app.add_option("--format", global.format, "Output format")
+      ->check(CLI::IsMember({"table", "json", "ndjson", "csv"}));
   app.add_flag("-q,--quiet", global.quiet, "Print only errors");
+  app.add_flag("-v,--verbose", global.verbose, "Say more about what happens");
+  app.add_flag("--no-color", global.no_color, "No colour (also when NO_COLOR is set)");
 
-  std::function<int()> run;
-  CLI::App* telemetry = app.add_subcommand("telemetry", "Record, import and inspect telemetry");
+  Runner run;
+  RegisterDbCommands(app, global, run);
+  CLI::App* telemetry = app.add_subcommand("telemetry", "Query, import and maintain telemetry");
   telemetry->require_subcommand(1);
+  RegisterQueryCommand(*telemetry, global, run);
+  RegisterSessionsCommand(*telemetry, global, run);
+  RegisterStatsCommand(*telemetry, global, run);
+  RegisterCleanupCommand(*telemetry, global, run);
   RegisterImportCommand(*telemetry, global, run);
   RegisterDemoCommand(app, global, run);
 

@@ -374,6 +374,14 @@ PerformanceMetrics TelemetryService::GetPerformanceMetrics() const noexcept {
   return m;
 }
 
+Result<std::vector<SchemaVersion>> TelemetryService::GetSchemaVersions() const noexcept {
+  return Guard<std::vector<SchemaVersion>>([&]() -> Result<std::vector<SchemaVersion>> {
+    if (!impl_->enabled_) return std::vector<SchemaVersion>();
+    VK_RETURN_IF_ERROR(impl_->Running());
+    return impl_->store_->SchemaVersions();
+  });
+}
+
 Status TelemetryService::ScheduleBackgroundCleanup(std::int64_t interval_ms) noexcept {
   return GuardStatus([&] {
     if (!impl_->enabled_) return Status::Ok();

@@ -76,6 +76,7 @@ class Store {
   virtual Result<AggregateStats> GetAggregateStats() = 0;
   virtual Result<StoreHealth> CheckHealth(bool quick_check) = 0;
   virtual Result<std::int64_t> UsedBytes() = 0;
+  virtual Result<std::vector<SchemaVersion>> SchemaVersions() = 0;
 };
 
 }  // namespace vibekit::store

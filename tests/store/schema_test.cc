@@ -116,6 +116,17 @@ TEST_F(SchemaTest, MigrationsAreRecordedOnceAndReopenIsIdempotent) {
                          "SELECT rollback_script FROM telemetry_schema_versions LIMIT 1").empty());
 }
 
+TEST_F(SchemaTest, SchemaVersionsListEveryMigrationInOrder) {
+  auto versions = store_->SchemaVersions();
+  ASSERT_TRUE(versions.ok());
+  ASSERT_EQ(versions->size(), Migrations().size());
+  for (std::size_t i = 0; i < versions->size(); ++i) {
+    EXPECT_EQ((*versions)[i].version, std::string(Migrations()[i].version));
+    EXPECT_GT((*versions)[i].applied_at, 0);
+    EXPECT_TRUE((*versions)[i].is_active);
+  }
+}
+
 TEST_F(SchemaTest, FileIsPrivateAndInWal) {
   struct stat st {};
   ASSERT_EQ(stat(config_.db_path.c_str(), &st), 0);

@@ -231,23 +231,27 @@ const std::vector<Migration>& Migrations() {
 std::string_view CurrentSchemaVersion() { return Migrations().back().version; }
 
 Status ConfigureConnection(Database& db, bool writer, const LocalStoreConfig& config) {
-  const bool foreign_keys = config.enable_foreign_keys;
-  const int cache_size_kib = config.cache_size_kib;
   std::string sql;
   if (writer) {
-    // Both only take effect before the first table exists (new files).
-    sql += "PRAGMA page_size=" + std::to_string(config.page_size) + ";";
-    // Lets retention give space back to the file system.
-    sql += "PRAGMA auto_vacuum=INCREMENTAL;";
-    sql += config.enable_wal ? "PRAGMA journal_mode=WAL;" : "PRAGMA journal_mode=DELETE;";
+    // Only what has to change: setting the journal mode (even to the current one) waits for the
+    // write lock, and opening must succeed while another process writes.
+    VK_ASSIGN_OR_RETURN(std::int64_t pages, db.QueryInt("PRAGMA page_count"));
+    if (pages == 0) {
+      // A new file: both only take effect before the first table exists.
+      sql += "PRAGMA page_size=" + std::to_string(config.page_size) + ";";
+      sql += "PRAGMA auto_vacuum=INCREMENTAL;";  // lets retention give space back
+    }
+    VK_ASSIGN_OR_RETURN(std::string mode, db.QueryText("PRAGMA journal_mode"));
+    const std::string wanted = config.enable_wal ? "wal" : "delete";
+    if (mode != wanted) sql += "PRAGMA journal_mode=" + wanted + ";";
     sql += "PRAGMA wal_autocheckpoint=" +
            std::to_string(std::max(1, config.wal_autocheckpoint_kib * 1024 / config.page_size)) +
            ";";
   }
   sql += "PRAGMA synchronous=NORMAL;";
   sql += "PRAGMA secure_delete=OFF;";
-  sql += foreign_keys ? "PRAGMA foreign_keys=ON;" : "PRAGMA foreign_keys=OFF;";
-  sql += "PRAGMA cache_size=-" + std::to_string(cache_size_kib) + ";";
+  sql += config.enable_foreign_keys ? "PRAGMA foreign_keys=ON;" : "PRAGMA foreign_keys=OFF;";
+  sql += "PRAGMA cache_size=-" + std::to_string(config.cache_size_kib) + ";";
   sql += "PRAGMA temp_store=MEMORY;";
   return db.Exec(sql).WithContext("configure connection");
 }

@@ -1029,6 +1029,22 @@ Result<AggregateStats> SqliteStore::GetAggregateStats() {
   return out;
 }
 
+Result<std::vector<SchemaVersion>> SqliteStore::SchemaVersions() {
+  VK_ASSIGN_OR_RETURN(ReaderLease reader, AcquireReader());
+  VK_ASSIGN_OR_RETURN(Statement * stmt, Cached(*reader,
+      "SELECT version, coalesce(description, ''), applied_at, is_active "
+      "FROM telemetry_schema_versions ORDER BY id"));
+  std::vector<SchemaVersion> out;
+  while (true) {
+    VK_ASSIGN_OR_RETURN(bool row, stmt->Step());
+    if (!row) break;
+    out.push_back({stmt->ColumnText(0), stmt->ColumnText(1), stmt->ColumnInt(2),
+                   stmt->ColumnInt(3) != 0});
+  }
+  stmt->Reset();
+  return out;
+}
+
 Result<StoreHealth> SqliteStore::CheckHealth(bool quick_check) {
   StoreHealth h;
   VK_ASSIGN_OR_RETURN(ReaderLease reader, AcquireReader());

@@ -45,6 +45,7 @@ class SqliteStore final : public Store {
   Result<AggregateStats> GetAggregateStats() override;
   Result<StoreHealth> CheckHealth(bool quick_check) override;
   Result<std::int64_t> UsedBytes() override;
+  Result<std::vector<SchemaVersion>> SchemaVersions() override;
 
  private:
   struct Reader;

@@ -1,0 +1,14 @@
+// `vibekit db ...`: database management. Each subcommand lives in its own db_*.cc file.
+#include "cli/commands.h"
+
+namespace vibekit::cli {
+
+void RegisterDbCommands(CLI::App& app, const GlobalOptions& global, Runner& run) {
+  CLI::App* db = app.add_subcommand("db", "Create, check and inspect the database");
+  db->require_subcommand(1);
+  RegisterDbInitCommand(*db, global, run);
+  RegisterDbHealthCommand(*db, global, run);
+  RegisterDbStatsCommand(*db, global, run);
+}
+
+}  // namespace vibekit::cli

@@ -1,0 +1,44 @@
+// `vibekit db init [--verbose] [--migration]`: create (or open) the database and bring its schema
+// up to date; --migration lists the applied migrations.
+#include <cstdio>
+
+#include "cli/commands.h"
+#include "cli/time_arg.h"
+
+namespace vibekit::cli {
+
+void RegisterDbInitCommand(CLI::App& db, const GlobalOptions& global, Runner& run) {
+  auto show_migrations = std::make_shared<bool>(false);
+  CLI::App* cmd = db.add_subcommand("init", "Create the database (mode 0600) and migrate it");
+  cmd->add_flag("--migration", *show_migrations, "List the applied schema migrations");
+  cmd->footer("Examples:\n  vibekit db init\n  vibekit --db /var/lib/vibekit/telemetry.db db init --migration");
+  cmd->callback([&global, &run, show_migrations] {
+    run = [&global, show_migrations]() -> int {
+      auto service = OpenService(global, /*must_exist=*/false);
+      if (!service) return kExitFailure;
+      auto versions = service->GetSchemaVersions();
+      if (!versions.ok()) return Fail("cannot read the schema version: " + versions.status().message());
+      const OutputOptions out = MakeOutput(global);
+      if (*show_migrations || out.format != Format::kTable) {
+        Records r;
+        r.columns = {"version", "description", "appliedAt"};
+        for (const SchemaVersion& v : *versions) {
+          boost::json::object o;
+          o["version"] = v.version;
+          o["description"] = v.description;
+          o["appliedAt"] = FormatTimestamp(v.applied_at);
+          r.rows.push_back(std::move(o));
+        }
+        if (!global.quiet) Print(r, out, stdout);
+      } else if (!global.quiet) {
+        std::printf("database ready: %s (schema %s)\n",
+                    service->config().local_store.db_path.c_str(),
+                    versions->empty() ? "?" : versions->back().version.c_str());
+      }
+      Status st = service->Shutdown();
+      return st.ok() ? kExitOk : Fail(st.ToString());
+    };
+  });
+}
+
+}  // namespace vibekit::cli

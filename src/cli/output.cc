@@ -1,0 +1,824 @@
+#include "cli/output.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "vibekit/event.h"
+#include "vibekit/status.h"
+#include "vibekit/telemetry_service.h"
+
+namespace vibekit::cli {
+namespace {
+
+namespace json = boost::json;
+
+// Columns are never shrunk below this many display columns: narrower cells are unreadable.
+constexpr int kMinColumnWidth = 8;
+constexpr std::string_view kSeparator = "  ";
+constexpr std::string_view kEllipsis = "\xE2\x80\xA6";     // U+2026 "…"
+constexpr std::string_view kNewlineMark = "\xE2\x8F\x8E";  // U+23CE "⏎"
+constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD "�"
+constexpr std::string_view kBold = "\x1b[1m";
+constexpr std::string_view kReset = "\x1b[0m";
+
+// ---------------------------------------------------------------------------------------------
+// UTF-8
+
+struct CodePoint {
+  char32_t value = 0;
+  std::size_t length = 1;  // bytes consumed (1 for an invalid byte)
+  bool valid = false;
+};
+
+// Strict RFC 3629 decoding: overlongs, surrogates and values above U+10FFFF are invalid, so
+// cutting and escaping never trust a malformed length byte.
+CodePoint DecodeAt(std::string_view s, std::size_t i) {
+  const auto b0 = static_cast<unsigned char>(s[i]);
+  if (b0 < 0x80) return {b0, 1, true};
+  std::size_t len = 0;
+  char32_t cp = 0;
+  char32_t min = 0;
+  if ((b0 & 0xE0) == 0xC0) {
+    len = 2, cp = b0 & 0x1F, min = 0x80;
+  } else if ((b0 & 0xF0) == 0xE0) {
+    len = 3, cp = b0 & 0x0F, min = 0x800;
+  } else if ((b0 & 0xF8) == 0xF0) {
+    len = 4, cp = b0 & 0x07, min = 0x10000;
+  } else {
+    return {};
+  }
+  if (i + len > s.size()) return {};
+  for (std::size_t k = 1; k < len; ++k) {
+    const auto b = static_cast<unsigned char>(s[i + k]);
+    if ((b & 0xC0) != 0x80) return {};
+    cp = (cp << 6) | (b & 0x3F);
+  }
+  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return {};
+  return {cp, len, true};
+}
+
+// Terminal columns taken by a code point: 0 for combining marks and zero-width characters,
+// 2 for East Asian wide / fullwidth characters and emoji, 1 otherwise. An approximation of
+// wcwidth() that does not depend on the process locale.
+int CodePointWidth(char32_t c) {
+  if ((c >= 0x0300 && c <= 0x036F) || (c >= 0x1AB0 && c <= 0x1AFF) ||
+      (c >= 0x1DC0 && c <= 0x1DFF) || (c >= 0x200B && c <= 0x200F) ||
+      (c >= 0x20D0 && c <= 0x20FF) || (c >= 0xFE00 && c <= 0xFE0F) ||
+      (c >= 0xFE20 && c <= 0xFE2F) || (c >= 0xE0100 && c <= 0xE01EF)) {
+    return 0;
+  }
+  if ((c >= 0x1100 && c <= 0x115F) || (c >= 0x2E80 && c <= 0x303E) ||
+      (c >= 0x3041 && c <= 0x33FF) || (c >= 0x3400 && c <= 0x4DBF) ||
+      (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0xA000 && c <= 0xA4CF) ||
+      (c >= 0xAC00 && c <= 0xD7A3) || (c >= 0xF900 && c <= 0xFAFF) ||
+      (c >= 0xFE30 && c <= 0xFE4F) || (c >= 0xFF00 && c <= 0xFF60) ||
+      (c >= 0xFFE0 && c <= 0xFFE6) || (c >= 0x1F300 && c <= 0x1F64F) ||
+      (c >= 0x1F900 && c <= 0x1F9FF) || (c >= 0x20000 && c <= 0x3FFFD)) {
+    return 2;
+  }
+  return 1;
+}
+
+// Display width of text that has been through SanitizeCell (valid UTF-8, no controls).
+int DisplayWidth(std::string_view s) {
+  int width = 0;
+  for (std::size_t i = 0; i < s.size();) {
+    const CodePoint cp = DecodeAt(s, i);
+    width += cp.valid ? CodePointWidth(cp.value) : 1;
+    i += cp.length;
+  }
+  return width;
+}
+
+// Makes a cell safe and single-line for a terminal: line breaks become "⏎", tabs a space, other
+// control characters (including ESC, so data can never inject escape sequences) and invalid
+// UTF-8 become U+FFFD.
+std::string SanitizeCell(std::string_view raw) {
+  std::string out;
+  out.reserve(raw.size());
+  for (std::size_t i = 0; i < raw.size();) {
+    const char c = raw[i];
+    if (c == '\r' || c == '\n') {
+      out.append(kNewlineMark);
+      i += (c == '\r' && i + 1 < raw.size() && raw[i + 1] == '\n') ? 2 : 1;
+      continue;
+    }
+    if (c == '\t') {
+      out.push_back(' ');
+      ++i;
+      continue;
+    }
+    const CodePoint cp = DecodeAt(raw, i);
+    if (!cp.valid || cp.value < 0x20 || (cp.value >= 0x7F && cp.value <= 0x9F)) {
+      out.append(kReplacement);
+    } else {
+      out.append(raw.substr(i, cp.length));
+    }
+    i += cp.length;
+  }
+  return out;
+}
+
+// Cuts sanitized `s` to at most `width` display columns, ending in "…" when anything was cut.
+// Cuts fall between code points (combining marks stay with their base character).
+std::string Elide(std::string_view s, int width) {
+  if (DisplayWidth(s) <= width) return std::string(s);
+  if (width <= 0) return std::string();
+  const int budget = width - 1;  // room for the ellipsis
+  int used = 0;
+  std::size_t end = 0;
+  while (end < s.size()) {
+    const CodePoint cp = DecodeAt(s, end);
+    const int w = cp.valid ? CodePointWidth(cp.value) : 1;
+    if (used + w > budget) break;
+    used += w;
+    end += cp.length;
+  }
+  std::string out(s.substr(0, end));
+  out.append(kEllipsis);
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// JSON text. Written by hand rather than with boost::json::serialize because Boost 1.81 has no
+// pretty printer, writes doubles as "1.5E3", and passes invalid UTF-8 through unescaped.
+
+void AppendInt(std::string& out, std::int64_t v) {
+  char buf[24];
+  const auto r = std::to_chars(buf, buf + sizeof(buf), v);
+  out.append(buf, r.ptr);
+}
+
+void AppendUint(std::string& out, std::uint64_t v) {
+  char buf[24];
+  const auto r = std::to_chars(buf, buf + sizeof(buf), v);
+  out.append(buf, r.ptr);
+}
+
+// Shortest text that reads back as the same double ("1234.5", "1e+20").
+void AppendDoubleText(std::string& out, double v) {
+  char buf[40];
+  const auto r = std::to_chars(buf, buf + sizeof(buf), v);
+  out.append(buf, r.ptr);
+}
+
+void AppendJsonDouble(std::string& out, double v) {
+  if (!std::isfinite(v)) {  // JSON has no NaN or infinity
+    out.append("null");
+    return;
+  }
+  const std::size_t start = out.size();
+  AppendDoubleText(out, v);
+  // Keep the value a double when parsed back ("2.0", not "2").
+  if (out.find_first_of(".e", start) == std::string::npos) out.append(".0");
+}
+
+void AppendJsonString(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out.push_back('"');
+  for (std::size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x80) {
+      const CodePoint cp = DecodeAt(s, i);
+      if (cp.valid) {
+        out.append(s.substr(i, cp.length));
+      } else {
+        out.append("\\ufffd");
+      }
+      i += cp.length;
+      continue;
+    }
+    switch (c) {
+      case '"':
+        out.append("\\\"");
+        break;
+      case '\\':
+        out.append("\\\\");
+        break;
+      case '\b':
+        out.append("\\b");
+        break;
+      case '\f':
+        out.append("\\f");
+        break;
+      case '\n':
+        out.append("\\n");
+        break;
+      case '\r':
+        out.append("\\r");
+        break;
+      case '\t':
+        out.append("\\t");
+        break;
+      default:
+        if (c < 0x20 || c == 0x7F) {
+          out.append("\\u00");
+          out.push_back(kHex[c >> 4]);
+          out.push_back(kHex[c & 0xF]);
+        } else {
+          out.push_back(static_cast<char>(c));
+        }
+    }
+    ++i;
+  }
+  out.push_back('"');
+}
+
+void AppendIndent(std::string& out, int indent, int depth) {
+  out.push_back('\n');
+  out.append(static_cast<std::size_t>(indent) * static_cast<std::size_t>(depth), ' ');
+}
+
+// indent < 0: compact, one line; otherwise pretty with `indent` spaces per level.
+void AppendJson(std::string& out, const json::value& v, int indent, int depth) {
+  switch (v.kind()) {
+    case json::kind::null:
+      out.append("null");
+      break;
+    case json::kind::bool_:
+      out.append(v.get_bool() ? "true" : "false");
+      break;
+    case json::kind::int64:
+      AppendInt(out, v.get_int64());
+      break;
+    case json::kind::uint64:
+      AppendUint(out, v.get_uint64());
+      break;
+    case json::kind::double_:
+      AppendJsonDouble(out, v.get_double());
+      break;
+    case json::kind::string:
+      AppendJsonString(out, v.get_string());
+      break;
+    case json::kind::array: {
+      const json::array& a = v.get_array();
+      if (a.empty()) {
+        out.append("[]");
+        break;
+      }
+      out.push_back('[');
+      bool first = true;
+      for (const json::value& item : a) {
+        if (!first) out.push_back(',');
+        first = false;
+        if (indent >= 0) AppendIndent(out, indent, depth + 1);
+        AppendJson(out, item, indent, depth + 1);
+      }
+      if (indent >= 0) AppendIndent(out, indent, depth);
+      out.push_back(']');
+      break;
+    }
+    case json::kind::object: {
+      const json::object& o = v.get_object();
+      if (o.empty()) {
+        out.append("{}");
+        break;
+      }
+      out.push_back('{');
+      bool first = true;
+      for (const json::key_value_pair& kv : o) {
+        if (!first) out.push_back(',');
+        first = false;
+        if (indent >= 0) AppendIndent(out, indent, depth + 1);
+        AppendJsonString(out, kv.key());
+        out.append(indent >= 0 ? ": " : ":");
+        AppendJson(out, kv.value(), indent, depth + 1);
+      }
+      if (indent >= 0) AppendIndent(out, indent, depth);
+      out.push_back('}');
+      break;
+    }
+  }
+}
+
+std::string CompactJson(const json::value& v) {
+  std::string out;
+  AppendJson(out, v, -1, 0);
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cells and tables
+
+// The text of a value in a table or CSV cell, before terminal sanitizing. Null is empty so a
+// missing optional does not read as the word "null".
+std::string CellText(const json::value& v) {
+  switch (v.kind()) {
+    case json::kind::null:
+      return std::string();
+    case json::kind::bool_:
+      return v.get_bool() ? "true" : "false";
+    case json::kind::string:
+      return std::string(v.get_string());
+    case json::kind::double_: {
+      std::string out;
+      AppendDoubleText(out, v.get_double());
+      return out;
+    }
+    default:
+      return CompactJson(v);  // numbers, and nested objects / arrays as compact JSON
+  }
+}
+
+bool IsNumber(const json::value& v) { return v.is_int64() || v.is_uint64() || v.is_double(); }
+
+std::string_view StatusColor(std::string_view status) {
+  if (status == "completed") return "\x1b[32m";  // green
+  if (status == "failed") return "\x1b[31m";     // red
+  if (status == "timeout") return "\x1b[33m";    // yellow
+  if (status == "active") return "\x1b[36m";     // cyan
+  return {};
+}
+
+struct Cell {
+  std::string text;  // sanitized, single line
+  bool number = false;
+  std::string_view color;  // escape sequence, or empty
+};
+
+// Fits column widths into `width` by lowering the widest columns first, never below
+// kMinColumnWidth (columns narrower than that by nature are left alone). Equivalent to taking
+// one column off the currently widest column until it fits, computed with a cap instead.
+void FitWidths(std::vector<int>& widths, int width) {
+  if (width <= 0 || widths.empty()) return;
+  const int separators = static_cast<int>(kSeparator.size() * (widths.size() - 1));
+  auto total_with_cap = [&](int cap) {
+    long long total = separators;
+    for (int w : widths) total += std::min(w, cap);
+    return total;
+  };
+  const int widest = *std::max_element(widths.begin(), widths.end());
+  if (total_with_cap(widest) <= width || widest <= kMinColumnWidth) return;
+  // Largest cap >= kMinColumnWidth whose total fits (or kMinColumnWidth when none does).
+  int lo = kMinColumnWidth;
+  int hi = widest;
+  while (lo < hi) {
+    const int mid = lo + (hi - lo + 1) / 2;
+    if (total_with_cap(mid) <= width) {
+      lo = mid;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  const int cap = lo;
+  long long total = total_with_cap(cap);
+  for (int& w : widths) {
+    if (w > cap) {
+      // Columns cut to the cap share what is left over, left to right, one column each.
+      const bool room = total < width;
+      w = cap + (room ? 1 : 0);
+      if (room) ++total;
+    }
+  }
+}
+
+std::string Spaces(int n) { return std::string(static_cast<std::size_t>(std::max(n, 0)), ' '); }
+
+void WriteString(std::FILE* out, std::string_view s) {
+  if (!s.empty()) std::fwrite(s.data(), 1, s.size(), out);
+}
+
+// Renders `header` (when not empty) and `rows`: columns two spaces apart, numeric columns right
+// aligned, cells cut with "…" to fit options.width.
+void RenderTable(const std::vector<std::string>& header, const std::vector<std::vector<Cell>>& rows,
+                 std::size_t column_count, const OutputOptions& options, std::FILE* out) {
+  std::vector<int> widths(column_count, 0);
+  std::vector<bool> numeric(column_count, false);
+  std::vector<bool> has_text(column_count, false);
+  std::vector<bool> all_numbers(column_count, true);
+  std::vector<std::string> head_cells;
+  for (std::size_t c = 0; c < header.size() && c < column_count; ++c) {
+    head_cells.push_back(SanitizeCell(header[c]));
+    widths[c] = DisplayWidth(head_cells.back());
+  }
+  for (const std::vector<Cell>& row : rows) {
+    for (std::size_t c = 0; c < column_count && c < row.size(); ++c) {
+      widths[c] = std::max(widths[c], DisplayWidth(row[c].text));
+      if (!row[c].text.empty()) {
+        has_text[c] = true;
+        if (!row[c].number) all_numbers[c] = false;
+      }
+    }
+  }
+  // A column is right aligned when every non-empty cell is a number; aligning per cell would
+  // leave a ragged column whenever one value is missing or textual.
+  for (std::size_t c = 0; c < column_count; ++c) numeric[c] = has_text[c] && all_numbers[c];
+  FitWidths(widths, options.width);
+
+  auto render_line = [&](auto&& cell_at, bool is_header) {
+    std::string line;
+    for (std::size_t c = 0; c < column_count; ++c) {
+      if (c > 0) line.append(kSeparator);
+      std::string_view color;
+      const std::string text = Elide(cell_at(c, color), widths[c]);
+      const int pad = widths[c] - DisplayWidth(text);
+      const bool use_color = options.color && !is_header && !color.empty() && !text.empty();
+      if (numeric[c]) line.append(Spaces(pad));
+      if (use_color) line.append(color);
+      line.append(text);
+      if (use_color) line.append(kReset);
+      if (!numeric[c]) line.append(Spaces(pad));
+    }
+    // Padding after the last visible text is noise (and wraps lines on narrow terminals).
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    if (is_header && options.color) line = std::string(kBold) + line + std::string(kReset);
+    line.push_back('\n');
+    WriteString(out, line);
+  };
+
+  if (!head_cells.empty()) {
+    render_line(
+        [&](std::size_t c, std::string_view&) -> std::string_view {
+          return c < head_cells.size() ? std::string_view(head_cells[c]) : std::string_view();
+        },
+        true);
+  }
+  for (const std::vector<Cell>& row : rows) {
+    render_line(
+        [&](std::size_t c, std::string_view& color) -> std::string_view {
+          if (c >= row.size()) return {};
+          color = row[c].color;
+          return row[c].text;
+        },
+        false);
+  }
+}
+
+Cell MakeCell(std::string_view key, const json::value* v) {
+  Cell cell;
+  if (v == nullptr) return cell;  // a column the record does not have renders empty
+  cell.text = SanitizeCell(CellText(*v));
+  cell.number = IsNumber(*v);
+  if (key == "status" && v->is_string()) cell.color = StatusColor(v->get_string());
+  return cell;
+}
+
+// RFC 4180: a field is quoted when it holds a comma, quote, CR or LF; quotes are doubled.
+void AppendCsvField(std::string& line, std::string_view field) {
+  if (field.find_first_of(",\"\r\n") == std::string_view::npos) {
+    line.append(field);
+    return;
+  }
+  line.push_back('"');
+  for (char c : field) {
+    if (c == '"') line.push_back('"');
+    line.push_back(c);
+  }
+  line.push_back('"');
+}
+
+void WriteCsvRow(const std::vector<std::string>& fields, std::FILE* out) {
+  std::string line;
+  for (std::size_t i = 0; i < fields.size(); ++i) {
+    if (i > 0) line.push_back(',');
+    AppendCsvField(line, fields[i]);
+  }
+  line.append("\r\n");
+  WriteString(out, line);
+}
+
+// With no columns given, a table shows every key, in the order keys first appear.
+std::vector<std::string> EffectiveColumns(const Records& records) {
+  if (!records.columns.empty()) return records.columns;
+  std::vector<std::string> columns;
+  for (const json::object& row : records.rows) {
+    for (const json::key_value_pair& kv : row) {
+      const std::string_view key = kv.key();
+      if (std::find(columns.begin(), columns.end(), key) == columns.end()) {
+        columns.emplace_back(key);
+      }
+    }
+  }
+  return columns;
+}
+
+// Nested objects become dotted keys ("connections.active"); arrays and empty objects stay one
+// value.
+void Flatten(const json::object& object, const std::string& prefix,
+             std::vector<std::pair<std::string, const json::value*>>& out) {
+  for (const json::key_value_pair& kv : object) {
+    std::string key = prefix;
+    key.append(kv.key());
+    if (kv.value().is_object() && !kv.value().get_object().empty()) {
+      Flatten(kv.value().get_object(), key + ".", out);
+    } else {
+      out.emplace_back(std::move(key), &kv.value());
+    }
+  }
+}
+
+void ReportOutputFailure(const char* what) {
+  std::fprintf(stderr, "vibekit: cannot write output: %s\n", what);
+}
+
+// Metadata is stored as JSON object text; emitting it as an object keeps consumers from
+// parsing twice. Anything else (a legacy or damaged value) is kept verbatim as a string.
+json::value MetadataValue(const std::optional<std::string>& metadata) {
+  if (!metadata) return nullptr;
+  boost::system::error_code ec;
+  json::value parsed = json::parse(*metadata, ec);
+  if (!ec && parsed.is_object()) return parsed;
+  return json::value(json::string(*metadata));
+}
+
+json::value Optional(const std::optional<std::string>& v) {
+  if (!v) return nullptr;
+  return json::value(json::string(*v));
+}
+
+json::value Optional(const std::optional<std::int64_t>& v) {
+  if (!v) return nullptr;
+  return json::value(*v);
+}
+
+}  // namespace
+
+Result<Format> ParseFormat(std::string_view name) {
+  if (name == "table") return Format::kTable;
+  if (name == "json") return Format::kJson;
+  if (name == "ndjson") return Format::kNdjson;
+  if (name == "csv") return Format::kCsv;
+  std::string msg = "unknown format \"";
+  msg.append(name);
+  msg.append("\" (choose table, json, ndjson or csv)");
+  return Status::InvalidArgument(std::move(msg));
+}
+
+void Print(const Records& records, const OutputOptions& options, std::FILE* out) {
+  try {
+    switch (options.format) {
+      case Format::kJson: {
+        std::string text = "[";
+        for (std::size_t i = 0; i < records.rows.size(); ++i) {
+          text.append(i == 0 ? "\n  " : ",\n  ");
+          AppendJson(text, records.rows[i], 2, 1);
+        }
+        text.append(records.rows.empty() ? "]\n" : "\n]\n");
+        WriteString(out, text);
+        break;
+      }
+      case Format::kNdjson: {
+        for (const json::object& row : records.rows) {
+          std::string line;
+          AppendJson(line, row, -1, 0);
+          line.push_back('\n');
+          WriteString(out, line);
+        }
+        break;
+      }
+      case Format::kCsv: {
+        const std::vector<std::string> columns = EffectiveColumns(records);
+        if (columns.empty()) break;  // a CSV record needs at least one field
+        WriteCsvRow(columns, out);
+        std::vector<std::string> fields(columns.size());
+        for (const json::object& row : records.rows) {
+          for (std::size_t c = 0; c < columns.size(); ++c) {
+            const json::value* v = row.if_contains(columns[c]);
+            fields[c] = v != nullptr ? CellText(*v) : std::string();
+          }
+          WriteCsvRow(fields, out);
+        }
+        break;
+      }
+      case Format::kTable: {
+        if (records.rows.empty()) {
+          WriteString(out, "(no rows)\n");
+          break;
+        }
+        const std::vector<std::string> columns = EffectiveColumns(records);
+        std::vector<std::vector<Cell>> rows;
+        rows.reserve(records.rows.size());
+        for (const json::object& row : records.rows) {
+          std::vector<Cell>& cells = rows.emplace_back();
+          cells.reserve(columns.size());
+          for (const std::string& column : columns) {
+            cells.push_back(MakeCell(column, row.if_contains(column)));
+          }
+        }
+        RenderTable(columns, rows, columns.size(), options, out);
+        break;
+      }
+    }
+  } catch (const std::exception& e) {  // only allocation failures can get here
+    ReportOutputFailure(e.what());
+  }
+}
+
+void PrintObject(const json::object& object, const OutputOptions& options, std::FILE* out) {
+  try {
+    switch (options.format) {
+      case Format::kJson: {
+        std::string text;
+        AppendJson(text, object, 2, 0);
+        text.push_back('\n');
+        WriteString(out, text);
+        break;
+      }
+      case Format::kNdjson: {
+        std::string line;
+        AppendJson(line, object, -1, 0);
+        line.push_back('\n');
+        WriteString(out, line);
+        break;
+      }
+      case Format::kCsv: {
+        std::vector<std::pair<std::string, const json::value*>> flat;
+        Flatten(object, "", flat);
+        WriteCsvRow({"key", "value"}, out);
+        for (const auto& [key, value] : flat) WriteCsvRow({key, CellText(*value)}, out);
+        break;
+      }
+      case Format::kTable: {
+        std::vector<std::pair<std::string, const json::value*>> flat;
+        Flatten(object, "", flat);
+        if (flat.empty()) {
+          WriteString(out, "(no rows)\n");
+          break;
+        }
+        std::vector<std::vector<Cell>> rows;
+        rows.reserve(flat.size());
+        for (const auto& [key, value] : flat) {
+          Cell key_cell;
+          key_cell.text = SanitizeCell(key);
+          Cell value_cell = MakeCell(key, value);
+          // Values of a key/value list are read one by one: left aligned reads best.
+          value_cell.number = false;
+          rows.push_back({std::move(key_cell), std::move(value_cell)});
+        }
+        RenderTable({}, rows, 2, options, out);
+        break;
+      }
+    }
+  } catch (const std::exception& e) {
+    ReportOutputFailure(e.what());
+  }
+}
+
+json::object EventToJsonObject(const Event& event) {
+  json::object o;
+  try {
+    o["id"] = event.id;
+    o["sessionId"] = event.session_id;
+    o["eventType"] = EventTypeName(event.event_type);
+    o["agentType"] = event.agent_type;
+    o["mode"] = Optional(event.mode);
+    o["prompt"] = Optional(event.prompt);
+    o["streamData"] = Optional(event.stream_data);
+    o["sandboxId"] = Optional(event.sandbox_id);
+    o["repoUrl"] = Optional(event.repo_url);
+    o["metadata"] = MetadataValue(event.metadata);
+    o["timestamp"] = event.timestamp;
+    o["createdAt"] = event.created_at;
+    if (event.event_type == EventType::kError && event.error) {
+      const ErrorDetails& e = *event.error;
+      json::object error;
+      error["type"] = e.error_type.empty() ? std::string_view("error") : e.error_type;
+      error["message"] = e.message;
+      error["stack"] = Optional(e.stack);
+      error["severity"] = ErrorSeverityName(e.severity);
+      o["error"] = std::move(error);
+    }
+  } catch (const std::exception&) {
+    // Only allocation can fail here; the partial object is still valid JSON.
+  }
+  return o;
+}
+
+json::object SessionToJsonObject(const Session& session) {
+  json::object o;
+  try {
+    o["id"] = session.id;
+    o["agentType"] = session.agent_type;
+    o["mode"] = Optional(session.mode);
+    o["status"] = SessionStatusName(session.status);
+    o["startTime"] = session.start_time;
+    o["endTime"] = Optional(session.end_time);
+    o["duration"] = Optional(session.duration);
+    o["eventCount"] = session.event_count;
+    o["streamEventCount"] = session.stream_event_count;
+    o["errorCount"] = session.error_count;
+    o["sandboxId"] = Optional(session.sandbox_id);
+    o["repoUrl"] = Optional(session.repo_url);
+    o["metadata"] = MetadataValue(session.metadata);
+    o["lastEventTime"] = session.last_event_time;
+    o["createdAt"] = session.created_at;
+    o["updatedAt"] = session.updated_at;
+  } catch (const std::exception&) {
+  }
+  return o;
+}
+
+json::object HealthToJsonObject(const HealthStatus& health) {
+  json::object o;
+  try {
+    o["database"] = health.database;
+    o["quickCheck"] = health.quick_check;
+    o["dbPath"] = health.db_path;
+    o["fileSizeBytes"] = health.file_size_bytes;
+    o["walSizeBytes"] = health.wal_size_bytes;
+    o["diskFreeBytes"] = health.disk_free_bytes;
+    o["memoryRssBytes"] = health.memory_rss_bytes;
+    o["bufferedEvents"] = health.buffered_events;
+    o["queuedEvents"] = health.queued_events;
+    o["writerLagMs"] = health.writer_lag_ms;
+    o["lastWriteError"] = health.last_write_error;
+    o["pruneDays"] = health.prune_days;
+    o["maxSizeBytes"] = health.max_size_bytes;
+    o["oldestEventTime"] = health.oldest_event_time;
+    o["lastCleanupTime"] = health.last_cleanup_time;
+    o["lastCleanupSessionsRemoved"] = health.last_cleanup_sessions_removed;
+    o["deadLetterBatches"] = health.dead_letter_batches;
+    json::object connections;
+    connections["active"] = health.connections.active;
+    connections["total"] = health.connections.total;
+    o["connections"] = std::move(connections);
+    o["performanceGrade"] = health.performance_grade;
+    json::array issues;
+    for (const std::string& issue : health.issues) issues.emplace_back(issue);
+    o["issues"] = std::move(issues);
+  } catch (const std::exception&) {
+  }
+  return o;
+}
+
+json::object RollupToJsonObject(const RollupCounts& counts) {
+  json::object o;
+  try {
+    o["totalEvents"] = counts.total_events;
+    o["startEvents"] = counts.start_events;
+    o["streamEvents"] = counts.stream_events;
+    o["endEvents"] = counts.end_events;
+    o["errorEvents"] = counts.error_events;
+    o["sessions"] = counts.sessions;
+    o["activeSessions"] = counts.active_sessions;
+    o["completedSessions"] = counts.completed_sessions;
+    o["failedSessions"] = counts.failed_sessions;
+    o["timeoutSessions"] = counts.timeout_sessions;
+    o["sessionsWithErrors"] = counts.sessions_with_errors;
+    o["avgSessionDurationMs"] =
+        counts.avg_session_duration_ms ? json::value(*counts.avg_session_duration_ms) : nullptr;
+    o["minTimestamp"] = Optional(counts.min_timestamp);
+    o["maxTimestamp"] = Optional(counts.max_timestamp);
+  } catch (const std::exception&) {
+  }
+  return o;
+}
+
+// The event records have no "text" key: a column a record lacks renders as an empty cell, so a
+// command that wants a readable one-line summary (prompt, stream data or error message) adds
+// "text" to each table row itself before printing. JSON output is unaffected.
+std::vector<std::string> EventColumns() {
+  return {"id", "timestamp", "sessionId", "eventType", "agentType", "text"};
+}
+
+std::vector<std::string> SessionColumns() {
+  return {"id", "agentType", "mode", "status", "startTime", "duration", "eventCount", "errorCount"};
+}
+
+int TerminalWidth() {
+  if (isatty(STDOUT_FILENO) == 0) return 0;
+  winsize ws{};
+  if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) return ws.ws_col;
+  if (const char* columns = std::getenv("COLUMNS"); columns != nullptr) {
+    int value = 0;
+    const std::string_view text(columns);
+    const auto r = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (r.ec == std::errc() && r.ptr == text.data() + text.size() && value > 0) return value;
+  }
+  // A terminal that cannot tell its size: the classic width beats unbounded lines.
+  return 80;
+}
+
+bool ColorWanted(bool no_color_flag) {
+  if (no_color_flag) return false;
+  if (isatty(STDOUT_FILENO) == 0) return false;
+  // https://no-color.org: any non-empty NO_COLOR disables colour.
+  if (const char* no_color = std::getenv("NO_COLOR"); no_color != nullptr && *no_color != '\0') {
+    return false;
+  }
+  // A dumb terminal shows escape sequences as garbage.
+  if (const char* term = std::getenv("TERM"); term != nullptr && std::string_view(term) == "dumb") {
+    return false;
+  }
+  return true;
+}
+
+}  // namespace vibekit::cli
