@@ -10,6 +10,7 @@ PACKAGES=(
   libfmt-dev libspdlog-dev libcli11-dev
   zlib1g-dev libbrotli-dev libzstd-dev libcurl4-openssl-dev libpq-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  zsh  # the completion test checks the generated zsh script
 )
 
 missing=()

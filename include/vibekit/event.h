@@ -149,6 +149,10 @@ struct EventQueryFilter {
   std::int64_t limit = 100;  // 1..100000
   std::int64_t offset = 0;
   SortOrder order = SortOrder::kAsc;  // by timestamp, then id
+  // Only events with id > after_id. Ids are assigned in commit order (AUTOINCREMENT, never
+  // reused), so a reader that remembers the highest id it has seen gets exactly the events
+  // committed since (how `vibekit telemetry tail --follow` polls). Combines with every filter.
+  std::optional<std::int64_t> after_id;
 };
 
 struct SessionQueryFilter {
@@ -208,6 +212,24 @@ struct AggregateStats {
   double error_event_rate_pct = 0;    // error events / all events * 100
   double session_error_rate_pct = 0;  // sessions with an error / all sessions * 100
   std::int64_t computed_at = 0;
+};
+
+// Nearest-rank percentiles of one quantity over a set of sessions: with the n values sorted
+// ascending, pP is the value at 1-based rank ceil(P/100 * n) (always an observed value; no
+// interpolation). Unset when n is 0.
+struct PercentileSet {
+  std::int64_t count = 0;  // n
+  std::optional<std::int64_t> p50;
+  std::optional<std::int64_t> p90;
+  std::optional<std::int64_t> p95;
+  std::optional<std::int64_t> p99;
+};
+
+// GetSessionPercentiles(from, to): over the sessions whose start_time is in [from, to]
+// (inclusive; an unset bound is open).
+struct SessionPercentiles {
+  PercentileSet duration_ms;         // completed and failed sessions that have a duration
+  PercentileSet events_per_session;  // every session (event_count)
 };
 
 }  // namespace vibekit

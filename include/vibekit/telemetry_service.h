@@ -89,6 +89,66 @@ struct CleanupResult {
   std::int64_t events_removed = 0;
 };
 
+// --- Maintenance (db optimize / vacuum / performance) ---
+
+// One maintenance step as it ran on the writer connection, with its measured duration.
+struct MaintenanceStep {
+  std::string name;    // "pragma_optimize", "analyze", "fts_optimize", "reindex", "vacuum",
+                       // "wal_checkpoint"
+  std::string detail;  // what it touched, e.g. "telemetry_events (4 indexes)"
+  double duration_ms = 0;
+};
+
+struct MaintenanceReport {
+  std::vector<MaintenanceStep> steps;  // in the order they ran
+  double total_ms = 0;
+  // Sizes measured on disk (stat) before the first and after the last step.
+  std::int64_t file_size_before_bytes = 0;  // main database file
+  std::int64_t wal_size_before_bytes = 0;
+  std::int64_t file_size_after_bytes = 0;
+  std::int64_t wal_size_after_bytes = 0;
+  // Segments of the full-text index (decoded from its structure record); -1 when unknown.
+  std::int64_t fts_segments_before = -1;
+  std::int64_t fts_segments_after = -1;
+};
+
+struct QueryBenchmarkOptions {
+  int runs = 20;         // timed repetitions of each query (>= 1)
+  bool explain = false;  // also collect EXPLAIN QUERY PLAN of every statement a query runs
+};
+
+// One standard query timed on this database.
+struct QueryTiming {
+  std::string name;         // "session_events", "agent_latest_100", "sessions_by_status",
+                            // "aggregate_stats", "text_search"
+  std::string description;  // with the concrete argument used (session id, agent, word, ...)
+  int runs = 0;
+  std::int64_t rows = 0;  // rows the query returned
+  double p50_ms = 0;
+  double p95_ms = 0;
+  double min_ms = 0;
+  double max_ms = 0;
+  // With explain: the plan rows of each SQL statement the query ran ("SEARCH telemetry_events
+  // USING INDEX ..."), nested rows indented by two spaces per level, statements in run order.
+  struct Plan {
+    std::string sql;
+    std::vector<std::string> rows;
+  };
+  std::vector<Plan> plans;
+  bool full_scan = false;  // a plan row scans telemetry_events without an index
+};
+
+struct QueryBenchmarkReport {
+  std::vector<QueryTiming> queries;
+  std::int64_t events = 0;    // in the database (rollup)
+  std::int64_t sessions = 0;
+  bool planner_statistics = false;  // sqlite_stat1 exists and has rows (ANALYZE has run)
+  std::int64_t fts_segments = -1;   // segments of the full-text index (structure record)
+  std::int64_t fts_data_rows = 0;   // rows in telemetry_events_fts_data (segment pages + 2)
+  std::vector<std::string> findings;         // problems seen (full scans, missing statistics)
+  std::vector<std::string> recommendations;  // what to run about them
+};
+
 class TelemetryService {
  public:
   // Applies the environment overrides (unless config.apply_environment is false). Nothing is
@@ -165,6 +225,40 @@ class TelemetryService {
   bool enabled() const noexcept;
   // The configuration in effect (after environment overrides).
   const TelemetryConfig& config() const noexcept;
+
+  // --- Maintenance. Each runs on the writer thread between batches (after flushing what was
+  // accepted before the call) and waits for it; kDeadlineExceeded after 10 minutes. ---
+
+  // PRAGMA optimize, ANALYZE, merges the full-text index into one segment (FTS5 'optimize'),
+  // and with `rebuild_indexes` REINDEXes every table's indexes. Each step measured.
+  Result<MaintenanceReport> Optimize(bool rebuild_indexes = false) noexcept;
+  // VACUUM (then ANALYZE with `analyze`), then truncates the WAL so the file sizes reported
+  // after are the real ones.
+  Result<MaintenanceReport> Vacuum(bool analyze = false) noexcept;
+  // Removes all telemetry (sessions, events, errors, dead-letter buffers, statistics rollup) in
+  // one transaction, keeping the text index consistent; keeps schema versions and validation
+  // rules and records one telemetry_audit_log row. Returns what was removed.
+  Result<CleanupResult> ClearAll() noexcept;
+  // Times the standard queries on this database (`options.runs` times each, read side only).
+  Result<QueryBenchmarkReport> BenchmarkQueries(const QueryBenchmarkOptions& options = {}) const
+      noexcept;
+
+  // --- Statistics over a time range (`vibekit telemetry stats --since/--until/--percentiles`) ---
+
+  // The same figures as GetAggregateStats, computed by SQL aggregation (GROUP BY) instead of the
+  // rollup: event counts (total, by type, agent and mode, min/max timestamp) over the events
+  // whose timestamp is in [from_ms, to_ms], session counts (by status, with errors, duration
+  // sum/count/average) over the sessions whose start_time is in [from_ms, to_ms]. Both bounds
+  // inclusive. Mode rows carry min/max timestamps too. kInvalidArgument when from_ms > to_ms.
+  Result<AggregateStats> GetAggregateStatsBetween(std::int64_t from_ms,
+                                                  std::int64_t to_ms) const noexcept;
+  // Exact nearest-rank p50/p90/p95/p99 of session duration (completed and failed sessions with a
+  // duration) and of events per session (all sessions), over the sessions whose start_time is in
+  // [from_ms, to_ms] (an unset bound is open). Read in one snapshot. kInvalidArgument when
+  // from_ms > to_ms.
+  Result<SessionPercentiles> GetSessionPercentiles(std::optional<std::int64_t> from_ms,
+                                                   std::optional<std::int64_t> to_ms) const
+      noexcept;
 
   class Impl;
 

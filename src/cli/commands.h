@@ -53,11 +53,20 @@ void RegisterDbCommands(CLI::App& app, const GlobalOptions& global, Runner& run)
 void RegisterDbInitCommand(CLI::App& db, const GlobalOptions& global, Runner& run);
 void RegisterDbHealthCommand(CLI::App& db, const GlobalOptions& global, Runner& run);
 void RegisterDbStatsCommand(CLI::App& db, const GlobalOptions& global, Runner& run);
+void RegisterDbOptimizeCommand(CLI::App& db, const GlobalOptions& global, Runner& run);
+void RegisterDbVacuumCommand(CLI::App& db, const GlobalOptions& global, Runner& run);
+void RegisterDbClearCommand(CLI::App& db, const GlobalOptions& global, Runner& run);
+void RegisterDbPerformanceCommand(CLI::App& db, const GlobalOptions& global, Runner& run);
 void RegisterQueryCommand(CLI::App& telemetry, const GlobalOptions& global, Runner& run);
 void RegisterSessionsCommand(CLI::App& telemetry, const GlobalOptions& global, Runner& run);
 void RegisterStatsCommand(CLI::App& telemetry, const GlobalOptions& global, Runner& run);
 void RegisterCleanupCommand(CLI::App& telemetry, const GlobalOptions& global, Runner& run);
 void RegisterImportCommand(CLI::App& telemetry, const GlobalOptions& global, Runner& run);
 void RegisterDemoCommand(CLI::App& app, const GlobalOptions& global, Runner& run);
+// These two walk the whole command tree at run time, so `app` must be the root app.
+void RegisterCompletionCommand(CLI::App& app, const GlobalOptions& global, Runner& run);
+void RegisterHelpAllCommand(CLI::App& app, const GlobalOptions& global, Runner& run);
+// `telemetry tail [--follow]` (telemetry_tail.cc).
+void RegisterTailCommand(CLI::App& telemetry, const GlobalOptions& global, Runner& run);
 
 }  // namespace vibekit::cli

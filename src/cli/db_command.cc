@@ -9,6 +9,10 @@ void RegisterDbCommands(CLI::App& app, const GlobalOptions& global, Runner& run)
   RegisterDbInitCommand(*db, global, run);
   RegisterDbHealthCommand(*db, global, run);
   RegisterDbStatsCommand(*db, global, run);
+  RegisterDbOptimizeCommand(*db, global, run);
+  RegisterDbVacuumCommand(*db, global, run);
+  RegisterDbClearCommand(*db, global, run);
+  RegisterDbPerformanceCommand(*db, global, run);
 }
 
 }  // namespace vibekit::cli

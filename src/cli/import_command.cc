@@ -5,6 +5,7 @@
 #include <string>
 
 #include "cli/commands.h"
+#include "cli/progress.h"
 #include "vibekit/telemetry_service.h"
 
 namespace vibekit::cli {
@@ -34,7 +35,16 @@ void RegisterImportCommand(CLI::App& telemetry, const GlobalOptions& global,
       ImportOptions options;
       options.strict = args->strict;
       options.batch_size = args->batch;
+      // A refreshing progress line on stderr when it is a terminal (bytes read of the file;
+      // for stdin the total is unknown: amount and rate only).
+      auto progress = ProgressReporter::ForStderr("importing", ProgressUnit::kBytes, global.quiet);
+      if (progress->enabled()) {
+        options.progress = [&progress](std::int64_t done, std::int64_t total) {
+          progress->Update(done, total);
+        };
+      }
       auto result = service.ImportNdjson(args->file, options);
+      progress->Finish();
       Status shut = service.Shutdown();
       if (!result.ok()) return Fail("import failed: " + result.status().message());
       if (!shut.ok()) return Fail("import not fully written: " + shut.ToString());

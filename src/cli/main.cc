@@ -88,6 +88,8 @@ int main(int argc, char** argv) {
   app.fallthrough();
   app.footer("Examples:\n  vibekit db init\n  vibekit telemetry query --agent-type claude --since 1h\n"
              "  vibekit telemetry stats --format json");
+  // Defaults show in --help and docs/CLI.md (options added from here on, subcommands too).
+  app.option_defaults()->always_capture_default();
   GlobalOptions global;
   app.add_option("--db", global.db_path,
                  "Database file (default: $TELEMETRY_DB_PATH or .vibekit/telemetry.db)");
@@ -107,6 +109,9 @@ int main(int argc, char** argv) {
   RegisterCleanupCommand(*telemetry, global, run);
   RegisterImportCommand(*telemetry, global, run);
   RegisterDemoCommand(app, global, run);
+  RegisterCompletionCommand(app, global, run);
+  RegisterHelpAllCommand(app, global, run);
+  RegisterTailCommand(*telemetry, global, run);
 
   try {
     app.parse(argc, argv);

@@ -513,4 +513,15 @@ PipelineCounters IngestPipeline::Counters() const {
   return c;
 }
 
+Status IngestPipeline::RunMaintenance(std::function<Status()> fn, int timeout_ms) {
+  auto r = RunOnWriter(
+      [fn = std::move(fn)]() -> Result<CleanupResult> {
+        Status st = fn();
+        if (!st.ok()) return st;
+        return CleanupResult{};
+      },
+      timeout_ms);
+  return r.ok() ? Status::Ok() : r.status();
+}
+
 }  // namespace vibekit::ingest

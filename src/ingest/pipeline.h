@@ -77,6 +77,11 @@ class IngestPipeline {
 
   PipelineCounters Counters() const;
 
+  // Runs `fn` (maintenance: optimize, vacuum, clear) on the writer thread between batches and
+  // waits up to `timeout_ms` for it; kDeadlineExceeded then (it still runs to completion, so
+  // `fn` must own what it uses).
+  Status RunMaintenance(std::function<Status()> fn, int timeout_ms);
+
  private:
   struct Item {
     Event event;

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <chrono>
 #include <thread>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -14,6 +15,7 @@
 #include "ingest/pipeline.h"
 #include "ingest/validation.h"
 #include "service/health.h"
+#include "service/maintenance.h"
 #include "store/sqlite/sqlite_store.h"
 #include "vibekit/clock.h"
 
@@ -421,5 +423,100 @@ Status TelemetryService::Shutdown(int timeout_ms) noexcept {
 bool TelemetryService::enabled() const noexcept { return impl_->enabled_; }
 
 const TelemetryConfig& TelemetryService::config() const noexcept { return impl_->config_; }
+
+// --- Maintenance -------------------------------------------------------------------------------
+
+namespace {
+constexpr int kMaintenanceTimeoutMs = 10 * 60 * 1000;
+}  // namespace
+
+Result<MaintenanceReport> TelemetryService::Optimize(bool rebuild_indexes) noexcept {
+  return Guard<MaintenanceReport>([&]() -> Result<MaintenanceReport> {
+    if (!impl_->enabled_) return MaintenanceReport{};
+    VK_RETURN_IF_ERROR(impl_->Running());
+    (void)impl_->pipeline_->Flush(5000);  // index what was accepted before the call too
+    // Shared: on a timeout the task still runs to completion on the writer thread.
+    auto out = std::make_shared<Result<MaintenanceReport>>(Status::Internal("optimize did not run"));
+    store::Store* store = impl_->store_.get();
+    VK_RETURN_IF_ERROR(impl_->pipeline_->RunMaintenance(
+        [out, store, rebuild_indexes] {
+          *out = store->Optimize(rebuild_indexes);
+          return out->status();
+        },
+        kMaintenanceTimeoutMs));
+    return *out;
+  });
+}
+
+Result<MaintenanceReport> TelemetryService::Vacuum(bool analyze) noexcept {
+  return Guard<MaintenanceReport>([&]() -> Result<MaintenanceReport> {
+    if (!impl_->enabled_) return MaintenanceReport{};
+    VK_RETURN_IF_ERROR(impl_->Running());
+    (void)impl_->pipeline_->Flush(5000);
+    auto out = std::make_shared<Result<MaintenanceReport>>(Status::Internal("vacuum did not run"));
+    store::Store* store = impl_->store_.get();
+    VK_RETURN_IF_ERROR(impl_->pipeline_->RunMaintenance(
+        [out, store, analyze] {
+          *out = store->Vacuum(analyze);
+          return out->status();
+        },
+        kMaintenanceTimeoutMs));
+    return *out;
+  });
+}
+
+Result<CleanupResult> TelemetryService::ClearAll() noexcept {
+  return Guard<CleanupResult>([&]() -> Result<CleanupResult> {
+    if (!impl_->enabled_) return CleanupResult{};
+    VK_RETURN_IF_ERROR(impl_->Running());
+    (void)impl_->pipeline_->Flush(5000);  // events accepted before the call are cleared too
+    auto out = std::make_shared<Result<CleanupResult>>(Status::Internal("clear did not run"));
+    store::Store* store = impl_->store_.get();
+    const std::int64_t now = impl_->clock_.NowMs();
+    VK_RETURN_IF_ERROR(impl_->pipeline_->RunMaintenance(
+        [out, store, now] {
+          *out = store->DeleteAll("clear: all telemetry removed (db clear)", now);
+          if (!out->ok()) return out->status();
+          (void)store->ReclaimSpace();  // give the pages back; the data is gone either way
+          return Status::Ok();
+        },
+        kMaintenanceTimeoutMs));
+    return *out;
+  });
+}
+
+Result<QueryBenchmarkReport> TelemetryService::BenchmarkQueries(
+    const QueryBenchmarkOptions& options) const noexcept {
+  return Guard<QueryBenchmarkReport>([&]() -> Result<QueryBenchmarkReport> {
+    if (!impl_->enabled_) return QueryBenchmarkReport{};
+    VK_RETURN_IF_ERROR(impl_->Running());
+    return service::RunQueryBenchmark(*this, *impl_->store_, options);
+  });
+}
+
+Result<AggregateStats> TelemetryService::GetAggregateStatsBetween(std::int64_t from_ms,
+                                                                  std::int64_t to_ms) const
+    noexcept {
+  return Guard<AggregateStats>([&]() -> Result<AggregateStats> {
+    if (!impl_->enabled_) return AggregateStats{};
+    VK_RETURN_IF_ERROR(impl_->Running());
+    if (from_ms > to_ms) {
+      return Status::InvalidArgument("the range starts after it ends (from > to)");
+    }
+    return impl_->store_->AggregateStatsBetween(from_ms, to_ms);
+  });
+}
+
+Result<SessionPercentiles> TelemetryService::GetSessionPercentiles(
+    std::optional<std::int64_t> from_ms, std::optional<std::int64_t> to_ms) const noexcept {
+  return Guard<SessionPercentiles>([&]() -> Result<SessionPercentiles> {
+    if (!impl_->enabled_) return SessionPercentiles{};
+    VK_RETURN_IF_ERROR(impl_->Running());
+    const std::int64_t from = from_ms.value_or(std::numeric_limits<std::int64_t>::min());
+    const std::int64_t to = to_ms.value_or(std::numeric_limits<std::int64_t>::max());
+    if (from > to) return Status::InvalidArgument("the range starts after it ends (from > to)");
+    return impl_->store_->SessionPercentilesBetween(from, to);
+  });
+}
 
 }  // namespace vibekit

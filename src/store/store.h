@@ -77,6 +77,30 @@ class Store {
   virtual Result<StoreHealth> CheckHealth(bool quick_check) = 0;
   virtual Result<std::int64_t> UsedBytes() = 0;
   virtual Result<std::vector<SchemaVersion>> SchemaVersions() = 0;
+
+  // --- maintenance (writes: the writer thread; reads: any thread) ---
+  // Planner statistics refresh, text-index merge, optionally index rebuild; each step timed.
+  virtual Result<MaintenanceReport> Optimize(bool rebuild_indexes) = 0;
+  // Rewrites the file compactly (optionally refreshing planner statistics afterwards).
+  virtual Result<MaintenanceReport> Vacuum(bool analyze) = 0;
+  // Deletes every session, event, error, dead-letter buffer and rollup row in one transaction
+  // (text index kept consistent) and writes one audit row with `reason`.
+  virtual Result<CleanupResult> DeleteAll(std::string_view reason, std::int64_t now_ms) = 0;
+  struct PlannerState {
+    bool statistics = false;       // planner statistics gathered (ANALYZE ran)
+    std::int64_t fts_segments = -1;  // segments of the text index, -1 when unknown
+    std::int64_t fts_data_rows = 0;  // storage rows of the text index
+  };
+  virtual Result<PlannerState> GetPlannerState() = 0;
+
+  // --- range statistics (any thread) ---
+  // GetAggregateStats' figures by aggregation: events with timestamp in [from_ms, to_ms],
+  // sessions with start_time in [from_ms, to_ms] (inclusive).
+  virtual Result<AggregateStats> AggregateStatsBetween(std::int64_t from_ms,
+                                                       std::int64_t to_ms) = 0;
+  // Nearest-rank percentiles over the sessions with start_time in [from_ms, to_ms].
+  virtual Result<SessionPercentiles> SessionPercentilesBetween(std::int64_t from_ms,
+                                                               std::int64_t to_ms) = 0;
 };
 
 }  // namespace vibekit::store

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "e2e/cli_runner.h"
 #include "testing/test_util.h"
 #include "vibekit/telemetry_service.h"
 #include "workload/workload.h"
@@ -22,31 +23,6 @@ namespace json = boost::json;
 using testing::TempDir;
 using testing::TestConfig;
 
-struct CliRun {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
-
-CliRun Vibekit(const std::string& args) {
-  static int n = 0;
-  const std::string err_file = ::testing::TempDir() + "/vk_err_" + std::to_string(getpid()) + "_" +
-                               std::to_string(n++);
-  const std::string cmd = std::string("env -u TELEMETRY_DB_PATH -u VIBEKIT_TELEMETRY ") +
-                          VIBEKIT_BIN + " " + args + " 2>" + err_file;
-  CliRun r;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (p == nullptr) return r;
-  std::array<char, 65536> buf{};
-  std::size_t got;
-  while ((got = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), got);
-  const int status = pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::ifstream e(err_file);
-  r.err.assign(std::istreambuf_iterator<char>(e), std::istreambuf_iterator<char>());
-  std::remove(err_file.c_str());
-  return r;
-}
 
 // A strict RFC 4180 reader: CRLF records, quoted fields with doubled quotes.
 std::vector<std::vector<std::string>> ParseCsv(const std::string& text) {

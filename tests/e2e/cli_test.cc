@@ -7,6 +7,7 @@
 #include <fstream>
 #include <string>
 
+#include "e2e/cli_runner.h"
 #include "testing/test_util.h"
 
 namespace vibekit {
@@ -15,24 +16,6 @@ namespace {
 using testing::QueryInt;
 using testing::TempDir;
 
-struct CliRun {
-  int code = -1;
-  std::string out;  // stdout and stderr together
-};
-
-CliRun Vibekit(const std::string& args, const std::string& stdin_file = "") {
-  std::string cmd = std::string("env -u TELEMETRY_DB_PATH -u VIBEKIT_TELEMETRY ") + VIBEKIT_BIN +
-                    " " + args + " 2>&1";
-  if (!stdin_file.empty()) cmd += " < " + stdin_file;
-  CliRun r;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (p == nullptr) return r;
-  std::array<char, 4096> buf{};
-  while (fgets(buf.data(), buf.size(), p) != nullptr) r.out += buf.data();
-  const int status = pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
 
 std::string Line(const std::string& sid, const std::string& type, int ts) {
   return R"({"sessionId":")" + sid + R"(","eventType":")" + type +
@@ -42,13 +25,13 @@ std::string Line(const std::string& sid, const std::string& type, int ts) {
 TEST(Cli, HelpAndVersionExitZero) {
   CliRun help = Vibekit("--help");
   EXPECT_EQ(help.code, 0);
-  EXPECT_NE(help.out.find("telemetry"), std::string::npos);
+  EXPECT_NE(help.all().find("telemetry"), std::string::npos);
   CliRun version = Vibekit("--version");
   EXPECT_EQ(version.code, 0);
-  EXPECT_NE(version.out.find("vibekit"), std::string::npos);
+  EXPECT_NE(version.all().find("vibekit"), std::string::npos);
   CliRun sub = Vibekit("telemetry import --help");
   EXPECT_EQ(sub.code, 0);
-  EXPECT_NE(sub.out.find("Examples"), std::string::npos);
+  EXPECT_NE(sub.all().find("Examples"), std::string::npos);
 }
 
 TEST(Cli, UsageErrorsExitTwo) {
@@ -64,12 +47,12 @@ TEST(Cli, ImportFromFileAndStdin) {
   std::ofstream(dir.File("in.ndjson")) << Line("a", "start", 10) << Line("a", "stream", 11)
                                        << Line("a", "end", 12);
   CliRun r = Vibekit("--db " + db + " telemetry import " + dir.File("in.ndjson"));
-  EXPECT_EQ(r.code, 0) << r.out;
-  EXPECT_NE(r.out.find("imported 3 events"), std::string::npos) << r.out;
+  EXPECT_EQ(r.code, 0) << r.all();
+  EXPECT_NE(r.all().find("imported 3 events"), std::string::npos) << r.all();
   EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM telemetry_events"), 3);
   std::ofstream(dir.File("more.ndjson")) << Line("b", "start", 20) << Line("b", "stream", 21);
   CliRun s = Vibekit("--db " + db + " telemetry import - --strict", dir.File("more.ndjson"));
-  EXPECT_EQ(s.code, 0) << s.out;
+  EXPECT_EQ(s.code, 0) << s.all();
   EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM telemetry_events"), 5);
   EXPECT_EQ(QueryInt(db, "SELECT status = 'completed' FROM telemetry_sessions WHERE id='a'"), 1);
 }
@@ -80,11 +63,11 @@ TEST(Cli, BadLinesAreNamedAndStrictModeWritesNothing) {
   std::ofstream(dir.File("bad.ndjson")) << Line("c", "start", 10) << "{oops\n" << Line("c", "stream", 11);
   CliRun strict = Vibekit("--db " + db + " telemetry import --strict " + dir.File("bad.ndjson"));
   EXPECT_EQ(strict.code, 1);
-  EXPECT_NE(strict.out.find("line 2"), std::string::npos) << strict.out;
+  EXPECT_NE(strict.all().find("line 2"), std::string::npos) << strict.all();
   EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM telemetry_events"), 0);
   CliRun lenient = Vibekit("--db " + db + " telemetry import " + dir.File("bad.ndjson"));
   EXPECT_EQ(lenient.code, 1) << "skipped lines make the exit code non-zero";
-  EXPECT_NE(lenient.out.find("line 2:"), std::string::npos) << lenient.out;
+  EXPECT_NE(lenient.all().find("line 2:"), std::string::npos) << lenient.all();
   EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM telemetry_events"), 2);
 }
 
@@ -92,15 +75,15 @@ TEST(Cli, MissingInputFailsWithOneLineMessage) {
   TempDir dir;
   CliRun r = Vibekit("--db " + dir.File("m.db") + " telemetry import " + dir.File("absent.ndjson"));
   EXPECT_EQ(r.code, 1);
-  EXPECT_NE(r.out.find("vibekit: import failed: cannot read"), std::string::npos) << r.out;
+  EXPECT_NE(r.all().find("vibekit: import failed: cannot read"), std::string::npos) << r.all();
 }
 
 TEST(Cli, DemoFillsTheDatabaseThroughTheLibrary) {
   TempDir dir;
   const std::string db = dir.File("demo/telemetry.db");
   CliRun r = Vibekit("--db " + db + " demo --events 3000 --seed 7");
-  ASSERT_EQ(r.code, 0) << r.out;
-  EXPECT_NE(r.out.find("total events        3000"), std::string::npos) << r.out;
+  ASSERT_EQ(r.code, 0) << r.all();
+  EXPECT_NE(r.all().find("total events        3000"), std::string::npos) << r.all();
   EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM telemetry_events"), 3000);
   EXPECT_EQ(QueryInt(db, "SELECT total_events FROM telemetry_stats WHERE stat_type='global'"), 3000);
 }

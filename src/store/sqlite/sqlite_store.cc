@@ -1,6 +1,7 @@
 #include "store/sqlite/sqlite_store.h"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <chrono>
 #include <string>
@@ -164,6 +165,18 @@ FtsWords SplitFtsWords(std::string_view text) {
     }
   }
   return out;
+}
+
+// The percentages of an AggregateStats, from its totals.
+void FillRates(AggregateStats& out) {
+  if (out.total.total_events > 0) {
+    out.error_event_rate_pct = 100.0 * static_cast<double>(out.total.error_events) /
+                               static_cast<double>(out.total.total_events);
+  }
+  if (out.total.sessions > 0) {
+    out.session_error_rate_pct = 100.0 * static_cast<double>(out.total.sessions_with_errors) /
+                                 static_cast<double>(out.total.sessions);
+  }
 }
 
 }  // namespace
@@ -342,7 +355,13 @@ void SqliteStore::ReleaseReader(std::unique_ptr<Reader> reader) {
   }
 }
 
+namespace {
+// The SqlCapture of this thread, if any (see sqlite_store.h).
+thread_local SqliteStore::SqlCapture* tls_sql_capture = nullptr;
+}  // namespace
+
 Result<Statement*> SqliteStore::Cached(Reader& reader, const std::string& sql) {
+  if (tls_sql_capture != nullptr) tls_sql_capture->Add(sql);
   auto it = reader.cache.find(sql);
   if (it == reader.cache.end()) {
     if (reader.cache.size() > 64) reader.cache.clear();
@@ -729,6 +748,10 @@ Result<std::vector<Event>> SqliteStore::QueryEvents(const EventQueryFilter& f) {
     filters += " AND timestamp <= ?";
     filter_binds.emplace_back(*f.to_time);
   }
+  if (f.after_id) {
+    filters += " AND id > ?";
+    filter_binds.emplace_back(*f.after_id);
+  }
   auto with = [](std::vector<BindValue> head, const std::vector<BindValue>& tail) {
     head.insert(head.end(), tail.begin(), tail.end());
     return head;
@@ -1018,14 +1041,7 @@ Result<AggregateStats> SqliteStore::GetAggregateStats() {
     }
   }
   stmt->Reset();
-  if (out.total.total_events > 0) {
-    out.error_event_rate_pct = 100.0 * static_cast<double>(out.total.error_events) /
-                               static_cast<double>(out.total.total_events);
-  }
-  if (out.total.sessions > 0) {
-    out.session_error_rate_pct = 100.0 * static_cast<double>(out.total.sessions_with_errors) /
-                                 static_cast<double>(out.total.sessions);
-  }
+  FillRates(out);
   return out;
 }
 
@@ -1069,6 +1085,364 @@ Result<StoreHealth> SqliteStore::CheckHealth(bool quick_check) {
   h.connections_active = readers_active_ + 1;  // this reader and the writer
   h.connections_total = readers_total_ + 1;
   return h;
+}
+
+// --- Maintenance: optimize, vacuum, delete-all, planner diagnostics -----------------------------
+
+namespace {
+
+double MsSinceMicros(std::int64_t t0_us) {
+  return static_cast<double>(SteadyNowMicros() - t0_us) / 1000.0;
+}
+
+// FTS5 keeps the list of its segments in one "structure" record (rowid 10 of the %_data table):
+// a 4-byte cookie, the 4-byte marker FF 00 00 01 on SQLite >= 3.44, then the varints nLevel and
+// nSegment (SQLite's big-endian varint: 7 bits a byte, high bit = more, the 9th byte whole).
+std::int64_t DecodeFtsSegmentCount(std::string_view rec) {
+  std::size_t i = 4;
+  if (rec.size() < 6) return -1;
+  if (rec.size() >= 8 && rec.substr(4, 4) == std::string_view("\xFF\x00\x00\x01", 4)) i = 8;
+  auto varint = [&](std::int64_t* out) {
+    std::uint64_t v = 0;
+    for (int n = 0; n < 9 && i < rec.size(); ++n) {
+      const auto b = static_cast<unsigned char>(rec[i++]);
+      if (n == 8) {
+        *out = static_cast<std::int64_t>((v << 8) | b);
+        return true;
+      }
+      v = (v << 7) | (b & 0x7fU);
+      if ((b & 0x80U) == 0) {
+        *out = static_cast<std::int64_t>(v);
+        return true;
+      }
+    }
+    return false;
+  };
+  std::int64_t levels = 0;
+  std::int64_t segments = 0;
+  if (!varint(&levels) || !varint(&segments)) return -1;
+  return segments;
+}
+
+Result<std::int64_t> FtsSegmentCount(Database& db) {
+  VK_ASSIGN_OR_RETURN(Statement st, Statement::Prepare(db,
+      "SELECT block FROM telemetry_events_fts_data WHERE id = 10"));
+  VK_ASSIGN_OR_RETURN(bool row, st.Step());
+  if (!row) return std::int64_t{0};  // an index never written to has no structure record yet
+  return DecodeFtsSegmentCount(st.ColumnTextView(0));
+}
+
+std::string QuoteIdentifier(std::string_view name) {
+  std::string out = "\"";
+  for (const char c : name) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
+SqliteStore::SqlCapture::SqlCapture() : previous_(tls_sql_capture) { tls_sql_capture = this; }
+
+SqliteStore::SqlCapture::~SqlCapture() { tls_sql_capture = previous_; }
+
+void SqliteStore::SqlCapture::Add(const std::string& sql) {
+  if (std::find(statements_.begin(), statements_.end(), sql) == statements_.end()) {
+    statements_.push_back(sql);
+  }
+}
+
+Result<MaintenanceReport> SqliteStore::Optimize(bool rebuild_indexes) {
+  std::lock_guard lock(writer_mu_);
+  if (!open_) return Status::FailedPrecondition("store is not open");
+  const std::int64_t start = SteadyNowMicros();
+  MaintenanceReport r;
+  r.file_size_before_bytes = internal::FileSizeBytes(config_.db_path);
+  r.wal_size_before_bytes = internal::FileSizeBytes(config_.db_path + "-wal");
+  VK_ASSIGN_OR_RETURN(r.fts_segments_before, FtsSegmentCount(*writer_));
+  auto step = [&](std::string name, std::string detail, const std::string& sql) -> Status {
+    const std::int64_t t0 = SteadyNowMicros();
+    VK_RETURN_IF_ERROR(writer_->Exec(sql).WithContext(name));
+    r.steps.push_back({std::move(name), std::move(detail), MsSinceMicros(t0)});
+    return Status::Ok();
+  };
+  VK_RETURN_IF_ERROR(step("pragma_optimize", "PRAGMA optimize", "PRAGMA optimize"));
+  VK_RETURN_IF_ERROR(step("analyze", "ANALYZE: planner statistics of every table and index",
+                          "ANALYZE"));
+  VK_RETURN_IF_ERROR(step("fts_optimize",
+                          "telemetry_events_fts: " + std::to_string(r.fts_segments_before) +
+                              " segments merged into one",
+                          "INSERT INTO telemetry_events_fts(telemetry_events_fts) "
+                          "VALUES('optimize')"));
+  if (rebuild_indexes) {
+    // Our tables that have indexes (the FTS shadow tables have none of their own to rebuild).
+    VK_ASSIGN_OR_RETURN(Statement tables, Statement::Prepare(*writer_,
+        "SELECT tbl_name, count(*) FROM sqlite_master WHERE type = 'index' "
+        "AND tbl_name LIKE 'telemetry\\_%' ESCAPE '\\' "
+        "AND tbl_name NOT LIKE 'telemetry\\_events\\_fts%' ESCAPE '\\' "
+        "GROUP BY tbl_name ORDER BY tbl_name"));
+    std::vector<std::pair<std::string, std::int64_t>> list;
+    while (true) {
+      VK_ASSIGN_OR_RETURN(bool row, tables.Step());
+      if (!row) break;
+      list.emplace_back(tables.ColumnText(0), tables.ColumnInt(1));
+    }
+    tables.Reset();
+    for (const auto& [table, n] : list) {
+      VK_RETURN_IF_ERROR(step("reindex",
+                              table + " (" + std::to_string(n) + (n == 1 ? " index)" : " indexes)"),
+                              "REINDEX " + QuoteIdentifier(table)));
+    }
+  }
+  VK_ASSIGN_OR_RETURN(r.fts_segments_after, FtsSegmentCount(*writer_));
+  r.file_size_after_bytes = internal::FileSizeBytes(config_.db_path);
+  r.wal_size_after_bytes = internal::FileSizeBytes(config_.db_path + "-wal");
+  r.total_ms = MsSinceMicros(start);
+  return r;
+}
+
+Result<MaintenanceReport> SqliteStore::Vacuum(bool analyze) {
+  std::lock_guard lock(writer_mu_);
+  if (!open_) return Status::FailedPrecondition("store is not open");
+  const std::int64_t start = SteadyNowMicros();
+  MaintenanceReport r;
+  r.file_size_before_bytes = internal::FileSizeBytes(config_.db_path);
+  r.wal_size_before_bytes = internal::FileSizeBytes(config_.db_path + "-wal");
+  VK_ASSIGN_OR_RETURN(std::int64_t free_pages, writer_->QueryInt("PRAGMA freelist_count"));
+  VK_ASSIGN_OR_RETURN(std::int64_t page_size, writer_->QueryInt("PRAGMA page_size"));
+  std::int64_t t0 = SteadyNowMicros();
+  VK_RETURN_IF_ERROR(writer_->Exec("VACUUM").WithContext("vacuum"));
+  r.steps.push_back({"vacuum",
+                     "VACUUM: file rewritten, " + std::to_string(free_pages) + " free pages (" +
+                         std::to_string(free_pages * page_size) + " bytes) dropped",
+                     MsSinceMicros(t0)});
+  if (analyze) {
+    t0 = SteadyNowMicros();
+    VK_RETURN_IF_ERROR(writer_->Exec("ANALYZE").WithContext("analyze"));
+    r.steps.push_back({"analyze", "ANALYZE: planner statistics of every table and index",
+                       MsSinceMicros(t0)});
+  }
+  // In WAL mode VACUUM writes the new pages to the log; the checkpoint moves them into the file
+  // and truncates both, so the "after" sizes are the real result.
+  t0 = SteadyNowMicros();
+  VK_ASSIGN_OR_RETURN(std::string busy, writer_->QueryText("PRAGMA wal_checkpoint(TRUNCATE)"));
+  r.steps.push_back({"wal_checkpoint",
+                     busy == "0" ? "PRAGMA wal_checkpoint(TRUNCATE)"
+                                 : "PRAGMA wal_checkpoint(TRUNCATE): incomplete, readers active",
+                     MsSinceMicros(t0)});
+  r.file_size_after_bytes = internal::FileSizeBytes(config_.db_path);
+  r.wal_size_after_bytes = internal::FileSizeBytes(config_.db_path + "-wal");
+  r.total_ms = MsSinceMicros(start);
+  return r;
+}
+
+Result<CleanupResult> SqliteStore::DeleteAll(std::string_view reason, std::int64_t now_ms) {
+  std::lock_guard lock(writer_mu_);
+  if (!open_) return Status::FailedPrecondition("store is not open");
+  Transaction txn(*writer_);
+  VK_RETURN_IF_ERROR(txn.Begin().WithContext("begin clear"));
+  CleanupResult result;
+  VK_ASSIGN_OR_RETURN(result.sessions_removed,
+                      writer_->QueryInt("SELECT count(*) FROM telemetry_sessions"));
+  VK_ASSIGN_OR_RETURN(result.events_removed,
+                      writer_->QueryInt("SELECT count(*) FROM telemetry_events"));
+  VK_ASSIGN_OR_RETURN(std::int64_t errors,
+                      writer_->QueryInt("SELECT count(*) FROM telemetry_errors"));
+  VK_ASSIGN_OR_RETURN(std::int64_t buffers,
+                      writer_->QueryInt("SELECT count(*) FROM telemetry_buffers"));
+  // Events go row by row through the FTS delete trigger (vk_text is registered on this
+  // connection), so the text index loses exactly their entries and stays consistent.
+  VK_RETURN_IF_ERROR(writer_->Exec(
+      "DELETE FROM telemetry_errors; DELETE FROM telemetry_events; "
+      "DELETE FROM telemetry_sessions; DELETE FROM telemetry_buffers; "
+      "DELETE FROM telemetry_stats;").WithContext("clear telemetry"));
+  VK_ASSIGN_OR_RETURN(Statement audit, Statement::Prepare(*writer_,
+      "INSERT INTO telemetry_audit_log (table_name, record_id, operation, old_values, "
+      "changed_fields, reason, metadata, timestamp, created_at) "
+      "VALUES ('telemetry_sessions', NULL, 'DELETE', NULL, NULL, ?1, ?2, ?3, ?3)"));
+  const std::string meta = "{\"all\":true,\"sessions\":" + std::to_string(result.sessions_removed) +
+                           ",\"events\":" + std::to_string(result.events_removed) +
+                           ",\"errors\":" + std::to_string(errors) +
+                           ",\"buffers\":" + std::to_string(buffers) + "}";
+  audit.Bind(1, reason);
+  audit.Bind(2, std::string_view(meta));
+  audit.Bind(3, now_ms);
+  VK_RETURN_IF_ERROR(audit.Run().WithContext("audit clear"));
+  VK_RETURN_IF_ERROR(txn.Commit().WithContext("commit clear"));
+  return result;
+}
+
+Result<Store::PlannerState> SqliteStore::GetPlannerState() {
+  VK_ASSIGN_OR_RETURN(ReaderLease reader, AcquireReader());
+  Database& db = *reader->db;
+  PlannerState p;
+  VK_ASSIGN_OR_RETURN(std::int64_t has_stat1, db.QueryInt(
+      "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_stat1'"));
+  if (has_stat1 > 0) {
+    VK_ASSIGN_OR_RETURN(std::int64_t rows, db.QueryInt("SELECT count(*) FROM sqlite_stat1"));
+    p.statistics = rows > 0;
+  }
+  VK_ASSIGN_OR_RETURN(p.fts_data_rows, db.QueryInt("SELECT count(*) FROM telemetry_events_fts_data"));
+  VK_ASSIGN_OR_RETURN(p.fts_segments, FtsSegmentCount(db));
+  return p;
+}
+
+Result<std::vector<std::string>> SqliteStore::ExplainQueryPlan(const std::string& sql) {
+  VK_ASSIGN_OR_RETURN(ReaderLease reader, AcquireReader());
+  VK_ASSIGN_OR_RETURN(Statement st, Statement::Prepare(*reader->db, "EXPLAIN QUERY PLAN " + sql));
+  std::unordered_map<std::int64_t, int> depth;  // plan row id -> nesting level
+  std::vector<std::string> rows;
+  while (true) {
+    VK_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    const std::int64_t id = st.ColumnInt(0);
+    const std::int64_t parent = st.ColumnInt(1);
+    const auto it = depth.find(parent);
+    const int level = it == depth.end() ? 0 : it->second + 1;
+    depth[id] = level;
+    rows.push_back(std::string(static_cast<std::size_t>(level) * 2, ' ') + st.ColumnText(3));
+  }
+  return rows;
+}
+
+// --- range statistics ---------------------------------------------------------------------------
+
+Result<AggregateStats> SqliteStore::AggregateStatsBetween(std::int64_t from_ms,
+                                                          std::int64_t to_ms) {
+  const std::int64_t t0 = SteadyNowMicros();
+  VK_ASSIGN_OR_RETURN(ReaderLease reader, AcquireReader());
+  // Both aggregations read one snapshot.
+  Transaction snapshot(*reader->db);
+  VK_RETURN_IF_ERROR(snapshot.Begin(/*immediate=*/false));
+  AggregateStats out;
+  out.computed_at = clock_.NowMs();
+  auto rows_for = [&out](const std::string& agent, const std::string& mode) {
+    return std::array<RollupCounts*, 3>{&out.total, &out.by_agent[agent], &out.by_mode[mode]};
+  };
+  auto widen = [](RollupCounts& c, std::int64_t lo, std::int64_t hi) {
+    c.min_timestamp = c.min_timestamp ? std::min(*c.min_timestamp, lo) : lo;
+    c.max_timestamp = c.max_timestamp ? std::max(*c.max_timestamp, hi) : hi;
+  };
+  // Events: a range scan of idx_events_time, grouped.
+  const std::string events_sql =
+      "SELECT agent_type, coalesce(mode, ''), event_type, count(*), min(timestamp), "
+      "max(timestamp) FROM telemetry_events INDEXED BY idx_events_time "
+      "WHERE timestamp >= ?1 AND timestamp <= ?2 GROUP BY 1, 2, 3";
+  VK_ASSIGN_OR_RETURN(Statement * ev, Cached(*reader, events_sql));
+  ev->Bind(1, from_ms);
+  ev->Bind(2, to_ms);
+  while (true) {
+    VK_ASSIGN_OR_RETURN(bool row, ev->Step());
+    if (!row) break;
+    const std::string agent = ev->ColumnText(0);
+    const std::string mode = ev->ColumnText(1);
+    auto type = ParseEventType(ev->ColumnTextView(2));
+    const std::int64_t n = ev->ColumnInt(3);
+    const std::int64_t lo = ev->ColumnInt(4);
+    const std::int64_t hi = ev->ColumnInt(5);
+    for (RollupCounts* c : rows_for(agent, mode)) {
+      c->total_events += n;
+      switch (type.ok() ? *type : EventType::kStream) {
+        case EventType::kStart: c->start_events += n; break;
+        case EventType::kStream: c->stream_events += n; break;
+        case EventType::kEnd: c->end_events += n; break;
+        case EventType::kError: c->error_events += n; break;
+      }
+      widen(*c, lo, hi);
+    }
+  }
+  ev->Reset();
+  LogQuery(events_sql, SteadyNowMicros() - t0);
+  // Sessions: a range scan of idx_sessions_start, grouped.
+  const std::string sessions_sql =
+      "SELECT agent_type, coalesce(mode, ''), status, count(*), "
+      "coalesce(sum(error_count > 0), 0), coalesce(sum(duration), 0), count(duration) "
+      "FROM telemetry_sessions INDEXED BY idx_sessions_start "
+      "WHERE start_time >= ?1 AND start_time <= ?2 GROUP BY 1, 2, 3";
+  VK_ASSIGN_OR_RETURN(Statement * ss, Cached(*reader, sessions_sql));
+  ss->Bind(1, from_ms);
+  ss->Bind(2, to_ms);
+  while (true) {
+    VK_ASSIGN_OR_RETURN(bool row, ss->Step());
+    if (!row) break;
+    const std::string agent = ss->ColumnText(0);
+    const std::string mode = ss->ColumnText(1);
+    auto status = ParseSessionStatus(ss->ColumnTextView(2));
+    const std::int64_t n = ss->ColumnInt(3);
+    for (RollupCounts* c : rows_for(agent, mode)) {
+      c->sessions += n;
+      switch (status.ok() ? *status : SessionStatus::kActive) {
+        case SessionStatus::kActive: c->active_sessions += n; break;
+        case SessionStatus::kCompleted: c->completed_sessions += n; break;
+        case SessionStatus::kFailed: c->failed_sessions += n; break;
+        case SessionStatus::kTimeout: c->timeout_sessions += n; break;
+      }
+      c->sessions_with_errors += ss->ColumnInt(4);
+      c->duration_sum_ms += ss->ColumnInt(5);
+      c->duration_count += ss->ColumnInt(6);
+    }
+  }
+  ss->Reset();
+  VK_RETURN_IF_ERROR(snapshot.Commit());
+  LogQuery(sessions_sql, SteadyNowMicros() - t0);
+  auto finish = [](RollupCounts& c) {
+    if (c.duration_count > 0) {
+      c.avg_session_duration_ms =
+          static_cast<double>(c.duration_sum_ms) / static_cast<double>(c.duration_count);
+    }
+  };
+  finish(out.total);
+  for (auto& [k, c] : out.by_agent) finish(c);
+  for (auto& [k, c] : out.by_mode) finish(c);
+  FillRates(out);
+  return out;
+}
+
+Result<SessionPercentiles> SqliteStore::SessionPercentilesBetween(std::int64_t from_ms,
+                                                                  std::int64_t to_ms) {
+  const std::int64_t t0 = SteadyNowMicros();
+  VK_ASSIGN_OR_RETURN(ReaderLease reader, AcquireReader());
+  // The count and the rank lookups must see the same rows.
+  Transaction snapshot(*reader->db);
+  VK_RETURN_IF_ERROR(snapshot.Begin(/*immediate=*/false));
+  // Nearest rank: with n values ascending, pP is the value at 1-based rank ceil(P * n / 100),
+  // read exactly with ORDER BY value LIMIT 1 OFFSET rank - 1 (no approximation, no sampling).
+  auto compute = [&](const std::string& where, const std::string& column,
+                     PercentileSet* out) -> Status {
+    const std::string count_sql = "SELECT count(*) FROM telemetry_sessions WHERE " + where;
+    VK_ASSIGN_OR_RETURN(Statement * count, Cached(*reader, count_sql));
+    count->Bind(1, from_ms);
+    count->Bind(2, to_ms);
+    VK_ASSIGN_OR_RETURN(bool c_row, count->Step());
+    out->count = c_row ? count->ColumnInt(0) : 0;
+    count->Reset();
+    if (out->count == 0) return Status::Ok();
+    const std::string rank_sql = "SELECT " + column + " FROM telemetry_sessions WHERE " + where +
+                                 " ORDER BY " + column + " LIMIT 1 OFFSET ?3";
+    for (auto [p, slot] : {std::pair{50, &out->p50}, std::pair{90, &out->p90},
+                           std::pair{95, &out->p95}, std::pair{99, &out->p99}}) {
+      const std::int64_t rank = (p * out->count + 99) / 100;  // ceil(p * n / 100), >= 1
+      VK_ASSIGN_OR_RETURN(Statement * at, Cached(*reader, rank_sql));
+      at->Bind(1, from_ms);
+      at->Bind(2, to_ms);
+      at->Bind(3, rank - 1);
+      VK_ASSIGN_OR_RETURN(bool row, at->Step());
+      if (row) *slot = at->ColumnInt(0);
+      at->Reset();
+    }
+    return Status::Ok();
+  };
+  SessionPercentiles out;
+  VK_RETURN_IF_ERROR(compute(
+      "start_time >= ?1 AND start_time <= ?2 AND status IN ('completed', 'failed') "
+      "AND duration IS NOT NULL",
+      "duration", &out.duration_ms));
+  VK_RETURN_IF_ERROR(compute("start_time >= ?1 AND start_time <= ?2", "event_count",
+                             &out.events_per_session));
+  VK_RETURN_IF_ERROR(snapshot.Commit());
+  LogQuery("session percentiles", SteadyNowMicros() - t0);
+  return out;
 }
 
 }  // namespace vibekit::store::sqlite

@@ -47,6 +47,40 @@ class SqliteStore final : public Store {
   Result<std::int64_t> UsedBytes() override;
   Result<std::vector<SchemaVersion>> SchemaVersions() override;
 
+  Result<MaintenanceReport> Optimize(bool rebuild_indexes) override;
+  Result<MaintenanceReport> Vacuum(bool analyze) override;
+  Result<CleanupResult> DeleteAll(std::string_view reason, std::int64_t now_ms) override;
+  Result<PlannerState> GetPlannerState() override;
+
+  // --- SQLite-only diagnostics (`vibekit db performance --analyze`) ---
+  // Query plans are SQL text, so they stay off the backend-neutral Store interface: the service
+  // reaches them through this class only (it knows it created a SqliteStore), and the SQL comes
+  // from the store itself via SqlCapture, so the plans shown are those of the statements the
+  // real queries run, not hand-copied look-alikes.
+  //
+  // While a SqlCapture lives, every read statement this thread runs through the reader pool
+  // (Cached) is appended to it, once per distinct SQL text.
+  class SqlCapture {
+   public:
+    SqlCapture();
+    ~SqlCapture();
+    SqlCapture(const SqlCapture&) = delete;
+    SqlCapture& operator=(const SqlCapture&) = delete;
+    const std::vector<std::string>& statements() const { return statements_; }
+    void Add(const std::string& sql);
+
+   private:
+    SqlCapture* previous_;
+    std::vector<std::string> statements_;
+  };
+  // EXPLAIN QUERY PLAN of `sql` (parameters unbound) on a reader connection: one string per
+  // plan row, indented two spaces per nesting level.
+  Result<std::vector<std::string>> ExplainQueryPlan(const std::string& sql);
+
+  Result<AggregateStats> AggregateStatsBetween(std::int64_t from_ms, std::int64_t to_ms) override;
+  Result<SessionPercentiles> SessionPercentilesBetween(std::int64_t from_ms,
+                                                       std::int64_t to_ms) override;
+
  private:
   struct Reader;
   struct WriterStatements;

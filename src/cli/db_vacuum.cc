@@ -1,0 +1,35 @@
+// `vibekit db vacuum [--analyze]`: VACUUM (then ANALYZE) on the writer thread, with the file
+// sizes measured before and after and the time each step took.
+#include <cstdio>
+
+#include "cli/commands.h"
+#include "cli/db_maintenance.h"
+
+namespace vibekit::cli {
+
+void RegisterDbVacuumCommand(CLI::App& db, const GlobalOptions& global, Runner& run) {
+  auto analyze = std::make_shared<bool>(false);
+  CLI::App* cmd = db.add_subcommand("vacuum", "Rewrite the database file compactly (VACUUM)");
+  cmd->add_flag("--analyze", *analyze, "Refresh planner statistics afterwards (ANALYZE)");
+  cmd->footer("Examples:\n  vibekit db vacuum\n  vibekit db vacuum --analyze --format json");
+  cmd->callback([&global, &run, analyze] {
+    run = [&global, analyze]() -> int {
+      auto service = OpenService(global, /*must_exist=*/true);
+      if (!service) return kExitFailure;
+      auto r = service->Vacuum(*analyze);
+      Status st = service->Shutdown();
+      if (!r.ok()) return Fail("vacuum failed: " + r.status().message());
+      if (!st.ok()) return Fail(st.ToString());
+      boost::json::object o;
+      o["dbPath"] = service->config().local_store.db_path;
+      o["analyze"] = *analyze;
+      for (auto& kv : MaintenanceToJsonObject(*r)) o[kv.key()] = kv.value();
+      o["bytesFreed"] = (r->file_size_before_bytes + r->wal_size_before_bytes) -
+                        (r->file_size_after_bytes + r->wal_size_after_bytes);
+      if (!global.quiet) PrintMaintenance(o, MakeOutput(global));
+      return kExitOk;
+    };
+  });
+}
+
+}  // namespace vibekit::cli

@@ -1,0 +1,147 @@
+#include "cli/progress.h"
+
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+
+namespace vibekit::cli {
+namespace {
+
+// "850 items", "12.3k items", "512 B", "12.3 MB", each followed by `suffix` ("/s" or "").
+std::string Scaled(double v, ProgressUnit unit, const char* suffix) {
+  const bool bytes = unit == ProgressUnit::kBytes;
+  char buf[64];
+  if (v < 999.5) {
+    std::snprintf(buf, sizeof buf, "%.0f %s%s", v, bytes ? "B" : "items", suffix);
+    return buf;
+  }
+  static constexpr const char* kBytePrefix[] = {"kB", "MB", "GB", "TB"};
+  static constexpr const char* kItemPrefix[] = {"k", "M", "G", "T"};
+  int i = 0;
+  v /= 1000;
+  while (i < 3 && v >= 999.95) {
+    v /= 1000;
+    ++i;
+  }
+  if (bytes) {
+    std::snprintf(buf, sizeof buf, "%.1f %s%s", v, kBytePrefix[i], suffix);
+  } else {
+    std::snprintf(buf, sizeof buf, "%.1f%s items%s", v, kItemPrefix[i], suffix);
+  }
+  return buf;
+}
+
+int StderrWidth() {
+  winsize ws{};
+  if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) return ws.ws_col;
+  return 80;
+}
+
+}  // namespace
+
+std::string FormatAmount(double amount, ProgressUnit unit) {
+  amount = std::max(0.0, amount);
+  return Scaled(amount, unit, "");
+}
+
+std::string FormatRate(double per_second, ProgressUnit unit) {
+  if (!(per_second >= 0) || std::isinf(per_second)) {
+    return unit == ProgressUnit::kBytes ? "-- B/s" : "-- items/s";
+  }
+  return Scaled(per_second, unit, "/s");
+}
+
+std::string FormatEta(double seconds) {
+  if (!(seconds >= 0) || seconds > 99 * 3600.0) return "--:--";
+  const auto s = static_cast<long long>(std::ceil(seconds));
+  char buf[32];
+  if (s >= 3600) {
+    std::snprintf(buf, sizeof buf, "%lld:%02lld:%02lld", s / 3600, (s / 60) % 60, s % 60);
+  } else {
+    std::snprintf(buf, sizeof buf, "%lld:%02lld", s / 60, s % 60);
+  }
+  return buf;
+}
+
+std::string FormatProgressLine(std::string_view label, std::int64_t done, std::int64_t total,
+                               double elapsed_s, ProgressUnit unit, int width) {
+  const auto max_len = static_cast<std::size_t>(std::max(1, width - 1));
+  const double rate = elapsed_s > 0 ? static_cast<double>(done) / elapsed_s : -1;
+  std::string line;
+  if (total <= 0) {
+    line = std::string(label) + "  " + FormatAmount(static_cast<double>(done), unit) + "  " +
+           FormatRate(rate, unit);
+  } else {
+    const double fraction = std::clamp(static_cast<double>(done) / static_cast<double>(total), 0.0, 1.0);
+    char pct[8];
+    std::snprintf(pct, sizeof pct, "%3d%%", static_cast<int>(std::floor(fraction * 100)));
+    const double eta = rate > 0 ? static_cast<double>(std::max<std::int64_t>(0, total - done)) / rate : -1;
+    const std::string tail = std::string(pct) + "  " + FormatRate(rate, unit) + "  ETA " + FormatEta(eta);
+    const std::string head(label);
+    // head + " [" + bar + "] " + tail
+    const long room = static_cast<long>(max_len) - static_cast<long>(head.size() + tail.size() + 4);
+    const long bar = std::min<long>(40, room);
+    if (bar >= 5) {
+      const auto filled = static_cast<long>(std::floor(fraction * static_cast<double>(bar)));
+      line = head + " [" + std::string(static_cast<std::size_t>(filled), '#') +
+             std::string(static_cast<std::size_t>(bar - filled), '.') + "] " + tail;
+    } else {
+      line = head + " " + tail;
+    }
+  }
+  if (line.size() > max_len) line.resize(max_len);
+  return line;
+}
+
+ProgressReporter::ProgressReporter(Options options, Sink sink, Clock clock)
+    : options_(std::move(options)), sink_(std::move(sink)), clock_(std::move(clock)) {
+  if (options_.enabled) start_ = clock_();
+}
+
+ProgressReporter::~ProgressReporter() { Finish(); }
+
+std::unique_ptr<ProgressReporter> ProgressReporter::ForStderr(std::string label, ProgressUnit unit,
+                                                              bool quiet) {
+  Options o;
+  o.label = std::move(label);
+  o.unit = unit;
+  o.enabled = !quiet && isatty(STDERR_FILENO) != 0;
+  o.width = o.enabled ? StderrWidth() : 80;
+  auto sink = [](std::string_view text) {
+    std::fwrite(text.data(), 1, text.size(), stderr);
+    std::fflush(stderr);
+  };
+  auto clock = [] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  };
+  return std::make_unique<ProgressReporter>(std::move(o), sink, clock);
+}
+
+void ProgressReporter::Update(std::int64_t done, std::int64_t total) {
+  if (!options_.enabled || finished_) return;
+  done_ = done;
+  total_ = total;
+  const double now = clock_();
+  if (drawn_ && now - last_draw_ < options_.min_interval_s) return;
+  Draw(now);
+}
+
+void ProgressReporter::Finish() {
+  if (!options_.enabled || finished_) return;
+  finished_ = true;
+  if (drawn_) sink_("\r\033[K");
+}
+
+void ProgressReporter::Draw(double now) {
+  last_draw_ = now;
+  drawn_ = true;
+  sink_("\r" + FormatProgressLine(options_.label, done_, total_, now - start_, options_.unit,
+                                  options_.width) +
+        "\033[K");
+}
+
+}  // namespace vibekit::cli

@@ -1,0 +1,77 @@
+// Progress for long commands: a single line on stderr, redrawn in place ("\r"), with a bar,
+// the percentage, the rate (items/s or MB/s) and the ETA:
+//
+//   importing [##########..........]  50%  12.3 MB/s  ETA 0:04
+//
+// When the total is unknown (e.g. stdin) there is no bar, percentage or ETA, only the amount
+// done and the rate. Nothing at all is written when the reporter is disabled, which is what
+// ForStderr() does when stderr is not a terminal (pipes, files, CI logs) or --quiet is given.
+// The clock and the sink are injectable so the formatting can be tested.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace vibekit::cli {
+
+enum class ProgressUnit { kItems, kBytes };
+
+// "0 B", "999 B", "1.5 kB", "12.3 MB", "4.0 GB" (decimal units, like the rate).
+std::string FormatAmount(double amount, ProgressUnit unit);
+// "850 items/s", "12.3k items/s", "1.5M items/s"; bytes: "512 B/s", "1.5 kB/s", "12.3 MB/s".
+std::string FormatRate(double per_second, ProgressUnit unit);
+// "0:07", "12:34", "1:02:03"; "--:--" when unknown (negative, infinite or absurdly large).
+std::string FormatEta(double seconds);
+
+// One progress line (no "\r", no escape codes), at most `width` - 1 columns so it never wraps.
+// `total` <= 0 means unknown. `elapsed_s` <= 0 means no rate yet.
+std::string FormatProgressLine(std::string_view label, std::int64_t done, std::int64_t total,
+                               double elapsed_s, ProgressUnit unit, int width);
+
+class ProgressReporter {
+ public:
+  using Sink = std::function<void(std::string_view)>;
+  using Clock = std::function<double()>;  // monotonic seconds
+
+  struct Options {
+    std::string label;
+    ProgressUnit unit = ProgressUnit::kItems;
+    bool enabled = false;         // false: nothing is ever written
+    int width = 80;               // terminal columns
+    double min_interval_s = 0.1;  // redraws at most this often (the first and Finish always draw)
+  };
+
+  ProgressReporter(Options options, Sink sink, Clock clock);
+  ~ProgressReporter();  // Finish()es
+
+  // A reporter on stderr: enabled only when stderr is a TTY and `quiet` is false; width from
+  // the terminal (80 when unknown); steady clock.
+  static std::unique_ptr<ProgressReporter> ForStderr(std::string label, ProgressUnit unit,
+                                                     bool quiet);
+
+  // Sets the amount done (and the total, 0 = unknown) and redraws if the last redraw is old
+  // enough.
+  void Update(std::int64_t done, std::int64_t total);
+  // Clears the line (when anything was drawn); later updates draw nothing.
+  void Finish();
+
+  bool enabled() const { return options_.enabled; }
+
+ private:
+  void Draw(double now);
+
+  Options options_;
+  Sink sink_;
+  Clock clock_;
+  double start_ = 0;
+  double last_draw_ = 0;
+  bool drawn_ = false;
+  bool finished_ = false;
+  std::int64_t done_ = 0;
+  std::int64_t total_ = 0;
+};
+
+}  // namespace vibekit::cli
