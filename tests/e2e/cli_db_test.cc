@@ -69,16 +69,7 @@ void MakeDb(const std::string& path, std::int64_t events) {
 std::vector<std::int64_t> SearchIds(const std::string& db, const std::string& text) {
   TelemetryService s(TestConfig(db));
   EXPECT_OK(s.Initialize());
-  EventQueryFilter f;
-  f.contains = text;
-  f.limit = 100000;
-  auto r = s.QueryEvents(f);
-  EXPECT_TRUE(r.ok()) << r.status().ToString();
-  std::vector<std::int64_t> ids;
-  if (r.ok()) {
-    for (const Event& ev : *r) ids.push_back(ev.id);
-  }
-  return ids;
+  return testing::SearchIds(s, text);
 }
 
 TEST(CliDb, OptimizeMergesTheTextIndexAndSearchStillFindsTheSameEvents) {

@@ -38,18 +38,7 @@ void Fill(TelemetryService& s, std::int64_t events, int per_commit = 50) {
   ASSERT_OK(s.FlushBuffers());
 }
 
-std::vector<std::int64_t> SearchIds(TelemetryService& s, const std::string& text) {
-  EventQueryFilter f;
-  f.contains = text;
-  f.limit = 100000;
-  auto r = s.QueryEvents(f);
-  EXPECT_TRUE(r.ok()) << r.status().ToString();
-  std::vector<std::int64_t> ids;
-  if (r.ok()) {
-    for (const Event& e : *r) ids.push_back(e.id);
-  }
-  return ids;
-}
+using testing::SearchIds;
 
 std::int64_t FileSize(const std::string& path) {
   struct stat st {};

@@ -10,6 +10,7 @@
 #include <functional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "vibekit/clock.h"
 #include "vibekit/status.h"
@@ -64,6 +65,10 @@ TelemetryConfig TestConfig(const std::string& db_path);
 // Runs one SQL query on the file through a separate connection and returns the first column of
 // the first row as int64 (0 when no row). Fails the test on an SQL error.
 std::int64_t QueryInt(const std::string& db_path, const std::string& sql);
+
+// Ids of every event whose text contains `text` (QueryEvents with `contains`), in query order.
+// Fails the test when the query fails.
+std::vector<std::int64_t> SearchIds(const TelemetryService& service, const std::string& text);
 std::string QueryText(const std::string& db_path, const std::string& sql);
 
 }  // namespace vibekit::testing
