@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs what the build and the tests need, from Debian's packages only. Idempotent: packages
-# already present are not touched, and nothing is downloaded when everything is there.
+# Installs what the build and the tests need: Debian's packages, then the npm packages of
+# package.json (the tests' JavaScript) from the npm registry. Idempotent: packages already present
+# are not touched, and nothing is downloaded when everything is there.
 set -euo pipefail
 
 PACKAGES=(
@@ -13,6 +14,12 @@ PACKAGES=(
   zsh  # the completion test checks the generated zsh script
 )
 
+# Node.js and npm: any installed node will do (the machine may carry its own build); Debian's
+# packages otherwise.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  PACKAGES+=(nodejs npm)
+fi
+
 missing=()
 for p in "${PACKAGES[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
@@ -20,13 +27,21 @@ for p in "${PACKAGES[@]}"; do
   fi
 done
 
-if [ ${#missing[@]} -eq 0 ]; then
-  exit 0
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}"
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-echo "install-deps: installing ${missing[*]}"
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# npm packages, exactly as package-lock.json pins them; redone only when the lock file changes.
+cd "$(dirname "$0")/.."
+stamp=node_modules/.vibekit-lock.sha256
+want=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  echo "install-deps: npm ci"
+  npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+  echo "$want" > "$stamp"
+fi
