@@ -22,6 +22,12 @@ struct ImportOptions {
   // Called now and then with the compressed bytes read so far and the input's size (0 if
   // unknown, e.g. stdin).
   std::function<void(std::int64_t bytes_read, std::int64_t total_bytes)> progress;
+  // How long the import may be held up by a database locked by another process (another writer
+  // holding its write transaction): when the writer has failed to get the write lock for this
+  // many ms without a commit in between, the import stops with kBusy. Batches already handed
+  // to the writer stay queued (Shutdown tries them once more, then reports them as lost).
+  // -1: wait as long as the final flush allows (10 minutes), retrying like any Track* call.
+  int lock_wait_ms = -1;
 };
 
 struct ImportLineError {

@@ -22,6 +22,9 @@ struct GlobalOptions {
   bool quiet = false;
   bool verbose = false;
   bool no_color = false;
+  // --busy-timeout / VIBEKIT_BUSY_TIMEOUT_MS: how long a write waits for a database locked by
+  // another process before the command fails (SQLite busy_timeout).
+  int busy_timeout_ms = 5000;
 };
 
 inline constexpr int kExitOk = 0;
@@ -40,6 +43,11 @@ OutputOptions MakeOutput(const GlobalOptions& global);
 int Fail(const std::string& message);
 // Prints "vibekit: <message>" on stderr and returns kExitUsage.
 int UsageError(const std::string& message);
+
+// Reports a failed operation ("<what> failed: ..."), one line on stderr, and returns
+// kExitFailure. kBusy (another process holds the write lock) says so and how to fix it:
+// retry when the other writer is done, stop it, or wait longer with --busy-timeout.
+int FailStatus(const std::string& what, const Status& status, const GlobalOptions& global);
 
 // Opens the database of `global`. With `must_exist`, a missing file is an error that suggests
 // `vibekit db init` (nothing is created). Errors are printed; the caller returns kExitFailure.

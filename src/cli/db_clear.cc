@@ -8,6 +8,7 @@
 #include <string>
 
 #include "cli/commands.h"
+#include "cli/progress.h"
 
 namespace vibekit::cli {
 
@@ -36,9 +37,13 @@ void RegisterDbClearCommand(CLI::App& db, const GlobalOptions& global, Runner& r
       }
       auto service = OpenService(global, /*must_exist=*/true);
       if (!service) return kExitFailure;
+      // A spinner, the elapsed time and the file sizes on a TTY after ~1 s.
+      auto activity = ActivityIndicator::ForStderr(
+          "clearing", global.quiet, [path] { return DatabaseFilesDetail(path); });
       auto r = service->ClearAll();
+      activity->Stop();
       Status st = service->Shutdown();
-      if (!r.ok()) return Fail("clear failed: " + r.status().message());
+      if (!r.ok()) return FailStatus("clear", r.status(), global);
       if (!st.ok()) return Fail(st.ToString());
       boost::json::object o;
       o["dbPath"] = path;

@@ -1,8 +1,13 @@
 // `vibekit db init [--verbose] [--migration]`: create (or open) the database and bring its schema
-// up to date; --migration lists the applied migrations.
+// up to date; --migration lists the applied migrations. --verbose adds, after the "database
+// ready" line, whether the file was created or already there, its mode and size, and every
+// applied migration with its time.
+#include <sys/stat.h>
+
 #include <cstdio>
 
 #include "cli/commands.h"
+#include "cli/progress.h"
 #include "cli/time_arg.h"
 
 namespace vibekit::cli {
@@ -14,6 +19,9 @@ void RegisterDbInitCommand(CLI::App& db, const GlobalOptions& global, Runner& ru
   cmd->footer("Examples:\n  vibekit db init\n  vibekit --db /var/lib/vibekit/telemetry.db db init --migration");
   cmd->callback([&global, &run, show_migrations] {
     run = [&global, show_migrations]() -> int {
+      const std::string path = MakeConfig(global).local_store.db_path;
+      struct stat before {};
+      const bool existed = stat(path.c_str(), &before) == 0;
       auto service = OpenService(global, /*must_exist=*/false);
       if (!service) return kExitFailure;
       auto versions = service->GetSchemaVersions();
@@ -34,6 +42,20 @@ void RegisterDbInitCommand(CLI::App& db, const GlobalOptions& global, Runner& ru
         std::printf("database ready: %s (schema %s)\n",
                     service->config().local_store.db_path.c_str(),
                     versions->empty() ? "?" : versions->back().version.c_str());
+        if (global.verbose) {
+          struct stat st {};
+          const bool ok = stat(path.c_str(), &st) == 0;
+          std::printf("  file: %s\n", existed ? "existed, opened" : "created");
+          if (ok) {
+            std::printf("  mode: %04o\n", static_cast<unsigned>(st.st_mode & 07777));
+            std::printf("  size: %s\n",
+                        FormatAmount(static_cast<double>(st.st_size), ProgressUnit::kBytes).c_str());
+          }
+          for (const SchemaVersion& v : *versions) {
+            std::printf("  migration %s applied %s: %s\n", v.version.c_str(),
+                        FormatTimestamp(v.applied_at).c_str(), v.description.c_str());
+          }
+        }
       }
       Status st = service->Shutdown();
       return st.ok() ? kExitOk : Fail(st.ToString());

@@ -1,9 +1,12 @@
 // `vibekit db optimize [--rebuild-indexes]`: PRAGMA optimize, ANALYZE, merge of the full-text
 // index segments (FTS5 'optimize'), optionally REINDEX; on the writer thread, each step timed.
+// Progress on a TTY after ~1 s: spinner, elapsed time and file sizes (these statements report
+// no fraction done either; see db_vacuum.cc).
 #include <cstdio>
 
 #include "cli/commands.h"
 #include "cli/db_maintenance.h"
+#include "cli/progress.h"
 
 namespace vibekit::cli {
 
@@ -17,9 +20,13 @@ void RegisterDbOptimizeCommand(CLI::App& db, const GlobalOptions& global, Runner
     run = [&global, rebuild]() -> int {
       auto service = OpenService(global, /*must_exist=*/true);
       if (!service) return kExitFailure;
+      const std::string path = service->config().local_store.db_path;
+      auto activity = ActivityIndicator::ForStderr(
+          "optimizing", global.quiet, [path] { return DatabaseFilesDetail(path); });
       auto r = service->Optimize(*rebuild);
+      activity->Stop();
       Status st = service->Shutdown();
-      if (!r.ok()) return Fail("optimize failed: " + r.status().message());
+      if (!r.ok()) return FailStatus("optimize", r.status(), global);
       if (!st.ok()) return Fail(st.ToString());
       boost::json::object o;
       o["dbPath"] = service->config().local_store.db_path;

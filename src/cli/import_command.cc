@@ -6,6 +6,7 @@
 
 #include "cli/commands.h"
 #include "cli/progress.h"
+#include "common/log.h"
 #include "vibekit/telemetry_service.h"
 
 namespace vibekit::cli {
@@ -35,6 +36,9 @@ void RegisterImportCommand(CLI::App& telemetry, const GlobalOptions& global,
       ImportOptions options;
       options.strict = args->strict;
       options.batch_size = args->batch;
+      // A database locked by another writer ends the import after --busy-timeout, as it ends
+      // every other write command, instead of retrying for minutes.
+      options.lock_wait_ms = global.busy_timeout_ms;
       // A refreshing progress line on stderr when it is a terminal (bytes read of the file;
       // for stdin the total is unknown: amount and rate only).
       auto progress = ProgressReporter::ForStderr("importing", ProgressUnit::kBytes, global.quiet);
@@ -45,8 +49,15 @@ void RegisterImportCommand(CLI::App& telemetry, const GlobalOptions& global,
       }
       auto result = service.ImportNdjson(args->file, options);
       progress->Finish();
+      if (!result.ok() && result.status().code() == StatusCode::kBusy) {
+        // Batches still queued get one more try at shutdown; with the lock still held they are
+        // dropped, which the line below already reports, so the library stays silent.
+        internal::SetLogLevel(internal::LogLevel::kOff);
+        (void)service.Shutdown(0);
+        return FailStatus("import", result.status(), global);
+      }
       Status shut = service.Shutdown();
-      if (!result.ok()) return Fail("import failed: " + result.status().message());
+      if (!result.ok()) return FailStatus("import", result.status(), global);
       if (!shut.ok()) return Fail("import not fully written: " + shut.ToString());
       for (const ImportLineError& e : result->errors) {
         std::fprintf(stderr, "vibekit: line %lld: %s\n", static_cast<long long>(e.line),

@@ -2,11 +2,13 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <string>
 
 #include "cli/commands.h"
 #include "cli/time_arg.h"
+#include "common/log.h"
 
 namespace vibekit::cli {
 
@@ -17,6 +19,7 @@ TelemetryConfig MakeConfig(const GlobalOptions& global) {
   Status env = ApplyEnvironment(config);
   if (!env.ok()) std::fprintf(stderr, "vibekit: warning: %s\n", env.message().c_str());
   if (!global.db_path.empty()) config.local_store.db_path = global.db_path;
+  config.local_store.busy_timeout_ms = global.busy_timeout_ms;
   // A command is a short-lived process: no background timeout sweeps mid-command.
   config.local_store.timeout_check_interval_ms = 24 * 3600 * 1000;
   return config;
@@ -41,6 +44,22 @@ int UsageError(const std::string& message) {
   return kExitUsage;
 }
 
+namespace {
+
+std::string LockedMessage(const GlobalOptions& global) {
+  return "the database " + MakeConfig(global).local_store.db_path +
+         " is locked by another process writing to it (busy timeout " +
+         std::to_string(global.busy_timeout_ms) +
+         " ms); retry when that process is done, stop it, or wait longer with --busy-timeout MS";
+}
+
+}  // namespace
+
+int FailStatus(const std::string& what, const Status& status, const GlobalOptions& global) {
+  if (status.code() == StatusCode::kBusy) return Fail(what + " failed: " + LockedMessage(global));
+  return Fail(what + " failed: " + status.message());
+}
+
 std::unique_ptr<TelemetryService> OpenService(const GlobalOptions& global, bool must_exist) {
   TelemetryConfig config = MakeConfig(global);
   const std::string& path = config.local_store.db_path;
@@ -54,7 +73,10 @@ std::unique_ptr<TelemetryService> OpenService(const GlobalOptions& global, bool 
   if (!s.ok()) {
     std::string hint;
     if (s.code() == StatusCode::kCorruption) hint = "; the file is damaged or not a VibeKit database";
-    if (s.code() == StatusCode::kBusy) hint = "; another process holds the database, retry later";
+    if (s.code() == StatusCode::kBusy) {
+      Fail("cannot open " + path + ": " + LockedMessage(global));
+      return nullptr;
+    }
     Fail("cannot open " + path + ": " + s.message() + hint);
     return nullptr;
   }
@@ -98,6 +120,10 @@ int main(int argc, char** argv) {
   app.add_flag("-q,--quiet", global.quiet, "Print only errors");
   app.add_flag("-v,--verbose", global.verbose, "Say more about what happens");
   app.add_flag("--no-color", global.no_color, "No colour (also when NO_COLOR is set)");
+  app.add_option("--busy-timeout", global.busy_timeout_ms,
+                 "Milliseconds a write waits for a database locked by another process")
+      ->envname("VIBEKIT_BUSY_TIMEOUT_MS")
+      ->check(CLI::Range(0, 3600000));
 
   Runner run;
   RegisterDbCommands(app, global, run);
@@ -120,6 +146,13 @@ int main(int argc, char** argv) {
     return code == 0 ? kExitOk : kExitUsage;
   }
   if (!run) return kExitUsage;
+  // The commands report failures themselves (one line each); the library's own warnings (a
+  // commit retried while another process holds the lock, ...) only with --verbose, unless
+  // VIBEKIT_LOG_LEVEL asks for them.
+  if (std::getenv("VIBEKIT_LOG_LEVEL") == nullptr) {
+    vibekit::internal::SetLogLevel(global.verbose ? vibekit::internal::LogLevel::kInfo
+                                                  : vibekit::internal::LogLevel::kError);
+  }
   try {
     return run();
   } catch (const std::exception& e) {

@@ -422,10 +422,35 @@ void RenderTable(const std::vector<std::string>& header, const std::vector<std::
   // leave a ragged column whenever one value is missing or textual.
   for (std::size_t c = 0; c < column_count; ++c) numeric[c] = has_text[c] && all_numbers[c];
   FitWidths(widths, options.width);
+  // Too many columns for the terminal even at kMinColumnWidth each: show the leading columns
+  // that fit and end every line with "  …" for the hidden rest, so no line is wider than the
+  // terminal (a wrapped table is unreadable). The first column gives up width if it must.
+  std::size_t visible = column_count;
+  bool hidden = false;
+  if (options.width > 0 && column_count > 0) {
+    const int sep = static_cast<int>(kSeparator.size());
+    long long total = 0;
+    for (std::size_t c = 0; c < column_count; ++c) total += widths[c] + (c > 0 ? sep : 0);
+    if (total > options.width) {
+      hidden = true;
+      const int marker = sep + 1;  // "  …"
+      long long used = 0;
+      visible = 0;
+      while (visible < column_count &&
+             used + (visible > 0 ? sep : 0) + widths[visible] + marker <= options.width) {
+        used += (visible > 0 ? sep : 0) + widths[visible];
+        ++visible;
+      }
+      if (visible == 0) {
+        visible = 1;
+        widths[0] = std::max(1, options.width - marker);
+      }
+    }
+  }
 
   auto render_line = [&](auto&& cell_at, bool is_header) {
     std::string line;
-    for (std::size_t c = 0; c < column_count; ++c) {
+    for (std::size_t c = 0; c < visible; ++c) {
       if (c > 0) line.append(kSeparator);
       std::string_view color;
       const std::string text = Elide(cell_at(c, color), widths[c]);
@@ -436,6 +461,10 @@ void RenderTable(const std::vector<std::string>& header, const std::vector<std::
       line.append(text);
       if (use_color) line.append(kReset);
       if (!numeric[c]) line.append(Spaces(pad));
+    }
+    if (hidden) {
+      line.append(kSeparator);
+      line.append(kEllipsis);
     }
     // Padding after the last visible text is noise (and wraps lines on narrow terminals).
     while (!line.empty() && line.back() == ' ') line.pop_back();
@@ -791,6 +820,11 @@ std::vector<std::string> EventColumns() {
 
 std::vector<std::string> SessionColumns() {
   return {"id", "agentType", "mode", "status", "startTime", "duration", "eventCount", "errorCount"};
+}
+
+std::string FitLine(std::string_view text, int width) {
+  const std::string clean = SanitizeCell(text);
+  return width > 0 ? Elide(clean, width) : clean;
 }
 
 int TerminalWidth() {

@@ -59,6 +59,10 @@ boost::json::object RollupToJsonObject(const RollupCounts& counts);
 std::vector<std::string> EventColumns();
 std::vector<std::string> SessionColumns();
 
+// One line of free text for a terminal: control characters replaced, invalid UTF-8 repaired
+// (as table cells are), then cut to `width` display columns ending in "…" (0 = no cut).
+std::string FitLine(std::string_view text, int width);
+
 // Terminal width of stdout when it is a TTY (TIOCGWINSZ, else $COLUMNS), 0 when not a TTY.
 int TerminalWidth();
 // True when stdout is a TTY, NO_COLOR is unset and --no-color was not given.

@@ -1,12 +1,15 @@
 #include "cli/progress.h"
 
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 
 namespace vibekit::cli {
 namespace {
@@ -41,7 +44,54 @@ int StderrWidth() {
   return 80;
 }
 
+double SteadySeconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+void WriteStderr(std::string_view text) {
+  std::fwrite(text.data(), 1, text.size(), stderr);
+  std::fflush(stderr);
+}
+
+std::int64_t FileSize(const std::string& path) {
+  struct stat st {};
+  return stat(path.c_str(), &st) == 0 ? static_cast<std::int64_t>(st.st_size) : 0;
+}
+
 }  // namespace
+
+double ProgressDelaySeconds() {
+  const char* raw = std::getenv("VIBEKIT_PROGRESS_AFTER_MS");
+  if (raw == nullptr || *raw == '\0') return 1.0;
+  errno = 0;
+  char* end = nullptr;
+  const long long ms = std::strtoll(raw, &end, 10);
+  if (errno != 0 || *end != '\0' || ms < 0) return 1.0;
+  return static_cast<double>(ms) / 1000.0;
+}
+
+std::string DatabaseFilesDetail(const std::string& db_path) {
+  return "database " + FormatAmount(static_cast<double>(FileSize(db_path)), ProgressUnit::kBytes) +
+         ", WAL " + FormatAmount(static_cast<double>(FileSize(db_path + "-wal")), ProgressUnit::kBytes);
+}
+
+std::string FormatActivityLine(std::string_view label, double elapsed_s, int frame,
+                               std::string_view detail, int width) {
+  static constexpr char kSpinner[] = {'|', '/', '-', '\\'};
+  const auto max_len = static_cast<std::size_t>(std::max(1, width - 1));
+  const auto elapsed = static_cast<long long>(std::max(0.0, std::floor(elapsed_s)));
+  char clock[32];
+  if (elapsed >= 3600) {
+    std::snprintf(clock, sizeof clock, "%lld:%02lld:%02lld", elapsed / 3600, (elapsed / 60) % 60,
+                  elapsed % 60);
+  } else {
+    std::snprintf(clock, sizeof clock, "%lld:%02lld", elapsed / 60, elapsed % 60);
+  }
+  std::string line = std::string(label) + "  " + kSpinner[((frame % 4) + 4) % 4] + "  " + clock;
+  if (!detail.empty()) line += "  " + std::string(detail);
+  if (line.size() > max_len) line.resize(max_len);
+  return line;
+}
 
 std::string FormatAmount(double amount, ProgressUnit unit) {
   amount = std::max(0.0, amount);
@@ -111,14 +161,8 @@ std::unique_ptr<ProgressReporter> ProgressReporter::ForStderr(std::string label,
   o.unit = unit;
   o.enabled = !quiet && isatty(STDERR_FILENO) != 0;
   o.width = o.enabled ? StderrWidth() : 80;
-  auto sink = [](std::string_view text) {
-    std::fwrite(text.data(), 1, text.size(), stderr);
-    std::fflush(stderr);
-  };
-  auto clock = [] {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-  };
-  return std::make_unique<ProgressReporter>(std::move(o), sink, clock);
+  o.show_after_s = ProgressDelaySeconds();
+  return std::make_unique<ProgressReporter>(std::move(o), WriteStderr, SteadySeconds);
 }
 
 void ProgressReporter::Update(std::int64_t done, std::int64_t total) {
@@ -126,6 +170,7 @@ void ProgressReporter::Update(std::int64_t done, std::int64_t total) {
   done_ = done;
   total_ = total;
   const double now = clock_();
+  if (now - start_ < options_.show_after_s) return;
   if (drawn_ && now - last_draw_ < options_.min_interval_s) return;
   Draw(now);
 }
@@ -142,6 +187,65 @@ void ProgressReporter::Draw(double now) {
   sink_("\r" + FormatProgressLine(options_.label, done_, total_, now - start_, options_.unit,
                                   options_.width) +
         "\033[K");
+}
+
+// --- ActivityIndicator ----------------------------------------------------------------------
+
+ActivityIndicator::ActivityIndicator(Options options, Sink sink, Detail detail)
+    : options_(std::move(options)), sink_(std::move(sink)), detail_(std::move(detail)) {
+  if (options_.enabled) thread_ = std::thread([this] { Run(); });
+}
+
+ActivityIndicator::~ActivityIndicator() { Stop(); }
+
+std::unique_ptr<ActivityIndicator> ActivityIndicator::ForStderr(std::string label, bool quiet,
+                                                                Detail detail) {
+  Options o;
+  o.label = std::move(label);
+  o.enabled = !quiet && isatty(STDERR_FILENO) != 0;
+  o.width = o.enabled ? StderrWidth() : 80;
+  o.show_after_s = ProgressDelaySeconds();
+  return std::make_unique<ActivityIndicator>(std::move(o), WriteStderr, std::move(detail));
+}
+
+void ActivityIndicator::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    if (stop_) return;
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  if (drawn_) sink_("\r\033[K");
+}
+
+void ActivityIndicator::Run() {
+  const auto start = std::chrono::steady_clock::now();
+  auto at = [&](double s) {
+    return start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                       std::chrono::duration<double>(s));
+  };
+  std::unique_lock lock(mu_);
+  // With no delay the first frame is drawn even if Stop() came first, so what is shown does not
+  // depend on thread scheduling.
+  if (options_.show_after_s > 0 &&
+      cv_.wait_until(lock, at(options_.show_after_s), [this] { return stop_; })) {
+    return;
+  }
+  for (int frame = 0;; ++frame) {
+    lock.unlock();
+    const double elapsed =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const std::string detail = detail_ ? detail_() : std::string();
+    sink_("\r" + FormatActivityLine(options_.label, elapsed, frame, detail, options_.width) +
+          "\033[K");
+    drawn_ = true;
+    lock.lock();
+    if (cv_.wait_for(lock, std::chrono::duration<double>(options_.interval_s),
+                     [this] { return stop_; })) {
+      return;
+    }
+  }
 }
 
 }  // namespace vibekit::cli

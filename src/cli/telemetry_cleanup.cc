@@ -1,8 +1,11 @@
 // `vibekit telemetry cleanup --days N`: ClearOldData — removes whole sessions whose last event is
-// older than N days (audited in telemetry_audit_log).
+// older than N days (audited in telemetry_audit_log). A large purge shows a spinner, the
+// elapsed time and the file sizes on a TTY after ~1 s (the number of sessions to delete is not
+// known before the chunks run).
 #include <cstdio>
 
 #include "cli/commands.h"
+#include "cli/progress.h"
 
 namespace vibekit::cli {
 
@@ -17,9 +20,13 @@ void RegisterCleanupCommand(CLI::App& telemetry, const GlobalOptions& global, Ru
     run = [&global, days]() -> int {
       auto service = OpenService(global, /*must_exist=*/true);
       if (!service) return kExitFailure;
+      const std::string path = service->config().local_store.db_path;
+      auto activity = ActivityIndicator::ForStderr(
+          "cleaning up", global.quiet, [path] { return DatabaseFilesDetail(path); });
       auto r = service->ClearOldDataDetailed(*days);
+      activity->Stop();
       Status st = service->Shutdown();
-      if (!r.ok()) return Fail("cleanup failed: " + r.status().message());
+      if (!r.ok()) return FailStatus("cleanup", r.status(), global);
       if (!st.ok()) return Fail(st.ToString());
       boost::json::object o;
       o["sessionsRemoved"] = r->sessions_removed;

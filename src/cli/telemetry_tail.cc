@@ -65,7 +65,8 @@ std::string FirstLine(const Event& e) {
   return line;
 }
 
-std::string TableLine(const Event& e) {
+// One event per line, cut to `width` columns on a terminal (0: whole).
+std::string TableLine(const Event& e, int width) {
   std::string line = FormatTimestamp(e.timestamp);
   line += "  ";
   line += e.session_id;
@@ -82,6 +83,7 @@ std::string TableLine(const Event& e) {
     const auto u = static_cast<unsigned char>(c);
     if (u < 0x20 || u == 0x7F) c = '?';  // ids and names come from data too
   }
+  line = FitLine(line, width);
   line += '\n';
   return line;
 }
@@ -92,7 +94,7 @@ void Emit(const std::vector<Event>& events, const OutputOptions& out) {
     if (out.format == Format::kNdjson) {
       PrintObject(EventToJsonObject(e), out, stdout);
     } else {
-      const std::string line = TableLine(e);
+      const std::string line = TableLine(e, out.width);
       std::fwrite(line.data(), 1, line.size(), stdout);
     }
   }

@@ -16,6 +16,7 @@ spdlog::level::level_enum ToSpd(LogLevel level) {
     case LogLevel::kInfo: return spdlog::level::info;
     case LogLevel::kWarn: return spdlog::level::warn;
     case LogLevel::kError: return spdlog::level::err;
+    case LogLevel::kOff: return spdlog::level::off;
   }
   return spdlog::level::warn;
 }

@@ -5,7 +5,7 @@
 
 namespace vibekit::internal {
 
-enum class LogLevel { kDebug, kInfo, kWarn, kError };
+enum class LogLevel { kDebug, kInfo, kWarn, kError, kOff };  // kOff: only for SetLogLevel
 
 void Log(LogLevel level, std::string_view message) noexcept;
 // Messages below `level` are dropped. Default kWarn; VIBEKIT_LOG_LEVEL=debug|info|warn|error.

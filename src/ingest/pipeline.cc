@@ -232,6 +232,7 @@ bool IngestPipeline::ProcessOneBatch() {
   int attempt = 0;
   while (true) {
     const auto t0 = std::chrono::steady_clock::now();
+    const std::int64_t attempt_start_ms = SteadyMs();
     Status st = store_.ApplyBatch(events, clock_.NowMs());
     const double ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
@@ -249,6 +250,11 @@ bool IngestPipeline::ProcessOneBatch() {
       }
     }
     std::unique_lock lock(mu_);
+    if (st.code() == StatusCode::kBusy) {
+      if (busy_since_ms_ == 0) busy_since_ms_ = attempt_start_ms;
+    } else {
+      busy_since_ms_ = 0;
+    }
     if (st.ok() || parked) {
       committed_seq_ = last_seq;
       pending_events_ -= n;
@@ -510,6 +516,7 @@ PipelineCounters IngestPipeline::Counters() const {
   }
   c.writer_lag_ms = oldest == 0 ? 0 : std::max<std::int64_t>(0, SteadyMs() - oldest);
   c.last_error = last_error_.ok() ? std::string() : last_error_.ToString();
+  c.locked_for_ms = busy_since_ms_ == 0 ? 0 : std::max<std::int64_t>(1, SteadyMs() - busy_since_ms_);
   return c;
 }
 

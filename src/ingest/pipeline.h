@@ -46,6 +46,10 @@ struct PipelineCounters {
   std::int64_t queued_events = 0;  // queued + in flight
   std::int64_t writer_lag_ms = 0;
   std::string last_error;  // empty when the last commit succeeded
+  // How long the writer has been failing to commit because another connection holds the write
+  // lock (kBusy), counted from the start of the first failed attempt; 0 when the last commit
+  // attempt did not fail with kBusy.
+  std::int64_t locked_for_ms = 0;
   std::int64_t last_cleanup_time = 0;
   std::int64_t last_cleanup_sessions_removed = 0;
 };
@@ -142,6 +146,7 @@ class IngestPipeline {
   std::size_t ring_pos_ = 0;
   double flush_ms_sum_ = 0;
   std::int64_t lost_events_ = 0;
+  std::int64_t busy_since_ms_ = 0;  // steady ms: start of the first attempt of a kBusy streak
 
   std::thread writer_;
 };

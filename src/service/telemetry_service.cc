@@ -400,18 +400,38 @@ Result<ImportResult> TelemetryService::ImportNdjson(const std::string& path,
     if (!impl_->enabled_) return ImportResult{};
     VK_RETURN_IF_ERROR(impl_->Running());
     ingest::IngestPipeline& pipeline = *impl_->pipeline_;
-    // Backpressure: a full queue means "wait", never "drop" or "fail the import".
-    ingest::BatchSink sink = [&pipeline](std::vector<Event> batch) -> Status {
+    // kBusy when another process has kept the write lock longer than options.lock_wait_ms.
+    auto locked_out = [&pipeline, &options]() -> Status {
+      if (options.lock_wait_ms < 0) return Status::Ok();
+      const ingest::PipelineCounters c = pipeline.Counters();
+      if (c.locked_for_ms == 0 || c.locked_for_ms < options.lock_wait_ms) return Status::Ok();
+      return Status::Busy("the database is locked by another process (no write lock for " +
+                          std::to_string(c.locked_for_ms) + " ms)");
+    };
+    // Backpressure: a full queue means "wait", never "drop" or "fail the import" (unless the
+    // wait is for a lock held elsewhere and the caller set a limit on that).
+    ingest::BatchSink sink = [&pipeline, &locked_out](std::vector<Event> batch) -> Status {
       while (true) {
         Status st = pipeline.SubmitBatch(batch);
         if (st.code() != StatusCode::kBusy) return st;
+        VK_RETURN_IF_ERROR(locked_out());
       }
     };
     const Clock& clock = impl_->clock_;
     VK_ASSIGN_OR_RETURN(ImportResult result,
                         ingest::RunImport(path, options, impl_->config_.local_store,
                                           [&clock] { return clock.NowMs(); }, sink));
-    VK_RETURN_IF_ERROR(pipeline.Flush(10 * 60 * 1000).WithContext("import flush"));
+    // The final flush, in slices so a lock held elsewhere can end it early.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(10);
+    while (true) {
+      Status st = pipeline.Flush(100);
+      if (st.ok()) break;
+      if (st.code() != StatusCode::kDeadlineExceeded ||
+          std::chrono::steady_clock::now() >= deadline) {
+        return st.WithContext("import flush");
+      }
+      VK_RETURN_IF_ERROR(locked_out());
+    }
     return result;
   });
 }

@@ -215,9 +215,27 @@ TEST(Output, TableNeverShrinksColumnsBelowEight) {
   Records r;
   r.columns = {"a", "b"};
   r.rows = {Obj(R"({"a":"abcdefghijklmnop","b":"ABCDEFGHIJKLMNOP"})")};
-  EXPECT_EQ(PrintTo(r, Table(10)),
+  EXPECT_EQ(PrintTo(r, Table(18)),
             "a         b\n"
             "abcdefg\xE2\x80\xA6  ABCDEFG\xE2\x80\xA6\n");
+}
+
+TEST(Output, TableHidesColumnsThatDoNotFitBehindAnEllipsis) {
+  Records r;
+  r.columns = {"a", "b", "c"};
+  r.rows = {Obj(R"({"a":"abcdefghijklmnop","b":"ABCDEFGHIJKLMNOP","c":"x"})")};
+  // Three columns need 8 + 2 + 8 + 2 + 1 = 21 > 16: "a" (8) and the marker "  …" fit.
+  const std::string out = PrintTo(r, Table(16));
+  EXPECT_EQ(out,
+            "a         \xE2\x80\xA6\n"
+            "abcdefg\xE2\x80\xA6  \xE2\x80\xA6\n");
+  for (const std::string& line : Lines(out)) EXPECT_LE(CodePoints(line), 16u) << line;
+  // Narrower than one column: the first column gives up width.
+  const std::string tiny = PrintTo(r, Table(6));
+  EXPECT_EQ(tiny,
+            "a    \xE2\x80\xA6\n"
+            "ab\xE2\x80\xA6  \xE2\x80\xA6\n");
+  for (const std::string& line : Lines(tiny)) EXPECT_LE(CodePoints(line), 6u) << line;
 }
 
 TEST(Output, TableKeepsEachRowOnOneLine) {

@@ -4,7 +4,11 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <mutex>
+#include <thread>
 #include <limits>
 #include <string>
 #include <vector>
@@ -161,6 +165,120 @@ TEST(ProgressReporter, ForStderrIsSilentWhenStderrIsNotATerminal) {
   unlink(path);
   EXPECT_FALSE(enabled);
   EXPECT_EQ(size, 0) << "a file on stderr gets no progress line";
+}
+
+TEST(ProgressReporter, DrawsNothingBeforeTheDelay) {
+  Fake f;
+  ProgressReporter::Options o;
+  o.label = "importing";
+  o.enabled = true;
+  o.show_after_s = 1.0;
+  ProgressReporter p(o, [&f](std::string_view s) { f.writes.emplace_back(s); },
+                     [&f] { return f.now; });
+  f.now = 100.5;
+  p.Update(10, 100);
+  EXPECT_TRUE(f.writes.empty()) << "0.5 s in";
+  f.now = 101.0;
+  p.Update(20, 100);
+  ASSERT_EQ(f.writes.size(), 1U);
+  EXPECT_NE(f.writes[0].find(" 20%"), std::string::npos) << f.writes[0];
+}
+
+TEST(ProgressReporter, QuickWorkLeavesNoTrace) {
+  Fake f;
+  ProgressReporter::Options o;
+  o.label = "importing";
+  o.enabled = true;
+  o.show_after_s = 1.0;
+  {
+    ProgressReporter p(o, [&f](std::string_view s) { f.writes.emplace_back(s); },
+                       [&f] { return f.now; });
+    p.Update(100, 100);
+    p.Finish();
+  }
+  EXPECT_TRUE(f.writes.empty()) << "nothing drawn, so nothing to clear";
+}
+
+TEST(ProgressFormat, ActivityLineHasSpinnerElapsedAndDetailButNoPercentage) {
+  EXPECT_EQ(FormatActivityLine("vacuuming", 3.7, 0, "database 48.2 MB, WAL 0 B", 80),
+            "vacuuming  |  0:03  database 48.2 MB, WAL 0 B");
+  EXPECT_EQ(FormatActivityLine("vacuuming", 75, 1, "", 80), "vacuuming  /  1:15");
+  EXPECT_EQ(FormatActivityLine("x", 3725, 2, "", 80), "x  -  1:02:05");
+  EXPECT_EQ(FormatActivityLine("x", 0, 3, "", 80), "x  \\  0:00");
+  EXPECT_EQ(FormatActivityLine("x", 0, 4, "", 80), "x  |  0:00") << "frames cycle";
+  const std::string cut = FormatActivityLine("vacuuming", 1, 0, std::string(100, 'd'), 40);
+  EXPECT_EQ(cut.size(), 39U) << "never wraps";
+}
+
+TEST(ProgressFormat, DelayComesFromTheEnvironment) {
+  unsetenv("VIBEKIT_PROGRESS_AFTER_MS");
+  EXPECT_EQ(ProgressDelaySeconds(), 1.0);
+  setenv("VIBEKIT_PROGRESS_AFTER_MS", "0", 1);
+  EXPECT_EQ(ProgressDelaySeconds(), 0.0);
+  setenv("VIBEKIT_PROGRESS_AFTER_MS", "2500", 1);
+  EXPECT_EQ(ProgressDelaySeconds(), 2.5);
+  setenv("VIBEKIT_PROGRESS_AFTER_MS", "soon", 1);
+  EXPECT_EQ(ProgressDelaySeconds(), 1.0) << "not a number: the default";
+  setenv("VIBEKIT_PROGRESS_AFTER_MS", "-5", 1);
+  EXPECT_EQ(ProgressDelaySeconds(), 1.0);
+  unsetenv("VIBEKIT_PROGRESS_AFTER_MS");
+}
+
+TEST(ActivityIndicator, RedrawsUntilStoppedThenClearsTheLine) {
+  std::mutex mu;
+  std::vector<std::string> writes;
+  ActivityIndicator::Options o;
+  o.label = "vacuuming";
+  o.enabled = true;
+  o.show_after_s = 0;
+  o.interval_s = 0.01;
+  int details = 0;
+  ActivityIndicator a(
+      o,
+      [&](std::string_view s) {
+        std::lock_guard lock(mu);
+        writes.emplace_back(s);
+      },
+      [&] { return "n=" + std::to_string(++details); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  a.Stop();
+  a.Stop();  // idempotent
+  std::lock_guard lock(mu);
+  ASSERT_GE(writes.size(), 3U);
+  EXPECT_EQ(writes[0], "\rvacuuming  |  0:00  n=1\033[K");
+  EXPECT_EQ(writes[1], "\rvacuuming  /  0:00  n=2\033[K");
+  EXPECT_EQ(writes.back(), "\r\033[K");
+}
+
+TEST(ActivityIndicator, NothingBeforeTheDelayNorWhenDisabled) {
+  std::vector<std::string> writes;
+  auto sink = [&](std::string_view s) { writes.emplace_back(s); };
+  ActivityIndicator::Options o;
+  o.label = "vacuuming";
+  o.enabled = true;
+  o.show_after_s = 30;
+  {
+    ActivityIndicator a(o, sink, nullptr);
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }  // the destructor stops it
+  EXPECT_TRUE(writes.empty());
+  o.enabled = false;
+  o.show_after_s = 0;
+  {
+    ActivityIndicator a(o, sink, nullptr);
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_TRUE(writes.empty());
+}
+
+TEST(ProgressFormat, DatabaseFilesDetailReportsBothSizes) {
+  char path[] = "/tmp/vibekit_files_XXXXXX";
+  const int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(write(fd, std::string(1500, 'x').data(), 1500), 1500);
+  close(fd);
+  EXPECT_EQ(DatabaseFilesDetail(path), "database 1.5 kB, WAL 0 B");
+  unlink(path);
 }
 
 }  // namespace

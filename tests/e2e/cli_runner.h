@@ -11,6 +11,7 @@
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <vector>
 
 namespace vibekit {
 
@@ -21,12 +22,17 @@ struct CliRun {
   std::string all() const { return out + err; }
 };
 
-// Standard input comes from `stdin_file` (/dev/null by default: never a terminal).
-inline CliRun Vibekit(const std::string& args, const std::string& stdin_file = "/dev/null") {
+// Standard input comes from `stdin_file` (/dev/null by default: never a terminal). `env` adds
+// "NAME=value" assignments (no shell quoting: keep values plain).
+inline CliRun Vibekit(const std::string& args, const std::string& stdin_file = "/dev/null",
+                      const std::vector<std::string>& env = {}) {
   static int n = 0;
   const std::string err_file = ::testing::TempDir() + "/vk_err_" + std::to_string(getpid()) + "_" +
                                std::to_string(n++);
+  std::string assignments;
+  for (const std::string& kv : env) assignments += kv + " ";
   const std::string cmd = std::string("env -u TELEMETRY_DB_PATH -u VIBEKIT_TELEMETRY ") +
+                          "-u VIBEKIT_BUSY_TIMEOUT_MS -u VIBEKIT_PROGRESS_AFTER_MS " + assignments +
                           VIBEKIT_BIN + " " + args + " <" + stdin_file + " 2>" + err_file;
   CliRun r;
   FILE* p = popen(cmd.c_str(), "r");
