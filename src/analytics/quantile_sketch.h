@@ -1,0 +1,44 @@
+// A mergeable quantile sketch with relative-error guarantees (the DDSketch construction of
+// Masson, Rim and Lee, VLDB 2019): values fall into logarithmic buckets of ratio
+// gamma = (1 + a) / (1 - a), so any quantile is answered within a relative error `a` of a value
+// of the data, whatever its distribution, and two sketches merge by adding bucket counts. That
+// is what lets per-minute rollups answer p50/p90/p95/p99 over any range of minutes.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+
+#include "vibekit/status.h"
+
+namespace vibekit::analytics {
+
+class QuantileSketch {
+ public:
+  static constexpr double kRelativeAccuracy = 0.01;
+
+  // Values ≤ 0 are counted in a zero bucket (their quantile is reported as 0). NaN is ignored.
+  void Add(double value, std::int64_t count = 1);
+  void Merge(const QuantileSketch& other);
+
+  std::int64_t count() const noexcept { return count_; }
+  bool empty() const noexcept { return count_ == 0; }
+  // The q-quantile (0 ≤ q ≤ 1) by the lower rank convention: the value of rank
+  // floor(q × (count - 1)) in sorted order, within kRelativeAccuracy. 0 when empty.
+  double Quantile(double q) const;
+
+  // Compact binary form (varints: zero count, bucket count, then delta-coded indexes and counts)
+  // for a BLOB column; Decode refuses anything Encode would not produce.
+  std::string Encode() const;
+  static Result<QuantileSketch> Decode(std::string_view bytes);
+
+  bool operator==(const QuantileSketch& other) const = default;
+
+ private:
+  std::map<std::int32_t, std::int64_t> bins_;  // bucket index -> count
+  std::int64_t zero_count_ = 0;
+  std::int64_t count_ = 0;
+};
+
+}  // namespace vibekit::analytics
