@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "store/minute_rollup.h"
 #include "vibekit/event.h"
 #include "vibekit/status.h"
 #include "vibekit/telemetry_service.h"
@@ -101,6 +102,11 @@ class Store {
   // Nearest-rank percentiles over the sessions with start_time in [from_ms, to_ms].
   virtual Result<SessionPercentiles> SessionPercentilesBetween(std::int64_t from_ms,
                                                                std::int64_t to_ms) = 0;
+
+  // --- analytics (any thread) ---
+  // Per-minute rollup rows with from_ms <= minute <= to_ms (store/minute_rollup.h), by minute.
+  virtual Result<std::vector<MinuteRow>> ReadMinuteRollups(std::int64_t from_ms,
+                                                           std::int64_t to_ms) = 0;
 };
 
 }  // namespace vibekit::store

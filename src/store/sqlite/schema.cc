@@ -214,6 +214,43 @@ ALTER TABLE telemetry_stats DROP COLUMN duration_sum;
 ALTER TABLE telemetry_stats DROP COLUMN duration_count;
 )sql";
 
+// 1.3.0: per-minute analytics rollups (store/minute_rollup.h), written with each batch. The
+// sketches are QuantileSketch encodings. Existing events are rolled up by the store when it opens
+// a database whose rollup table is empty but which has events.
+constexpr std::string_view kSchema130 = R"sql(
+CREATE TABLE telemetry_minute_rollups (
+  minute INTEGER NOT NULL,
+  agent_type TEXT NOT NULL,
+  mode TEXT NOT NULL DEFAULT '',
+  events INTEGER NOT NULL DEFAULT 0,
+  start_events INTEGER NOT NULL DEFAULT 0,
+  stream_events INTEGER NOT NULL DEFAULT 0,
+  end_events INTEGER NOT NULL DEFAULT 0,
+  error_events INTEGER NOT NULL DEFAULT 0,
+  sessions_completed INTEGER NOT NULL DEFAULT 0,
+  sessions_failed INTEGER NOT NULL DEFAULT 0,
+  sessions_timeout INTEGER NOT NULL DEFAULT 0,
+  response_count INTEGER NOT NULL DEFAULT 0,
+  response_sum INTEGER NOT NULL DEFAULT 0,
+  response_sketch BLOB,
+  gap_count INTEGER NOT NULL DEFAULT 0,
+  gap_sum INTEGER NOT NULL DEFAULT 0,
+  gap_sketch BLOB,
+  duration_count INTEGER NOT NULL DEFAULT 0,
+  duration_sum INTEGER NOT NULL DEFAULT 0,
+  duration_sketch BLOB,
+  input_tokens INTEGER NOT NULL DEFAULT 0,
+  output_tokens INTEGER NOT NULL DEFAULT 0,
+  cost_usd REAL NOT NULL DEFAULT 0,
+  stream_bytes INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (minute, agent_type, mode)
+) WITHOUT ROWID;
+)sql";
+
+constexpr std::string_view kRollback130 = R"sql(
+DROP TABLE IF EXISTS telemetry_minute_rollups;
+)sql";
+
 #undef VK_NOW_MS
 
 }  // namespace
@@ -224,6 +261,8 @@ const std::vector<Migration>& Migrations() {
        kSchema100, kRollback100},
       {"1.1.0", "Session activity time, exact rollup sums, FTS5 text index over prompt and stream",
        kSchema110, kRollback110},
+      {"1.3.0", "Per-minute analytics rollups with mergeable quantile sketches", kSchema130,
+       kRollback130},
   };
   return migrations;
 }

@@ -13,6 +13,7 @@
 #include "common/json.h"
 #include "common/log.h"
 #include "common/sys.h"
+#include "store/sqlite/minute_rollup_sql.h"
 #include "store/sqlite/schema.h"
 #include "store/sqlite/text_codec.h"
 
@@ -231,6 +232,21 @@ Status SqliteStore::Open() {
   VK_RETURN_IF_ERROR(db->Exec("SELECT count(*) FROM sqlite_master").WithContext(
       "\"" + config_.db_path + "\" is not a usable SQLite database"));
   VK_RETURN_IF_ERROR(Migrate(*db, clock_.NowMs()));
+  // Events stored before the minute rollups existed (schema < 1.3.0) are rolled up once.
+  {
+    VK_ASSIGN_OR_RETURN(std::int64_t rollups,
+                        db->QueryInt("SELECT count(*) FROM (SELECT 1 FROM "
+                                     "telemetry_minute_rollups LIMIT 1)"));
+    VK_ASSIGN_OR_RETURN(std::int64_t events,
+                        db->QueryInt("SELECT count(*) FROM (SELECT 1 FROM telemetry_events "
+                                     "LIMIT 1)"));
+    if (rollups == 0 && events > 0) {
+      Transaction txn(*db);
+      VK_RETURN_IF_ERROR(txn.Begin().WithContext("roll up existing events"));
+      VK_RETURN_IF_ERROR(RebuildMinuteRollups(*db));
+      VK_RETURN_IF_ERROR(txn.Commit().WithContext("roll up existing events"));
+    }
+  }
 
   auto ws = std::make_unique<WriterStatements>();
   auto prep = [&](Statement& out, std::string_view sql) -> Status {
@@ -427,6 +443,7 @@ Status SqliteStore::ApplyBatchLocked(std::span<const Event> events, std::int64_t
     it->second.push_back(&e);
   }
   RollupDelta delta;
+  MinuteRollupDelta minutes;
   WriterStatements& w = *ws_;
   for (std::string_view id : order) {
     std::optional<Session> existing;
@@ -437,6 +454,13 @@ Status SqliteStore::ApplyBatchLocked(std::span<const Event> events, std::int64_t
     w.select_session.Reset();
     const auto& list = by_session[id];
     Session merged = MergeSessionEvents(existing, list, now_ms);
+    SessionBefore before{existing, std::nullopt};
+    if (existing && existing->stream_event_count > 0 &&
+        std::any_of(list.begin(), list.end(),
+                    [](const Event* e) { return e->event_type == EventType::kStream; })) {
+      VK_ASSIGN_OR_RETURN(before.last_stream_time, LastStreamTime(*writer_, id));
+    }
+    minutes.AddSessionEvents(before, list, merged);
     Statement& st = existing ? w.update_session : w.insert_session;
     st.Reset();
     st.Bind(1, std::string_view(merged.id));
@@ -515,6 +539,7 @@ Status SqliteStore::ApplyBatchLocked(std::span<const Event> events, std::int64_t
     w.index_text.Bind(2, last_id);
     VK_RETURN_IF_ERROR(w.index_text.Run().WithContext("index text"));
   }
+  VK_RETURN_IF_ERROR(ApplyMinuteRollups(*writer_, minutes));
   return ApplyRollup(delta, now_ms);
 }
 
@@ -538,8 +563,10 @@ Result<std::int64_t> SqliteStore::MarkTimedOutSessions(std::int64_t silent_befor
       "UPDATE telemetry_sessions SET status = 'timeout', duration = ?2, updated_at = ?3 "
       "WHERE id = ?1"));
   RollupDelta delta;
+  MinuteRollupDelta minutes;
   for (const Session& s : stale) {
     const Session t = TimedOut(s, now_ms);
+    minutes.AddTimeout(t, now_ms);
     upd.Reset();
     upd.Bind(1, std::string_view(t.id));
     upd.Bind(2, t.duration);
@@ -548,6 +575,7 @@ Result<std::int64_t> SqliteStore::MarkTimedOutSessions(std::int64_t silent_befor
     delta.ReplaceSession(s, t);
   }
   if (!delta.empty()) VK_RETURN_IF_ERROR(ApplyRollup(delta, now_ms));
+  VK_RETURN_IF_ERROR(ApplyMinuteRollups(*writer_, minutes));
   VK_RETURN_IF_ERROR(txn.Commit().WithContext("commit timeout sweep"));
   return static_cast<std::int64_t>(stale.size());
 }
@@ -640,6 +668,7 @@ Result<CleanupResult> SqliteStore::DeleteSessions(const DeleteSelector& selector
   ids_json += ']';
   VK_RETURN_IF_ERROR(ApplyRollup(delta, now_ms));
   VK_RETURN_IF_ERROR(RefreshRollupBounds(agents, now_ms));
+  VK_RETURN_IF_ERROR(TrimMinuteRollups(*writer_));
   VK_ASSIGN_OR_RETURN(Statement audit, Statement::Prepare(*writer_,
       "INSERT INTO telemetry_audit_log (table_name, record_id, operation, old_values, "
       "changed_fields, reason, metadata, timestamp, created_at) "
@@ -1256,7 +1285,8 @@ Result<CleanupResult> SqliteStore::DeleteAll(std::string_view reason, std::int64
   VK_RETURN_IF_ERROR(writer_->Exec(
       "DELETE FROM telemetry_errors; DELETE FROM telemetry_events; "
       "DELETE FROM telemetry_sessions; DELETE FROM telemetry_buffers; "
-      "DELETE FROM telemetry_stats;").WithContext("clear telemetry"));
+      "DELETE FROM telemetry_stats; DELETE FROM telemetry_minute_rollups;")
+      .WithContext("clear telemetry"));
   VK_ASSIGN_OR_RETURN(Statement audit, Statement::Prepare(*writer_,
       "INSERT INTO telemetry_audit_log (table_name, record_id, operation, old_values, "
       "changed_fields, reason, metadata, timestamp, created_at) "
@@ -1271,6 +1301,12 @@ Result<CleanupResult> SqliteStore::DeleteAll(std::string_view reason, std::int64
   VK_RETURN_IF_ERROR(audit.Run().WithContext("audit clear"));
   VK_RETURN_IF_ERROR(txn.Commit().WithContext("commit clear"));
   return result;
+}
+
+Result<std::vector<MinuteRow>> SqliteStore::ReadMinuteRollups(std::int64_t from_ms,
+                                                              std::int64_t to_ms) {
+  VK_ASSIGN_OR_RETURN(ReaderLease reader, AcquireReader());
+  return sqlite::ReadMinuteRollups(*reader->db, from_ms, to_ms);
 }
 
 Result<Store::PlannerState> SqliteStore::GetPlannerState() {

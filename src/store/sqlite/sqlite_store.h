@@ -80,6 +80,8 @@ class SqliteStore final : public Store {
   Result<AggregateStats> AggregateStatsBetween(std::int64_t from_ms, std::int64_t to_ms) override;
   Result<SessionPercentiles> SessionPercentilesBetween(std::int64_t from_ms,
                                                        std::int64_t to_ms) override;
+  Result<std::vector<MinuteRow>> ReadMinuteRollups(std::int64_t from_ms,
+                                                   std::int64_t to_ms) override;
 
  private:
   struct Reader;

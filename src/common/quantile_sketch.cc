@@ -1,4 +1,4 @@
-#include "analytics/quantile_sketch.h"
+#include "common/quantile_sketch.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,0 +1,109 @@
+// Per-minute rollups for analytics, kept up to date at ingest so dashboard-scale questions cost
+// O(minutes × agents × modes), not O(events). Backend-independent: every Store feeds the same
+// accumulator and writes its rows.
+//
+// One row per (minute, agent_type, mode) holds, for the events whose timestamp falls in that
+// minute:
+//   events by type; sessions started (start events);
+//   response time = time from a session's start to its first stream event, counted in the
+//     minute of that first stream event (count, sum, quantile sketch);
+//   stream gap = time between consecutive stream events of a session, in the minute of the later
+//     one (count, sum, sketch);
+//   session duration of sessions that became completed or failed, in the minute of the event
+//     that ended them (count, sum, sketch), and the completed / failed counts;
+//   sessions that timed out, in the minute the sweep noticed it;
+//   tokens and cost read from event metadata (common/genai_usage.h); bytes of stream data.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "common/quantile_sketch.h"
+#include "vibekit/event.h"
+
+namespace vibekit::store {
+
+constexpr std::int64_t kMinuteMs = 60'000;
+inline std::int64_t MinuteOf(std::int64_t ms) {
+  return (ms >= 0 ? ms / kMinuteMs : (ms - kMinuteMs + 1) / kMinuteMs) * kMinuteMs;
+}
+
+struct MinuteKey {
+  std::int64_t minute = 0;  // ms at the start of the minute
+  std::string agent_type;
+  std::string mode;  // "" when none
+  auto operator<=>(const MinuteKey&) const = default;
+};
+
+struct LatencyAggregate {
+  std::int64_t count = 0;
+  std::int64_t sum_ms = 0;
+  analytics::QuantileSketch sketch;
+  void Add(std::int64_t ms) {
+    ++count;
+    sum_ms += ms;
+    sketch.Add(static_cast<double>(ms));
+  }
+  void Merge(const LatencyAggregate& o) {
+    count += o.count;
+    sum_ms += o.sum_ms;
+    sketch.Merge(o.sketch);
+  }
+  bool operator==(const LatencyAggregate&) const = default;
+};
+
+struct MinuteCounts {
+  std::int64_t events = 0;
+  std::int64_t start_events = 0;
+  std::int64_t stream_events = 0;
+  std::int64_t end_events = 0;
+  std::int64_t error_events = 0;
+  std::int64_t sessions_completed = 0;
+  std::int64_t sessions_failed = 0;
+  std::int64_t sessions_timeout = 0;
+  LatencyAggregate response;  // start -> first stream
+  LatencyAggregate gap;       // stream -> next stream
+  LatencyAggregate duration;  // sessions that completed or failed
+  std::int64_t input_tokens = 0;
+  std::int64_t output_tokens = 0;
+  double cost_usd = 0;
+  std::int64_t stream_bytes = 0;
+
+  void Merge(const MinuteCounts& o);
+  bool operator==(const MinuteCounts&) const = default;
+};
+
+struct MinuteRow {
+  MinuteKey key;
+  MinuteCounts counts;
+};
+
+// What the accumulator needs to know of a session before the batch.
+struct SessionBefore {
+  std::optional<Session> row;
+  // Timestamp of its newest stream event already stored (for the gap), if any.
+  std::optional<std::int64_t> last_stream_time;
+};
+
+class MinuteRollupDelta {
+ public:
+  // `events`: one session's events of this batch, in order; `after` its row after them.
+  void AddSessionEvents(const SessionBefore& before, std::span<const Event* const> events,
+                        const Session& after);
+  // A session the sweep marked as timed out at `now_ms`.
+  void AddTimeout(const Session& session, std::int64_t now_ms);
+
+  const std::map<MinuteKey, MinuteCounts>& rows() const { return rows_; }
+  bool empty() const { return rows_.empty(); }
+
+ private:
+  MinuteCounts& At(std::int64_t ms, const std::string& agent, const std::optional<std::string>& mode);
+  std::map<MinuteKey, MinuteCounts> rows_;
+};
+
+}  // namespace vibekit::store
