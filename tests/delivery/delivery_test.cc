@@ -12,6 +12,7 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <map>
@@ -202,6 +203,20 @@ bool DeliveryIdle(const TelemetryService& service) {
   return h.ok() && h->delivery.queued_events == 0 && h->delivery.queued_sessions == 0;
 }
 
+// The worker updates its in-memory counters just after the outcome commits: wait for them to
+// account for every request the collector accepted (they never run ahead of it).
+bool CountersCaughtUp(const TelemetryService& service, const TestCollector& collector) {
+  std::int64_t accepted = 0;
+  std::int64_t rejected = 0;
+  for (const CollectorRequest& r : collector.requests()) {
+    if (!r.replied) continue;
+    if (r.status >= 200 && r.status < 300) ++accepted;
+    if (r.status >= 400 && !delivery::IsRetryableStatus(r.status)) ++rejected;
+  }
+  const PerformanceMetrics m = service.GetPerformanceMetrics();
+  return m.delivery_requests_sent == accepted && m.delivery_requests_failed == rejected;
+}
+
 // (a) failures (503, 502, 504), throttling (429 + Retry-After), a collector restart on the same
 // port, a session timed out by the sweep: every event exactly once, every final session's root
 // span exactly once, the Retry-After wait honoured, each accepted body valid OTLP.
@@ -278,6 +293,7 @@ TEST(Delivery, EveryEventArrivesExactlyOnceThroughFailuresThrottlingAndRestart) 
   EXPECT_EQ(ValidateOtlp(d.files), "");
 
   // (e) metrics match what arrived.
+  ASSERT_TRUE(testing::WaitFor([&] { return CountersCaughtUp(service, collector); }, 5000));
   const PerformanceMetrics m = service.GetPerformanceMetrics();
   EXPECT_EQ(m.delivery_events_sent, static_cast<std::int64_t>(d.event_ids.size()));
   EXPECT_EQ(m.delivery_requests_sent, d.requests);
@@ -335,6 +351,7 @@ TEST(Delivery, BadRequestIsNotRetriedAndIsCountedAsFailed) {
     const std::vector<std::int64_t> all = EventIdsInDb(config.local_store.db_path);
     EXPECT_EQ(rejected_ids.size() + accepted.event_ids.size(), all.size());
 
+    ASSERT_TRUE(testing::WaitFor([&] { return CountersCaughtUp(service, collector); }, 5000));
     const PerformanceMetrics m = service.GetPerformanceMetrics();
     EXPECT_EQ(m.delivery_requests_failed, 1);
     EXPECT_EQ(m.delivery_events_failed, static_cast<std::int64_t>(rejected_ids.size()));
@@ -355,7 +372,8 @@ TEST(Delivery, BadRequestIsNotRetriedAndIsCountedAsFailed) {
   EXPECT_EQ(testing::QueryInt(config.local_store.db_path,
                               "SELECT count(*) FROM telemetry_delivery_failures "
                               "WHERE http_status = 400 AND first_event_id = " +
-                                  std::to_string(rejected_ids.front()) +
+                                  std::to_string(*std::min_element(rejected_ids.begin(),
+                                                                   rejected_ids.end())) +
                                   " AND event_count = " + std::to_string(rejected_ids.size())),
             1);
   // A restart resumes after the rejected request: nothing is sent again.
