@@ -12,11 +12,19 @@
 //   TELEMETRY_MAX_SIZE_MB     -> local_store.max_size_mb
 //   TELEMETRY_RETENTION_DAYS  -> local_store.prune_days
 //   VIBEKIT_TELEMETRY=off|0|false|disabled -> is_enabled = false (every call a cheap no-op)
+//   TELEMETRY_ENDPOINT        -> endpoint (OTLP/HTTP traces URL, used as is)
+// and, for live delivery, the OpenTelemetry SDK variables, which only fill in what the config
+// (and TELEMETRY_ENDPOINT) left unset:
+//   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT -> endpoint, used as is
+//   OTEL_EXPORTER_OTLP_ENDPOINT        -> endpoint = value + "/v1/traces"
+//   OTEL_EXPORTER_OTLP_HEADERS, OTEL_EXPORTER_OTLP_TRACES_HEADERS ("k=v,k2=v2", values
+//       percent-decoded) -> headers not already set (the TRACES_ variable wins over the other)
 //
 // Thread-safety: a plain value.
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -69,9 +77,31 @@ struct LocalStoreConfig {
 
 using DrizzleTelemetryConfig = LocalStoreConfig;
 
+// Live delivery of committed events to an OpenTelemetry collector (OTLP/HTTP, JSON, gzip) from a
+// persistent outbox; only used when TelemetryConfig::endpoint is set. See docs/ARCHITECTURE.md.
+struct DeliveryConfig {
+  // false: this process keeps the outbox (and reports it) but does not send; the command line
+  // sets it so a short `vibekit` command never pushes half a batch.
+  bool run_worker = true;
+  int max_events_per_request = 500;
+  std::int64_t max_request_bytes = 4LL << 20;  // JSON before gzip; a single event may exceed it
+  int poll_interval_ms = 500;      // how often an idle worker looks for newly committed events
+  int request_timeout_ms = 10000;  // whole request, connection included
+  int connect_timeout_ms = 5000;
+  // Retries (connection errors, timeouts, HTTP 429/502/503/504): full jitter, a random wait in
+  // [0, min(backoff_max_ms, backoff_base_ms * 2^attempt)]; a Retry-After header replaces it.
+  int backoff_base_ms = 200;
+  int backoff_max_ms = 30000;
+  int max_retry_after_ms = 300000;  // a longer Retry-After is cut to this
+  bool gzip = true;                 // Content-Encoding: gzip
+};
+
 struct TelemetryConfig {
   bool is_enabled = true;
-  std::string endpoint;  // OTLP/HTTP traces endpoint; empty = no live delivery
+  std::string endpoint;  // OTLP/HTTP traces endpoint (http[s]://host/v1/traces); empty = none
+  // Extra request headers for the collector, e.g. {"x-api-key", "..."} or authorization.
+  std::map<std::string, std::string> headers;
+  DeliveryConfig delivery;
   LocalStoreConfig local_store;
   bool apply_environment = true;  // let the TELEMETRY_* variables override the values above
 };

@@ -33,6 +33,26 @@ namespace vibekit {
 
 class Clock;
 
+// Live OTLP delivery as recorded in the database (totals over the database's life, so
+// `vibekit db health` shows them from another process).
+struct DeliveryHealth {
+  bool configured = false;      // delivery has been set up on this database (outbox exists)
+  std::string endpoint;         // in effect in this process; empty when none
+  bool worker_running = false;  // this process is sending
+  std::int64_t event_cursor = 0;     // highest event id accepted (or rejected for good)
+  std::int64_t queued_events = 0;    // committed events not yet accepted by the collector
+  std::int64_t queued_sessions = 0;  // session root spans waiting
+  std::int64_t events_sent = 0;
+  std::int64_t spans_sent = 0;
+  std::int64_t requests_sent = 0;
+  std::int64_t events_failed = 0;    // in requests the collector rejected for good
+  std::int64_t requests_failed = 0;  // recorded in telemetry_delivery_failures
+  std::int64_t retries = 0;
+  std::string last_error;
+  std::int64_t last_error_time = 0;    // wall clock ms; 0 = never
+  std::int64_t last_success_time = 0;  // wall clock ms; 0 = never
+};
+
 struct HealthStatus {
   bool database = false;        // reachable and quick_check said "ok"
   std::string quick_check;      // "ok" or the first problem reported by PRAGMA quick_check
@@ -56,6 +76,7 @@ struct HealthStatus {
     int active = 0;
     int total = 0;
   } connections;
+  DeliveryHealth delivery;
   // "excellent", "good", "fair", "poor" or "critical", from the figures above (see GradeHealth).
   std::string performance_grade;
   std::vector<std::string> issues;  // human-readable reasons for anything below "excellent"
@@ -74,6 +95,16 @@ struct PerformanceMetrics {
   std::int64_t rejected_invalid = 0;    // Track* calls answered kInvalidArgument
   std::int64_t failed_flushes = 0;      // transactions that failed and were retried
   std::int64_t memory_rss_bytes = 0;
+  // Live OTLP delivery by this process since Initialize() (all 0 without an endpoint).
+  std::int64_t delivery_requests_sent = 0;  // accepted by the collector (2xx)
+  std::int64_t delivery_events_sent = 0;
+  std::int64_t delivery_spans_sent = 0;
+  std::int64_t delivery_requests_failed = 0;  // rejected for good (other 4xx, 500, ...)
+  std::int64_t delivery_events_failed = 0;
+  std::int64_t delivery_retries = 0;          // failed attempts that were retried
+  std::int64_t delivery_queued_events = 0;    // committed, not yet accepted (as last seen)
+  std::int64_t delivery_queued_sessions = 0;  // session root spans waiting
+  std::string delivery_last_error;
 };
 
 // One applied migration (telemetry_schema_versions).

@@ -27,6 +27,10 @@ void RegisterDbHealthCommand(CLI::App& db, const GlobalOptions& global, Runner& 
                                 "fileSizeBytes", "diskFreeBytes", "issues"}) {
           shown[key] = full[key];
         }
+        // Live delivery only where it is set up (endpoint configured now or before).
+        if (health->delivery.configured || !health->delivery.endpoint.empty()) {
+          shown["delivery"] = full["delivery"];
+        }
       }
       PrintObject(shown, MakeOutput(global), stdout);
       return health->database ? kExitOk : kExitFailure;

@@ -22,6 +22,9 @@ TelemetryConfig MakeConfig(const GlobalOptions& global) {
   config.local_store.busy_timeout_ms = global.busy_timeout_ms;
   // A command is a short-lived process: no background timeout sweeps mid-command.
   config.local_store.timeout_check_interval_ms = 24 * 3600 * 1000;
+  // Nor live delivery: the outbox is kept (and `db health` reports it); the application's own
+  // process sends it.
+  config.delivery.run_worker = false;
   return config;
 }
 

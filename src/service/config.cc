@@ -3,7 +3,9 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <string>
+#include <string_view>
 
 namespace vibekit {
 namespace {
@@ -25,6 +27,61 @@ bool IsOff(const char* v) {
     if (std::strcmp(v, off) == 0) return true;
   }
   return false;
+}
+
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return std::string(s);
+}
+
+Result<std::string> PercentDecode(std::string_view s, const char* name) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '%') {
+      out += s[i];
+      continue;
+    }
+    if (i + 2 >= s.size()) {
+      return Status::InvalidArgument(std::string(name) + ": truncated percent escape");
+    }
+    const int hi = HexDigit(s[i + 1]);
+    const int lo = HexDigit(s[i + 2]);
+    if (hi < 0 || lo < 0) return Status::InvalidArgument(std::string(name) + ": bad percent escape");
+    out += static_cast<char>(hi * 16 + lo);
+    i += 2;
+  }
+  return out;
+}
+
+// OTEL_EXPORTER_OTLP_HEADERS syntax: comma-separated key=value, values percent-encoded.
+Status AddEnvHeaders(const char* name, std::map<std::string, std::string>& env_headers) {
+  const char* raw = std::getenv(name);
+  if (raw == nullptr || *raw == '\0') return Status::Ok();
+  std::string_view rest(raw);
+  while (!rest.empty()) {
+    const std::size_t comma = rest.find(',');
+    std::string_view item = rest.substr(0, comma);
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    if (Trim(item).empty()) continue;
+    const std::size_t eq = item.find('=');
+    std::string key = eq == std::string_view::npos ? std::string() : Trim(item.substr(0, eq));
+    if (key.empty()) {
+      return Status::InvalidArgument(std::string(name) + ": \"" + std::string(item) +
+                                     "\" is not key=value");
+    }
+    VK_ASSIGN_OR_RETURN(std::string value, PercentDecode(Trim(item.substr(eq + 1)), name));
+    env_headers[std::move(key)] = std::move(value);
+  }
+  return Status::Ok();
 }
 
 }  // namespace
@@ -52,6 +109,26 @@ Status ApplyEnvironment(TelemetryConfig& config) {
   if (const char* v = std::getenv("VIBEKIT_TELEMETRY"); v != nullptr && IsOff(v)) {
     next.is_enabled = false;
   }
+  // Live delivery: our own variable overrides like the others; the OpenTelemetry SDK variables
+  // only fill in what is unset (they may be meant for another SDK in the same process too).
+  if (const char* p = std::getenv("TELEMETRY_ENDPOINT"); p != nullptr && *p != '\0') {
+    next.endpoint = p;
+  }
+  if (next.endpoint.empty()) {
+    if (const char* p = std::getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT");
+        p != nullptr && *p != '\0') {
+      next.endpoint = p;
+    } else if (const char* b = std::getenv("OTEL_EXPORTER_OTLP_ENDPOINT");
+               b != nullptr && *b != '\0') {
+      std::string base = b;
+      while (!base.empty() && base.back() == '/') base.pop_back();
+      next.endpoint = base + "/v1/traces";
+    }
+  }
+  std::map<std::string, std::string> env_headers;
+  VK_RETURN_IF_ERROR(AddEnvHeaders("OTEL_EXPORTER_OTLP_HEADERS", env_headers));
+  VK_RETURN_IF_ERROR(AddEnvHeaders("OTEL_EXPORTER_OTLP_TRACES_HEADERS", env_headers));
+  for (auto& [key, value] : env_headers) next.headers.try_emplace(key, std::move(value));
   config = std::move(next);
   return Status::Ok();
 }
@@ -84,6 +161,32 @@ Status ValidateConfig(const TelemetryConfig& config) {
   }
   if (c.wal_autocheckpoint_kib < 0) return bad("walAutocheckpointKiB", "must not be negative");
   if (c.write_linger_ms < 0) return bad("writeLingerMs", "must not be negative");
+
+  if (!config.endpoint.empty() && config.endpoint.rfind("http://", 0) != 0 &&
+      config.endpoint.rfind("https://", 0) != 0) {
+    return Status::InvalidArgument("endpoint \"" + config.endpoint +
+                                   "\" must be an http:// or https:// URL");
+  }
+  for (const auto& [key, value] : config.headers) {
+    const bool bad_key = key.empty() || key.find_first_of(":\r\n \t") != std::string::npos;
+    if (bad_key || value.find_first_of("\r\n") != std::string::npos) {
+      return Status::InvalidArgument("headers: \"" + key + "\" is not a valid header");
+    }
+  }
+  const DeliveryConfig& d = config.delivery;
+  auto bad_d = [](const std::string& key, const std::string& why) {
+    return Status::InvalidArgument("delivery." + key + " " + why);
+  };
+  if (d.max_events_per_request < 1) return bad_d("maxEventsPerRequest", "must be at least 1");
+  if (d.max_request_bytes < 1024) return bad_d("maxRequestBytes", "must be at least 1024");
+  if (d.poll_interval_ms < 1) return bad_d("pollIntervalMs", "must be at least 1");
+  if (d.request_timeout_ms < 1) return bad_d("requestTimeoutMs", "must be at least 1");
+  if (d.connect_timeout_ms < 1) return bad_d("connectTimeoutMs", "must be at least 1");
+  if (d.backoff_base_ms < 1) return bad_d("backoffBaseMs", "must be at least 1");
+  if (d.backoff_max_ms < d.backoff_base_ms) {
+    return bad_d("backoffMaxMs", "must not be below backoffBaseMs");
+  }
+  if (d.max_retry_after_ms < 0) return bad_d("maxRetryAfterMs", "must not be negative");
   return Status::Ok();
 }
 

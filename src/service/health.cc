@@ -39,6 +39,17 @@ void GradeHealth(HealthStatus& h, std::int64_t now_ms, const LocalStoreConfig& c
       h.oldest_event_time < now_ms - static_cast<std::int64_t>(config.prune_days) * 86400000LL) {
     note(3, "data older than prune_days awaits cleanup");
   }
+  const DeliveryHealth& d = h.delivery;
+  if (d.configured && d.queued_events + d.queued_sessions > 0 && !d.last_error.empty() &&
+      d.last_error_time > d.last_success_time) {
+    note(2, "live delivery failing (" + std::to_string(d.queued_events) +
+                " events queued): " + d.last_error);
+  }
+  if (d.requests_failed > 0) {
+    note(3, std::to_string(d.requests_failed) + " delivery requests (" +
+                std::to_string(d.events_failed) +
+                " events) rejected by the collector, see telemetry_delivery_failures");
+  }
   static constexpr const char* kGrades[] = {"critical", "poor", "fair", "good", "excellent"};
   h.performance_grade = kGrades[level];
 }

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <thread>
 #include <limits>
 #include <memory>
@@ -11,6 +12,7 @@
 
 #include "common/log.h"
 #include "common/sys.h"
+#include "delivery/delivery_worker.h"
 #include "ingest/ndjson_import.h"
 #include "ingest/pipeline.h"
 #include "ingest/validation.h"
@@ -45,7 +47,31 @@ class TelemetryService::Impl {
     VK_RETURN_IF_ERROR(store->Open());
     store_ = std::move(store);
     pipeline_ = std::make_unique<ingest::IngestPipeline>(config_.local_store, *store_, clock_);
+    if (!config_.endpoint.empty()) {
+      // Before the writer starts: the outbox triggers need the state row from the first batch.
+      Status st = store_->EnsureDeliveryState(clock_.NowMs());
+      if (!st.ok()) {
+        store_->Close();
+        return st.WithContext("set up delivery");
+      }
+    }
     pipeline_->Start();
+    if (!config_.endpoint.empty() && config_.delivery.run_worker) {
+      ingest::IngestPipeline* pipeline = pipeline_.get();
+      delivery_ = std::make_unique<delivery::DeliveryWorker>(
+          config_, *store_,
+          [pipeline](std::function<Status()> task) {
+            return pipeline->RunMaintenance(std::move(task), 60000);
+          },
+          clock_);
+      Status st = delivery_->Start();
+      if (!st.ok()) {
+        delivery_.reset();
+        (void)pipeline_->Stop(1000);
+        store_->Close();
+        return st.WithContext("start delivery");
+      }
+    }
     state_.store(State::kRunning, std::memory_order_release);
     return Status::Ok();
   }
@@ -94,6 +120,8 @@ class TelemetryService::Impl {
       return Status::Ok();
     }
     state_.store(State::kShutDown, std::memory_order_release);
+    // Delivery first and promptly: what it has not sent stays in the outbox for the next start.
+    if (delivery_) delivery_->Stop();
     Status st = pipeline_->Stop(timeout_ms);
     // Readers may still hold the store briefly; the pipeline is stopped, so no writes remain.
     store_->Close();
@@ -109,6 +137,7 @@ class TelemetryService::Impl {
   std::mutex init_mu_;
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<ingest::IngestPipeline> pipeline_;
+  std::unique_ptr<delivery::DeliveryWorker> delivery_;  // null without an endpoint
   std::atomic<std::int64_t> rejected_invalid_{0};
 };
 
@@ -345,10 +374,31 @@ Result<HealthStatus> TelemetryService::HealthCheck(HealthCheckOptions options) c
       h.dead_letter_batches = sh->dead_letter_batches;
       h.connections.active = sh->connections_active;
       h.connections.total = sh->connections_total;
+      auto ds = impl_->store_->GetDeliveryState();
+      if (ds.ok() && ds->configured) {
+        DeliveryHealth& d = h.delivery;
+        d.configured = true;
+        d.event_cursor = ds->event_cursor;
+        d.queued_events = ds->queued_events;
+        d.queued_sessions = ds->queued_sessions;
+        d.events_sent = ds->events_sent;
+        d.spans_sent = ds->spans_sent;
+        d.requests_sent = ds->requests_sent;
+        d.events_failed = ds->events_failed;
+        d.requests_failed = ds->requests_failed;
+        d.retries = ds->retries;
+        d.last_error = ds->last_error;
+        d.last_error_time = ds->last_error_time;
+        d.last_success_time = ds->last_success_time;
+      } else if (!ds.ok()) {
+        h.delivery.last_error = ds.status().ToString();
+      }
     } else {
       h.database = false;
       h.quick_check = sh.status().ToString();
     }
+    h.delivery.endpoint = impl_->config_.endpoint;
+    h.delivery.worker_running = impl_->delivery_ && impl_->delivery_->Counters().running;
     GradeHealth(h, impl_->clock_.NowMs(), impl_->config_.local_store);
     return h;
   });
@@ -371,6 +421,18 @@ PerformanceMetrics TelemetryService::GetPerformanceMetrics() const noexcept {
     m.queued_events = pc.queued_events;
     m.rejected_busy = pc.rejected_busy;
     m.failed_flushes = pc.failed_flushes;
+    if (impl_->delivery_) {
+      const delivery::DeliveryCounters dc = impl_->delivery_->Counters();
+      m.delivery_requests_sent = dc.requests_sent;
+      m.delivery_events_sent = dc.events_sent;
+      m.delivery_spans_sent = dc.spans_sent;
+      m.delivery_requests_failed = dc.requests_failed;
+      m.delivery_events_failed = dc.events_failed;
+      m.delivery_retries = dc.retries;
+      m.delivery_queued_events = dc.queued_events;
+      m.delivery_queued_sessions = dc.queued_sessions;
+      m.delivery_last_error = dc.last_error;
+    }
   } catch (...) {
   }
   return m;

@@ -41,6 +41,47 @@ struct DeleteSelector {
   std::string reason;          // recorded in the audit log
 };
 
+// Live delivery outbox (schema 1.2.0; see docs/ARCHITECTURE.md "Live delivery").
+struct DeliveryState {
+  bool configured = false;        // the state row exists: delivery was set up on this database
+  std::int64_t event_cursor = 0;  // highest event id the collector accepted (or rejected for good)
+  std::int64_t events_sent = 0;   // totals over the database's life
+  std::int64_t spans_sent = 0;
+  std::int64_t requests_sent = 0;
+  std::int64_t events_failed = 0;
+  std::int64_t requests_failed = 0;
+  std::int64_t retries = 0;
+  std::string last_error;
+  std::int64_t last_error_time = 0;
+  std::int64_t last_success_time = 0;
+  std::int64_t queued_events = 0;    // events with id > event_cursor
+  std::int64_t queued_sessions = 0;  // root spans waiting
+  std::int64_t failed_requests_recorded = 0;  // rows of telemetry_delivery_failures
+};
+
+// A session whose root span waits; `seq` changes when the session is queued again.
+struct PendingRootSpan {
+  std::int64_t seq = 0;
+  std::string session_id;
+};
+
+// The outcome of one delivery request, recorded in one transaction.
+struct DeliveryRecord {
+  enum class Kind {
+    kAccepted,  // 2xx: cursor moves, roots leave the outbox, "sent" counters grow
+    kRejected,  // non-retryable: same, but counted as failed and a failure row is written
+    kRetry,     // a retryable failure: only the retry counter and the last error change
+  };
+  Kind kind = Kind::kAccepted;
+  std::int64_t new_cursor = 0;  // the last event id of the request (0: no events in it)
+  std::int64_t first_event_id = 0;
+  std::int64_t events = 0;
+  std::int64_t spans = 0;
+  std::vector<PendingRootSpan> roots;  // removed when their seq still matches
+  int http_status = 0;
+  std::string error;  // kRejected / kRetry: what went wrong
+};
+
 class Store {
  public:
   Store() = default;
@@ -93,6 +134,20 @@ class Store {
     std::int64_t fts_data_rows = 0;  // storage rows of the text index
   };
   virtual Result<PlannerState> GetPlannerState() = 0;
+
+  // --- live delivery outbox (writes: the writer thread; reads: any thread) ---
+  // Creates the delivery state row if it is missing, with the cursor at the newest event: what
+  // was committed before delivery was first configured is not sent (export covers history).
+  virtual Status EnsureDeliveryState(std::int64_t now_ms) = 0;
+  // Cursor, totals and queue sizes; `configured` false when delivery was never set up.
+  virtual Result<DeliveryState> GetDeliveryState() = 0;
+  // Up to `limit` events with id > after_id, in id order.
+  virtual Result<std::vector<Event>> EventsAfter(std::int64_t after_id, int limit) = 0;
+  // The telemetry_errors rows of the events with ids in [first_id, last_id].
+  virtual Result<std::vector<ErrorRecord>> ErrorsForEvents(std::int64_t first_id,
+                                                           std::int64_t last_id) = 0;
+  virtual Result<std::vector<PendingRootSpan>> PendingRootSpans(int limit) = 0;
+  virtual Status RecordDelivery(const DeliveryRecord& record, std::int64_t now_ms) = 0;
 
   // --- range statistics (any thread) ---
   // GetAggregateStats' figures by aggregation: events with timestamp in [from_ms, to_ms],

@@ -492,7 +492,8 @@ TEST(Output, HealthJsonHasEveryField) {
           "walSizeBytes",      "diskFreeBytes",   "memoryRssBytes",   "bufferedEvents",
           "queuedEvents",      "writerLagMs",     "lastWriteError",   "pruneDays",
           "maxSizeBytes",      "oldestEventTime", "lastCleanupTime",  "lastCleanupSessionsRemoved",
-          "deadLetterBatches", "connections",     "performanceGrade", "issues"}));
+          "deadLetterBatches", "connections",     "delivery",         "performanceGrade",
+          "issues"}));
   EXPECT_EQ(o["connections"], json::parse(R"({"active":1,"total":2})"));
   EXPECT_EQ(o["issues"], json::parse(R"(["wal is large"])"));
   EXPECT_EQ(o["database"], true);

@@ -10,7 +10,10 @@ class ConfigEnvTest : public ::testing::Test {
  protected:
   void TearDown() override {
     for (const char* v : {"TELEMETRY_DB_PATH", "TELEMETRY_BATCH_SIZE", "TELEMETRY_FLUSH_INTERVAL",
-                          "TELEMETRY_MAX_SIZE_MB", "TELEMETRY_RETENTION_DAYS", "VIBEKIT_TELEMETRY"}) {
+                          "TELEMETRY_MAX_SIZE_MB", "TELEMETRY_RETENTION_DAYS", "VIBEKIT_TELEMETRY",
+                          "TELEMETRY_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+                          "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_HEADERS",
+                          "OTEL_EXPORTER_OTLP_TRACES_HEADERS"}) {
       unsetenv(v);
     }
   }
@@ -45,6 +48,72 @@ TEST_F(ConfigEnvTest, EnvironmentOverridesEveryDocumentedKey) {
   EXPECT_EQ(c.local_store.max_size_mb, 12);
   EXPECT_EQ(c.local_store.prune_days, 3);
   EXPECT_TRUE(c.is_enabled);
+}
+
+TEST_F(ConfigEnvTest, EndpointFromOurVariableOverridesTheConfig) {
+  setenv("TELEMETRY_ENDPOINT", "http://collector:4318/v1/traces", 1);
+  setenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://other/v1/traces", 1);
+  TelemetryConfig c;
+  c.endpoint = "http://configured/v1/traces";
+  ASSERT_TRUE(ApplyEnvironment(c).ok());
+  EXPECT_EQ(c.endpoint, "http://collector:4318/v1/traces");
+}
+
+TEST_F(ConfigEnvTest, OtelEndpointVariablesOnlyFillAnUnsetEndpoint) {
+  setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://base:4318/", 1);
+  TelemetryConfig c;
+  ASSERT_TRUE(ApplyEnvironment(c).ok());
+  EXPECT_EQ(c.endpoint, "http://base:4318/v1/traces");  // the signal path is appended
+
+  setenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://traces:9999/custom", 1);
+  TelemetryConfig t;
+  ASSERT_TRUE(ApplyEnvironment(t).ok());
+  EXPECT_EQ(t.endpoint, "http://traces:9999/custom");  // used as is, and wins over the base
+
+  TelemetryConfig configured;
+  configured.endpoint = "http://configured/v1/traces";
+  ASSERT_TRUE(ApplyEnvironment(configured).ok());
+  EXPECT_EQ(configured.endpoint, "http://configured/v1/traces");
+}
+
+TEST_F(ConfigEnvTest, OtelHeadersAreParsedDecodedAndDoNotOverrideTheConfig) {
+  setenv("OTEL_EXPORTER_OTLP_HEADERS", " api-key = s%20ecret ,x-team=a%3Db, keep=env", 1);
+  setenv("OTEL_EXPORTER_OTLP_TRACES_HEADERS", "x-team=traces", 1);
+  TelemetryConfig c;
+  c.headers["keep"] = "config";
+  ASSERT_TRUE(ApplyEnvironment(c).ok());
+  EXPECT_EQ(c.headers["api-key"], "s ecret");
+  EXPECT_EQ(c.headers["x-team"], "traces");
+  EXPECT_EQ(c.headers["keep"], "config");
+  EXPECT_EQ(c.headers.size(), 3u);
+
+  setenv("OTEL_EXPORTER_OTLP_HEADERS", "novalue", 1);
+  TelemetryConfig bad;
+  const Status st = ApplyEnvironment(bad);
+  EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(st.message().find("OTEL_EXPORTER_OTLP_HEADERS"), std::string::npos) << st.ToString();
+  EXPECT_TRUE(bad.headers.empty());
+  setenv("OTEL_EXPORTER_OTLP_HEADERS", "k=%4", 1);
+  EXPECT_EQ(ApplyEnvironment(bad).code(), StatusCode::kInvalidArgument);
+}
+
+TEST(ConfigValidation, RejectsBadEndpointsHeadersAndDeliverySettings) {
+  TelemetryConfig c;
+  c.endpoint = "collector:4318";
+  EXPECT_EQ(ValidateConfig(c).code(), StatusCode::kInvalidArgument);
+  c.endpoint = "https://collector:4318/v1/traces";
+  EXPECT_TRUE(ValidateConfig(c).ok());
+  c.headers["bad\r\nkey"] = "v";
+  EXPECT_EQ(ValidateConfig(c).code(), StatusCode::kInvalidArgument);
+  c.headers.clear();
+  c.headers["x-api-key"] = "v\r\nInjected: 1";
+  EXPECT_EQ(ValidateConfig(c).code(), StatusCode::kInvalidArgument);
+  c.headers.clear();
+  c.delivery.backoff_max_ms = c.delivery.backoff_base_ms - 1;
+  EXPECT_EQ(ValidateConfig(c).code(), StatusCode::kInvalidArgument);
+  c.delivery = DeliveryConfig{};
+  c.delivery.max_events_per_request = 0;
+  EXPECT_EQ(ValidateConfig(c).code(), StatusCode::kInvalidArgument);
 }
 
 TEST_F(ConfigEnvTest, OptOutVariableDisables) {

@@ -100,9 +100,9 @@ TEST(Maintenance, OptimizeWithRebuildReindexesOurTables) {
     if (st.name == "reindex") reindexed.insert(st.detail.substr(0, st.detail.find(' ')));
   }
   EXPECT_EQ(reindexed, (std::set<std::string>{"telemetry_audit_log", "telemetry_buffers",
-                                              "telemetry_errors", "telemetry_events",
-                                              "telemetry_schema_versions", "telemetry_sessions",
-                                              "telemetry_stats"}));
+                                              "telemetry_delivery_sessions", "telemetry_errors",
+                                              "telemetry_events", "telemetry_schema_versions",
+                                              "telemetry_sessions", "telemetry_stats"}));
   EXPECT_EQ(testing::QueryText(db, "PRAGMA integrity_check"), "ok");
 }
 

@@ -251,6 +251,70 @@ constexpr std::string_view kRollback130 = R"sql(
 DROP TABLE IF EXISTS telemetry_minute_rollups;
 )sql";
 
+// 1.2.0: the outbox of live OTLP delivery. Events need no copy: ids are assigned in commit order
+// (AUTOINCREMENT, never reused), so "id > event_cursor" is exactly the unsent set, and the cursor
+// moves only after the collector accepted (or definitively rejected) a request. Root spans of
+// sessions that reached a final status wait in telemetry_delivery_sessions, filled by triggers so
+// no write path (batches, the timeout sweep, imports) can forget one; the triggers only fire once
+// delivery has been configured on the database (the state row exists). A session that changes
+// final status again (completed -> failed) is queued again. Requests the collector rejected for
+// good (4xx other than 429) are recorded in telemetry_delivery_failures.
+constexpr std::string_view kSchema120 = R"sql(
+CREATE TABLE telemetry_delivery_state (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  event_cursor INTEGER NOT NULL DEFAULT 0,
+  events_sent INTEGER NOT NULL DEFAULT 0,
+  spans_sent INTEGER NOT NULL DEFAULT 0,
+  requests_sent INTEGER NOT NULL DEFAULT 0,
+  events_failed INTEGER NOT NULL DEFAULT 0,
+  requests_failed INTEGER NOT NULL DEFAULT 0,
+  retries INTEGER NOT NULL DEFAULT 0,
+  last_error TEXT,
+  last_error_time INTEGER,
+  last_success_time INTEGER,
+  created_at INTEGER NOT NULL DEFAULT )sql" VK_NOW_MS R"sql(,
+  updated_at INTEGER NOT NULL DEFAULT )sql" VK_NOW_MS R"sql(
+);
+CREATE TABLE telemetry_delivery_sessions (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  session_id TEXT NOT NULL UNIQUE
+    REFERENCES telemetry_sessions(id) ON DELETE CASCADE ON UPDATE CASCADE,
+  status TEXT NOT NULL,
+  queued_at INTEGER NOT NULL DEFAULT )sql" VK_NOW_MS R"sql(
+);
+CREATE TABLE telemetry_delivery_failures (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  first_event_id INTEGER,
+  last_event_id INTEGER,
+  event_count INTEGER NOT NULL DEFAULT 0,
+  span_count INTEGER NOT NULL DEFAULT 0,
+  session_ids TEXT,
+  http_status INTEGER,
+  error TEXT NOT NULL,
+  created_at INTEGER NOT NULL DEFAULT )sql" VK_NOW_MS R"sql(
+);
+CREATE TRIGGER telemetry_delivery_session_final_ai AFTER INSERT ON telemetry_sessions
+  WHEN new.status IN ('completed','failed','timeout')
+   AND EXISTS (SELECT 1 FROM telemetry_delivery_state) BEGIN
+  INSERT OR REPLACE INTO telemetry_delivery_sessions (session_id, status, queued_at)
+  VALUES (new.id, new.status, new.updated_at);
+END;
+CREATE TRIGGER telemetry_delivery_session_final_au AFTER UPDATE OF status ON telemetry_sessions
+  WHEN new.status IN ('completed','failed','timeout') AND old.status IS NOT new.status
+   AND EXISTS (SELECT 1 FROM telemetry_delivery_state) BEGIN
+  INSERT OR REPLACE INTO telemetry_delivery_sessions (session_id, status, queued_at)
+  VALUES (new.id, new.status, new.updated_at);
+END;
+)sql";
+
+constexpr std::string_view kRollback120 = R"sql(
+DROP TRIGGER IF EXISTS telemetry_delivery_session_final_au;
+DROP TRIGGER IF EXISTS telemetry_delivery_session_final_ai;
+DROP TABLE IF EXISTS telemetry_delivery_failures;
+DROP TABLE IF EXISTS telemetry_delivery_sessions;
+DROP TABLE IF EXISTS telemetry_delivery_state;
+)sql";
+
 #undef VK_NOW_MS
 
 }  // namespace
@@ -261,6 +325,8 @@ const std::vector<Migration>& Migrations() {
        kSchema100, kRollback100},
       {"1.1.0", "Session activity time, exact rollup sums, FTS5 text index over prompt and stream",
        kSchema110, kRollback110},
+      {"1.2.0", "Live OTLP delivery outbox: event cursor, pending root spans, rejected requests",
+       kSchema120, kRollback120},
       {"1.3.0", "Per-minute analytics rollups with mergeable quantile sketches", kSchema130,
        kRollback130},
   };

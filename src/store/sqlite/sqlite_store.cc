@@ -1481,4 +1481,178 @@ Result<SessionPercentiles> SqliteStore::SessionPercentilesBetween(std::int64_t f
   return out;
 }
 
+// --- live delivery outbox ---------------------------------------------------------------------
+
+Status SqliteStore::EnsureDeliveryState(std::int64_t now_ms) {
+  std::lock_guard lock(writer_mu_);
+  if (!open_) return Status::FailedPrecondition("store is not open");
+  VK_ASSIGN_OR_RETURN(Statement ins, Statement::Prepare(*writer_,
+      "INSERT OR IGNORE INTO telemetry_delivery_state (id, event_cursor, created_at, updated_at) "
+      "VALUES (1, (SELECT coalesce(max(id), 0) FROM telemetry_events), ?1, ?1)"));
+  ins.Bind(1, now_ms);
+  return ins.Run().WithContext("create delivery state");
+}
+
+Result<DeliveryState> SqliteStore::GetDeliveryState() {
+  VK_ASSIGN_OR_RETURN(ReaderLease reader, AcquireReader());
+  DeliveryState d;
+  VK_ASSIGN_OR_RETURN(Statement * st, Cached(*reader,
+      "SELECT event_cursor, events_sent, spans_sent, requests_sent, events_failed, "
+      "requests_failed, retries, last_error, last_error_time, last_success_time, "
+      "(SELECT count(*) FROM telemetry_delivery_sessions), "
+      "(SELECT count(*) FROM telemetry_delivery_failures) "
+      "FROM telemetry_delivery_state WHERE id = 1"));
+  VK_ASSIGN_OR_RETURN(bool row, st->Step());
+  if (!row) return d;
+  d.configured = true;
+  d.event_cursor = st->ColumnInt(0);
+  d.events_sent = st->ColumnInt(1);
+  d.spans_sent = st->ColumnInt(2);
+  d.requests_sent = st->ColumnInt(3);
+  d.events_failed = st->ColumnInt(4);
+  d.requests_failed = st->ColumnInt(5);
+  d.retries = st->ColumnInt(6);
+  d.last_error = st->ColumnOptText(7).value_or("");
+  d.last_error_time = st->ColumnOptInt(8).value_or(0);
+  d.last_success_time = st->ColumnOptInt(9).value_or(0);
+  d.queued_sessions = st->ColumnInt(10);
+  d.failed_requests_recorded = st->ColumnInt(11);
+  st->Reset();
+  // A range count over the rowid: proportional to the backlog, not to the table.
+  VK_ASSIGN_OR_RETURN(Statement * q,
+                      Cached(*reader, "SELECT count(*) FROM telemetry_events WHERE id > ?"));
+  q->Bind(1, d.event_cursor);
+  VK_ASSIGN_OR_RETURN(bool counted, q->Step());
+  d.queued_events = counted ? q->ColumnInt(0) : 0;
+  q->Reset();
+  return d;
+}
+
+Result<std::vector<Event>> SqliteStore::EventsAfter(std::int64_t after_id, int limit) {
+  VK_ASSIGN_OR_RETURN(ReaderLease reader, AcquireReader());
+  return RunEventQuery(*reader,
+                       "SELECT " + std::string(kEventColumns) +
+                           " FROM telemetry_events WHERE id > ? ORDER BY id LIMIT ?",
+                       {after_id, static_cast<std::int64_t>(limit)});
+}
+
+Result<std::vector<ErrorRecord>> SqliteStore::ErrorsForEvents(std::int64_t first_id,
+                                                              std::int64_t last_id) {
+  VK_ASSIGN_OR_RETURN(ReaderLease reader, AcquireReader());
+  VK_ASSIGN_OR_RETURN(Statement * stmt, Cached(*reader,
+      "SELECT id, session_id, event_id, error_type, error_message, error_stack, context, "
+      "severity, resolved, metadata, timestamp FROM telemetry_errors "
+      "WHERE event_id BETWEEN ? AND ? ORDER BY event_id, id"));
+  stmt->Bind(1, first_id);
+  stmt->Bind(2, last_id);
+  std::vector<ErrorRecord> out;
+  while (true) {
+    VK_ASSIGN_OR_RETURN(bool row, stmt->Step());
+    if (!row) break;
+    ErrorRecord r;
+    r.id = stmt->ColumnInt(0);
+    r.session_id = stmt->ColumnText(1);
+    r.event_id = stmt->ColumnOptInt(2);
+    r.error_type = stmt->ColumnText(3);
+    r.error_message = stmt->ColumnText(4);
+    r.error_stack = stmt->ColumnOptText(5);
+    r.context = stmt->ColumnOptText(6);
+    auto sev = ParseErrorSeverity(stmt->ColumnTextView(7));
+    r.severity = sev.ok() ? *sev : ErrorSeverity::kMedium;
+    r.resolved = stmt->ColumnInt(8) != 0;
+    r.metadata = stmt->ColumnOptText(9);
+    r.timestamp = stmt->ColumnInt(10);
+    out.push_back(std::move(r));
+  }
+  stmt->Reset();
+  return out;
+}
+
+Result<std::vector<PendingRootSpan>> SqliteStore::PendingRootSpans(int limit) {
+  VK_ASSIGN_OR_RETURN(ReaderLease reader, AcquireReader());
+  VK_ASSIGN_OR_RETURN(Statement * stmt, Cached(*reader,
+      "SELECT seq, session_id FROM telemetry_delivery_sessions ORDER BY seq LIMIT ?"));
+  stmt->Bind(1, static_cast<std::int64_t>(limit));
+  std::vector<PendingRootSpan> out;
+  while (true) {
+    VK_ASSIGN_OR_RETURN(bool row, stmt->Step());
+    if (!row) break;
+    out.push_back({stmt->ColumnInt(0), stmt->ColumnText(1)});
+  }
+  stmt->Reset();
+  return out;
+}
+
+Status SqliteStore::RecordDelivery(const DeliveryRecord& r, std::int64_t now_ms) {
+  std::lock_guard lock(writer_mu_);
+  if (!open_) return Status::FailedPrecondition("store is not open");
+  Transaction txn(*writer_);
+  VK_RETURN_IF_ERROR(txn.Begin().WithContext("begin delivery record"));
+  using Kind = DeliveryRecord::Kind;
+  if (r.kind == Kind::kRetry) {
+    VK_ASSIGN_OR_RETURN(Statement up, Statement::Prepare(*writer_,
+        "UPDATE telemetry_delivery_state SET retries = retries + 1, last_error = ?1, "
+        "last_error_time = ?2, updated_at = ?2 WHERE id = 1"));
+    up.Bind(1, std::string_view(r.error));
+    up.Bind(2, now_ms);
+    VK_RETURN_IF_ERROR(up.Run());
+    return txn.Commit().WithContext("commit delivery record");
+  }
+  const bool accepted = r.kind == Kind::kAccepted;
+  VK_ASSIGN_OR_RETURN(Statement up, Statement::Prepare(*writer_, accepted
+      ? "UPDATE telemetry_delivery_state SET event_cursor = max(event_cursor, ?1), "
+        "events_sent = events_sent + ?2, spans_sent = spans_sent + ?3, "
+        "requests_sent = requests_sent + (?3 > 0), last_success_time = ?4, updated_at = ?4 "
+        "WHERE id = 1"
+      : "UPDATE telemetry_delivery_state SET event_cursor = max(event_cursor, ?1), "
+        "events_failed = events_failed + ?2, requests_failed = requests_failed + 1, "
+        "last_error = ?5, last_error_time = ?4, updated_at = ?4 WHERE id = 1"));
+  up.Bind(1, r.new_cursor);
+  up.Bind(2, r.events);
+  up.Bind(3, r.spans);
+  up.Bind(4, now_ms);
+  if (!accepted) up.Bind(5, std::string_view(r.error));
+  VK_RETURN_IF_ERROR(up.Run().WithContext("advance delivery cursor"));
+  if (writer_->Changes() != 1) {
+    return Status::FailedPrecondition("delivery state row missing (EnsureDeliveryState not run)");
+  }
+  VK_ASSIGN_OR_RETURN(Statement del, Statement::Prepare(*writer_,
+      "DELETE FROM telemetry_delivery_sessions WHERE session_id = ?1 AND seq = ?2"));
+  std::string session_ids = "[";
+  for (const PendingRootSpan& root : r.roots) {
+    del.Reset();
+    del.Bind(1, std::string_view(root.session_id));
+    del.Bind(2, root.seq);
+    VK_RETURN_IF_ERROR(del.Run().WithContext("remove sent root span"));
+    if (session_ids.size() > 1) session_ids += ',';
+    internal::AppendJsonString(session_ids, root.session_id);
+  }
+  session_ids += ']';
+  if (!accepted) {
+    VK_ASSIGN_OR_RETURN(Statement ins, Statement::Prepare(*writer_,
+        "INSERT INTO telemetry_delivery_failures (first_event_id, last_event_id, event_count, "
+        "span_count, session_ids, http_status, error, created_at) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
+    if (r.events > 0) {
+      ins.Bind(1, r.first_event_id);
+      ins.Bind(2, r.new_cursor);
+    } else {
+      ins.BindNull(1);
+      ins.BindNull(2);
+    }
+    ins.Bind(3, r.events);
+    ins.Bind(4, r.spans);
+    ins.Bind(5, std::string_view(session_ids));
+    if (r.http_status > 0) {
+      ins.Bind(6, static_cast<std::int64_t>(r.http_status));
+    } else {
+      ins.BindNull(6);
+    }
+    ins.Bind(7, std::string_view(r.error));
+    ins.Bind(8, now_ms);
+    VK_RETURN_IF_ERROR(ins.Run().WithContext("record rejected delivery"));
+  }
+  return txn.Commit().WithContext("commit delivery record");
+}
+
 }  // namespace vibekit::store::sqlite

@@ -77,6 +77,14 @@ class SqliteStore final : public Store {
   // plan row, indented two spaces per nesting level.
   Result<std::vector<std::string>> ExplainQueryPlan(const std::string& sql);
 
+  Status EnsureDeliveryState(std::int64_t now_ms) override;
+  Result<DeliveryState> GetDeliveryState() override;
+  Result<std::vector<Event>> EventsAfter(std::int64_t after_id, int limit) override;
+  Result<std::vector<ErrorRecord>> ErrorsForEvents(std::int64_t first_id,
+                                                   std::int64_t last_id) override;
+  Result<std::vector<PendingRootSpan>> PendingRootSpans(int limit) override;
+  Status RecordDelivery(const DeliveryRecord& record, std::int64_t now_ms) override;
+
   Result<AggregateStats> AggregateStatsBetween(std::int64_t from_ms, std::int64_t to_ms) override;
   Result<SessionPercentiles> SessionPercentilesBetween(std::int64_t from_ms,
                                                        std::int64_t to_ms) override;
