@@ -32,6 +32,9 @@
 namespace vibekit {
 
 class Clock;
+namespace service {
+struct ServiceInternals;
+}  // namespace service
 
 struct HealthStatus {
   bool database = false;        // reachable and quick_check said "ok"
@@ -263,6 +266,7 @@ class TelemetryService {
   class Impl;
 
  private:
+  friend struct service::ServiceInternals;  // the export subsystem's narrow access
   std::unique_ptr<Impl> impl_;
 };
 
