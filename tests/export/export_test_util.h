@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "common/sha256.h"
 #include "testing/test_util.h"
 #include "vibekit/export.h"
 #include "vibekit/telemetry_service.h"
@@ -21,6 +22,8 @@ inline std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
+
+inline std::string Sha256HexOfString(const std::string& s) { return internal::Sha256::HexOf(s); }
 
 inline bool Exists(const std::string& path) { return std::ifstream(path).good(); }
 
