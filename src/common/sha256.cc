@@ -2,6 +2,11 @@
 
 #include <cstring>
 
+#if defined(__x86_64__)
+#include <cpuid.h>
+#include <immintrin.h>
+#endif
+
 namespace vibekit::internal {
 namespace {
 
@@ -19,15 +24,91 @@ constexpr std::array<std::uint32_t, 64> kK = {
 
 constexpr std::uint32_t Rotr(std::uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
 
+#if defined(__x86_64__)
+bool CpuHasSha() {
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  if (__get_cpuid_count(7, 0, &a, &b, &c, &d) == 0) return false;
+  const bool sha = (b & (1u << 29)) != 0;
+  if (__get_cpuid(1, &a, &b, &c, &d) == 0) return false;
+  const bool sse41 = (c & (1u << 19)) != 0;
+  const bool ssse3 = (c & (1u << 9)) != 0;
+  return sha && sse41 && ssse3;
+}
+
+// FIPS 180-4 compression with the SHA-NI instructions: four rounds per step, the message
+// schedule with sha256msg1/msg2 (the layout of Intel's reference code).
+__attribute__((target("sha,sse4.1,ssse3"))) void BlocksShaNi(std::uint32_t* state,
+                                                              const std::uint8_t* data,
+                                                              std::size_t count) {
+  const __m128i mask = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
+  __m128i tmp = _mm_loadu_si128(reinterpret_cast<const __m128i*>(&state[0]));
+  __m128i state1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(&state[4]));
+  tmp = _mm_shuffle_epi32(tmp, 0xB1);                 // CDAB
+  state1 = _mm_shuffle_epi32(state1, 0x1B);           // EFGH
+  __m128i state0 = _mm_alignr_epi8(tmp, state1, 8);   // ABEF
+  state1 = _mm_blend_epi16(state1, tmp, 0xF0);        // CDGH
+  for (; count > 0; --count, data += 64) {
+    const __m128i abef = state0;
+    const __m128i cdgh = state1;
+    __m128i m[4];
+    for (int i = 0; i < 16; ++i) {
+      if (i < 4) {
+        m[i] = _mm_shuffle_epi8(
+            _mm_loadu_si128(reinterpret_cast<const __m128i*>(data + 16 * i)), mask);
+      }
+      __m128i msg = _mm_add_epi32(
+          m[i % 4], _mm_loadu_si128(reinterpret_cast<const __m128i*>(&kK[4 * i])));
+      state1 = _mm_sha256rnds2_epu32(state1, state0, msg);
+      if (i >= 3 && i <= 14) {
+        const __m128i t = _mm_alignr_epi8(m[i % 4], m[(i + 3) % 4], 4);
+        m[(i + 1) % 4] = _mm_add_epi32(m[(i + 1) % 4], t);
+        m[(i + 1) % 4] = _mm_sha256msg2_epu32(m[(i + 1) % 4], m[i % 4]);
+      }
+      msg = _mm_shuffle_epi32(msg, 0x0E);
+      state0 = _mm_sha256rnds2_epu32(state0, state1, msg);
+      if (i >= 1 && i <= 12) m[(i + 3) % 4] = _mm_sha256msg1_epu32(m[(i + 3) % 4], m[i % 4]);
+    }
+    state0 = _mm_add_epi32(state0, abef);
+    state1 = _mm_add_epi32(state1, cdgh);
+  }
+  tmp = _mm_shuffle_epi32(state0, 0x1B);        // FEBA
+  state1 = _mm_shuffle_epi32(state1, 0xB1);     // DCHG
+  state0 = _mm_blend_epi16(tmp, state1, 0xF0);  // DCBA
+  state1 = _mm_alignr_epi8(state1, tmp, 8);     // HGFE
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(&state[0]), state0);
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(&state[4]), state1);
+}
+#else
+bool CpuHasSha() { return false; }
+#endif
+
 }  // namespace
 
-Sha256::Sha256() noexcept { Reset(); }
+bool Sha256::HardwareAvailable() noexcept {
+  static const bool available = CpuHasSha();
+  return available;
+}
+
+Sha256::Sha256(bool allow_hardware) noexcept
+    : hardware_(allow_hardware && HardwareAvailable()) {
+  Reset();
+}
 
 void Sha256::Reset() noexcept {
   h_ = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
         0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
   buf_len_ = 0;
   total_bytes_ = 0;
+}
+
+void Sha256::Blocks(const std::uint8_t* p, std::size_t count) noexcept {
+#if defined(__x86_64__)
+  if (hardware_) {
+    BlocksShaNi(h_.data(), p, count);
+    return;
+  }
+#endif
+  for (; count > 0; --count, p += 64) Block(p);
 }
 
 void Sha256::Block(const std::uint8_t* p) noexcept {
@@ -80,10 +161,12 @@ void Sha256::Update(std::string_view bytes) noexcept {
     p += take;
     n -= take;
     if (buf_len_ < buf_.size()) return;
-    Block(buf_.data());
+    Blocks(buf_.data(), 1);
     buf_len_ = 0;
   }
-  for (; n >= 64; n -= 64, p += 64) Block(p);
+  Blocks(p, n / 64);
+  p += n / 64 * 64;
+  n %= 64;
   if (n > 0) {
     std::memcpy(buf_.data(), p, n);
     buf_len_ = n;
@@ -95,12 +178,12 @@ std::array<std::uint8_t, 32> Sha256::Finish() noexcept {
   buf_[buf_len_++] = 0x80;
   if (buf_len_ > 56) {
     std::memset(buf_.data() + buf_len_, 0, 64 - buf_len_);
-    Block(buf_.data());
+    Blocks(buf_.data(), 1);
     buf_len_ = 0;
   }
   std::memset(buf_.data() + buf_len_, 0, 56 - buf_len_);
   for (int i = 0; i < 8; ++i) buf_[56 + i] = static_cast<std::uint8_t>(bits >> (56 - 8 * i));
-  Block(buf_.data());
+  Blocks(buf_.data(), 1);
   std::array<std::uint8_t, 32> out{};
   for (int i = 0; i < 8; ++i) {
     out[4 * i] = static_cast<std::uint8_t>(h_[i] >> 24);

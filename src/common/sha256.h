@@ -13,7 +13,11 @@ namespace vibekit::internal {
 
 class Sha256 {
  public:
-  Sha256() noexcept;
+  // Uses the CPU's SHA extensions (x86 SHA-NI) when present, unless `allow_hardware` is false
+  // (the tests compare both paths).
+  explicit Sha256(bool allow_hardware = true) noexcept;
+  // True when this CPU has the SHA extensions.
+  static bool HardwareAvailable() noexcept;
   void Update(std::string_view bytes) noexcept;
   // The 32-byte digest. The object must not be updated afterwards (Reset() first).
   std::array<std::uint8_t, 32> Finish() noexcept;
@@ -25,8 +29,10 @@ class Sha256 {
   static std::string HexOf(std::string_view bytes);
 
  private:
-  void Block(const std::uint8_t* p) noexcept;
+  void Blocks(const std::uint8_t* p, std::size_t count) noexcept;
+  void Block(const std::uint8_t* p) noexcept;  // portable path
 
+  bool hardware_ = false;
   std::array<std::uint32_t, 8> h_{};
   std::array<std::uint8_t, 64> buf_{};
   std::size_t buf_len_ = 0;

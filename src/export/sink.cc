@@ -201,7 +201,44 @@ std::unique_ptr<OutputTarget> OutputTarget::ForStdout() {
   return std::unique_ptr<OutputTarget>(new OutputTarget(STDOUT_FILENO, "-", ""));
 }
 
+OutputTarget::OutputTarget(int fd, std::string path, std::string temp_path)
+    : fd_(fd), path_(std::move(path)), temp_path_(std::move(temp_path)) {
+  thread_ = std::thread([this] { Run(); });
+}
+
+void OutputTarget::Run() {
+  std::unique_lock lock(mu_);
+  while (true) {
+    cv_.wait(lock, [this] { return stop_ || !queue_.empty(); });
+    if (queue_.empty()) return;  // stop_ and nothing left
+    std::string block = std::move(queue_.front());
+    queue_.pop_front();
+    busy_ = true;
+    const bool failed = !error_.ok();
+    lock.unlock();
+    Status st = failed ? Status::Ok() : WriteAll(block);
+    lock.lock();
+    busy_ = false;
+    if (!st.ok() && error_.ok()) error_ = st;
+    block.clear();
+    spare_.push_back(std::move(block));
+    cv_.notify_all();
+  }
+}
+
+Status OutputTarget::Drain() {
+  std::unique_lock lock(mu_);
+  cv_.wait(lock, [this] { return queue_.empty() && !busy_; });
+  return error_;
+}
+
 OutputTarget::~OutputTarget() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
   if (!temp_path_.empty()) {
     ::close(fd_);
     ::unlink(temp_path_.c_str());
@@ -211,6 +248,21 @@ OutputTarget::~OutputTarget() {
 }
 
 Status OutputTarget::Write(std::string_view bytes) {
+  std::unique_lock lock(mu_);
+  cv_.wait(lock, [this] { return queue_.size() < kMaxQueued || !error_.ok(); });
+  if (!error_.ok()) return error_;
+  std::string block;
+  if (!spare_.empty()) {
+    block = std::move(spare_.back());
+    spare_.pop_back();
+  }
+  block.assign(bytes.data(), bytes.size());
+  queue_.push_back(std::move(block));
+  cv_.notify_all();
+  return Status::Ok();
+}
+
+Status OutputTarget::WriteAll(std::string_view bytes) {
   sha_.Update(bytes);
   bytes_ += static_cast<std::int64_t>(bytes.size());
   while (!bytes.empty()) {
@@ -225,6 +277,7 @@ Status OutputTarget::Write(std::string_view bytes) {
 }
 
 Status OutputTarget::Commit() {
+  VK_RETURN_IF_ERROR(Drain());
   if (path_ == "-") return Status::Ok();
   if (::fsync(fd_) != 0) return Status::IoError("syncing \"" + path_ + "\": " + Errno());
   if (::rename(temp_path_.c_str(), path_.c_str()) != 0) {

@@ -6,10 +6,15 @@
 // Thread-safety: one export, one thread.
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
+#include <vector>
 
 #include "common/sha256.h"
 #include "vibekit/status.h"
@@ -36,7 +41,10 @@ class ByteSink {
   virtual Status Finish() = 0;
 };
 
-// The end of a chain: a file or standard output. Counts and hashes what it writes.
+// The end of a chain: a file or standard output. Counts and hashes what it writes. Hashing and
+// the write system calls run on a thread of their own (at most kMaxQueued blocks wait for it),
+// so they overlap with reading and formatting rows; an error surfaces at the next Write or at
+// Commit.
 class OutputTarget final : public ByteSink {
  public:
   // A temporary file next to `path` (same directory, so the rename is atomic); `path` itself is
@@ -44,26 +52,42 @@ class OutputTarget final : public ByteSink {
   static Result<std::unique_ptr<OutputTarget>> ForFile(const std::string& path);
   // File descriptor 1; Commit() does nothing more than flush.
   static std::unique_ptr<OutputTarget> ForStdout();
-  ~OutputTarget() override;  // removes the temporary file unless committed
+  ~OutputTarget() override;  // stops the thread; removes the temporary file unless committed
+  OutputTarget(const OutputTarget&) = delete;
+  OutputTarget& operator=(const OutputTarget&) = delete;
 
   Status Write(std::string_view bytes) override;
-  Status Finish() override { return Status::Ok(); }
-  // fsyncs and renames the temporary file to the final path.
+  Status Finish() override { return Drain(); }
+  // Waits for the queued blocks, then fsyncs and renames the temporary file to the final path.
   Status Commit();
 
   const std::string& path() const { return path_; }
+  // Valid after Commit().
   std::int64_t bytes_written() const { return bytes_; }
   std::string Sha256Hex() { return sha_.FinishHex(); }
 
  private:
-  OutputTarget(int fd, std::string path, std::string temp_path)
-      : fd_(fd), path_(std::move(path)), temp_path_(std::move(temp_path)) {}
+  static constexpr std::size_t kMaxQueued = 4;
+
+  OutputTarget(int fd, std::string path, std::string temp_path);
+  void Run();        // the writer thread
+  Status Drain();    // waits until every queued block is written
+  Status WriteAll(std::string_view bytes);
 
   int fd_ = -1;            // owned unless it is standard output (temp_path_ empty)
   std::string path_;       // final path, "-" for stdout
   std::string temp_path_;  // "" for stdout; cleared once renamed
-  std::int64_t bytes_ = 0;
-  internal::Sha256 sha_;
+  std::int64_t bytes_ = 0;   // written by the thread; read after Drain()
+  internal::Sha256 sha_;     // used by the thread; read after Drain()
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::string> queue_;    // guarded by mu_
+  std::vector<std::string> spare_;   // guarded by mu_: written blocks, reused for capacity
+  bool busy_ = false;                // guarded by mu_: the thread is writing a block
+  bool stop_ = false;                // guarded by mu_
+  Status error_;                     // guarded by mu_: first write error
+  std::thread thread_;               // started last, joined in the destructor
 };
 
 // A compressor writing to `downstream` (not owned; must outlive it). For kNone returns null.

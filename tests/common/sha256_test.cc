@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <string>
 
 namespace vibekit::internal {
@@ -45,6 +46,26 @@ TEST(Sha256, PaddingEdgeLengthsMatchSha256sum) {
   EXPECT_EQ(split.FinishHex(), "4877e564e5e36e367c7c8d59670774becd3350610b6df4c399c9fa9b66da5813");
   EXPECT_EQ(Sha256::HexOf(std::string(64, 'z')),
             "72996563049cc84daa2c3f31fd5c3d10770e69d6ebbb8da5b6d76db303dbae43");
+}
+
+TEST(Sha256, HardwareAndPortablePathsAgreeOnEveryLengthAndSplit) {
+  std::string data;
+  for (int i = 0; i < 3000; ++i) data += static_cast<char>((i * 131 + 7) % 256);
+  for (std::size_t len : {0, 1, 55, 56, 63, 64, 65, 127, 128, 129, 1000, 3000}) {
+    Sha256 portable(/*allow_hardware=*/false);
+    portable.Update(std::string_view(data).substr(0, len));
+    Sha256 fast;
+    fast.Update(std::string_view(data).substr(0, len / 3));
+    fast.Update(std::string_view(data).substr(len / 3, len - len / 3));
+    EXPECT_EQ(portable.FinishHex(), fast.FinishHex()) << len;
+  }
+  // Both paths against the FIPS vector.
+  for (bool hw : {false, true}) {
+    Sha256 s(hw);
+    s.Update("abc");
+    EXPECT_EQ(s.FinishHex(), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  }
+  std::printf("SHA extensions on this CPU: %s\n", Sha256::HardwareAvailable() ? "yes" : "no");
 }
 
 }  // namespace
