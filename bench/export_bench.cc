@@ -4,20 +4,21 @@
 // Prints one JSON document: per run rows/s, MB/s, output bytes, peak RSS and RSS at start.
 //
 //   vibekit_export_bench --events 1000000 --dir /tmp/vk-export-bench
-#include <sys/resource.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <string>
 #include <vector>
 
-#include "common/sys.h"
+#include <CLI/CLI.hpp>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include "vibekit/export.h"
 #include "vibekit/telemetry_service.h"
+
+#include "common/sys.h"
 #include "workload/workload.h"
 
 namespace vibekit::bench {
@@ -59,7 +60,7 @@ void Build(const std::string& db, std::int64_t events) {
 }
 
 // One export in this process; prints one JSON object.
-int RunOne(const std::string& db, const std::string& dir, const std::string& format,
+int RunOne(const std::string& db, const std::string& out_dir, const std::string& format,
            const std::string& compression) {
   const std::int64_t rss_start = internal::ProcessRssBytes();
   TelemetryService s(Config(db));
@@ -68,7 +69,7 @@ int RunOne(const std::string& db, const std::string& dir, const std::string& for
   ExportConfig c;
   c.format = format;
   c.compression = compression;
-  c.output_path = dir + "/out." + format;
+  c.output_path = out_dir + "/out." + format;
   ExportFilter f;
   f.tables = {"sessions", "events", "errors"};
   const auto t0 = std::chrono::steady_clock::now();
@@ -119,14 +120,18 @@ int main(int argc, char** argv) {
   std::string dir = "/tmp/vk-export-bench";
   std::string run_format, run_compression = "none";
   bool rebuild = false;
+  std::string out_dir;
   app.add_option("--events", events, "Events in the database");
   app.add_option("--dir", dir, "Working directory (database kept for reuse)");
   app.add_flag("--rebuild", rebuild, "Rebuild the database even if it exists");
+  app.add_option("--out-dir", out_dir,
+                 "Where the export files go (default: --dir); e.g. /dev/shm to leave the disk out");
   app.add_option("--run", run_format, "Internal: run one export in this process");
   app.add_option("--compression", run_compression, "Internal: with --run");
   CLI11_PARSE(app, argc, argv);
   const std::string db = dir + "/bench-" + std::to_string(events) + ".db";
-  if (!run_format.empty()) return RunOne(db, dir, run_format, run_compression);
+  if (out_dir.empty()) out_dir = dir;
+  if (!run_format.empty()) return RunOne(db, out_dir, run_format, run_compression);
 
   std::filesystem::create_directories(dir);
   double build_s = 0;
@@ -137,16 +142,17 @@ int main(int argc, char** argv) {
     build_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   }
   const std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
-  std::printf("{\"events\":%lld,\"db_bytes\":%lld,\"build_seconds\":%.1f,\"runs\":[",
-              static_cast<long long>(events),
+  std::printf("{\"events\":%lld,\"out_dir\":\"%s\",\"db_bytes\":%lld,\"build_seconds\":%.1f,"
+              "\"runs\":[",
+              static_cast<long long>(events), out_dir.c_str(),
               static_cast<long long>(vibekit::internal::FileSizeBytes(db)), build_s);
   const std::vector<std::pair<std::string, std::string>> runs = {
-      {"json", "none"}, {"ndjson", "none"}, {"csv", "none"}, {"json", "gzip"},
-      {"ndjson", "zstd"}, {"csv", "gzip"}};
+      {"json", "none"}, {"ndjson", "none"}, {"csv", "none"},
+      {"json", "gzip"}, {"ndjson", "zstd"}, {"csv", "gzip"}};
   for (std::size_t i = 0; i < runs.size(); ++i) {
-    const std::string out = RunChild(self, {"--events", std::to_string(events), "--dir", dir,
-                                            "--run", runs[i].first, "--compression",
-                                            runs[i].second});
+    const std::string out =
+        RunChild(self, {"--events", std::to_string(events), "--dir", dir, "--run", runs[i].first,
+                        "--compression", runs[i].second});
     std::printf("%s%s\n", i == 0 ? "\n" : ",\n", out.c_str());
     std::fflush(stdout);
   }

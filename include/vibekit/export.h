@@ -59,10 +59,10 @@ struct ExportConfig {
 };
 
 struct ExportedFile {
-  std::string path;     // as written (after renaming), "-" for standard output
-  std::string table;    // the table it holds, "" when it holds all chosen tables
+  std::string path;             // as written (after renaming), "-" for standard output
+  std::string table;            // the table it holds, "" when it holds all chosen tables
   std::int64_t size_bytes = 0;  // bytes written (compressed)
-  std::string sha256;   // hex SHA-256 of those bytes
+  std::string sha256;           // hex SHA-256 of those bytes
 };
 
 struct ExportResult {
@@ -97,10 +97,10 @@ struct ValidationResult {
 
 // What a file given to Restore() turned out to be.
 enum class ExportInputKind {
-  kJsonExport,     // our json document
-  kNdjsonExport,   // our ndjson (first line {"recordType":"export",...})
-  kCsvExport,      // our csv (one table per file, recognised by its header row)
-  kEventNdjson,    // plain event NDJSON, for TelemetryService::ImportNdjson
+  kJsonExport,    // our json document
+  kNdjsonExport,  // our ndjson (first line {"recordType":"export",...})
+  kCsvExport,     // our csv (one table per file, recognised by its header row)
+  kEventNdjson,   // plain event NDJSON, for TelemetryService::ImportNdjson
 };
 
 struct RestoreResult {

@@ -1,12 +1,12 @@
 #include "cli/export_support.h"
 
-#include <dirent.h>
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 namespace vibekit::cli {
 
@@ -54,8 +54,8 @@ boost::json::object ExportResultToJson(const ExportResult& r) {
 
 Result<ScratchDir> ScratchDir::Create(const std::string& prefix) {
   const char* tmp = std::getenv("TMPDIR");
-  std::string path = std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/" + prefix +
-                     "-XXXXXX";
+  std::string path =
+      std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/" + prefix + "-XXXXXX";
   if (mkdtemp(path.data()) == nullptr) {
     return Status::Unavailable("cannot create a temporary directory: " +
                                std::string(std::strerror(errno)));

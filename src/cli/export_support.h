@@ -2,10 +2,10 @@
 // comma lists, a temporary directory that removes itself, and spooling standard input to a file.
 #pragma once
 
-#include <boost/json/object.hpp>
-
 #include <string>
 #include <vector>
+
+#include <boost/json/object.hpp>
 
 #include "vibekit/export.h"
 #include "vibekit/status.h"

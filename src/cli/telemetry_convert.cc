@@ -3,9 +3,10 @@
 // export service then writes out: every format goes through the same reader and writer code.
 #include <cstdio>
 
+#include "vibekit/export.h"
+
 #include "cli/commands.h"
 #include "cli/export_support.h"
-#include "vibekit/export.h"
 
 namespace vibekit::cli {
 
@@ -32,7 +33,8 @@ void RegisterConvertCommand(CLI::App& telemetry, const GlobalOptions& global, Ru
       ->check(CLI::IsMember({"json", "ndjson", "csv", "otlp"}));
   cmd->add_option("--compress", a->compress, "Output compression")
       ->check(CLI::IsMember({"none", "gzip", "brotli", "zstd"}));
-  cmd->add_option("--delimiter", a->delimiter, "csv output: comma, semicolon, tab or one character");
+  cmd->add_option("--delimiter", a->delimiter,
+                  "csv output: comma, semicolon, tab or one character");
   cmd->add_flag("--pretty", a->pretty, "json output: indented document");
   cmd->footer(
       "Examples:\n  vibekit telemetry convert --input export.json --output export.csv --from json "

@@ -4,10 +4,11 @@
 // `telemetry` (table or json); with `--output -` it goes to stderr.
 #include <cstdio>
 
+#include "vibekit/export.h"
+
 #include "cli/commands.h"
 #include "cli/export_support.h"
 #include "cli/progress.h"
-#include "vibekit/export.h"
 
 namespace vibekit::cli {
 
@@ -44,7 +45,8 @@ void RegisterExportCommand(CLI::App& telemetry, const GlobalOptions& global, Run
   cmd->add_option("--offset", a->offset, "Rows per table to skip")->check(CLI::NonNegativeNumber);
   cmd->add_flag("--pretty", a->pretty, "json: indented document");
   cmd->footer(
-      "Examples:\n  vibekit telemetry export --format json --compress gzip --output t.json --since 7d\n"
+      "Examples:\n  vibekit telemetry export --format json --compress gzip --output t.json --since "
+      "7d\n"
       "  vibekit telemetry export --format csv --delimiter semicolon --tables events,sessions "
       "--output data.csv\n"
       "  vibekit --format json telemetry export --format ndjson --output - | gzip > t.ndjson.gz");
@@ -81,8 +83,9 @@ void RegisterExportCommand(CLI::App& telemetry, const GlobalOptions& global, Run
       config.csv_delimiter = a->delimiter;
       const bool to_stdout = a->output == "-";
       if (to_stdout && a->format == "csv" && filter.tables.size() != 1) {
-        return UsageError("csv to standard output takes exactly one table (add --tables events, "
-                          "sessions or errors): each table is its own file");
+        return UsageError(
+            "csv to standard output takes exactly one table (add --tables events, "
+            "sessions or errors): each table is its own file");
       }
       auto service = OpenService(global, /*must_exist=*/true);
       if (!service) return kExitFailure;

@@ -1,13 +1,13 @@
-#include "vibekit/export.h"
-
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <chrono>
 #include <memory>
 #include <set>
 #include <utility>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "vibekit/export.h"
 
 #include "common/sys.h"
 #include "export/restore.h"
@@ -52,7 +52,8 @@ struct Plan {
 };
 
 bool EndsWith(const std::string& s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 void CheckConfig(const ExportConfig& config, Plan& plan, std::vector<std::string>& errors) {
@@ -62,7 +63,8 @@ void CheckConfig(const ExportConfig& config, Plan& plan, std::vector<std::string
       errors.push_back("format \"otlp\" is not available in this build");
     } else {
       std::string names;
-      for (const FormatSpec& f : exporting::Formats()) names += (names.empty() ? "" : ", ") + f.name;
+      for (const FormatSpec& f : exporting::Formats())
+        names += (names.empty() ? "" : ", ") + f.name;
       errors.push_back("unknown format \"" + config.format + "\" (choose " + names + ")");
     }
   }
@@ -129,8 +131,9 @@ void CheckFilter(const ExportFilter& filter, Plan& plan, std::vector<std::string
 void CheckCombination(const Plan& plan, std::vector<std::string>& errors) {
   if (plan.format != nullptr && plan.format->file_per_table && plan.path == "-" &&
       plan.tables.size() > 1) {
-    errors.push_back("csv to standard output takes exactly one table (add --tables events, "
-                     "sessions or errors), since each table is its own file");
+    errors.push_back(
+        "csv to standard output takes exactly one table (add --tables events, "
+        "sessions or errors), since each table is its own file");
   }
 }
 
@@ -277,7 +280,8 @@ class CountVisitor final : public store::ScanVisitor {
 TelemetryExportService::TelemetryExportService(TelemetryService& service) : service_(service) {}
 TelemetryExportService::~TelemetryExportService() = default;
 
-ValidationResult TelemetryExportService::ValidateConfiguration(const ExportConfig& config) noexcept {
+ValidationResult TelemetryExportService::ValidateConfiguration(
+    const ExportConfig& config) noexcept {
   ValidationResult out;
   try {
     Plan plan;
@@ -309,12 +313,12 @@ Result<ExportResult> TelemetryExportService::Export(const ExportFilter& filter,
 
     store::ScanRequest request;
     request.filter = filter;
-    request.sessions = std::find(plan.tables.begin(), plan.tables.end(), Table::kSessions) !=
-                       plan.tables.end();
-    request.events = std::find(plan.tables.begin(), plan.tables.end(), Table::kEvents) !=
-                     plan.tables.end();
-    request.errors = std::find(plan.tables.begin(), plan.tables.end(), Table::kErrors) !=
-                     plan.tables.end();
+    request.sessions =
+        std::find(plan.tables.begin(), plan.tables.end(), Table::kSessions) != plan.tables.end();
+    request.events =
+        std::find(plan.tables.begin(), plan.tables.end(), Table::kEvents) != plan.tables.end();
+    request.errors =
+        std::find(plan.tables.begin(), plan.tables.end(), Table::kErrors) != plan.tables.end();
 
     exporting::ExportHeader header;
     header.format = plan.format->name;
@@ -330,8 +334,7 @@ Result<ExportResult> TelemetryExportService::Export(const ExportFilter& filter,
     result.format = plan.format->name;
     result.compression = std::string(exporting::CompressionName(plan.compression));
     StreamSet streams(plan);
-    auto writer = plan.format->make(
-        [&streams](const Table* table) { return streams.Open(table); });
+    auto writer = plan.format->make([&streams](const Table* table) { return streams.Open(table); });
     ExportVisitor visitor(*writer, header, config, result);
     VK_RETURN_IF_ERROR(store->Scan(request, visitor));
     VK_RETURN_IF_ERROR(visitor.Finish());
@@ -386,7 +389,8 @@ Result<RestoreResult> TelemetryExportService::Restore(const std::string& path) n
     VK_ASSIGN_OR_RETURN(store::Store * store, service::ServiceInternals::StoreOf(service_));
     VK_ASSIGN_OR_RETURN(ExportInputKind kind, exporting::DetectInputKind(path));
     if (kind == ExportInputKind::kEventNdjson) {
-      return Status::InvalidArgument("\"" + path + "\" is plain event NDJSON, not an export; "
+      return Status::InvalidArgument("\"" + path +
+                                     "\" is plain event NDJSON, not an export; "
                                      "import it with TelemetryService::ImportNdjson");
     }
     // Shared with the task: if the wait times out, the task still finishes on the writer thread.

@@ -1,16 +1,16 @@
 #include "export/input.h"
 
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <optional>
+
 #include <brotli/decode.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 #include <zstd.h>
-
-#include <cctype>
-#include <cerrno>
-#include <cstring>
-#include <optional>
 
 namespace vibekit::exporting {
 
@@ -185,8 +185,7 @@ Result<std::size_t> InputSource::Read(std::string* out, std::size_t max) {
       const std::size_t rc = ZSTD_decompressStream(dec_->zstd, &o, &in);
       if (ZSTD_isError(rc)) {
         out->resize(start);
-        return Status::Corruption("\"" + path_ + "\": corrupt zstd data: " +
-                                  ZSTD_getErrorName(rc));
+        return Status::Corruption("\"" + path_ + "\": corrupt zstd data: " + ZSTD_getErrorName(rc));
       }
       raw_pos_ += in.pos;
       produced = o.pos;
@@ -195,8 +194,8 @@ Result<std::size_t> InputSource::Read(std::string* out, std::size_t max) {
       const auto* next_in = reinterpret_cast<const std::uint8_t*>(raw_.data() + raw_pos_);
       std::size_t avail_out = max;
       auto* next_out = reinterpret_cast<std::uint8_t*>(out->data() + start);
-      const BrotliDecoderResult r = BrotliDecoderDecompressStream(
-          dec_->brotli, &in_left, &next_in, &avail_out, &next_out, nullptr);
+      const BrotliDecoderResult r = BrotliDecoderDecompressStream(dec_->brotli, &in_left, &next_in,
+                                                                  &avail_out, &next_out, nullptr);
       if (r == BROTLI_DECODER_RESULT_ERROR) {
         out->resize(start);
         return Status::Corruption("\"" + path_ + "\": corrupt brotli data");

@@ -10,8 +10,9 @@
 #include <string>
 #include <string_view>
 
-#include "export/sink.h"
 #include "vibekit/status.h"
+
+#include "export/sink.h"
 
 namespace vibekit::exporting {
 
@@ -38,7 +39,7 @@ class InputSource {
   bool own_fd_ = false;
   std::string path_;
   Compression compression_ = Compression::kNone;
-  std::string raw_;       // compressed bytes not yet consumed, from raw_pos_
+  std::string raw_;  // compressed bytes not yet consumed, from raw_pos_
   std::size_t raw_pos_ = 0;
   bool raw_eof_ = false;
   bool stream_done_ = false;  // the decoder saw the end of its (last) stream

@@ -1,14 +1,13 @@
 #include "export/restore.h"
 
-#include <sys/stat.h>
-
-#include <boost/json.hpp>
-
 #include <charconv>
 #include <memory>
 #include <optional>
 #include <unordered_map>
 #include <vector>
+
+#include <boost/json.hpp>
+#include <sys/stat.h>
 
 #include "common/json.h"
 #include "export/input.h"
@@ -243,8 +242,8 @@ Status RestoreNdjson(const std::string& path, store::RestoreWriter& w, RestoreRe
     for (char c : line) blank = blank && IsSpace(c);
     if (blank) continue;
     auto at = [&](const Status& st) {
-      return Status(st.code(), path + ":" + std::to_string(lines.line_number()) + ": " +
-                                   st.message());
+      return Status(st.code(),
+                    path + ":" + std::to_string(lines.line_number()) + ": " + st.message());
     };
     auto parsed = ParseJson(line);
     if (!parsed.ok()) return at(parsed.status());
@@ -363,8 +362,9 @@ Status RestoreJson(const std::string& path, store::RestoreWriter& w, RestoreResu
       const json::value* version =
           meta->is_object() ? meta->as_object().if_contains("formatVersion") : nullptr;
       if (version == nullptr || !version->is_int64() || version->as_int64() != 1) {
-        return in_file(Status::InvalidArgument("unsupported export (metadata.formatVersion is "
-                                               "not 1)"));
+        return in_file(
+            Status::InvalidArgument("unsupported export (metadata.formatVersion is "
+                                    "not 1)"));
       }
       metadata = true;
       continue;
@@ -619,8 +619,7 @@ Result<ExportInputKind> DetectInputKind(const std::string& path) {
     while (j < head.size() && IsSpace(head[j])) ++j;
     if (head.compare(j, 10, "\"metadata\"") == 0) return ExportInputKind::kJsonExport;
     const std::size_t nl = head.find('\n', i);
-    const std::string_view line(head.data() + i,
-                                (nl == std::string::npos ? head.size() : nl) - i);
+    const std::string_view line(head.data() + i, (nl == std::string::npos ? head.size() : nl) - i);
     auto v = ParseJson(line);
     if (v.ok() && v->is_object()) {
       const json::object& o = v->as_object();
@@ -632,15 +631,17 @@ Result<ExportInputKind> DetectInputKind(const std::string& path) {
         return ExportInputKind::kEventNdjson;
       }
     }
-    return Status::InvalidArgument("\"" + path + "\" is not a VibeKit export or event NDJSON "
+    return Status::InvalidArgument("\"" + path +
+                                   "\" is not a VibeKit export or event NDJSON "
                                    "(first record not recognised)");
   }
   const std::size_t nl = head.find('\n', i);
-  if (CsvHeader(std::string_view(head.data() + i,
-                                 (nl == std::string::npos ? head.size() : nl) - i))) {
+  if (CsvHeader(
+          std::string_view(head.data() + i, (nl == std::string::npos ? head.size() : nl) - i))) {
     return ExportInputKind::kCsvExport;
   }
-  return Status::InvalidArgument("\"" + path + "\" is not a VibeKit export (json, ndjson or "
+  return Status::InvalidArgument("\"" + path +
+                                 "\" is not a VibeKit export (json, ndjson or "
                                  "csv) or event NDJSON");
 }
 
@@ -649,8 +650,10 @@ Status RestoreInto(const std::string& path, ExportInputKind kind, store::Restore
   result.kind = kind;
   try {
     switch (kind) {
-      case ExportInputKind::kJsonExport: return RestoreJson(path, writer, result);
-      case ExportInputKind::kNdjsonExport: return RestoreNdjson(path, writer, result);
+      case ExportInputKind::kJsonExport:
+        return RestoreJson(path, writer, result);
+      case ExportInputKind::kNdjsonExport:
+        return RestoreNdjson(path, writer, result);
       case ExportInputKind::kCsvExport: {
         std::vector<std::string> files = CsvFiles(path);
         if (files.empty()) return Status::NotFound("cannot read \"" + path + "\"");

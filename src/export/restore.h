@@ -5,9 +5,10 @@
 
 #include <string>
 
-#include "store/store.h"
 #include "vibekit/export.h"
 #include "vibekit/status.h"
+
+#include "store/store.h"
 
 namespace vibekit::exporting {
 

@@ -1,15 +1,15 @@
 #include "export/sink.h"
 
+#include <cerrno>
+#include <cstring>
+#include <string>
+
 #include <brotli/encode.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 #include <zstd.h>
-
-#include <cerrno>
-#include <cstring>
-#include <string>
 
 #include "common/sys.h"
 
@@ -154,20 +154,28 @@ Result<Compression> ParseCompression(std::string_view name) {
 
 std::string_view CompressionName(Compression c) noexcept {
   switch (c) {
-    case Compression::kNone: return "none";
-    case Compression::kGzip: return "gzip";
-    case Compression::kBrotli: return "brotli";
-    case Compression::kZstd: return "zstd";
+    case Compression::kNone:
+      return "none";
+    case Compression::kGzip:
+      return "gzip";
+    case Compression::kBrotli:
+      return "brotli";
+    case Compression::kZstd:
+      return "zstd";
   }
   return "none";
 }
 
 std::string_view CompressionExtension(Compression c) noexcept {
   switch (c) {
-    case Compression::kNone: return "";
-    case Compression::kGzip: return ".gz";
-    case Compression::kBrotli: return ".br";
-    case Compression::kZstd: return ".zst";
+    case Compression::kNone:
+      return "";
+    case Compression::kGzip:
+      return ".gz";
+    case Compression::kBrotli:
+      return ".br";
+    case Compression::kZstd:
+      return ".zst";
   }
   return "";
 }
@@ -289,7 +297,8 @@ Status OutputTarget::Commit() {
 
 Result<std::unique_ptr<ByteSink>> MakeCompressor(Compression c, ByteSink& downstream) {
   switch (c) {
-    case Compression::kNone: return std::unique_ptr<ByteSink>();
+    case Compression::kNone:
+      return std::unique_ptr<ByteSink>();
     case Compression::kGzip: {
       auto s = std::make_unique<GzipSink>(downstream);
       VK_RETURN_IF_ERROR(s->Init());

@@ -16,8 +16,9 @@
 #include <thread>
 #include <vector>
 
-#include "common/sha256.h"
 #include "vibekit/status.h"
+
+#include "common/sha256.h"
 
 namespace vibekit::exporting {
 
@@ -70,24 +71,24 @@ class OutputTarget final : public ByteSink {
   static constexpr std::size_t kMaxQueued = 4;
 
   OutputTarget(int fd, std::string path, std::string temp_path);
-  void Run();        // the writer thread
-  Status Drain();    // waits until every queued block is written
+  void Run();      // the writer thread
+  Status Drain();  // waits until every queued block is written
   Status WriteAll(std::string_view bytes);
 
-  int fd_ = -1;            // owned unless it is standard output (temp_path_ empty)
-  std::string path_;       // final path, "-" for stdout
-  std::string temp_path_;  // "" for stdout; cleared once renamed
-  std::int64_t bytes_ = 0;   // written by the thread; read after Drain()
-  internal::Sha256 sha_;     // used by the thread; read after Drain()
+  int fd_ = -1;             // owned unless it is standard output (temp_path_ empty)
+  std::string path_;        // final path, "-" for stdout
+  std::string temp_path_;   // "" for stdout; cleared once renamed
+  std::int64_t bytes_ = 0;  // written by the thread; read after Drain()
+  internal::Sha256 sha_;    // used by the thread; read after Drain()
 
   std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<std::string> queue_;    // guarded by mu_
-  std::vector<std::string> spare_;   // guarded by mu_: written blocks, reused for capacity
-  bool busy_ = false;                // guarded by mu_: the thread is writing a block
-  bool stop_ = false;                // guarded by mu_
-  Status error_;                     // guarded by mu_: first write error
-  std::thread thread_;               // started last, joined in the destructor
+  std::deque<std::string> queue_;   // guarded by mu_
+  std::vector<std::string> spare_;  // guarded by mu_: written blocks, reused for capacity
+  bool busy_ = false;               // guarded by mu_: the thread is writing a block
+  bool stop_ = false;               // guarded by mu_
+  Status error_;                    // guarded by mu_: first write error
+  std::thread thread_;              // started last, joined in the destructor
 };
 
 // A compressor writing to `downstream` (not owned; must outlive it). For kNone returns null.

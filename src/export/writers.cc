@@ -9,9 +9,12 @@ namespace json = boost::json;
 
 std::string_view TableName(Table t) noexcept {
   switch (t) {
-    case Table::kSessions: return "sessions";
-    case Table::kEvents: return "events";
-    case Table::kErrors: return "errors";
+    case Table::kSessions:
+      return "sessions";
+    case Table::kEvents:
+      return "events";
+    case Table::kErrors:
+      return "errors";
   }
   return "events";
 }
@@ -40,24 +43,24 @@ Result<char> ParseCsvDelimiter(std::string_view text) {
 
 const std::vector<std::string_view>& SessionFields() {
   static const std::vector<std::string_view> f = {
-      "id",           "agentType",        "mode",       "status",    "startTime",
-      "endTime",      "duration",         "eventCount", "streamEventCount",
-      "errorCount",   "sandboxId",        "repoUrl",    "metadata",  "lastEventTime",
-      "createdAt",    "updatedAt"};
+      "id",        "agentType", "mode",       "status",           "startTime",
+      "endTime",   "duration",  "eventCount", "streamEventCount", "errorCount",
+      "sandboxId", "repoUrl",   "metadata",   "lastEventTime",    "createdAt",
+      "updatedAt"};
   return f;
 }
 
 const std::vector<std::string_view>& EventFields() {
   static const std::vector<std::string_view> f = {
-      "id",       "sessionId", "eventType", "agentType", "mode",      "prompt",
-      "streamData", "sandboxId", "repoUrl", "metadata",  "timestamp", "createdAt"};
+      "id",         "sessionId", "eventType", "agentType", "mode",      "prompt",
+      "streamData", "sandboxId", "repoUrl",   "metadata",  "timestamp", "createdAt"};
   return f;
 }
 
 const std::vector<std::string_view>& ErrorFields() {
   static const std::vector<std::string_view> f = {
-      "id",       "sessionId", "eventId",  "errorType", "errorMessage", "errorStack",
-      "context",  "severity",  "resolved", "metadata",  "timestamp",    "createdAt"};
+      "id",      "sessionId", "eventId",  "errorType", "errorMessage", "errorStack",
+      "context", "severity",  "resolved", "metadata",  "timestamp",    "createdAt"};
   return f;
 }
 
@@ -191,7 +194,9 @@ json::object FilterJson(const ExportFilter& f, const std::vector<Table>& tables)
 json::object CountsJson(const ExportHeader& h) {
   json::object c;
   for (Table t : h.tables) {
-    c[TableName(t)] = t == Table::kSessions ? h.sessions : t == Table::kEvents ? h.events : h.errors;
+    c[TableName(t)] = t == Table::kSessions ? h.sessions
+                      : t == Table::kEvents ? h.events
+                                            : h.errors;
   }
   c["total"] = h.sessions + h.events + h.errors;
   return c;
@@ -496,13 +501,16 @@ void AppendErrorJson(std::string& out, const ErrorRecord& r) {
 
 const std::vector<FormatSpec>& Formats() {
   static const std::vector<FormatSpec> formats = {
-      {"json", false, [](StreamOpener o) -> std::unique_ptr<RecordWriter> {
+      {"json", false,
+       [](StreamOpener o) -> std::unique_ptr<RecordWriter> {
          return std::make_unique<JsonWriter>(std::move(o));
        }},
-      {"ndjson", false, [](StreamOpener o) -> std::unique_ptr<RecordWriter> {
+      {"ndjson", false,
+       [](StreamOpener o) -> std::unique_ptr<RecordWriter> {
          return std::make_unique<NdjsonWriter>(std::move(o));
        }},
-      {"csv", true, [](StreamOpener o) -> std::unique_ptr<RecordWriter> {
+      {"csv", true,
+       [](StreamOpener o) -> std::unique_ptr<RecordWriter> {
          return std::make_unique<CsvWriter>(std::move(o));
        }},
   };

@@ -13,10 +13,11 @@
 #include <string_view>
 #include <vector>
 
-#include "export/sink.h"
 #include "vibekit/event.h"
 #include "vibekit/export.h"
 #include "vibekit/status.h"
+
+#include "export/sink.h"
 
 namespace vibekit::exporting {
 
@@ -58,8 +59,8 @@ class RecordWriter {
 };
 
 struct FormatSpec {
-  std::string name;       // "json", "ndjson", "csv"
-  bool file_per_table;    // csv: one file per table
+  std::string name;     // "json", "ndjson", "csv"
+  bool file_per_table;  // csv: one file per table
   std::function<std::unique_ptr<RecordWriter>(StreamOpener opener)> make;
 };
 

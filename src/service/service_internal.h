@@ -4,9 +4,10 @@
 
 #include <functional>
 
-#include "store/store.h"
 #include "vibekit/status.h"
 #include "vibekit/telemetry_service.h"
+
+#include "store/store.h"
 
 namespace vibekit::service {
 
@@ -15,8 +16,7 @@ struct ServiceInternals {
   static Result<store::Store*> StoreOf(TelemetryService& service);
   // Runs `fn` on the writer thread between batches (after flushing what was accepted before)
   // and returns its Status; kDeadlineExceeded after `timeout_ms`.
-  static Status RunOnWriter(TelemetryService& service, std::function<Status()> fn,
-                            int timeout_ms);
+  static Status RunOnWriter(TelemetryService& service, std::function<Status()> fn, int timeout_ms);
 };
 
 }  // namespace vibekit::service

@@ -1,9 +1,9 @@
 #include "common/sha256.h"
 
-#include <gtest/gtest.h>
-
 #include <cstdio>
 #include <string>
+
+#include <gtest/gtest.h>
 
 namespace vibekit::internal {
 namespace {
@@ -14,8 +14,7 @@ TEST(Sha256, MatchesFipsVectorForAbc) {
 }
 
 TEST(Sha256, MatchesFipsVectorForEmptyInput) {
-  EXPECT_EQ(Sha256::HexOf(""),
-            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(Sha256::HexOf(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 }
 
 TEST(Sha256, MatchesFipsVectorForTwoBlockMessage) {

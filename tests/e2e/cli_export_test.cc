@@ -1,13 +1,13 @@
 // `telemetry export`, `telemetry convert` and export detection in `telemetry import`, through the
 // real binary: summaries, files, stdout, the byte-identical round trip, and every error path
 // (exit code, one-line message, no file left behind).
-#include <dirent.h>
-#include <gtest/gtest.h>
-
-#include <boost/json.hpp>
 #include <algorithm>
 #include <string>
 #include <vector>
+
+#include <boost/json.hpp>
+#include <dirent.h>
+#include <gtest/gtest.h>
 
 #include "e2e/cli_runner.h"
 #include "export/export_test_util.h"
@@ -51,7 +51,8 @@ class CliExportTest : public ::testing::Test {
 
 TEST_F(CliExportTest, JsonSummaryNamesEachFileWithSizeAndSha256) {
   const std::string out = dir_.File("t.json");
-  CliRun r = Vibekit(Db() + " --format json telemetry export --format csv --compress gzip "
+  CliRun r = Vibekit(Db() +
+                     " --format json telemetry export --format csv --compress gzip "
                      "--tables events,sessions --delimiter semicolon --output " +
                      dir_.File("t.csv"));
   ASSERT_EQ(r.code, 0) << r.err;
@@ -70,15 +71,17 @@ TEST_F(CliExportTest, JsonSummaryNamesEachFileWithSizeAndSha256) {
     EXPECT_EQ(f.at("sizeBytes").as_int64(), static_cast<std::int64_t>(ReadFile(path).size()));
   }
   testing::CsvTable rows;
-  EXPECT_TRUE(testing::ParseStrictCsv(Shell("gzip -dc " + dir_.File("t.events.csv.gz")).second,
-                                      ';', &rows));
+  EXPECT_TRUE(testing::ParseStrictCsv(Shell("gzip -dc " + dir_.File("t.events.csv.gz")).second, ';',
+                                      &rows));
   EXPECT_EQ(static_cast<std::int64_t>(rows.size()), sum.at("events").as_int64() + 1);
 }
 
 TEST_F(CliExportTest, FiltersFromTheCommandLine) {
-  CliRun r = Vibekit(Db() + " --format json telemetry export --format ndjson --tables events "
+  CliRun r = Vibekit(Db() +
+                     " --format json telemetry export --format ndjson --tables events "
                      "--agents codex --event-types stream --since 1767225600000 "
-                     "--limit 5 --offset 2 --output " + dir_.File("f.ndjson"));
+                     "--limit 5 --offset 2 --output " +
+                     dir_.File("f.ndjson"));
   ASSERT_EQ(r.code, 0) << r.err;
   std::istringstream in(ReadFile(dir_.File("f.ndjson")));
   std::string line;
@@ -91,8 +94,10 @@ TEST_F(CliExportTest, FiltersFromTheCommandLine) {
     ++n;
   }
   EXPECT_EQ(n, 5);
-  CliRun s = Vibekit(Db() + " --format json telemetry export --sessions sess-2,sess-5 "
-                     "--output " + dir_.File("s.json"));
+  CliRun s = Vibekit(Db() +
+                     " --format json telemetry export --sessions sess-2,sess-5 "
+                     "--output " +
+                     dir_.File("s.json"));
   ASSERT_EQ(s.code, 0) << s.err;
   json::object doc = json::parse(ReadFile(dir_.File("s.json"))).as_object();
   EXPECT_EQ(doc.at("sessions").as_array().size(), 2u);
@@ -121,8 +126,10 @@ TEST_F(CliExportTest, ExportImportExportIsByteIdenticalThroughTheCli) {
     CliRun imp = Vibekit("--db " + fresh + " telemetry import " + a);
     ASSERT_EQ(imp.code, 0) << imp.err;
     EXPECT_NE(imp.out.find("restored 12 sessions"), std::string::npos) << imp.out;
-    ASSERT_EQ(Vibekit("--db " + fresh + " -q telemetry export --format " + format +
-                      " --output " + b).code, 0);
+    ASSERT_EQ(
+        Vibekit("--db " + fresh + " -q telemetry export --format " + format + " --output " + b)
+            .code,
+        0);
     std::string x = ReadFile(a);
     std::string y = ReadFile(b);
     if (format == "json") {  // everything but the export time
@@ -144,8 +151,9 @@ TEST_F(CliExportTest, ExportImportExportIsByteIdenticalThroughTheCli) {
 
 TEST_F(CliExportTest, PlainEventNdjsonStillImportsAsEvents) {
   const std::string path = dir_.File("plain.ndjson");
-  std::ofstream(path) << R"({"sessionId":"p1","eventType":"start","agentType":"claude","timestamp":1767225600000})"
-                      << "\n";
+  std::ofstream(path)
+      << R"({"sessionId":"p1","eventType":"start","agentType":"claude","timestamp":1767225600000})"
+      << "\n";
   CliRun r = Vibekit("--db " + dir_.File("p.db") + " telemetry import " + path);
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("imported 1 events"), std::string::npos) << r.out;
@@ -153,8 +161,9 @@ TEST_F(CliExportTest, PlainEventNdjsonStillImportsAsEvents) {
 
 TEST_F(CliExportTest, ConvertBetweenEveryFormatKeepsTheRows) {
   const std::string json_in = dir_.File("in.json.zst");
-  ASSERT_EQ(Vibekit(Db() + " -q telemetry export --compress zstd --output " + dir_.File("in.json"))
-                .code, 0);
+  ASSERT_EQ(
+      Vibekit(Db() + " -q telemetry export --compress zstd --output " + dir_.File("in.json")).code,
+      0);
   const std::string reference = dir_.File("ref.ndjson");
   ASSERT_EQ(Vibekit(Db() + " -q telemetry export --format ndjson --output " + reference).code, 0);
   // json -> csv -> ndjson, gives the same ndjson as the database.
@@ -167,7 +176,8 @@ TEST_F(CliExportTest, ConvertBetweenEveryFormatKeepsTheRows) {
   EXPECT_EQ(ReadFile(dir_.File("c.ndjson")), ReadFile(reference));
   // ndjson from standard input -> pretty json.
   CliRun c3 = Vibekit("-q telemetry convert --input - --output " + dir_.File("c.json") +
-                      " --from ndjson --to json --pretty", reference);
+                          " --from ndjson --to json --pretty",
+                      reference);
   ASSERT_EQ(c3.code, 0) << c3.err;
   EXPECT_NE(ReadFile(dir_.File("c.json")).find("\n  \"events\": [\n"), std::string::npos);
   // ... and back to ndjson: still the database's rows.
@@ -184,11 +194,13 @@ TEST_F(CliExportTest, BadInputsFailWithOneLineAndLeaveNoFile) {
     int code;
   };
   const std::string gz = dir_.File("good.ndjson.gz");
-  ASSERT_EQ(Vibekit(Db() + " -q telemetry export --format ndjson --compress gzip --output " + gz)
-                .code, 0);
+  ASSERT_EQ(
+      Vibekit(Db() + " -q telemetry export --format ndjson --compress gzip --output " + gz).code,
+      0);
   const std::string data = ReadFile(gz);
   std::ofstream(dir_.File("trunc.ndjson.gz"), std::ios::binary) << data.substr(0, data.size() / 2);
-  std::ofstream(dir_.File("bad.json")) << "{\"metadata\": {\"formatVersion\": 1}, \"events\": [{\"id\": }]}";
+  std::ofstream(dir_.File("bad.json"))
+      << "{\"metadata\": {\"formatVersion\": 1}, \"events\": [{\"id\": }]}";
   const std::vector<Case> cases = {
       {Db() + " telemetry export --format yaml --output " + dir_.File("x.yaml"), 2},
       {Db() + " telemetry export --format otlp --output " + dir_.File("x.json"), 2},
@@ -198,11 +210,14 @@ TEST_F(CliExportTest, BadInputsFailWithOneLineAndLeaveNoFile) {
       {Db() + " telemetry export --tables users --output " + dir_.File("x.json"), 2},
       {Db() + " telemetry export --output " + dir_.File("no/such/dir/x.json"), 1},
       {"telemetry convert --input " + dir_.File("trunc.ndjson.gz") + " --output " +
-           dir_.File("x.csv") + " --from ndjson --to csv", 1},
+           dir_.File("x.csv") + " --from ndjson --to csv",
+       1},
       {"telemetry convert --input " + dir_.File("bad.json") + " --output " + dir_.File("x.csv") +
-           " --from json --to csv", 1},
+           " --from json --to csv",
+       1},
       {"telemetry convert --input " + dir_.File("missing.json") + " --output " +
-           dir_.File("x.csv") + " --from json --to csv", 1},
+           dir_.File("x.csv") + " --from json --to csv",
+       1},
       {"--db " + dir_.File("t.db") + " telemetry import " + dir_.File("bad.json"), 1},
   };
   for (const Case& c : cases) {
@@ -213,8 +228,8 @@ TEST_F(CliExportTest, BadInputsFailWithOneLineAndLeaveNoFile) {
   }
   std::vector<std::string> after = Files();
   std::vector<std::string> expected = before;
-  for (const std::string n : {"bad.json", "good.ndjson.gz", "trunc.ndjson.gz", "t.db", "t.db-shm",
-                              "t.db-wal"}) {
+  for (const std::string n :
+       {"bad.json", "good.ndjson.gz", "trunc.ndjson.gz", "t.db", "t.db-shm", "t.db-wal"}) {
     expected.push_back(n);
   }
   std::sort(expected.begin(), expected.end());

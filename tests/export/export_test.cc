@@ -1,14 +1,13 @@
 // TelemetryExportService: what the files contain (against the library's own answers), filters,
 // compression (checked with the standard command-line tools), SHA-256, atomic output, errors,
 // restore and the byte-identical round trip.
+#include <algorithm>
+#include <csignal>
+#include <set>
+
 #include <boost/json.hpp>
 #include <dirent.h>
 #include <sys/resource.h>
-
-#include <csignal>
-
-#include <algorithm>
-#include <set>
 
 #include "common/sys.h"
 #include "export/export_test_util.h"
@@ -237,22 +236,29 @@ TEST_F(ExportTest, FiltersSelectTheSameRowsAsTheLibrary) {
   ExportFilter time;
   time.from_time = kT0 + 10000;
   time.to_time = kT0 + 30000;
-  EXPECT_GT(expect_ids(time, [&](const Event& e) {
-    return e.timestamp >= *time.from_time && e.timestamp <= *time.to_time;
-  }), 5u);
+  EXPECT_GT(expect_ids(time,
+                       [&](const Event& e) {
+                         return e.timestamp >= *time.from_time && e.timestamp <= *time.to_time;
+                       }),
+            5u);
   ExportFilter sessions;
   sessions.session_ids = {"sess-1", "sess-3"};
-  EXPECT_GT(expect_ids(sessions, [](const Event& e) {
-    return e.session_id == "sess-1" || e.session_id == "sess-3";
-  }), 5u);
+  EXPECT_GT(expect_ids(sessions,
+                       [](const Event& e) {
+                         return e.session_id == "sess-1" || e.session_id == "sess-3";
+                       }),
+            5u);
   ExportFilter agents;
   agents.agent_types = {"codex"};
   EXPECT_GT(expect_ids(agents, [](const Event& e) { return e.agent_type == "codex"; }), 5u);
   ExportFilter types;
   types.event_types = {"start", "error"};
-  EXPECT_GT(expect_ids(types, [](const Event& e) {
-    return e.event_type == EventType::kStart || e.event_type == EventType::kError;
-  }), 5u);
+  EXPECT_GT(expect_ids(types,
+                       [](const Event& e) {
+                         return e.event_type == EventType::kStart ||
+                                e.event_type == EventType::kError;
+                       }),
+            5u);
   ExportFilter page;
   page.limit = 7;
   page.offset = 5;
@@ -460,8 +466,7 @@ TEST_F(RoundTripTest, JsonAndCsvRoundTripsKeepEveryRow) {
     for (const std::string compression : {"none", "gzip", "brotli", "zstd"}) {
       SCOPED_TRACE(format + "/" + compression);
       TempDir d;
-      const std::string first =
-          ExportTo(*exporter_, format, d.File("a." + format), compression);
+      const std::string first = ExportTo(*exporter_, format, d.File("a." + format), compression);
       auto other = OpenService(d.File("empty.db"));
       TelemetryExportService other_ex(*other);
       auto restored = other_ex.Restore(format == "csv" ? d.File("a.csv") : first);
@@ -497,9 +502,11 @@ TEST_F(RoundTripTest, TruncatedOrCorruptInputIsRejectedAndNothingIsWritten) {
   const std::string zst = ExportTo(*exporter_, "json", dir_.File("a.json"), "zstd");
   const std::string json_path = ExportTo(*exporter_, "json", dir_.File("p.json"));
   const std::string gz_data = ReadFile(gz);
-  std::ofstream(dir_.File("trunc.ndjson.gz"), std::ios::binary) << gz_data.substr(0, gz_data.size() / 2);
+  std::ofstream(dir_.File("trunc.ndjson.gz"), std::ios::binary)
+      << gz_data.substr(0, gz_data.size() / 2);
   const std::string zst_data = ReadFile(zst);
-  std::ofstream(dir_.File("trunc.json.zst"), std::ios::binary) << zst_data.substr(0, zst_data.size() - 9);
+  std::ofstream(dir_.File("trunc.json.zst"), std::ios::binary)
+      << zst_data.substr(0, zst_data.size() - 9);
   const std::string j = ReadFile(json_path);
   std::ofstream(dir_.File("trunc.json")) << j.substr(0, j.size() * 2 / 3);
   std::string bad = j;

@@ -2,8 +2,6 @@
 // and a strict RFC 4180 parser (independent of the exporter's code).
 #pragma once
 
-#include <gtest/gtest.h>
-
 #include <cstdint>
 #include <fstream>
 #include <iterator>
@@ -11,10 +9,13 @@
 #include <string>
 #include <vector>
 
-#include "common/sha256.h"
-#include "testing/test_util.h"
+#include <gtest/gtest.h>
+
 #include "vibekit/export.h"
 #include "vibekit/telemetry_service.h"
+
+#include "common/sha256.h"
+#include "testing/test_util.h"
 
 namespace vibekit::testing {
 

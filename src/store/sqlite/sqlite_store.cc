@@ -1618,8 +1618,8 @@ Status SqliteStore::Scan(const ScanRequest& request, ScanVisitor& visitor) {
 
 class SqliteStore::SqliteRestoreWriter final : public RestoreWriter {
  public:
-  SqliteRestoreWriter(SqliteStore& store, std::unique_lock<std::mutex> lock)
-      : store_(store), lock_(std::move(lock)), txn_(*store.writer_) {}
+  SqliteRestoreWriter(SqliteStore& store, std::unique_lock<std::mutex> lock, std::int64_t now_ms)
+      : store_(store), lock_(std::move(lock)), txn_(*store.writer_), now_ms_(now_ms) {}
 
   Status Begin() {
     Database& db = *store_.writer_;
@@ -1729,8 +1729,7 @@ class SqliteStore::SqliteRestoreWriter final : public RestoreWriter {
         "SELECT id, vk_text(prompt), vk_text(stream_data) FROM telemetry_events "
         "WHERE id IN (SELECT id FROM temp.vk_restored_ids); "
         "DELETE FROM temp.vk_restored_ids;").WithContext("index restored text"));
-    const std::int64_t now = store_.clock_.NowMs();
-    if (!delta_.empty()) VK_RETURN_IF_ERROR(store_.ApplyRollup(delta_, now));
+    if (!delta_.empty()) VK_RETURN_IF_ERROR(store_.ApplyRollup(delta_, now_ms_));
     return txn_.Commit().WithContext("commit restore");
   }
 
@@ -1748,6 +1747,7 @@ class SqliteStore::SqliteRestoreWriter final : public RestoreWriter {
   std::unique_lock<std::mutex> lock_;  // writer_mu_, held for the whole restore
   // Declared after lock_ so it rolls back (destructor) before the lock is released.
   Transaction txn_;
+  const std::int64_t now_ms_;  // rollup rows' updated_at
   Statement session_;
   Statement event_;
   Statement error_;
@@ -1757,10 +1757,10 @@ class SqliteStore::SqliteRestoreWriter final : public RestoreWriter {
   std::string packed_stream_;
 };
 
-Result<std::unique_ptr<RestoreWriter>> SqliteStore::BeginRestore(std::int64_t /*now_ms*/) {
+Result<std::unique_ptr<RestoreWriter>> SqliteStore::BeginRestore(std::int64_t now_ms) {
   std::unique_lock lock(writer_mu_);
   if (!open_) return Status::FailedPrecondition("store is not open");
-  auto writer = std::make_unique<SqliteRestoreWriter>(*this, std::move(lock));
+  auto writer = std::make_unique<SqliteRestoreWriter>(*this, std::move(lock), now_ms);
   VK_RETURN_IF_ERROR(writer->Begin());
   return std::unique_ptr<RestoreWriter>(std::move(writer));
 }
