@@ -524,5 +524,44 @@ TEST_F(RoundTripTest, TruncatedOrCorruptInputIsRejectedAndNothingIsWritten) {
   }
 }
 
+TEST_F(RoundTripTest, RestoreRefusesEventsWhoseSessionIsMissing) {
+  ExportConfig c;
+  c.format = "ndjson";
+  c.output_path = dir_.File("events-only.ndjson");
+  ExportFilter f;
+  f.tables = {"events"};
+  ASSERT_TRUE(exporter_->Export(f, c).ok());
+  auto other = OpenService(dir_.File("e.db"));
+  TelemetryExportService ex(*other);
+  auto r = ex.Restore(c.output_path);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("neither the input nor the database"), std::string::npos)
+      << r.status().message();
+  EXPECT_EQ(QueryInt(dir_.File("e.db"), "SELECT count(*) FROM telemetry_events"), 0);
+}
+
+TEST_F(RoundTripTest, MalformedCsvIsRejectedWithTheRecordNumber) {
+  ExportConfig c;
+  c.format = "csv";
+  c.output_path = dir_.File("s.csv");
+  ExportFilter f;
+  f.tables = {"sessions"};
+  ASSERT_TRUE(exporter_->Export(f, c).ok());
+  const std::string good = ReadFile(c.output_path);
+  const std::string header = good.substr(0, good.find("\r\n") + 2);
+  std::ofstream(dir_.File("quote.csv")) << header << "a\"b,claude\r\n";
+  std::ofstream(dir_.File("count.csv")) << header << "x,claude,,active,1\r\n";
+  std::ofstream(dir_.File("open.csv")) << header << "\"never closed,claude\r\n";
+  for (const std::string name : {"quote.csv", "count.csv", "open.csv"}) {
+    SCOPED_TRACE(name);
+    auto other = OpenService(dir_.File(name + ".db"));
+    TelemetryExportService ex(*other);
+    auto r = ex.Restore(dir_.File(name));
+    ASSERT_FALSE(r.ok());
+    EXPECT_NE(r.status().message().find("record 2"), std::string::npos) << r.status().message();
+    EXPECT_EQ(QueryInt(dir_.File(name + ".db"), "SELECT count(*) FROM telemetry_sessions"), 0);
+  }
+}
+
 }  // namespace
 }  // namespace vibekit::testing
