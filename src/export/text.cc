@@ -2,6 +2,7 @@
 
 #include <array>
 #include <charconv>
+#include <cstring>
 
 namespace vibekit::exporting {
 namespace {
@@ -21,6 +22,17 @@ constexpr std::array<char, 256> MakeEscapeTable() {
 }
 constexpr std::array<char, 256> kEscape = MakeEscapeTable();
 
+// True when any of the 8 bytes of `w` is below 0x20, a quote or a backslash (exact, SWAR:
+// the "has a byte less than n" and "has a zero byte" word tricks).
+inline bool AnyNeedsEscape(std::uint64_t w) {
+  constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr std::uint64_t kHigh = 0x8080808080808080ULL;
+  const std::uint64_t below = (w - kOnes * 0x20) & ~w & kHigh;
+  const std::uint64_t q = w ^ (kOnes * '"');
+  const std::uint64_t b = w ^ (kOnes * '\\');
+  return (below | ((q - kOnes) & ~q & kHigh) | ((b - kOnes) & ~b & kHigh)) != 0;
+}
+
 }  // namespace
 
 void AppendJsonString(std::string& out, std::string_view value) {
@@ -28,6 +40,14 @@ void AppendJsonString(std::string& out, std::string_view value) {
   out += '"';
   std::size_t run = 0;  // start of the pending run of plain bytes
   for (std::size_t i = 0; i < value.size(); ++i) {
+    // Skip 8 plain bytes at a time (agent output is mostly plain text).
+    while (i + 8 <= value.size()) {
+      std::uint64_t w;
+      std::memcpy(&w, value.data() + i, sizeof w);
+      if (AnyNeedsEscape(w)) break;
+      i += 8;
+    }
+    if (i >= value.size()) break;
     const char e = kEscape[static_cast<unsigned char>(value[i])];
     if (e == 0) continue;
     out.append(value.data() + run, i - run);
