@@ -263,6 +263,14 @@ TEST_F(ExportTest, FiltersSelectTheSameRowsAsTheLibrary) {
   page.limit = 7;
   page.offset = 5;
   EXPECT_EQ(expect_ids(page, [](const Event&) { return true; }), 7u);
+  // The metadata counts agree with the rows, limit and offset applied.
+  EXPECT_EQ(ExportJson(page).at("metadata").at("counts").at("events").as_int64(), 7);
+  ExportFilter tail;
+  tail.offset = static_cast<std::int64_t>(all.size()) - 3;
+  tail.limit = 10;
+  json::object tail_doc = ExportJson(tail);
+  EXPECT_EQ(tail_doc.at("metadata").at("counts").at("events").as_int64(), 3);
+  EXPECT_EQ(tail_doc.at("events").as_array().size(), 3u);
 
   // Sessions and errors follow the same filter.
   json::object doc = ExportJson(agents);

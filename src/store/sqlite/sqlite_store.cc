@@ -1489,6 +1489,8 @@ void AppendIn(std::string& sql, std::vector<BindValue>& binds, std::string_view 
 struct TableQuery {
   std::string sql;
   std::vector<BindValue> binds;
+  std::string count_sql;  // count(*) of the filtered table, without order, limit and offset
+  std::vector<BindValue> count_binds;
 };
 
 TableQuery BuildScanQuery(std::string_view table, const ExportFilter& f) {
@@ -1524,6 +1526,11 @@ TableQuery BuildScanQuery(std::string_view table, const ExportFilter& f) {
     q.sql = "SELECT " + std::string(kErrorColumns) + " FROM telemetry_errors" + where +
             " ORDER BY id";
   }
+  const std::string_view from = table == "sessions" ? " FROM telemetry_sessions"
+                                : table == "events" ? " FROM telemetry_events"
+                                                    : " FROM telemetry_errors";
+  q.count_sql = "SELECT count(*)" + std::string(from) + where;
+  q.count_binds = q.binds;
   q.sql += " LIMIT ? OFFSET ?";
   q.binds.emplace_back(f.limit.value_or(-1));  // -1: no limit
   q.binds.emplace_back(f.offset);
@@ -1583,11 +1590,13 @@ Status SqliteStore::Scan(const ScanRequest& request, ScanVisitor& visitor) {
   for (const Table& t : tables) {
     if (!t.wanted) continue;
     TableQuery q = BuildScanQuery(t.name, request.filter);
-    VK_ASSIGN_OR_RETURN(Statement count,
-                        Statement::Prepare(db, "SELECT count(*) FROM (" + q.sql + ")"));
-    BindAll(count, q.binds);
+    // Counted without reading the rows (an index suffices), then offset and limit applied.
+    VK_ASSIGN_OR_RETURN(Statement count, Statement::Prepare(db, q.count_sql));
+    BindAll(count, q.count_binds);
     VK_ASSIGN_OR_RETURN(bool row, count.Step());
-    const std::int64_t n = row ? count.ColumnInt(0) : 0;
+    std::int64_t n = std::max<std::int64_t>(0, (row ? count.ColumnInt(0) : 0) -
+                                                   request.filter.offset);
+    if (request.filter.limit) n = std::min(n, *request.filter.limit);
     (t.name == "sessions" ? counts.sessions : t.name == "events" ? counts.events : counts.errors) =
         n;
   }
