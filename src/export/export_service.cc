@@ -141,7 +141,7 @@ void CheckCombination(const Plan& plan, std::vector<std::string>& errors) {
 // Commit() finishes and renames them all; destroying it before removes every temporary file.
 class StreamSet {
  public:
-  StreamSet(const Plan& plan) : plan_(plan) {}
+  explicit StreamSet(const Plan& plan) : plan_(plan) {}
 
   Result<BufferedWriter*> Open(const Table* table) {
     std::string path = plan_.path;
