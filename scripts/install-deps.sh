@@ -12,6 +12,7 @@ PACKAGES=(
   zlib1g-dev libbrotli-dev libzstd-dev libcurl4-openssl-dev libpq-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   zsh  # the completion test checks the generated zsh script
+  brotli zstd gzip coreutils  # export tests check files with the standard tools (and sha256sum)
 )
 
 # Node.js and npm: any installed node will do (the machine may carry its own build); Debian's

@@ -135,6 +135,7 @@ struct ErrorRecord {
   bool resolved = false;
   std::optional<std::string> metadata;
   std::int64_t timestamp = 0;
+  std::int64_t created_at = 0;  // when the row was written
 };
 
 struct EventQueryFilter {

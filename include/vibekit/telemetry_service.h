@@ -32,6 +32,9 @@
 namespace vibekit {
 
 class Clock;
+namespace service {
+struct ServiceInternals;
+}  // namespace service
 
 // Live OTLP delivery as recorded in the database (totals over the database's life, so
 // `vibekit db health` shows them from another process).
@@ -294,6 +297,7 @@ class TelemetryService {
   class Impl;
 
  private:
+  friend struct service::ServiceInternals;  // the export subsystem's narrow access
   std::unique_ptr<Impl> impl_;
 };
 

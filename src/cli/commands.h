@@ -76,5 +76,8 @@ void RegisterCompletionCommand(CLI::App& app, const GlobalOptions& global, Runne
 void RegisterHelpAllCommand(CLI::App& app, const GlobalOptions& global, Runner& run);
 // `telemetry tail [--follow]` (telemetry_tail.cc).
 void RegisterTailCommand(CLI::App& telemetry, const GlobalOptions& global, Runner& run);
+// `telemetry export` and `telemetry convert` (telemetry_export.cc, telemetry_convert.cc).
+void RegisterExportCommand(CLI::App& telemetry, const GlobalOptions& global, Runner& run);
+void RegisterConvertCommand(CLI::App& telemetry, const GlobalOptions& global, Runner& run);
 
 }  // namespace vibekit::cli

@@ -1,12 +1,17 @@
-// `vibekit telemetry import FILE|-`: NDJSON (optionally gzip) into the database.
+// `vibekit telemetry import FILE|-`: NDJSON events (optionally gzip) into the database, or one of
+// our own exports (json, ndjson, csv; any compression), restored verbatim (ids and timestamps
+// kept) in one transaction, refused as a whole when an id already exists.
 #include <unistd.h>
 
 #include <cstdio>
+#include <optional>
 #include <string>
 
 #include "cli/commands.h"
+#include "cli/export_support.h"
 #include "cli/progress.h"
 #include "common/log.h"
+#include "vibekit/export.h"
 #include "vibekit/telemetry_service.h"
 
 namespace vibekit::cli {
@@ -20,7 +25,8 @@ void RegisterImportCommand(CLI::App& telemetry, const GlobalOptions& global,
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd = telemetry.add_subcommand(
-      "import", "Import NDJSON events (one per line, .gz accepted) from FILE or - for stdin");
+      "import",
+      "Import NDJSON events (.gz accepted), or restore a json/ndjson/csv export, from FILE or -");
   cmd->add_option("file", args->file, "NDJSON file, or - for standard input")->required();
   cmd->add_flag("--strict", args->strict,
                 "Reject the whole import if any line is bad (default: skip bad lines)");
@@ -33,6 +39,32 @@ void RegisterImportCommand(CLI::App& telemetry, const GlobalOptions& global,
       auto opened = OpenService(global, /*must_exist=*/false);
       if (!opened) return kExitFailure;
       TelemetryService& service = *opened;
+      // Our exports are recognised by their content (standard input is saved to a file first).
+      std::optional<ScratchDir> scratch;
+      std::string path = args->file;
+      if (path == "-") {
+        auto dir = ScratchDir::Create("vibekit-import");
+        if (!dir.ok()) return Fail(dir.status().message());
+        scratch.emplace(std::move(*dir));
+        path = scratch->path() + "/stdin";
+        Status spooled = SpoolStdin(path);
+        if (!spooled.ok()) return Fail(spooled.message());
+      }
+      TelemetryExportService exporter(service);
+      auto kind = exporter.DetectInput(path);
+      if (kind.ok() && *kind != ExportInputKind::kEventNdjson) {
+        auto restored = exporter.Restore(path);
+        Status shut = service.Shutdown();
+        if (!restored.ok()) return Fail("import failed: " + restored.status().message());
+        if (!shut.ok()) return Fail("import not fully written: " + shut.ToString());
+        if (!global.quiet) {
+          std::printf("restored %lld sessions, %lld events, %lld errors in %.2f s\n",
+                      static_cast<long long>(restored->sessions),
+                      static_cast<long long>(restored->events),
+                      static_cast<long long>(restored->errors), restored->duration_ms / 1000.0);
+        }
+        return kExitOk;
+      }
       ImportOptions options;
       options.strict = args->strict;
       options.batch_size = args->batch;
@@ -47,7 +79,7 @@ void RegisterImportCommand(CLI::App& telemetry, const GlobalOptions& global,
           progress->Update(done, total);
         };
       }
-      auto result = service.ImportNdjson(args->file, options);
+      auto result = service.ImportNdjson(path, options);
       progress->Finish();
       if (!result.ok() && result.status().code() == StatusCode::kBusy) {
         // Batches still queued get one more try at shutdown; with the lock still held they are

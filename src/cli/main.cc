@@ -137,6 +137,8 @@ int main(int argc, char** argv) {
   RegisterStatsCommand(*telemetry, global, run);
   RegisterCleanupCommand(*telemetry, global, run);
   RegisterImportCommand(*telemetry, global, run);
+  RegisterExportCommand(*telemetry, global, run);
+  RegisterConvertCommand(*telemetry, global, run);
   RegisterDemoCommand(app, global, run);
   RegisterCompletionCommand(app, global, run);
   RegisterHelpAllCommand(app, global, run);

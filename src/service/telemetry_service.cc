@@ -18,6 +18,7 @@
 #include "ingest/validation.h"
 #include "service/health.h"
 #include "service/maintenance.h"
+#include "service/service_internal.h"
 #include "store/sqlite/sqlite_store.h"
 #include "vibekit/clock.h"
 
@@ -601,4 +602,26 @@ Result<SessionPercentiles> TelemetryService::GetSessionPercentiles(
   });
 }
 
+// --- The export subsystem's access --------------------------------------------------------------
+
+namespace service {
+
+Result<store::Store*> ServiceInternals::StoreOf(TelemetryService& service) {
+  if (!service.impl_->enabled_) {
+    return Status::FailedPrecondition("telemetry is disabled; there is no database to use");
+  }
+  VK_RETURN_IF_ERROR(service.impl_->Running());
+  return service.impl_->store_.get();
+}
+
+Status ServiceInternals::RunOnWriter(TelemetryService& service, std::function<Status()> fn,
+                                     int timeout_ms) {
+  if (!service.impl_->enabled_) {
+    return Status::FailedPrecondition("telemetry is disabled; there is no database to use");
+  }
+  VK_RETURN_IF_ERROR(service.impl_->Running());
+  return service.impl_->pipeline_->RunMaintenance(std::move(fn), timeout_ms);
+}
+
+}  // namespace service
 }  // namespace vibekit

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -16,6 +17,7 @@
 
 #include "store/minute_rollup.h"
 #include "vibekit/event.h"
+#include "vibekit/export.h"
 #include "vibekit/status.h"
 #include "vibekit/telemetry_service.h"
 
@@ -80,6 +82,59 @@ struct DeliveryRecord {
   std::vector<PendingRootSpan> roots;  // removed when their seq still matches
   int http_status = 0;
   std::string error;  // kRejected / kRetry: what went wrong
+};
+
+// --- export scans and verbatim restore ---
+
+// What Store::Scan reads: the export filter (tables already checked) and which tables.
+struct ScanRequest {
+  ExportFilter filter;  // `tables` is ignored; the booleans below decide
+  bool sessions = true;
+  bool events = true;
+  bool errors = true;
+  bool counts_only = false;  // OnCounts only, no rows
+};
+
+struct ScanCounts {
+  std::int64_t sessions = 0;
+  std::int64_t events = 0;
+  std::int64_t errors = 0;
+};
+
+// Receives a scan's rows one at a time, in table order sessions, events, errors. A non-OK
+// Status from any method stops the scan and is returned by Scan. References are valid only
+// during the call.
+class ScanVisitor {
+ public:
+  ScanVisitor() = default;
+  virtual ~ScanVisitor() = default;
+  ScanVisitor(const ScanVisitor&) = delete;
+  ScanVisitor& operator=(const ScanVisitor&) = delete;
+
+  // Before any row: how many rows each chosen table will deliver (same snapshot).
+  virtual Status OnCounts(const ScanCounts& counts) = 0;
+  virtual Status OnSession(const Session& session) = 0;
+  virtual Status OnEvent(const Event& event) = 0;
+  virtual Status OnError(const ErrorRecord& error) = 0;
+};
+
+// Writes rows exactly as given (ids, timestamps, counters) in one write transaction, opened by
+// Store::BeginRestore and committed by Commit(); destroying it uncommitted rolls everything
+// back. Holds the store's writer while it lives: use it on the writer thread only.
+class RestoreWriter {
+ public:
+  RestoreWriter() = default;
+  virtual ~RestoreWriter() = default;
+  RestoreWriter(const RestoreWriter&) = delete;
+  RestoreWriter& operator=(const RestoreWriter&) = delete;
+
+  // kInvalidArgument when the id already exists, or (events, errors) the session or event it
+  // references is in neither the database nor the rows restored before it.
+  virtual Status AddSession(const Session& session) = 0;
+  virtual Status AddEvent(const Event& event) = 0;
+  virtual Status AddError(const ErrorRecord& error) = 0;
+  // Indexes the restored text, adds the rows to the statistics rollup and commits.
+  virtual Status Commit() = 0;
 };
 
 class Store {
@@ -162,6 +217,11 @@ class Store {
   // Per-minute rollup rows with from_ms <= minute <= to_ms (store/minute_rollup.h), by minute.
   virtual Result<std::vector<MinuteRow>> ReadMinuteRollups(std::int64_t from_ms,
                                                            std::int64_t to_ms) = 0;
+  // --- export (any thread) and restore (the writer thread) ---
+  // Streams the rows matching `request` to `visitor` from one read snapshot, one prepared
+  // statement per table stepped row by row (no query deadline: exports may take long).
+  virtual Status Scan(const ScanRequest& request, ScanVisitor& visitor) = 0;
+  virtual Result<std::unique_ptr<RestoreWriter>> BeginRestore(std::int64_t now_ms) = 0;
 };
 
 }  // namespace vibekit::store

@@ -1655,4 +1655,336 @@ Status SqliteStore::RecordDelivery(const DeliveryRecord& r, std::int64_t now_ms)
   return txn.Commit().WithContext("commit delivery record");
 }
 
+// --- Export scans and verbatim restore ---------------------------------------------------------
+
+namespace {
+
+constexpr std::string_view kErrorColumns =
+    "id, session_id, event_id, error_type, error_message, error_stack, context, severity, "
+    "resolved, metadata, timestamp, created_at";
+
+ErrorRecord ReadErrorRecord(const Statement& s) {
+  ErrorRecord r;
+  r.id = s.ColumnInt(0);
+  r.session_id = s.ColumnText(1);
+  r.event_id = s.ColumnOptInt(2);
+  r.error_type = s.ColumnText(3);
+  r.error_message = s.ColumnText(4);
+  r.error_stack = s.ColumnOptText(5);
+  r.context = s.ColumnOptText(6);
+  auto sev = ParseErrorSeverity(s.ColumnTextView(7));
+  r.severity = sev.ok() ? *sev : ErrorSeverity::kMedium;
+  r.resolved = s.ColumnInt(8) != 0;
+  r.metadata = s.ColumnOptText(9);
+  r.timestamp = s.ColumnInt(10);
+  r.created_at = s.ColumnInt(11);
+  return r;
+}
+
+// " AND <column> IN (?,?,...)" with the values appended to `binds`; nothing for an empty list.
+void AppendIn(std::string& sql, std::vector<BindValue>& binds, std::string_view column,
+              const std::vector<std::string>& values) {
+  if (values.empty()) return;
+  sql += " AND ";
+  sql += column;
+  sql += " IN (";
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    sql += i == 0 ? "?" : ",?";
+    binds.emplace_back(values[i]);
+  }
+  sql += ')';
+}
+
+// One table's SELECT for a scan: "<select> WHERE <filters> ORDER BY ... LIMIT ? OFFSET ?".
+struct TableQuery {
+  std::string sql;
+  std::vector<BindValue> binds;
+  std::string count_sql;  // count(*) of the filtered table, without order, limit and offset
+  std::vector<BindValue> count_binds;
+};
+
+TableQuery BuildScanQuery(std::string_view table, const ExportFilter& f) {
+  TableQuery q;
+  std::string where = " WHERE 1=1";
+  const std::string_view time_column = table == "sessions" ? "start_time" : "timestamp";
+  if (f.from_time) {
+    where += " AND " + std::string(time_column) + " >= ?";
+    q.binds.emplace_back(*f.from_time);
+  }
+  if (f.to_time) {
+    where += " AND " + std::string(time_column) + " <= ?";
+    q.binds.emplace_back(*f.to_time);
+  }
+  if (table == "sessions") {
+    AppendIn(where, q.binds, "id", f.session_ids);
+    AppendIn(where, q.binds, "agent_type", f.agent_types);
+    q.sql = "SELECT " + std::string(kSessionColumns) + " FROM telemetry_sessions" + where +
+            " ORDER BY start_time, id";
+  } else if (table == "events") {
+    AppendIn(where, q.binds, "session_id", f.session_ids);
+    AppendIn(where, q.binds, "agent_type", f.agent_types);
+    AppendIn(where, q.binds, "event_type", f.event_types);
+    q.sql = "SELECT " + std::string(kEventColumns) + " FROM telemetry_events" + where +
+            " ORDER BY id";
+  } else {
+    AppendIn(where, q.binds, "session_id", f.session_ids);
+    if (!f.agent_types.empty()) {
+      std::string sub = "SELECT id FROM telemetry_sessions WHERE 1=1";
+      AppendIn(sub, q.binds, "agent_type", f.agent_types);
+      where += " AND session_id IN (" + sub + ")";
+    }
+    q.sql = "SELECT " + std::string(kErrorColumns) + " FROM telemetry_errors" + where +
+            " ORDER BY id";
+  }
+  const std::string_view from = table == "sessions" ? " FROM telemetry_sessions"
+                                : table == "events" ? " FROM telemetry_events"
+                                                    : " FROM telemetry_errors";
+  q.count_sql = "SELECT count(*)" + std::string(from) + where;
+  q.count_binds = q.binds;
+  q.sql += " LIMIT ? OFFSET ?";
+  q.binds.emplace_back(f.limit.value_or(-1));  // -1: no limit
+  q.binds.emplace_back(f.offset);
+  return q;
+}
+
+// Ends a read transaction however the scan ends.
+class ReadSnapshot {
+ public:
+  explicit ReadSnapshot(Database& db) : db_(db) {}
+  ~ReadSnapshot() {
+    if (open_) (void)db_.Exec("COMMIT");
+  }
+  ReadSnapshot(const ReadSnapshot&) = delete;
+  ReadSnapshot& operator=(const ReadSnapshot&) = delete;
+  Status Begin() {
+    VK_RETURN_IF_ERROR(db_.Exec("BEGIN"));
+    open_ = true;
+    return Status::Ok();
+  }
+
+ private:
+  Database& db_;
+  bool open_ = false;
+};
+
+// UNIQUE / FOREIGN KEY failures of a restore, in the user's terms.
+Status RestoreError(const Status& st, const std::string& what) {
+  const std::string& m = st.message();
+  if (m.find("UNIQUE") != std::string::npos || m.find("PRIMARY KEY") != std::string::npos) {
+    return Status::InvalidArgument(what + " already exists in the database (restore into an "
+                                          "empty database, or one without these rows)");
+  }
+  if (m.find("FOREIGN KEY") != std::string::npos) {
+    return Status::InvalidArgument(what + " references a session or event that is in neither "
+                                          "the input nor the database");
+  }
+  return st.WithContext("restore " + what);
+}
+
+}  // namespace
+
+Status SqliteStore::Scan(const ScanRequest& request, ScanVisitor& visitor) {
+  VK_ASSIGN_OR_RETURN(ReaderLease reader, AcquireReader());
+  Database& db = *reader->db;
+  db.SetDeadline(0);  // an export of millions of rows may legitimately take minutes
+  ReadSnapshot snapshot(db);
+  VK_RETURN_IF_ERROR(snapshot.Begin().WithContext("begin export snapshot"));
+  struct Table {
+    std::string_view name;
+    bool wanted;
+  };
+  const std::array<Table, 3> tables = {Table{"sessions", request.sessions},
+                                       Table{"events", request.events},
+                                       Table{"errors", request.errors}};
+  ScanCounts counts;
+  for (const Table& t : tables) {
+    if (!t.wanted) continue;
+    TableQuery q = BuildScanQuery(t.name, request.filter);
+    // Counted without reading the rows (an index suffices), then offset and limit applied.
+    VK_ASSIGN_OR_RETURN(Statement count, Statement::Prepare(db, q.count_sql));
+    BindAll(count, q.count_binds);
+    VK_ASSIGN_OR_RETURN(bool row, count.Step());
+    std::int64_t n = std::max<std::int64_t>(0, (row ? count.ColumnInt(0) : 0) -
+                                                   request.filter.offset);
+    if (request.filter.limit) n = std::min(n, *request.filter.limit);
+    (t.name == "sessions" ? counts.sessions : t.name == "events" ? counts.events : counts.errors) =
+        n;
+  }
+  VK_RETURN_IF_ERROR(visitor.OnCounts(counts));
+  if (request.counts_only) return Status::Ok();
+  for (const Table& t : tables) {
+    if (!t.wanted) continue;
+    TableQuery q = BuildScanQuery(t.name, request.filter);
+    const std::int64_t t0 = SteadyNowMicros();
+    VK_ASSIGN_OR_RETURN(Statement stmt, Statement::Prepare(db, q.sql));
+    BindAll(stmt, q.binds);
+    while (true) {
+      VK_ASSIGN_OR_RETURN(bool row, stmt.Step());
+      if (!row) break;
+      if (t.name == "sessions") {
+        VK_RETURN_IF_ERROR(visitor.OnSession(ReadSession(stmt)));
+      } else if (t.name == "events") {
+        VK_ASSIGN_OR_RETURN(Event e, ReadEvent(stmt));
+        VK_RETURN_IF_ERROR(visitor.OnEvent(e));
+      } else {
+        VK_RETURN_IF_ERROR(visitor.OnError(ReadErrorRecord(stmt)));
+      }
+    }
+    LogQuery(q.sql, SteadyNowMicros() - t0);
+  }
+  return Status::Ok();
+}
+
+class SqliteStore::SqliteRestoreWriter final : public RestoreWriter {
+ public:
+  SqliteRestoreWriter(SqliteStore& store, std::unique_lock<std::mutex> lock, std::int64_t now_ms)
+      : store_(store), lock_(std::move(lock)), txn_(*store.writer_), now_ms_(now_ms) {}
+
+  Status Begin() {
+    Database& db = *store_.writer_;
+    VK_RETURN_IF_ERROR(txn_.Begin().WithContext("begin restore"));
+    // Ids restored, so that only they are added to the text index at the end.
+    VK_RETURN_IF_ERROR(db.Exec(
+        "CREATE TEMP TABLE IF NOT EXISTS vk_restored_ids (id INTEGER PRIMARY KEY); "
+        "DELETE FROM temp.vk_restored_ids;"));
+    auto prep = [&db](Statement& out, std::string_view sql) -> Status {
+      VK_ASSIGN_OR_RETURN(out, Statement::Prepare(db, sql));
+      return Status::Ok();
+    };
+    VK_RETURN_IF_ERROR(prep(session_,
+        "INSERT INTO telemetry_sessions (id, agent_type, mode, status, start_time, end_time, "
+        "duration, event_count, stream_event_count, error_count, sandbox_id, repo_url, metadata, "
+        "last_event_time, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+    VK_RETURN_IF_ERROR(prep(event_,
+        "INSERT INTO telemetry_events (id, session_id, event_type, agent_type, mode, prompt, "
+        "stream_data, sandbox_id, repo_url, metadata, timestamp, created_at) "
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"));
+    VK_RETURN_IF_ERROR(prep(error_,
+        "INSERT INTO telemetry_errors (id, session_id, event_id, error_type, error_message, "
+        "error_stack, context, severity, resolved, metadata, timestamp, created_at) "
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"));
+    VK_RETURN_IF_ERROR(prep(restored_id_, "INSERT INTO temp.vk_restored_ids (id) VALUES (?)"));
+    return Status::Ok();
+  }
+
+  Status AddSession(const Session& s) override {
+    Statement& st = session_;
+    st.Reset();
+    st.Bind(1, std::string_view(s.id));
+    st.Bind(2, std::string_view(s.agent_type));
+    st.Bind(3, s.mode);
+    st.Bind(4, SessionStatusName(s.status));
+    st.Bind(5, s.start_time);
+    st.Bind(6, s.end_time);
+    st.Bind(7, s.duration);
+    st.Bind(8, s.event_count);
+    st.Bind(9, s.stream_event_count);
+    st.Bind(10, s.error_count);
+    st.Bind(11, s.sandbox_id);
+    st.Bind(12, s.repo_url);
+    st.Bind(13, s.metadata);
+    st.Bind(14, s.last_event_time);
+    st.Bind(15, s.created_at);
+    st.Bind(16, s.updated_at);
+    Status run = st.Run();
+    st.Reset();
+    if (!run.ok()) return RestoreError(run, "session \"" + s.id + "\"");
+    delta_.AddSession(s, +1);
+    return Status::Ok();
+  }
+
+  Status AddEvent(const Event& e) override {
+    Statement& st = event_;
+    st.Reset();
+    st.Bind(1, e.id);
+    st.Bind(2, std::string_view(e.session_id));
+    st.Bind(3, EventTypeName(e.event_type));
+    st.Bind(4, std::string_view(e.agent_type));
+    st.Bind(5, e.mode);
+    BindText(st, 6, e.prompt, &packed_prompt_);
+    BindText(st, 7, e.stream_data, &packed_stream_);
+    st.Bind(8, e.sandbox_id);
+    st.Bind(9, e.repo_url);
+    st.Bind(10, e.metadata);
+    st.Bind(11, e.timestamp);
+    st.Bind(12, e.created_at);
+    Status run = st.Run();
+    st.Reset();
+    if (!run.ok()) return RestoreError(run, "event id " + std::to_string(e.id));
+    if (e.prompt || e.stream_data) {
+      restored_id_.Reset();
+      restored_id_.Bind(1, e.id);
+      VK_RETURN_IF_ERROR(restored_id_.Run());
+    }
+    delta_.AddEvent(e);
+    return Status::Ok();
+  }
+
+  Status AddError(const ErrorRecord& r) override {
+    Statement& st = error_;
+    st.Reset();
+    st.Bind(1, r.id);
+    st.Bind(2, std::string_view(r.session_id));
+    st.Bind(3, r.event_id);
+    st.Bind(4, std::string_view(r.error_type));
+    st.Bind(5, std::string_view(r.error_message));
+    st.Bind(6, r.error_stack);
+    st.Bind(7, r.context);
+    st.Bind(8, ErrorSeverityName(r.severity));
+    st.Bind(9, static_cast<std::int64_t>(r.resolved ? 1 : 0));
+    st.Bind(10, r.metadata);
+    st.Bind(11, r.timestamp);
+    st.Bind(12, r.created_at);
+    Status run = st.Run();
+    st.Reset();
+    if (!run.ok()) return RestoreError(run, "error id " + std::to_string(r.id));
+    return Status::Ok();
+  }
+
+  Status Commit() override {
+    Database& db = *store_.writer_;
+    VK_RETURN_IF_ERROR(db.Exec(
+        "INSERT INTO telemetry_events_fts (rowid, prompt, stream_data) "
+        "SELECT id, vk_text(prompt), vk_text(stream_data) FROM telemetry_events "
+        "WHERE id IN (SELECT id FROM temp.vk_restored_ids); "
+        "DELETE FROM temp.vk_restored_ids;").WithContext("index restored text"));
+    if (!delta_.empty()) VK_RETURN_IF_ERROR(store_.ApplyRollup(delta_, now_ms_));
+    // The minute rollups need the sessions' event sequences; restored rows can interleave with
+    // stored ones, so they are recomputed from all events (restores are rare and bulk).
+    VK_RETURN_IF_ERROR(RebuildMinuteRollups(db).WithContext("roll up restored events"));
+    return txn_.Commit().WithContext("commit restore");
+  }
+
+ private:
+  void BindText(Statement& st, int index, const std::optional<std::string>& text,
+                std::string* packed) {
+    if (text && EncodeText(*text, store_.config_.compress_min_bytes, packed)) {
+      st.BindBlob(index, *packed);
+    } else {
+      st.Bind(index, text);
+    }
+  }
+
+  SqliteStore& store_;
+  std::unique_lock<std::mutex> lock_;  // writer_mu_, held for the whole restore
+  // Declared after lock_ so it rolls back (destructor) before the lock is released.
+  Transaction txn_;
+  const std::int64_t now_ms_;  // rollup rows' updated_at
+  Statement session_;
+  Statement event_;
+  Statement error_;
+  Statement restored_id_;
+  RollupDelta delta_;
+  std::string packed_prompt_;
+  std::string packed_stream_;
+};
+
+Result<std::unique_ptr<RestoreWriter>> SqliteStore::BeginRestore(std::int64_t now_ms) {
+  std::unique_lock lock(writer_mu_);
+  if (!open_) return Status::FailedPrecondition("store is not open");
+  auto writer = std::make_unique<SqliteRestoreWriter>(*this, std::move(lock), now_ms);
+  VK_RETURN_IF_ERROR(writer->Begin());
+  return std::unique_ptr<RestoreWriter>(std::move(writer));
+}
+
 }  // namespace vibekit::store::sqlite

@@ -91,9 +91,13 @@ class SqliteStore final : public Store {
   Result<std::vector<MinuteRow>> ReadMinuteRollups(std::int64_t from_ms,
                                                    std::int64_t to_ms) override;
 
+  Status Scan(const ScanRequest& request, ScanVisitor& visitor) override;
+  Result<std::unique_ptr<RestoreWriter>> BeginRestore(std::int64_t now_ms) override;
+
  private:
   struct Reader;
   struct WriterStatements;
+  class SqliteRestoreWriter;
   class ReaderLease;
 
   Result<ReaderLease> AcquireReader();
