@@ -53,6 +53,24 @@ void QuantileSketch::Add(double value, std::int64_t count) {
   bins_[i] += count;
 }
 
+void QuantileSketch::Remove(double value, std::int64_t count) {
+  if (std::isnan(value) || count <= 0) return;
+  if (value <= 0) {
+    const std::int64_t n = std::min(count, zero_count_);
+    zero_count_ -= n;
+    count_ -= n;
+    return;
+  }
+  const double idx = std::ceil(std::log(value) / kLogGamma);
+  const auto i = static_cast<std::int32_t>(std::clamp(idx, -1.0e6, 1.0e6));
+  auto it = bins_.find(i);
+  if (it == bins_.end()) return;
+  const std::int64_t n = std::min(count, it->second);
+  it->second -= n;
+  count_ -= n;
+  if (it->second == 0) bins_.erase(it);
+}
+
 void QuantileSketch::Merge(const QuantileSketch& other) {
   for (const auto& [i, c] : other.bins_) bins_[i] += c;
   zero_count_ += other.zero_count_;

@@ -21,6 +21,9 @@ class QuantileSketch {
   // Values ≤ 0 are counted in a zero bucket (their quantile is reported as 0). NaN is ignored.
   void Add(double value, std::int64_t count = 1);
   void Merge(const QuantileSketch& other);
+  // Takes back an earlier Add of the same value (the bucket is a pure function of the value, so
+  // this is exact). Removing more than was added clamps at zero.
+  void Remove(double value, std::int64_t count = 1);
 
   std::int64_t count() const noexcept { return count_; }
   bool empty() const noexcept { return count_ == 0; }

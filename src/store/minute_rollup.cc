@@ -12,6 +12,7 @@ void MinuteCounts::Merge(const MinuteCounts& o) {
   stream_events += o.stream_events;
   end_events += o.end_events;
   error_events += o.error_events;
+  sessions_active += o.sessions_active;
   sessions_completed += o.sessions_completed;
   sessions_failed += o.sessions_failed;
   sessions_timeout += o.sessions_timeout;
@@ -29,12 +30,6 @@ MinuteCounts& MinuteRollupDelta::At(std::int64_t ms, const std::string& agent,
   return rows_[MinuteKey{MinuteOf(ms), agent, mode.value_or("")}];
 }
 
-namespace {
-bool Final(SessionStatus s) {
-  return s == SessionStatus::kCompleted || s == SessionStatus::kFailed;
-}
-}  // namespace
-
 void MinuteRollupDelta::AddSessionEvents(const SessionBefore& before,
                                          std::span<const Event* const> events,
                                          const Session& after) {
@@ -43,8 +38,6 @@ void MinuteRollupDelta::AddSessionEvents(const SessionBefore& before,
   // The start time as the session row has it after this batch (a start event in the batch
   // sets it); used for the response time of the first stream event.
   const std::int64_t start_time = after.start_time;
-  const Event* ending = nullptr;    // the last end or error event of the batch
-  const Event* last_end = nullptr;  // the last end event of the batch
   for (const Event* e : events) {
     MinuteCounts& c = At(e->timestamp, e->agent_type, e->mode);
     ++c.events;
@@ -64,12 +57,9 @@ void MinuteRollupDelta::AddSessionEvents(const SessionBefore& before,
       }
       case EventType::kEnd:
         ++c.end_events;
-        ending = e;
-        last_end = e;
         break;
       case EventType::kError:
         ++c.error_events;
-        ending = e;
         break;
     }
     if (e->metadata) {
@@ -79,22 +69,31 @@ void MinuteRollupDelta::AddSessionEvents(const SessionBefore& before,
       c.cost_usd += u.cost_usd.value_or(0.0);
     }
   }
-  // Outcomes: a session that became completed or failed in this batch counts once, in the
-  // minute of the event that made it so. Duration: when the session first gets its end time.
-  const SessionStatus was = before.row ? before.row->status : SessionStatus::kActive;
-  if (after.status != was && Final(after.status) && ending != nullptr) {
-    MinuteCounts& c = At(ending->timestamp, after.agent_type, after.mode);
-    ++(after.status == SessionStatus::kCompleted ? c.sessions_completed : c.sessions_failed);
+  ReplaceSession(before.row, after);
+}
+
+void MinuteRollupDelta::AddSession(const Session& session, int sign) {
+  MinuteCounts& c = At(session.start_time, session.agent_type, session.mode);
+  switch (session.status) {
+    case SessionStatus::kActive: c.sessions_active += sign; break;
+    case SessionStatus::kCompleted: c.sessions_completed += sign; break;
+    case SessionStatus::kFailed: c.sessions_failed += sign; break;
+    case SessionStatus::kTimeout: c.sessions_timeout += sign; break;
   }
-  const bool had_end = before.row && before.row->end_time.has_value();
-  if (!had_end && after.end_time && after.duration && last_end != nullptr) {
-    At(last_end->timestamp, after.agent_type, after.mode)
-        .duration.Add(std::max<std::int64_t>(0, *after.duration));
+  if (session.status != SessionStatus::kActive && session.duration) {
+    const std::int64_t d = std::max<std::int64_t>(0, *session.duration);
+    if (sign > 0) {
+      c.duration.Add(d);
+    } else {
+      c.duration.Remove(d);
+    }
   }
 }
 
-void MinuteRollupDelta::AddTimeout(const Session& session, std::int64_t now_ms) {
-  ++At(now_ms, session.agent_type, session.mode).sessions_timeout;
+void MinuteRollupDelta::ReplaceSession(const std::optional<Session>& old_row,
+                                       const Session& new_row) {
+  if (old_row) AddSession(*old_row, -1);
+  AddSession(new_row, +1);
 }
 
 }  // namespace vibekit::store

@@ -9,9 +9,12 @@
 //     minute of that first stream event (count, sum, quantile sketch);
 //   stream gap = time between consecutive stream events of a session, in the minute of the later
 //     one (count, sum, sketch);
-//   session duration of sessions that became completed or failed, in the minute of the event
-//     that ended them (count, sum, sketch), and the completed / failed counts;
-//   sessions that timed out, in the minute the sweep noticed it;
+// and, for the sessions whose start_time falls in that minute (kept current as they change, like
+// the telemetry_stats rollup: the old contribution is taken out, the new one put in):
+//   sessions by status (active, completed, failed, timeout);
+//   session duration of those that are over (completed, failed, timeout) and have one
+//     (count, sum, sketch — sketch buckets are exact functions of the value, so removal is exact);
+// plus
 //   tokens and cost read from event metadata (common/genai_usage.h); bytes of stream data.
 #pragma once
 
@@ -49,6 +52,11 @@ struct LatencyAggregate {
     sum_ms += ms;
     sketch.Add(static_cast<double>(ms));
   }
+  void Remove(std::int64_t ms) {
+    --count;
+    sum_ms -= ms;
+    sketch.Remove(static_cast<double>(ms));
+  }
   void Merge(const LatencyAggregate& o) {
     count += o.count;
     sum_ms += o.sum_ms;
@@ -63,12 +71,13 @@ struct MinuteCounts {
   std::int64_t stream_events = 0;
   std::int64_t end_events = 0;
   std::int64_t error_events = 0;
+  std::int64_t sessions_active = 0;  // by the session's current status, at its start minute
   std::int64_t sessions_completed = 0;
   std::int64_t sessions_failed = 0;
   std::int64_t sessions_timeout = 0;
-  LatencyAggregate response;  // start -> first stream
-  LatencyAggregate gap;       // stream -> next stream
-  LatencyAggregate duration;  // sessions that completed or failed
+  LatencyAggregate response;  // start -> first stream, at the first stream's minute
+  LatencyAggregate gap;       // stream -> next stream, at the later one's minute
+  LatencyAggregate duration;  // sessions over (not active) with a duration, at their start minute
   std::int64_t input_tokens = 0;
   std::int64_t output_tokens = 0;
   double cost_usd = 0;
@@ -95,8 +104,10 @@ class MinuteRollupDelta {
   // `events`: one session's events of this batch, in order; `after` its row after them.
   void AddSessionEvents(const SessionBefore& before, std::span<const Event* const> events,
                         const Session& after);
-  // A session the sweep marked as timed out at `now_ms`.
-  void AddTimeout(const Session& session, std::int64_t now_ms);
+  // A session row changed outside a batch (the timeout sweep): old -> new contribution.
+  void ReplaceSession(const std::optional<Session>& old_row, const Session& new_row);
+  // A session row removed (sign -1) or added (+1) as a whole.
+  void AddSession(const Session& session, int sign);
 
   const std::map<MinuteKey, MinuteCounts>& rows() const { return rows_; }
   bool empty() const { return rows_.empty(); }

@@ -11,7 +11,7 @@ constexpr std::string_view kColumns =
     "minute, agent_type, mode, events, start_events, stream_events, end_events, error_events, "
     "sessions_completed, sessions_failed, sessions_timeout, response_count, response_sum, "
     "response_sketch, gap_count, gap_sum, gap_sketch, duration_count, duration_sum, "
-    "duration_sketch, input_tokens, output_tokens, cost_usd, stream_bytes";
+    "duration_sketch, input_tokens, output_tokens, cost_usd, stream_bytes, sessions_active";
 
 Result<LatencyAggregate> ReadLatency(const Statement& st, int col) {
   LatencyAggregate a;
@@ -46,6 +46,7 @@ Result<MinuteRow> ReadRow(const Statement& st) {
   c.output_tokens = st.ColumnInt(21);
   c.cost_usd = st.ColumnDouble(22);
   c.stream_bytes = st.ColumnInt(23);
+  c.sessions_active = st.ColumnInt(24);
   return r;
 }
 
@@ -59,7 +60,7 @@ Status ApplyMinuteRollups(Database& db, const MinuteRollupDelta& delta) {
   VK_ASSIGN_OR_RETURN(Statement put, Statement::Prepare(db,
       "INSERT OR REPLACE INTO telemetry_minute_rollups (" + std::string(kColumns) +
       ") VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,"
-      "?22,?23,?24)"));
+      "?22,?23,?24,?25)"));
   for (const auto& [key, add] : delta.rows()) {
     MinuteCounts c;
     sel.Reset();
@@ -101,6 +102,7 @@ Status ApplyMinuteRollups(Database& db, const MinuteRollupDelta& delta) {
     put.Bind(22, c.output_tokens);
     put.Bind(23, c.cost_usd);
     put.Bind(24, c.stream_bytes);
+    put.Bind(25, c.sessions_active);
     VK_RETURN_IF_ERROR(put.Run().WithContext("update minute rollup"));
   }
   return Status::Ok();
@@ -153,8 +155,9 @@ Status RebuildMinuteRollups(Database& db) {
     if (events.empty()) return;
     std::vector<const Event*> ptrs;
     for (const Event& e : events) ptrs.push_back(&e);
+    // One batch of all its events, ending in the row as stored: the session's contribution is
+    // its current state, as at ingest.
     delta.AddSessionEvents(SessionBefore{}, ptrs, session);
-    if (session.status == SessionStatus::kTimeout) delta.AddTimeout(session, session.updated_at);
     events.clear();
   };
   while (true) {

@@ -243,6 +243,7 @@ CREATE TABLE telemetry_minute_rollups (
   output_tokens INTEGER NOT NULL DEFAULT 0,
   cost_usd REAL NOT NULL DEFAULT 0,
   stream_bytes INTEGER NOT NULL DEFAULT 0,
+  sessions_active INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (minute, agent_type, mode)
 ) WITHOUT ROWID;
 )sql";

@@ -566,7 +566,7 @@ Result<std::int64_t> SqliteStore::MarkTimedOutSessions(std::int64_t silent_befor
   MinuteRollupDelta minutes;
   for (const Session& s : stale) {
     const Session t = TimedOut(s, now_ms);
-    minutes.AddTimeout(t, now_ms);
+    minutes.ReplaceSession(s, t);
     upd.Reset();
     upd.Bind(1, std::string_view(t.id));
     upd.Bind(2, t.duration);
@@ -639,6 +639,7 @@ Result<CleanupResult> SqliteStore::DeleteSessions(const DeleteSelector& selector
   VK_ASSIGN_OR_RETURN(Statement del_session, Statement::Prepare(*writer_,
       "DELETE FROM telemetry_sessions WHERE id = ?"));
   RollupDelta delta;
+  MinuteRollupDelta minutes;  // the sessions' contributions; their events' minutes are trimmed
   std::vector<std::string> agents;
   std::string ids_json = "[";
   for (const Session& s : victims) {
@@ -656,6 +657,7 @@ Result<CleanupResult> SqliteStore::DeleteSessions(const DeleteSelector& selector
     }
     counts.Reset();
     delta.AddSession(s, -1);
+    minutes.AddSession(s, -1);
     for (Statement* d : {&del_errors, &del_events, &del_session}) {
       d->Reset();
       d->Bind(1, std::string_view(s.id));
@@ -668,6 +670,7 @@ Result<CleanupResult> SqliteStore::DeleteSessions(const DeleteSelector& selector
   ids_json += ']';
   VK_RETURN_IF_ERROR(ApplyRollup(delta, now_ms));
   VK_RETURN_IF_ERROR(RefreshRollupBounds(agents, now_ms));
+  VK_RETURN_IF_ERROR(ApplyMinuteRollups(*writer_, minutes));
   VK_RETURN_IF_ERROR(TrimMinuteRollups(*writer_));
   VK_ASSIGN_OR_RETURN(Statement audit, Statement::Prepare(*writer_,
       "INSERT INTO telemetry_audit_log (table_name, record_id, operation, old_values, "

@@ -1,0 +1,506 @@
+#include "vibekit/analytics.h"
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cmath>
+#include <cstdio>
+#include <chrono>
+#include <condition_variable>
+#include <exception>
+#include <mutex>
+#include <thread>
+
+#include "analytics/alert_engine.h"
+#include "analytics/anomaly_detector.h"
+#include "analytics/forecast.h"
+#include "service/service_internal.h"
+#include "store/minute_rollup.h"
+#include "vibekit/clock.h"
+
+namespace vibekit {
+
+namespace {
+
+using store::kMinuteMs;
+using store::MinuteCounts;
+using store::MinuteOf;
+using store::MinuteRow;
+
+template <typename F>
+auto Guard(F&& f) noexcept -> decltype(f()) {
+  try {
+    return f();
+  } catch (const std::bad_alloc&) {
+    return Status::Internal("out of memory");
+  } catch (const std::exception& e) {
+    return Status::Internal(std::string("unexpected: ") + e.what());
+  }
+}
+
+QuantileSummary Summarize(const store::LatencyAggregate& a) {
+  QuantileSummary q;
+  q.count = a.count;
+  if (a.count == 0) return q;
+  q.mean = static_cast<double>(a.sum_ms) / static_cast<double>(a.count);
+  q.p50 = a.sketch.Quantile(0.50);
+  q.p90 = a.sketch.Quantile(0.90);
+  q.p95 = a.sketch.Quantile(0.95);
+  q.p99 = a.sketch.Quantile(0.99);
+  return q;
+}
+
+// The rows of each minute merged over agents and modes, for every minute of [from, to].
+std::vector<MinuteCounts> PerMinute(const std::vector<MinuteRow>& rows, std::int64_t from,
+                                    std::int64_t to) {
+  const std::int64_t first = MinuteOf(from);
+  const std::int64_t n = (MinuteOf(to) - first) / kMinuteMs + 1;
+  std::vector<MinuteCounts> out(static_cast<std::size_t>(std::max<std::int64_t>(n, 0)));
+  for (const MinuteRow& r : rows) {
+    const std::int64_t i = (r.key.minute - first) / kMinuteMs;
+    if (i >= 0 && i < n) out[static_cast<std::size_t>(i)].Merge(r.counts);
+  }
+  return out;
+}
+
+std::optional<double> MetricValue(const std::string& metric, const MinuteCounts& c) {
+  if (metric == "throughput") return static_cast<double>(c.events);
+  if (metric == "sessions") return static_cast<double>(c.start_events);
+  if (metric == "token_usage") return static_cast<double>(c.input_tokens + c.output_tokens);
+  if (metric == "error_rate") {
+    if (c.events == 0) return std::nullopt;
+    return 100.0 * static_cast<double>(c.error_events) / static_cast<double>(c.events);
+  }
+  if (metric == "response_time") {
+    if (c.response.count == 0) return std::nullopt;
+    return static_cast<double>(c.response.sum_ms) / static_cast<double>(c.response.count);
+  }
+  if (metric == "session_duration") {
+    if (c.duration.count == 0) return std::nullopt;
+    return static_cast<double>(c.duration.sum_ms) / static_cast<double>(c.duration.count);
+  }
+  return std::nullopt;
+}
+
+Status CheckMetric(const std::string& metric) {
+  const std::vector<std::string> names = AnalyticsMetricNames();
+  if (std::find(names.begin(), names.end(), metric) != names.end()) return Status::Ok();
+  std::string list;
+  for (const std::string& n : names) list += (list.empty() ? "" : ", ") + n;
+  return Status::InvalidArgument("unknown metric \"" + metric + "\" (known: " + list + ")");
+}
+
+std::string Unit(const std::string& metric) {
+  if (metric == "error_rate") return " %";
+  if (metric == "response_time" || metric == "session_duration") return " ms";
+  if (metric == "throughput") return " events/min";
+  if (metric == "token_usage") return " tokens/min";
+  return "";
+}
+
+AlertEvent ToPublic(const analytics::Alert& a) {
+  AlertEvent e;
+  e.id = a.id;
+  e.metric = a.metric;
+  e.value = a.value;
+  e.threshold = a.threshold;
+  e.direction = a.direction == analytics::ThresholdDirection::kAbove ? AlertDirection::kAbove
+                                                                     : AlertDirection::kBelow;
+  e.severity = static_cast<AlertSeverity>(static_cast<int>(a.severity));
+  e.fired_at_ms = a.fired_at_ms;
+  e.resolved_at_ms = a.resolved_at_ms;
+  e.message = a.message;
+  return e;
+}
+
+}  // namespace
+
+std::vector<std::string> AnalyticsMetricNames() {
+  return {"throughput", "error_rate", "response_time", "session_duration", "token_usage",
+          "sessions"};
+}
+
+class AnalyticsService::Impl {
+ public:
+  Impl(TelemetryService& service, const Clock* clock)
+      : service_(service), clock_(clock != nullptr ? *clock : SystemClock()) {}
+
+  ~Impl() { StopMonitoring(); }
+
+  Result<store::Store*> Store() { return service::ServiceInternals::StoreOf(service_); }
+  std::int64_t Now() const { return clock_.NowMs(); }
+
+  Result<std::vector<MinuteRow>> Rows(std::int64_t from, std::int64_t to) {
+    VK_ASSIGN_OR_RETURN(store::Store * s, Store());
+    return s->ReadMinuteRollups(MinuteOf(from), MinuteOf(to));
+  }
+
+  Result<AnalyticsReport> Analytics(const AnalyticsRange& range) {
+    AnalyticsReport r;
+    r.generated_at = Now();
+    r.to_ms = range.to_ms.value_or(r.generated_at);
+    VK_ASSIGN_OR_RETURN(store::Store * s, Store());
+    if (range.from_ms) {
+      r.from_ms = *range.from_ms;
+    } else {
+      // The oldest minute there is data for.
+      VK_ASSIGN_OR_RETURN(AggregateStats all, s->GetAggregateStats());
+      r.from_ms = all.total.min_timestamp.value_or(r.to_ms);
+    }
+    if (r.from_ms > r.to_ms) {
+      return Status::InvalidArgument("the range starts after it ends (from > to)");
+    }
+    VK_ASSIGN_OR_RETURN(std::vector<MinuteRow> rows, Rows(r.from_ms, r.to_ms));
+    MinuteCounts total;
+    std::map<std::string, std::int64_t> events_by_agent;
+    std::array<std::int64_t, 24> by_hour{};
+    for (const MinuteRow& row : rows) {
+      total.Merge(row.counts);
+      events_by_agent[row.key.agent_type] += row.counts.events;
+      if (row.counts.start_events > 0) {
+        r.usage.sessions_by_agent[row.key.agent_type] += row.counts.start_events;
+        r.usage.sessions_by_mode[row.key.mode] += row.counts.start_events;
+      }
+      by_hour[static_cast<std::size_t>((row.key.minute / 3'600'000) % 24)] += row.counts.events;
+    }
+    const double minutes =
+        static_cast<double>(MinuteOf(r.to_ms) - MinuteOf(r.from_ms)) / kMinuteMs + 1.0;
+    r.performance.response_time_ms = Summarize(total.response);
+    r.performance.stream_gap_ms = Summarize(total.gap);
+    r.performance.throughput_per_min = static_cast<double>(total.events) / minutes;
+    r.performance.error_rate_pct =
+        total.events == 0 ? 0.0
+                          : 100.0 * static_cast<double>(total.error_events) /
+                                static_cast<double>(total.events);
+    r.usage.events = total.events;
+    r.usage.sessions_started = total.start_events;
+    r.usage.events_by_type = {{"start", total.start_events},
+                              {"stream", total.stream_events},
+                              {"end", total.end_events},
+                              {"error", total.error_events}};
+    VK_ASSIGN_OR_RETURN(AggregateStats now, s->GetAggregateStats());
+    r.usage.active_sessions = now.total.active_sessions;
+    std::int64_t best = 0;
+    for (const auto& [agent, n] : events_by_agent) {
+      if (n > best) {
+        best = n;
+        r.usage.top_agent = agent;
+      }
+    }
+    for (int h = 0; h < 24; ++h) {
+      if (by_hour[static_cast<std::size_t>(h)] > r.usage.peak_hour_events) {
+        r.usage.peak_hour_events = by_hour[static_cast<std::size_t>(h)];
+        r.usage.peak_hour_utc = h;
+      }
+    }
+    r.quality.session_duration_ms = Summarize(total.duration);
+    r.quality.active = total.sessions_active;
+    r.quality.completed = total.sessions_completed;
+    r.quality.failed = total.sessions_failed;
+    r.quality.timed_out = total.sessions_timeout;
+    const std::int64_t outcomes = r.quality.completed + r.quality.failed + r.quality.timed_out;
+    if (outcomes > 0) {
+      r.quality.success_rate_pct =
+          100.0 * static_cast<double>(r.quality.completed) / static_cast<double>(outcomes);
+    }
+    r.quality.input_tokens = total.input_tokens;
+    r.quality.output_tokens = total.output_tokens;
+    r.quality.cost_usd = total.cost_usd;
+    return r;
+  }
+
+  Result<std::vector<MetricPoint>> Series(const std::string& metric, std::int64_t from,
+                                          std::int64_t to) {
+    VK_RETURN_IF_ERROR(CheckMetric(metric));
+    if (from > to) return Status::InvalidArgument("the range starts after it ends (from > to)");
+    if ((to - from) / kMinuteMs > 366LL * 24 * 60) {
+      return Status::InvalidArgument("a series is limited to one year of minutes");
+    }
+    VK_ASSIGN_OR_RETURN(std::vector<MinuteRow> rows, Rows(from, to));
+    std::vector<MinuteCounts> minutes = PerMinute(rows, from, to);
+    std::vector<MetricPoint> out;
+    out.reserve(minutes.size());
+    for (std::size_t i = 0; i < minutes.size(); ++i) {
+      out.push_back({MinuteOf(from) + static_cast<std::int64_t>(i) * kMinuteMs,
+                     MetricValue(metric, minutes[i])});
+    }
+    return out;
+  }
+
+  Result<DashboardMetrics> Dashboard() {
+    DashboardMetrics d;
+    d.generated_at = Now();
+    const std::int64_t to = d.generated_at;
+    const std::int64_t from = MinuteOf(to) - (d.window_minutes - 1) * kMinuteMs;
+    VK_ASSIGN_OR_RETURN(std::vector<MinuteRow> rows, Rows(from, to));
+    std::vector<MinuteCounts> minutes = PerMinute(rows, from, to);
+    MinuteCounts total;
+    for (const MinuteCounts& m : minutes) total.Merge(m);
+    d.events = total.events;
+    d.throughput_per_min = static_cast<double>(total.events) / static_cast<double>(d.window_minutes);
+    d.error_rate_pct = total.events == 0 ? 0.0
+                                         : 100.0 * static_cast<double>(total.error_events) /
+                                               static_cast<double>(total.events);
+    if (total.response.count > 0) {
+      d.response_time_p50_ms = total.response.sketch.Quantile(0.5);
+      d.response_time_p95_ms = total.response.sketch.Quantile(0.95);
+    }
+    VK_ASSIGN_OR_RETURN(store::Store * s, Store());
+    VK_ASSIGN_OR_RETURN(AggregateStats now, s->GetAggregateStats());
+    d.active_sessions = now.total.active_sessions;
+    for (const std::string& metric : AnalyticsMetricNames()) {
+      std::vector<MetricPoint>& series = d.series[metric];
+      for (std::size_t i = 0; i < minutes.size(); ++i) {
+        series.push_back({from + static_cast<std::int64_t>(i) * kMinuteMs,
+                          MetricValue(metric, minutes[i])});
+      }
+    }
+    return d;
+  }
+
+  Result<std::vector<Anomaly>> Anomalies(const std::vector<std::string>& metrics,
+                                         const AnomalyOptions& o) {
+    if (o.lookback_minutes < 1 || o.lookback_minutes > 60 * 24 * 60) {
+      return Status::InvalidArgument("lookback_minutes must be between 1 and 86400");
+    }
+    for (const std::string& m : metrics) VK_RETURN_IF_ERROR(CheckMetric(m));
+    const std::int64_t to = MinuteOf(Now()) - kMinuteMs;  // the last full minute
+    const std::int64_t from = to - (o.lookback_minutes - 1) * kMinuteMs;
+    VK_ASSIGN_OR_RETURN(std::vector<MinuteRow> rows, Rows(from, to));
+    std::vector<MinuteCounts> minutes = PerMinute(rows, from, to);
+    // Leading minutes before any data are not "zero throughput": the series starts at the
+    // first minute with events.
+    std::size_t first = 0;
+    while (first < minutes.size() && minutes[first].events == 0) ++first;
+    std::vector<Anomaly> out;
+    for (const std::string& metric : metrics) {
+      std::vector<double> values;
+      for (std::size_t i = first; i < minutes.size(); ++i) {
+        values.push_back(MetricValue(metric, minutes[i]).value_or(std::nan("")));
+      }
+      const int period = static_cast<int>(values.size()) >= 2 * o.season_minutes
+                             ? o.season_minutes
+                             : 0;
+      const analytics::DetectorOptions dopt = analytics::OptionsForMetric(metric, period);
+      for (const analytics::SeriesAnomaly& a : analytics::DetectAnomalies(values, dopt)) {
+        Anomaly x;
+        x.metric = metric;
+        x.kind = std::string(analytics::AnomalyKindName(a.kind));
+        x.title = metric + " " + x.kind;
+        x.observed = a.observed;
+        x.expected = a.expected;
+        const std::int64_t base = from + static_cast<std::int64_t>(first) * kMinuteMs;
+        x.window_start_ms = base + static_cast<std::int64_t>(a.start) * kMinuteMs;
+        x.window_end_ms = base + static_cast<std::int64_t>(a.end + 1) * kMinuteMs;
+        x.peak_ms = base + static_cast<std::int64_t>(a.peak) * kMinuteMs;
+        x.severity = std::string(analytics::SeverityName(a.severity));
+        x.confidence_pct = a.confidence_pct;
+        x.z_score = a.z;
+        char buf[256];
+        std::snprintf(buf, sizeof buf,
+                      "%s was %.4g%s where %.4g%s was expected (robust z %.1f, %lld minute%s)",
+                      metric.c_str(), a.observed, Unit(metric).c_str(), a.expected,
+                      Unit(metric).c_str(), a.z, static_cast<long long>(a.end - a.start + 1),
+                      a.end == a.start ? "" : "s");
+        x.description = buf;
+        out.push_back(std::move(x));
+      }
+    }
+    std::sort(out.begin(), out.end(),
+              [](const Anomaly& a, const Anomaly& b) { return a.peak_ms < b.peak_ms; });
+    return out;
+  }
+
+  Result<std::vector<Prediction>> Predictions(const std::vector<std::string>& metrics,
+                                              int minutes_ahead) {
+    if (minutes_ahead < 1 || minutes_ahead > 24 * 60) {
+      return Status::InvalidArgument("minutes ahead must be between 1 and 1440");
+    }
+    for (const std::string& m : metrics) VK_RETURN_IF_ERROR(CheckMetric(m));
+    // History: up to a week of full minutes, from the first minute with data.
+    const std::int64_t to = MinuteOf(Now()) - kMinuteMs;
+    const std::int64_t from = to - (7 * 24 * 60 - 1) * kMinuteMs;
+    VK_ASSIGN_OR_RETURN(std::vector<MinuteRow> rows, Rows(from, to));
+    std::vector<MinuteCounts> minutes = PerMinute(rows, from, to);
+    std::size_t first = 0;
+    while (first < minutes.size() && minutes[first].events == 0) ++first;
+    std::vector<Prediction> out;
+    for (const std::string& metric : metrics) {
+      std::vector<double> values;
+      for (std::size_t i = first; i < minutes.size(); ++i) {
+        values.push_back(MetricValue(metric, minutes[i]).value_or(std::nan("")));
+      }
+      analytics::ForecastOptions fo;
+      fo.period = 1440;  // used only with two full days of history
+      const analytics::Forecast f = analytics::ForecastSeries(values, minutes_ahead, fo);
+      Prediction p;
+      p.metric = metric;
+      p.method = f.method;
+      for (std::size_t h = 0; h < f.points.size(); ++h) {
+        p.points.push_back({to + static_cast<std::int64_t>(h + 1) * kMinuteMs, f.points[h].value,
+                            f.points[h].lower, f.points[h].upper});
+      }
+      if (f.backtest_points > 0) {
+        p.backtest_mae = f.backtest_mae;
+        p.naive_mae = f.naive_mae;
+      }
+      out.push_back(std::move(p));
+    }
+    return out;
+  }
+
+  // --- monitoring ---
+  Status CheckAlerts() {
+    const std::int64_t now = Now();
+    const std::int64_t minute = MinuteOf(now) - kMinuteMs;  // the last full minute
+    VK_ASSIGN_OR_RETURN(std::vector<MinuteRow> rows, Rows(minute, minute));
+    MinuteCounts c;
+    for (const MinuteRow& r : rows) c.Merge(r.counts);
+    std::map<std::string, double> samples;
+    for (const char* metric : {"throughput", "error_rate", "response_time", "session_duration"}) {
+      if (auto v = MetricValue(metric, c)) samples[metric] = *v;
+    }
+    const int max_mb = service_.config().local_store.max_size_mb;
+    if (max_mb > 0) {
+      VK_ASSIGN_OR_RETURN(store::Store * s, Store());
+      VK_ASSIGN_OR_RETURN(std::int64_t used, s->UsedBytes());
+      samples["disk_usage"] =
+          100.0 * static_cast<double>(used) / (static_cast<double>(max_mb) * 1024 * 1024);
+    }
+    engine_.Evaluate(samples, now);
+    return Status::Ok();
+  }
+
+  Status StartMonitoring(std::int64_t interval_ms) {
+    if (interval_ms < 10) return Status::InvalidArgument("interval must be at least 10 ms");
+    VK_RETURN_IF_ERROR(Store().status());
+    std::lock_guard lock(monitor_mu_);
+    if (monitor_.joinable()) return Status::FailedPrecondition("monitoring is already running");
+    stop_ = false;
+    monitor_ = std::thread([this, interval_ms] {
+      std::unique_lock guard(monitor_mu_);
+      while (!stop_) {
+        guard.unlock();
+        Status st = CheckAlerts();
+        (void)st;  // a failed check (e.g. busy database) is retried at the next interval
+        guard.lock();
+        monitor_cv_.wait_for(guard, std::chrono::milliseconds(interval_ms),
+                             [this] { return stop_; });
+      }
+    });
+    return Status::Ok();
+  }
+
+  void StopMonitoring() {
+    std::thread t;
+    {
+      std::lock_guard lock(monitor_mu_);
+      stop_ = true;
+      t = std::move(monitor_);
+    }
+    monitor_cv_.notify_all();
+    if (t.joinable()) t.join();
+  }
+
+  bool Monitoring() {
+    std::lock_guard lock(monitor_mu_);
+    return monitor_.joinable();
+  }
+
+  analytics::AlertEngine engine_;
+
+ private:
+  TelemetryService& service_;
+  const Clock& clock_;
+  std::mutex monitor_mu_;
+  std::condition_variable monitor_cv_;
+  std::thread monitor_;
+  bool stop_ = false;
+};
+
+AnalyticsService::AnalyticsService(TelemetryService& service, const Clock* clock)
+    : impl_(std::make_unique<Impl>(service, clock)) {}
+
+AnalyticsService::~AnalyticsService() = default;
+
+Result<AnalyticsReport> AnalyticsService::GetAnalytics(const AnalyticsRange& range) noexcept {
+  return Guard([&] { return impl_->Analytics(range); });
+}
+
+Result<DashboardMetrics> AnalyticsService::GetDashboardMetrics() noexcept {
+  return Guard([&] { return impl_->Dashboard(); });
+}
+
+Result<std::vector<MetricPoint>> AnalyticsService::GetMetricSeries(const std::string& metric,
+                                                                   std::int64_t from_ms,
+                                                                   std::int64_t to_ms) noexcept {
+  return Guard([&] { return impl_->Series(metric, from_ms, to_ms); });
+}
+
+Result<std::vector<Anomaly>> AnalyticsService::DetectAnomalies(
+    const std::vector<std::string>& metrics, const AnomalyOptions& options) noexcept {
+  return Guard([&] { return impl_->Anomalies(metrics, options); });
+}
+
+Result<std::vector<Prediction>> AnalyticsService::GeneratePredictions(
+    const std::vector<std::string>& metrics, int minutes_ahead) noexcept {
+  return Guard([&] { return impl_->Predictions(metrics, minutes_ahead); });
+}
+
+Status AnalyticsService::StartMonitoring(std::int64_t interval_ms) noexcept {
+  return Guard([&] { return impl_->StartMonitoring(interval_ms); });
+}
+
+void AnalyticsService::StopMonitoring() noexcept { impl_->StopMonitoring(); }
+
+bool AnalyticsService::monitoring() const noexcept { return impl_->Monitoring(); }
+
+Status AnalyticsService::SetAlertThreshold(const std::string& metric, double threshold,
+                                           AlertDirection direction, AlertSeverity severity,
+                                           std::int64_t cooldown_ms) noexcept {
+  return Guard([&]() -> Status {
+    if (metric != "disk_usage") VK_RETURN_IF_ERROR(CheckMetric(metric));
+    if (cooldown_ms < 0) return Status::InvalidArgument("cooldown must not be negative");
+    analytics::AlertRule rule;
+    rule.metric = metric;
+    rule.threshold = threshold;
+    rule.direction = direction == AlertDirection::kAbove ? analytics::ThresholdDirection::kAbove
+                                                         : analytics::ThresholdDirection::kBelow;
+    rule.severity = static_cast<analytics::Severity>(static_cast<int>(severity));
+    rule.cooldown_ms = cooldown_ms;
+    impl_->engine_.SetRule(rule);
+    return Status::Ok();
+  });
+}
+
+std::int64_t AnalyticsService::OnAlert(AlertCallback callback) {
+  return impl_->engine_.OnAlert(
+      [cb = std::move(callback)](const analytics::Alert& a) { cb(ToPublic(a)); });
+}
+
+std::int64_t AnalyticsService::OnResolved(AlertCallback callback) {
+  return impl_->engine_.OnResolved(
+      [cb = std::move(callback)](const analytics::Alert& a) { cb(ToPublic(a)); });
+}
+
+void AnalyticsService::Unsubscribe(std::int64_t subscription) {
+  impl_->engine_.Unsubscribe(subscription);
+}
+
+Status AnalyticsService::CheckAlertsNow() noexcept {
+  return Guard([&] { return impl_->CheckAlerts(); });
+}
+
+std::vector<AlertEvent> AnalyticsService::ActiveAlerts() const {
+  std::vector<AlertEvent> out;
+  for (const analytics::Alert& a : impl_->engine_.Active()) out.push_back(ToPublic(a));
+  return out;
+}
+
+std::vector<AlertEvent> AnalyticsService::AlertHistory() const {
+  std::vector<AlertEvent> out;
+  for (const analytics::Alert& a : impl_->engine_.History()) out.push_back(ToPublic(a));
+  return out;
+}
+
+}  // namespace vibekit

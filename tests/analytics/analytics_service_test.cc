@@ -1,0 +1,373 @@
+// AnalyticsService against independent computations over the raw events (SQL on the file).
+#include "vibekit/analytics.h"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <map>
+
+#include "service/service_internal.h"
+#include "store/minute_rollup.h"
+#include "store/sqlite/database.h"
+#include "store/sqlite/minute_rollup_sql.h"
+#include "testing/test_util.h"
+#include "vibekit/telemetry_service.h"
+#include "workload/workload.h"
+
+namespace vibekit {
+namespace {
+using testing::FakeClock;
+using testing::QueryInt;
+using testing::TempDir;
+
+constexpr std::int64_t kStart = 1767225600000;  // the workload's first timestamp
+
+std::vector<std::int64_t> QueryInts(const std::string& path, const std::string& sql) {
+  std::vector<std::int64_t> out;
+  sqlite3* db = nullptr;
+  EXPECT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr), SQLITE_OK) << sql;
+  while (st != nullptr && sqlite3_step(st) == SQLITE_ROW) out.push_back(sqlite3_column_int64(st, 0));
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return out;
+}
+
+double LowerRank(std::vector<std::int64_t> v, double q) {
+  std::sort(v.begin(), v.end());
+  return static_cast<double>(v[static_cast<std::size_t>(std::floor(q * (v.size() - 1)))]);
+}
+
+void ExpectQuantiles(const QuantileSummary& got, const std::vector<std::int64_t>& exact,
+                     const char* what) {
+  SCOPED_TRACE(what);
+  ASSERT_EQ(got.count, static_cast<std::int64_t>(exact.size()));
+  ASSERT_FALSE(exact.empty());
+  double sum = 0;
+  for (std::int64_t v : exact) sum += static_cast<double>(v);
+  EXPECT_NEAR(got.mean.value_or(-1), sum / exact.size(), 1e-6);
+  const std::pair<double, std::optional<double>> qs[] = {
+      {0.5, got.p50}, {0.9, got.p90}, {0.95, got.p95}, {0.99, got.p99}};
+  for (const auto& [q, value] : qs) {
+    const double want = LowerRank(exact, q);
+    ASSERT_TRUE(value.has_value());
+    EXPECT_NEAR(*value, want, std::max(1.0, want * 0.0101)) << "q=" << q;
+  }
+}
+
+class AnalyticsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    db_ = dir_.File("a.db");
+    TelemetryConfig cfg = testing::TestConfig(db_);
+    cfg.local_store.session_timeout_ms = 365LL * 24 * 3600 * 1000;  // no sweep surprises
+    service_ = std::make_unique<TelemetryService>(cfg, &clock_);
+    ASSERT_OK(service_->Initialize());
+  }
+  void TearDown() override {
+    if (service_) EXPECT_OK(service_->Shutdown());
+  }
+
+  void IngestWorkload(std::int64_t events) {
+    workload::WorkloadOptions o;
+    o.total_events = events;
+    o.error_session_fraction = 0.1;
+    workload::Generator gen(o);
+    std::vector<Event> batch;
+    Event e;
+    while (gen.Next(&e)) batch.push_back(e);
+    ASSERT_OK(service_->InsertEventBatch(batch));
+    ASSERT_OK(service_->FlushBuffers());
+  }
+
+  Event Make(const std::string& session, EventType type, std::int64_t ts,
+             std::optional<std::string> metadata = std::nullopt) {
+    Event e;
+    e.session_id = session;
+    e.event_type = type;
+    e.agent_type = "gemini";
+    e.timestamp = ts;
+    e.metadata = std::move(metadata);
+    if (type == EventType::kStream || type == EventType::kError) e.stream_data = "x";
+    return e;
+  }
+
+  TempDir dir_;
+  std::string db_;
+  FakeClock clock_{kStart};
+  std::unique_ptr<TelemetryService> service_;
+};
+
+TEST_F(AnalyticsTest, ReportEqualsIndependentComputationOverTheRawEvents) {
+  IngestWorkload(20000);
+  const std::int64_t last = QueryInt(db_, "SELECT max(timestamp) FROM telemetry_events");
+  // Token usage in metadata, GenAI names and an agent's own keys.
+  const std::vector<Event> tokens = {
+      Make("tok-1", EventType::kStart, last + 1000,
+           R"({"model":"m1","usage":{"input_tokens":100,"output_tokens":7}})"),
+      Make("tok-1", EventType::kStream, last + 2000,
+           R"({"gen_ai.usage.input_tokens":5,"cost_usd":0.25})"),
+      Make("tok-1", EventType::kEnd, last + 3000)};
+  ASSERT_OK(service_->InsertEventBatch(tokens));
+  ASSERT_OK(service_->FlushBuffers());
+  clock_.Set(last + 60'000);
+
+  AnalyticsService analytics(*service_, &clock_);
+  auto report = analytics.GetAnalytics();
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  const AnalyticsReport& r = *report;
+
+  EXPECT_EQ(r.from_ms, kStart);
+  EXPECT_EQ(r.usage.events, QueryInt(db_, "SELECT count(*) FROM telemetry_events"));
+  for (const char* type : {"start", "stream", "end", "error"}) {
+    EXPECT_EQ(r.usage.events_by_type.at(type),
+              QueryInt(db_, std::string("SELECT count(*) FROM telemetry_events WHERE "
+                                        "event_type = '") + type + "'")) << type;
+  }
+  EXPECT_EQ(r.usage.sessions_started, r.usage.events_by_type.at("start"));
+  const double minutes = (store::MinuteOf(r.to_ms) - store::MinuteOf(r.from_ms)) / 60000.0 + 1;
+  EXPECT_NEAR(r.performance.throughput_per_min, r.usage.events / minutes, 1e-9);
+  EXPECT_NEAR(r.performance.error_rate_pct,
+              100.0 * r.usage.events_by_type.at("error") / r.usage.events, 1e-9);
+  for (const auto& [agent, n] : r.usage.sessions_by_agent) {
+    EXPECT_EQ(n, QueryInt(db_, "SELECT count(*) FROM telemetry_events WHERE event_type='start' "
+                               "AND agent_type='" + agent + "'")) << agent;
+  }
+  EXPECT_EQ(r.usage.top_agent.value_or("?"),
+            testing::QueryText(db_, "SELECT agent_type FROM telemetry_events GROUP BY 1 "
+                                    "ORDER BY count(*) DESC LIMIT 1"));
+  EXPECT_EQ(r.usage.peak_hour_utc.value_or(-1),
+            QueryInt(db_, "SELECT (timestamp / 3600000) % 24 FROM telemetry_events GROUP BY 1 "
+                          "ORDER BY count(*) DESC LIMIT 1"));
+  EXPECT_EQ(r.usage.active_sessions,
+            QueryInt(db_, "SELECT count(*) FROM telemetry_sessions WHERE status='active'"));
+
+  // Response time: a session's first stream event minus its start.
+  ExpectQuantiles(r.performance.response_time_ms,
+                  QueryInts(db_, "SELECT (SELECT min(timestamp) FROM telemetry_events e WHERE "
+                                 "e.session_id = s.id AND e.event_type = 'stream') - s.start_time "
+                                 "FROM telemetry_sessions s WHERE s.stream_event_count > 0"),
+                  "response time");
+  ExpectQuantiles(r.performance.stream_gap_ms,
+                  QueryInts(db_, "SELECT gap FROM (SELECT timestamp - lag(timestamp) OVER "
+                                 "(PARTITION BY session_id ORDER BY timestamp, id) AS gap FROM "
+                                 "telemetry_events WHERE event_type = 'stream') WHERE gap IS NOT "
+                                 "NULL"),
+                  "stream gap");
+  ExpectQuantiles(r.quality.session_duration_ms,
+                  QueryInts(db_, "SELECT duration FROM telemetry_sessions WHERE status <> "
+                                 "'active' AND duration IS NOT NULL"),
+                  "session duration");
+  EXPECT_EQ(r.quality.completed,
+            QueryInt(db_, "SELECT count(*) FROM telemetry_sessions WHERE status='completed'"));
+  EXPECT_EQ(r.quality.failed,
+            QueryInt(db_, "SELECT count(*) FROM telemetry_sessions WHERE status='failed'"));
+  EXPECT_EQ(r.quality.active,
+            QueryInt(db_, "SELECT count(*) FROM telemetry_sessions WHERE status='active'"));
+  EXPECT_GT(r.quality.failed, 0);
+  // Tokens: the workload's end events carry gen_ai.usage.*; tok-1 uses usage.* and cost_usd.
+  const auto tokens_sql = [](const std::string& kind) {
+    return "SELECT coalesce(sum(coalesce(json_extract(metadata, '$.\"gen_ai.usage." + kind +
+           "_tokens\"'), json_extract(metadata, '$." + kind + "_tokens'), json_extract(metadata, "
+           "'$.usage." + kind + "_tokens'))), 0) FROM telemetry_events WHERE metadata IS NOT NULL";
+  };
+  EXPECT_EQ(r.quality.input_tokens, QueryInt(db_, tokens_sql("input")));
+  EXPECT_EQ(r.quality.output_tokens, QueryInt(db_, tokens_sql("output")));
+  EXPECT_GT(r.quality.input_tokens, 105);
+  EXPECT_DOUBLE_EQ(r.quality.cost_usd, 0.25);
+
+  // A sub-range: only what happened in it.
+  AnalyticsRange first_hour{kStart, kStart + 3'600'000 - 1};
+  auto part = analytics.GetAnalytics(first_hour);
+  ASSERT_TRUE(part.ok());
+  EXPECT_EQ(part->usage.events,
+            QueryInt(db_, "SELECT count(*) FROM telemetry_events WHERE timestamp < " +
+                              std::to_string(kStart + 3'600'000)));
+  EXPECT_FALSE(analytics.GetAnalytics({kStart + 10, kStart}).ok()) << "from after to";
+}
+
+TEST_F(AnalyticsTest, RollupsAreTheSameWhenRebuiltFromTheEvents) {
+  IngestWorkload(8000);
+  auto store = service::ServiceInternals::StoreOf(*service_);
+  ASSERT_TRUE(store.ok());
+  auto before = (*store)->ReadMinuteRollups(0, INT64_MAX / 2);
+  ASSERT_TRUE(before.ok());
+  ASSERT_FALSE(before->empty());
+  ASSERT_OK(service::ServiceInternals::RunOnWriter(
+      *service_,
+      [&]() -> Status {
+        store::sqlite::OpenOptions opts;
+        auto db = store::sqlite::Database::Open(db_, opts);
+        if (!db.ok()) return db.status();
+        store::sqlite::Transaction txn(**db);
+        VK_RETURN_IF_ERROR(txn.Begin());
+        VK_RETURN_IF_ERROR(store::sqlite::RebuildMinuteRollups(**db));
+        return txn.Commit();
+      },
+      60000));
+  auto after = (*store)->ReadMinuteRollups(0, INT64_MAX / 2);
+  ASSERT_TRUE(after.ok());
+  ASSERT_EQ(after->size(), before->size());
+  for (std::size_t i = 0; i < after->size(); ++i) {
+    EXPECT_TRUE((*after)[i].key == (*before)[i].key) << i;
+    EXPECT_TRUE((*after)[i].counts == (*before)[i].counts) << "minute " << (*after)[i].key.minute;
+  }
+}
+
+TEST_F(AnalyticsTest, DashboardAndSeriesCoverTheLastHourMinuteByMinute) {
+  IngestWorkload(6000);
+  const std::int64_t last = QueryInt(db_, "SELECT max(timestamp) FROM telemetry_events");
+  clock_.Set(last + 1);
+  AnalyticsService analytics(*service_, &clock_);
+  auto d = analytics.GetDashboardMetrics();
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  const std::int64_t from = store::MinuteOf(last) - 59 * 60000;
+  EXPECT_EQ(d->events, QueryInt(db_, "SELECT count(*) FROM telemetry_events WHERE timestamp >= " +
+                                         std::to_string(from)));
+  const auto& tp = d->series.at("throughput");
+  ASSERT_EQ(tp.size(), 60u);
+  EXPECT_EQ(tp.front().minute, from);
+  for (const MetricPoint& p : tp) {
+    EXPECT_EQ(p.value.value_or(-1),
+              QueryInt(db_, "SELECT count(*) FROM telemetry_events WHERE timestamp / 60000 * "
+                            "60000 = " + std::to_string(p.minute)));
+  }
+  for (const MetricPoint& p : d->series.at("error_rate")) {
+    const std::int64_t n = QueryInt(db_, "SELECT count(*) FROM telemetry_events WHERE timestamp "
+                                         "/ 60000 * 60000 = " + std::to_string(p.minute));
+    const std::int64_t errors = QueryInt(
+        db_, "SELECT count(*) FROM telemetry_events WHERE event_type='error' AND timestamp / "
+             "60000 * 60000 = " + std::to_string(p.minute));
+    if (n == 0) {
+      EXPECT_FALSE(p.value.has_value());
+    } else {
+      EXPECT_NEAR(p.value.value_or(-1), 100.0 * errors / n, 1e-9);
+    }
+  }
+  auto bad = analytics.GetMetricSeries("latency", 0, 1);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("throughput"), std::string::npos) << "lists the names";
+}
+
+// A steady stream of short sessions, one every 10 s (start, stream, end); in `error_minute`
+// every session fails instead of streaming (start, error, end): same throughput, 1/3 errors.
+void SteadyTraffic(TelemetryService& s, int minutes, int error_minute) {
+  std::vector<Event> batch;
+  for (int m = 0; m < minutes; ++m) {
+    for (int k = 0; k < 6; ++k) {
+      const std::int64_t t = kStart + m * 60000LL + k * 10000;
+      const std::string id = "s" + std::to_string(m) + "-" + std::to_string(k);
+      Event e;
+      e.session_id = id;
+      e.agent_type = "claude";
+      e.event_type = EventType::kStart;
+      e.timestamp = t;
+      batch.push_back(e);
+      if (m == error_minute) {
+        e.event_type = EventType::kError;
+        e.stream_data = "boom";
+        e.timestamp = t + 2000;
+      } else {
+        e.event_type = EventType::kStream;
+        e.stream_data = "ok";
+        e.timestamp = t + 800 + (k * 37 + m * 11) % 200;
+      }
+      batch.push_back(e);
+      e.event_type = EventType::kEnd;
+      e.stream_data.reset();
+      e.timestamp = t + 3000;
+      batch.push_back(e);
+    }
+  }
+  ASSERT_OK(s.InsertEventBatch(batch));
+  ASSERT_OK(s.FlushBuffers());
+}
+
+TEST_F(AnalyticsTest, AnomaliesAndPredictionsOnStoredTraffic) {
+  SteadyTraffic(*service_, 300, 200);
+  clock_.Set(kStart + 300 * 60000LL + 5000);
+  AnalyticsService analytics(*service_, &clock_);
+  auto anomalies = analytics.DetectAnomalies({"error_rate", "throughput"});
+  ASSERT_TRUE(anomalies.ok()) << anomalies.status().ToString();
+  ASSERT_EQ(anomalies->size(), 1u);
+  const Anomaly& a = anomalies->front();
+  EXPECT_EQ(a.metric, "error_rate");
+  EXPECT_EQ(a.kind, "spike");
+  EXPECT_EQ(a.peak_ms, kStart + 200 * 60000LL);
+  EXPECT_EQ(a.window_start_ms, a.peak_ms);
+  EXPECT_EQ(a.window_end_ms, a.peak_ms + 60000);
+  EXPECT_NEAR(a.observed, 100.0 / 3, 1e-9) << "6 errors among 18 events";
+  EXPECT_NEAR(a.expected, 0.0, 1e-9);
+  EXPECT_GT(a.confidence_pct, 99.0);
+  EXPECT_NE(a.description.find("error_rate was 33.33 % where 0 % was expected"),
+            std::string::npos) << a.description;
+
+  auto predictions = analytics.GeneratePredictions({"throughput"}, 30);
+  ASSERT_TRUE(predictions.ok()) << predictions.status().ToString();
+  const Prediction& p = predictions->front();
+  ASSERT_EQ(p.points.size(), 30u);
+  for (const PredictionPoint& pt : p.points) {
+    EXPECT_NEAR(pt.value, 18.0, 0.5) << "steady 18 events a minute";
+    EXPECT_LE(pt.lower, pt.value);
+    EXPECT_GE(pt.upper, pt.value);
+  }
+  EXPECT_EQ(p.points.front().minute, kStart + 300 * 60000LL);
+  EXPECT_TRUE(p.backtest_mae.has_value());
+  EXPECT_FALSE(analytics.GeneratePredictions({"throughput"}, 0).ok());
+  EXPECT_FALSE(analytics.DetectAnomalies({"nope"}).ok());
+}
+
+TEST_F(AnalyticsTest, AlertFiresOncePerCooldownResolvesAndReachesSubscribers) {
+  SteadyTraffic(*service_, 10, 5);  // minute 5 has 1/3 errors
+  AnalyticsService analytics(*service_, &clock_);
+  ASSERT_OK(analytics.SetAlertThreshold("error_rate", 5, AlertDirection::kAbove,
+                                        AlertSeverity::kHigh, 10 * 60000));
+  ASSERT_OK(analytics.SetAlertThreshold("throughput", 1, AlertDirection::kBelow,
+                                        AlertSeverity::kLow, 0));
+  std::vector<AlertEvent> fired;
+  std::vector<AlertEvent> resolved;
+  analytics.OnAlert([&](const AlertEvent& a) { fired.push_back(a); });
+  analytics.OnResolved([&](const AlertEvent& a) { resolved.push_back(a); });
+  auto at_minute = [&](int m) {
+    clock_.Set(kStart + (m + 1) * 60000LL + 1000);  // the check looks at the last full minute
+    ASSERT_OK(analytics.CheckAlertsNow());
+  };
+  at_minute(4);
+  EXPECT_TRUE(fired.empty());
+  at_minute(5);
+  ASSERT_EQ(fired.size(), 1u);
+  EXPECT_EQ(fired[0].metric, "error_rate");
+  EXPECT_NEAR(fired[0].value, 100.0 / 3, 1e-9);
+  EXPECT_EQ(fired[0].severity, AlertSeverity::kHigh);
+  at_minute(5);
+  EXPECT_EQ(fired.size(), 1u) << "no repeat while still crossed";
+  at_minute(6);
+  ASSERT_EQ(resolved.size(), 1u);
+  EXPECT_EQ(resolved[0].id, fired[0].id);
+  EXPECT_EQ(analytics.ActiveAlerts().size(), 0u);
+  at_minute(5);  // crossed again within the 10 minute cooldown
+  EXPECT_EQ(fired.size(), 1u);
+  EXPECT_EQ(analytics.AlertHistory().size(), 1u);
+
+  // The monitoring thread does the same on its own.
+  std::atomic<int> seen{0};
+  AnalyticsService monitor(*service_, &clock_);
+  ASSERT_OK(monitor.SetAlertThreshold("error_rate", 5, AlertDirection::kAbove,
+                                      AlertSeverity::kHigh, 0));
+  monitor.OnAlert([&](const AlertEvent&) { ++seen; });
+  clock_.Set(kStart + 6 * 60000LL + 1000);
+  ASSERT_OK(monitor.StartMonitoring(20));
+  EXPECT_FALSE(monitor.StartMonitoring(20).ok()) << "already running";
+  EXPECT_TRUE(testing::WaitFor([&] { return seen.load() == 1; }));
+  monitor.StopMonitoring();
+  EXPECT_FALSE(monitor.monitoring());
+  EXPECT_EQ(seen.load(), 1) << "fired once, not once per interval";
+  EXPECT_FALSE(monitor.StartMonitoring(1).ok()) << "interval too short";
+}
+
+}  // namespace
+}  // namespace vibekit
