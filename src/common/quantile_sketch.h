@@ -6,7 +6,7 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
+#include <vector>
 #include <string>
 #include <string_view>
 
@@ -39,7 +39,13 @@ class QuantileSketch {
   bool operator==(const QuantileSketch& other) const = default;
 
  private:
-  std::map<std::int32_t, std::int64_t> bins_;  // bucket index -> count
+  // Dense counts of buckets offset_ .. offset_ + bins_.size() - 1 (latencies span a few hundred
+  // buckets, so a vector merges and decodes far faster than a map). Trailing and leading zero
+  // buckets are trimmed, so equal contents compare equal.
+  std::int64_t& Bin(std::int32_t index);
+  void Trim();
+  std::vector<std::int64_t> bins_;
+  std::int32_t offset_ = 0;
   std::int64_t zero_count_ = 0;
   std::int64_t count_ = 0;
 };
