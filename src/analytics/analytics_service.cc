@@ -330,15 +330,21 @@ class AnalyticsService::Impl {
       for (std::size_t i = first; i < minutes.size(); ++i) {
         values.push_back(MetricValue(metric, minutes[i]).value_or(std::nan("")));
       }
+      if (std::all_of(values.begin(), values.end(), [](double v) { return std::isnan(v); })) {
+        return Status::FailedPrecondition("no " + metric +
+                                          " data in the last 7 days to forecast from");
+      }
       analytics::ForecastOptions fo;
       fo.period = 1440;  // used only with two full days of history
       const analytics::Forecast f = analytics::ForecastSeries(values, minutes_ahead, fo);
       Prediction p;
       p.metric = metric;
       p.method = f.method;
+      // Every metric here is a count, rate or duration: never below zero.
       for (std::size_t h = 0; h < f.points.size(); ++h) {
-        p.points.push_back({to + static_cast<std::int64_t>(h + 1) * kMinuteMs, f.points[h].value,
-                            f.points[h].lower, f.points[h].upper});
+        p.points.push_back({to + static_cast<std::int64_t>(h + 1) * kMinuteMs,
+                            std::max(0.0, f.points[h].value), std::max(0.0, f.points[h].lower),
+                            std::max(0.0, f.points[h].upper)});
       }
       if (f.backtest_points > 0) {
         p.backtest_mae = f.backtest_mae;

@@ -79,5 +79,6 @@ void RegisterTailCommand(CLI::App& telemetry, const GlobalOptions& global, Runne
 // `telemetry export` and `telemetry convert` (telemetry_export.cc, telemetry_convert.cc).
 void RegisterExportCommand(CLI::App& telemetry, const GlobalOptions& global, Runner& run);
 void RegisterConvertCommand(CLI::App& telemetry, const GlobalOptions& global, Runner& run);
+void RegisterAnalyticsCommand(CLI::App& telemetry, const GlobalOptions& global, Runner& run);
 
 }  // namespace vibekit::cli

@@ -139,6 +139,7 @@ int main(int argc, char** argv) {
   RegisterImportCommand(*telemetry, global, run);
   RegisterExportCommand(*telemetry, global, run);
   RegisterConvertCommand(*telemetry, global, run);
+  RegisterAnalyticsCommand(*telemetry, global, run);
   RegisterDemoCommand(app, global, run);
   RegisterCompletionCommand(app, global, run);
   RegisterHelpAllCommand(app, global, run);
