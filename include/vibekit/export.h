@@ -45,7 +45,9 @@ struct ExportFilter {
 };
 
 struct ExportConfig {
-  std::string format = "json";  // "json", "ndjson", "csv" ("otlp" when built in)
+  // "json", "ndjson", "csv", "otlp" (one OTLP/JSON ExportTraceServiceRequest, one trace per
+  // session; `tables` must be empty, limit/offset count sessions, pretty_print is ignored).
+  std::string format = "json";
   // File to write ("-" = standard output). The compression's extension (.gz, .br, .zst) is
   // appended when missing. csv with several tables writes one file per table, named
   // "<stem>.<table>.csv" from "<stem>.csv" (see docs/EXPORT.md).
@@ -101,6 +103,8 @@ enum class ExportInputKind {
   kNdjsonExport,  // our ndjson (first line {"recordType":"export",...})
   kCsvExport,     // our csv (one table per file, recognised by its header row)
   kEventNdjson,   // plain event NDJSON, for TelemetryService::ImportNdjson
+  kOtlpJson,      // an OTLP/JSON ExportTraceServiceRequest (an object with "resourceSpans";
+                  // also one request per line), for ImportOtlp
 };
 
 struct RestoreResult {
@@ -137,6 +141,14 @@ class TelemetryExportService {
   // exists, an event of a session that is in neither the input nor the database) nothing is
   // written. CSV: `path` is one table's file, or the "<stem>.csv" of a per-table set.
   Result<RestoreResult> Restore(const std::string& path) noexcept;
+  // Imports the events of an OTLP/JSON trace request file (our otlp export, or spans of other
+  // producers carrying gen_ai.conversation.id; compressed or not) through the normal ingest path
+  // (TelemetryService::InsertEventBatch): sessions are re-derived by the ingest rules and the
+  // rows get new ids, so this is not a verbatim restore. The whole file is decoded and every
+  // event validated before anything is written: a truncated or corrupt file writes nothing
+  // (kInvalidArgument / kCorruption). Events are submitted in their original order (by the
+  // vibekit.event.id they carry) and flushed before returning.
+  Result<RestoreResult> ImportOtlp(const std::string& path) noexcept;
 
  private:
   TelemetryService& service_;

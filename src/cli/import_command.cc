@@ -1,6 +1,7 @@
 // `vibekit telemetry import FILE|-`: NDJSON events (optionally gzip) into the database, or one of
 // our own exports (json, ndjson, csv; any compression), restored verbatim (ids and timestamps
-// kept) in one transaction, refused as a whole when an id already exists.
+// kept) in one transaction, refused as a whole when an id already exists; or an OTLP/JSON trace
+// request, whose events go through the normal ingest path (new ids, sessions re-derived).
 #include <unistd.h>
 
 #include <cstdio>
@@ -26,14 +27,18 @@ void RegisterImportCommand(CLI::App& telemetry, const GlobalOptions& global,
   auto args = std::make_shared<Args>();
   CLI::App* cmd = telemetry.add_subcommand(
       "import",
-      "Import NDJSON events (.gz accepted), or restore a json/ndjson/csv export, from FILE or -");
-  cmd->add_option("file", args->file, "NDJSON file, or - for standard input")->required();
+      "Import NDJSON events (.gz accepted) or OTLP/JSON traces, or restore a json/ndjson/csv "
+      "export, from FILE or -");
+  cmd->add_option("file", args->file,
+                  "NDJSON, export or OTLP/JSON file (detected by content), or - for standard input")
+      ->required();
   cmd->add_flag("--strict", args->strict,
                 "Reject the whole import if any line is bad (default: skip bad lines)");
   cmd->add_option("--batch-size", args->batch, "Events per batch")->check(CLI::Range(1, 100000));
   cmd->footer(
       "Examples:\n  vibekit telemetry import events.ndjson\n"
-      "  zcat events.ndjson.gz | vibekit telemetry import - --strict");
+      "  zcat events.ndjson.gz | vibekit telemetry import - --strict\n"
+      "  vibekit telemetry import traces.otlp.json   # OTLP: new ids, sessions re-derived");
   cmd->callback([&global, &run, args] {
     run = [&global, args]() -> int {
       auto opened = OpenService(global, /*must_exist=*/false);
@@ -52,6 +57,20 @@ void RegisterImportCommand(CLI::App& telemetry, const GlobalOptions& global,
       }
       TelemetryExportService exporter(service);
       auto kind = exporter.DetectInput(path);
+      if (kind.ok() && *kind == ExportInputKind::kOtlpJson) {
+        // Decoded and validated as a whole first: a bad file writes nothing.
+        auto imported = exporter.ImportOtlp(path);
+        Status shut = service.Shutdown();
+        if (!imported.ok()) return Fail("import failed: " + imported.status().message());
+        if (!shut.ok()) return Fail("import not fully written: " + shut.ToString());
+        if (!global.quiet) {
+          std::printf("imported %lld events (%lld sessions, %lld errors) from OTLP in %.2f s\n",
+                      static_cast<long long>(imported->events),
+                      static_cast<long long>(imported->sessions),
+                      static_cast<long long>(imported->errors), imported->duration_ms / 1000.0);
+        }
+        return kExitOk;
+      }
       if (kind.ok() && *kind != ExportInputKind::kEventNdjson) {
         auto restored = exporter.Restore(path);
         Status shut = service.Shutdown();

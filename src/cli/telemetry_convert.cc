@@ -1,6 +1,7 @@
-// `vibekit telemetry convert`: json, ndjson or csv exports into another of these formats. The
-// input (compression detected from its bytes) is restored into a temporary database, which the
-// export service then writes out: every format goes through the same reader and writer code.
+// `vibekit telemetry convert`: json, ndjson, csv or otlp exports into another of these formats.
+// The input (compression detected from its bytes) is restored into a temporary database (otlp:
+// its events imported through the ingest path, so ids are new), which the export service then
+// writes out: every format goes through the same reader and writer code.
 #include <cstdio>
 
 #include "vibekit/export.h"
@@ -19,7 +20,8 @@ void RegisterConvertCommand(CLI::App& telemetry, const GlobalOptions& global, Ru
   };
   auto a = std::make_shared<Args>();
   CLI::App* cmd = telemetry.add_subcommand(
-      "convert", "Convert an export between json, ndjson and csv (compressed input detected)");
+      "convert",
+      "Convert an export between json, ndjson, csv and otlp (compressed input detected)");
   cmd->add_option("--input", a->input,
                   "Export to read, - for standard input (csv: a table's file or the <stem>.csv "
                   "of a per-table set)")
@@ -27,7 +29,7 @@ void RegisterConvertCommand(CLI::App& telemetry, const GlobalOptions& global, Ru
   cmd->add_option("--output", a->output, "File to write, or - for standard output")->required();
   cmd->add_option("--from", a->from, "Input format")
       ->required()
-      ->check(CLI::IsMember({"json", "ndjson", "csv"}));
+      ->check(CLI::IsMember({"json", "ndjson", "csv", "otlp"}));
   cmd->add_option("--to", a->to, "Output format")
       ->required()
       ->check(CLI::IsMember({"json", "ndjson", "csv", "otlp"}));
@@ -39,7 +41,9 @@ void RegisterConvertCommand(CLI::App& telemetry, const GlobalOptions& global, Ru
   cmd->footer(
       "Examples:\n  vibekit telemetry convert --input export.json --output export.csv --from json "
       "--to csv\n  vibekit telemetry convert --input t.ndjson.zst --output t.json --from ndjson "
-      "--to json --pretty");
+      "--to json --pretty\n  vibekit telemetry convert --input t.ndjson --output t.otlp.json "
+      "--from ndjson "
+      "--to otlp");
   cmd->callback([&global, &run, a] {
     run = [&global, a]() -> int {
       auto scratch = ScratchDir::Create("vibekit-convert");
@@ -75,11 +79,15 @@ void RegisterConvertCommand(CLI::App& telemetry, const GlobalOptions& global, Ru
       const bool matches = (a->from == "json" && *kind == ExportInputKind::kJsonExport) ||
                            (a->from == "ndjson" && (*kind == ExportInputKind::kNdjsonExport ||
                                                     *kind == ExportInputKind::kEventNdjson)) ||
-                           (a->from == "csv" && *kind == ExportInputKind::kCsvExport);
+                           (a->from == "csv" && *kind == ExportInputKind::kCsvExport) ||
+                           (a->from == "otlp" && *kind == ExportInputKind::kOtlpJson);
       if (!matches) {
         return Fail("cannot convert: \"" + a->input + "\" is not a " + a->from + " export");
       }
-      if (*kind == ExportInputKind::kEventNdjson) {
+      if (*kind == ExportInputKind::kOtlpJson) {
+        auto imported = exporter.ImportOtlp(input);
+        if (!imported.ok()) return Fail("cannot convert: " + imported.status().message());
+      } else if (*kind == ExportInputKind::kEventNdjson) {
         ImportOptions strict;
         strict.strict = true;
         auto imported = service.ImportNdjson(input, strict);

@@ -1,8 +1,10 @@
-// `vibekit telemetry export`: writes sessions, events and errors to json, ndjson or csv files
-// (optionally gzip, brotli or zstd compressed), or to standard output with `--output -`.
+// `vibekit telemetry export`: writes sessions, events and errors to json, ndjson, csv or otlp
+// (OTLP/JSON traces, one per session) files (optionally gzip, brotli or zstd compressed), or to
+// standard output with `--output -`.
 // The summary (counts, files, sizes, SHA-256) follows the global --format given before
 // `telemetry` (table or json); with `--output -` it goes to stderr.
 #include <cstdio>
+#include <set>
 
 #include "vibekit/export.h"
 
@@ -25,8 +27,8 @@ void RegisterExportCommand(CLI::App& telemetry, const GlobalOptions& global, Run
   };
   auto a = std::make_shared<Args>();
   CLI::App* cmd = telemetry.add_subcommand(
-      "export", "Export sessions, events and errors to json, ndjson or csv files");
-  cmd->add_option("--format", a->format, "File format (otlp: not in this build)")
+      "export", "Export sessions, events and errors to json, ndjson, csv or otlp files");
+  cmd->add_option("--format", a->format, "File format (otlp: OTLP/JSON traces, one per session)")
       ->check(CLI::IsMember({"json", "ndjson", "csv", "otlp"}));
   cmd->add_option("--compress", a->compress, "Compression; the extension (.gz .br .zst) follows")
       ->check(CLI::IsMember({"none", "gzip", "brotli", "zstd"}));
@@ -38,18 +40,22 @@ void RegisterExportCommand(CLI::App& telemetry, const GlobalOptions& global, Run
   cmd->add_option("--sessions", a->sessions, "Only these session ids (comma separated)");
   cmd->add_option("--agents", a->agents, "Only these agents (comma separated)");
   cmd->add_option("--event-types", a->event_types, "Only these event types (events table)");
-  cmd->add_option("--tables", a->tables, "sessions,events,errors (default: all three)");
+  cmd->add_option("--tables", a->tables,
+                  "sessions,events,errors (default: all three; not with otlp)");
   cmd->add_option("--delimiter", a->delimiter, "csv: comma, semicolon, tab or one character");
-  cmd->add_option("--limit", a->limit, "Rows per table at most (0: no limit)")
+  cmd->add_option("--limit", a->limit, "Rows per table at most (otlp: sessions; 0: no limit)")
       ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--offset", a->offset, "Rows per table to skip")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--offset", a->offset, "Rows per table to skip (otlp: sessions)")
+      ->check(CLI::NonNegativeNumber);
   cmd->add_flag("--pretty", a->pretty, "json: indented document");
   cmd->footer(
       "Examples:\n  vibekit telemetry export --format json --compress gzip --output t.json --since "
       "7d\n"
       "  vibekit telemetry export --format csv --delimiter semicolon --tables events,sessions "
       "--output data.csv\n"
-      "  vibekit --format json telemetry export --format ndjson --output - | gzip > t.ndjson.gz");
+      "  vibekit --format json telemetry export --format ndjson --output - | gzip > t.ndjson.gz\n"
+      "  vibekit telemetry export --format otlp --compress gzip --agents claude --output "
+      "traces.otlp.json");
   cmd->callback([&global, &run, a] {
     run = [&global, a]() -> int {
       ExportFilter filter;
@@ -81,6 +87,12 @@ void RegisterExportCommand(CLI::App& telemetry, const GlobalOptions& global, Run
       config.output_path = a->output;
       config.pretty_print = a->pretty;
       config.csv_delimiter = a->delimiter;
+      if (a->format == "otlp" && !filter.tables.empty() &&
+          std::set<std::string>(filter.tables.begin(), filter.tables.end()).size() != 3) {
+        return UsageError(
+            "--tables does not apply to otlp: each trace holds a session with its events and "
+            "errors");
+      }
       const bool to_stdout = a->output == "-";
       if (to_stdout && a->format == "csv" && filter.tables.size() != 1) {
         return UsageError(

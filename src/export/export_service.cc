@@ -2,6 +2,7 @@
 #include <chrono>
 #include <memory>
 #include <set>
+#include <span>
 #include <utility>
 
 #include <sys/stat.h>
@@ -10,9 +11,12 @@
 #include "vibekit/export.h"
 
 #include "common/sys.h"
+#include "export/input.h"
 #include "export/restore.h"
 #include "export/sink.h"
 #include "export/writers.h"
+#include "ingest/validation.h"
+#include "otlp/otlp_decode.h"
 #include "service/service_internal.h"
 #include "store/store.h"
 
@@ -59,14 +63,9 @@ bool EndsWith(const std::string& s, std::string_view suffix) {
 void CheckConfig(const ExportConfig& config, Plan& plan, std::vector<std::string>& errors) {
   plan.format = exporting::FindFormat(config.format);
   if (plan.format == nullptr) {
-    if (config.format == "otlp") {
-      errors.push_back("format \"otlp\" is not available in this build");
-    } else {
-      std::string names;
-      for (const FormatSpec& f : exporting::Formats())
-        names += (names.empty() ? "" : ", ") + f.name;
-      errors.push_back("unknown format \"" + config.format + "\" (choose " + names + ")");
-    }
+    std::string names;
+    for (const FormatSpec& f : exporting::Formats()) names += (names.empty() ? "" : ", ") + f.name;
+    errors.push_back("unknown format \"" + config.format + "\" (choose " + names + ")");
   }
   auto compression = exporting::ParseCompression(config.compression);
   if (compression.ok()) {
@@ -128,7 +127,16 @@ void CheckFilter(const ExportFilter& filter, Plan& plan, std::vector<std::string
 }
 
 // Rules between fields, once each is valid on its own.
-void CheckCombination(const Plan& plan, std::vector<std::string>& errors) {
+void CheckCombination(const ExportFilter& filter, const Plan& plan,
+                      std::vector<std::string>& errors) {
+  // otlp writes each session with its events and errors as one trace: a table choice would
+  // leave traces without their events (or events without a trace), so only "all" is accepted.
+  if (plan.format != nullptr && plan.format->by_session && !filter.tables.empty() &&
+      plan.tables.size() != 3) {
+    errors.push_back("format \"" + plan.format->name +
+                     "\" writes every session with its events and errors as one trace: "
+                     "tables cannot be chosen (leave tables empty)");
+  }
   if (plan.format != nullptr && plan.format->file_per_table && plan.path == "-" &&
       plan.tables.size() > 1) {
     errors.push_back(
@@ -192,9 +200,14 @@ class StreamSet {
 // table appears, also when it has no rows) and reporting progress.
 class ExportVisitor final : public store::ScanVisitor {
  public:
+  // `by_session`: rows come grouped by session (FormatSpec::by_session); no tables are opened.
   ExportVisitor(exporting::RecordWriter& writer, exporting::ExportHeader header,
-                const ExportConfig& config, ExportResult& result)
-      : writer_(writer), header_(std::move(header)), config_(config), result_(result) {}
+                const ExportConfig& config, ExportResult& result, bool by_session)
+      : writer_(writer),
+        header_(std::move(header)),
+        config_(config),
+        result_(result),
+        by_session_(by_session) {}
 
   Status OnCounts(const store::ScanCounts& counts) override {
     header_.sessions = counts.sessions;
@@ -224,7 +237,7 @@ class ExportVisitor final : public store::ScanVisitor {
   }
   // After the scan: the tables without rows, then the end of the document.
   Status Finish() {
-    while (next_ < header_.tables.size()) VK_RETURN_IF_ERROR(Advance());
+    while (!by_session_ && next_ < header_.tables.size()) VK_RETURN_IF_ERROR(Advance());
     if (open_) VK_RETURN_IF_ERROR(writer_.EndTable(*current_));
     open_ = false;
     ProgressNow();
@@ -233,6 +246,7 @@ class ExportVisitor final : public store::ScanVisitor {
 
  private:
   Status SwitchTo(Table t) {
+    if (by_session_) return Status::Ok();
     while (!open_ || *current_ != t) {
       if (next_ >= header_.tables.size()) return Status::Internal("row of a table not chosen");
       VK_RETURN_IF_ERROR(Advance());
@@ -261,6 +275,7 @@ class ExportVisitor final : public store::ScanVisitor {
   bool open_ = false;
   std::size_t next_ = 0;  // index in header_.tables of the next table to open
   std::int64_t total_ = 0;
+  bool by_session_ = false;
 };
 
 class CountVisitor final : public store::ScanVisitor {
@@ -301,7 +316,7 @@ Result<ExportResult> TelemetryExportService::Export(const ExportFilter& filter,
     std::vector<std::string> errors;
     CheckConfig(config, plan, errors);
     CheckFilter(filter, plan, errors);
-    if (errors.empty()) CheckCombination(plan, errors);
+    if (errors.empty()) CheckCombination(filter, plan, errors);
     if (!errors.empty()) {
       std::string msg;
       for (const std::string& e : errors) msg += (msg.empty() ? "" : "; ") + e;
@@ -319,6 +334,7 @@ Result<ExportResult> TelemetryExportService::Export(const ExportFilter& filter,
         std::find(plan.tables.begin(), plan.tables.end(), Table::kEvents) != plan.tables.end();
     request.errors =
         std::find(plan.tables.begin(), plan.tables.end(), Table::kErrors) != plan.tables.end();
+    request.by_session = plan.format->by_session;
 
     exporting::ExportHeader header;
     header.format = plan.format->name;
@@ -335,7 +351,7 @@ Result<ExportResult> TelemetryExportService::Export(const ExportFilter& filter,
     result.compression = std::string(exporting::CompressionName(plan.compression));
     StreamSet streams(plan);
     auto writer = plan.format->make([&streams](const Table* table) { return streams.Open(table); });
-    ExportVisitor visitor(*writer, header, config, result);
+    ExportVisitor visitor(*writer, header, config, result, plan.format->by_session);
     VK_RETURN_IF_ERROR(store->Scan(request, visitor));
     VK_RETURN_IF_ERROR(visitor.Finish());
     VK_ASSIGN_OR_RETURN(result.files, streams.Commit());
@@ -393,6 +409,11 @@ Result<RestoreResult> TelemetryExportService::Restore(const std::string& path) n
                                      "\" is plain event NDJSON, not an export; "
                                      "import it with TelemetryService::ImportNdjson");
     }
+    if (kind == ExportInputKind::kOtlpJson) {
+      return Status::InvalidArgument("\"" + path +
+                                     "\" is OTLP/JSON, which is not restored verbatim; "
+                                     "import it with ImportOtlp");
+    }
     // Shared with the task: if the wait times out, the task still finishes on the writer thread.
     struct Task {
       std::string path;
@@ -411,6 +432,66 @@ Result<RestoreResult> TelemetryExportService::Restore(const std::string& path) n
         24 * 3600 * 1000);
     VK_RETURN_IF_ERROR(ran);
     RestoreResult result = task->result;
+    result.duration_ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    return result;
+  });
+}
+
+Result<RestoreResult> TelemetryExportService::ImportOtlp(const std::string& path) noexcept {
+  return Guard<RestoreResult>([&]() -> Result<RestoreResult> {
+    const auto t0 = std::chrono::steady_clock::now();
+    VK_RETURN_IF_ERROR(service::ServiceInternals::StoreOf(service_).status());
+    // The whole request is decoded (and so checked) before anything is written.
+    VK_ASSIGN_OR_RETURN(auto in, exporting::InputSource::Open(path));
+    std::string text;
+    while (true) {
+      VK_ASSIGN_OR_RETURN(std::size_t n, in->Read(&text, 1 << 20));
+      if (n == 0) break;
+    }
+    auto decoded = otlp::DecodeTraceRequest(text);
+    if (!decoded.ok()) {
+      return Status(decoded.status().code(), "\"" + path + "\": " + decoded.status().message());
+    }
+    std::string().swap(text);
+    std::vector<Event>& events = decoded->events;
+    // The original commit order, when every event carries its id (ours always do).
+    if (std::all_of(events.begin(), events.end(), [](const Event& e) { return e.id > 0; })) {
+      std::stable_sort(events.begin(), events.end(),
+                       [](const Event& a, const Event& b) { return a.id < b.id; });
+    }
+    const std::int64_t now = WallNowMs();
+    RestoreResult result;
+    result.kind = ExportInputKind::kOtlpJson;
+    std::set<std::string> sessions;
+    for (std::size_t i = 0; i < events.size(); ++i) {
+      Event& e = events[i];
+      e.id = 0;
+      e.created_at = 0;
+      Event check = e;
+      Status st = ingest::ValidateEvent(check, service_.config().local_store, now);
+      if (!st.ok()) {
+        return Status::InvalidArgument("\"" + path + "\": event " + std::to_string(i + 1) +
+                                       " of the request: " + st.message());
+      }
+      sessions.insert(e.session_id);
+      if (e.event_type == EventType::kError) ++result.errors;
+    }
+    // In slices well inside the ingest bound; a full queue is drained and the slice retried.
+    constexpr std::size_t kSlice = 1000;
+    for (std::size_t first = 0; first < events.size(); first += kSlice) {
+      const std::span<const Event> slice(events.data() + first,
+                                         std::min(kSlice, events.size() - first));
+      Status st = service_.InsertEventBatch(slice);
+      if (st.code() == StatusCode::kBusy) {
+        VK_RETURN_IF_ERROR(service_.FlushBuffers().WithContext("import otlp"));
+        st = service_.InsertEventBatch(slice);
+      }
+      VK_RETURN_IF_ERROR(st.WithContext("import otlp"));
+    }
+    VK_RETURN_IF_ERROR(service_.FlushBuffers().WithContext("import otlp"));
+    result.sessions = static_cast<std::int64_t>(sessions.size());
+    result.events = static_cast<std::int64_t>(events.size());
     result.duration_ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     return result;

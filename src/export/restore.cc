@@ -618,6 +618,8 @@ Result<ExportInputKind> DetectInputKind(const std::string& path) {
     std::size_t j = i + 1;
     while (j < head.size() && IsSpace(head[j])) ++j;
     if (head.compare(j, 10, "\"metadata\"") == 0) return ExportInputKind::kJsonExport;
+    // OTLP/JSON: our requests start with "resourceSpans"; others may have it further on.
+    if (head.compare(j, 15, "\"resourceSpans\"") == 0) return ExportInputKind::kOtlpJson;
     const std::size_t nl = head.find('\n', i);
     const std::string_view line(head.data() + i, (nl == std::string::npos ? head.size() : nl) - i);
     auto v = ParseJson(line);
@@ -627,6 +629,7 @@ Result<ExportInputKind> DetectInputKind(const std::string& path) {
       if (t != nullptr && t->is_string() && t->as_string() == "export") {
         return ExportInputKind::kNdjsonExport;
       }
+      if (o.contains("resourceSpans")) return ExportInputKind::kOtlpJson;
       if (o.contains("sessionId") || o.contains("eventType")) {
         return ExportInputKind::kEventNdjson;
       }
@@ -662,6 +665,8 @@ Status RestoreInto(const std::string& path, ExportInputKind kind, store::Restore
       }
       case ExportInputKind::kEventNdjson:
         return Status::InvalidArgument("plain event NDJSON is imported as events, not restored");
+      case ExportInputKind::kOtlpJson:
+        return Status::InvalidArgument("OTLP/JSON is imported as events, not restored");
     }
   } catch (const std::exception& e) {
     return Status::InvalidArgument(std::string("cannot read the export: ") + e.what());

@@ -1,8 +1,11 @@
 #include "export/writers.h"
 
+#include <optional>
+
 #include <boost/json.hpp>
 
 #include "export/text.h"
+#include "otlp/otlp_json.h"
 
 namespace vibekit::exporting {
 namespace json = boost::json;
@@ -470,6 +473,67 @@ class CsvWriter final : public RecordWriter {
   char delim_ = ',';
 };
 
+// otlp: one OTLP/JSON ExportTraceServiceRequest, one root span (trace) per session. Rows come
+// grouped by session (FormatSpec::by_session): a session, its events, its errors, the next
+// session. Only one session's rows are held; each span is encoded straight into the output
+// buffer, which is flushed as it fills. Tables do not apply and pretty printing is not offered.
+class OtlpWriter final : public RecordWriter {
+ public:
+  explicit OtlpWriter(StreamOpener opener) : opener_(std::move(opener)) {}
+
+  Status Begin(const ExportHeader& /*header*/) override {
+    VK_ASSIGN_OR_RETURN(out_, opener_(nullptr));
+    request_.emplace(out_->buffer());
+    request_->Begin();
+    return out_->MaybeFlush();
+  }
+  Status BeginTable(Table /*t*/) override { return Status::Ok(); }
+  Status EndTable(Table /*t*/) override { return Status::Ok(); }
+  Status WriteSession(const Session& s) override {
+    VK_RETURN_IF_ERROR(WritePending());
+    session_ = s;
+    pending_ = true;
+    return Status::Ok();
+  }
+  Status WriteEvent(const Event& e) override {
+    if (!pending_ || e.session_id != session_.id) return OutOfGroup("event");
+    events_.push_back(e);
+    return Status::Ok();
+  }
+  Status WriteError(const ErrorRecord& r) override {
+    if (!pending_ || r.session_id != session_.id) return OutOfGroup("error");
+    errors_.push_back(r);
+    return Status::Ok();
+  }
+  Status End() override {
+    VK_RETURN_IF_ERROR(WritePending());
+    request_->Finish();
+    return out_->Flush();
+  }
+
+ private:
+  static Status OutOfGroup(std::string_view what) {
+    return Status::Internal("otlp export: " + std::string(what) +
+                            " row outside its session's group");
+  }
+  Status WritePending() {
+    if (!pending_) return Status::Ok();
+    request_->SessionSpan(session_, events_, errors_);
+    events_.clear();  // capacity kept for the next session
+    errors_.clear();
+    pending_ = false;
+    return out_->MaybeFlush();
+  }
+
+  StreamOpener opener_;
+  BufferedWriter* out_ = nullptr;
+  std::optional<otlp::TraceRequestWriter> request_;  // appends to out_->buffer()
+  Session session_;
+  std::vector<Event> events_;
+  std::vector<ErrorRecord> errors_;
+  bool pending_ = false;
+};
+
 }  // namespace
 
 void AppendSessionJson(std::string& out, const Session& s) {
@@ -513,6 +577,11 @@ const std::vector<FormatSpec>& Formats() {
        [](StreamOpener o) -> std::unique_ptr<RecordWriter> {
          return std::make_unique<CsvWriter>(std::move(o));
        }},
+      {"otlp", false,
+       [](StreamOpener o) -> std::unique_ptr<RecordWriter> {
+         return std::make_unique<OtlpWriter>(std::move(o));
+       },
+       /*by_session=*/true},
   };
   return formats;
 }

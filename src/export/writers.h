@@ -1,5 +1,5 @@
 // Record writers of the export formats and the registry that maps a format name to its writer.
-// A new format (otlp) is one more FormatSpec in Formats(): the export service, the CLI and
+// Each format is one FormatSpec in Formats(): the export service, the CLI and
 // ValidateConfiguration find it there.
 //
 // Writers receive rows table by table (sessions, events, errors; only the chosen tables) and
@@ -59,9 +59,12 @@ class RecordWriter {
 };
 
 struct FormatSpec {
-  std::string name;     // "json", "ndjson", "csv"
+  std::string name;     // "json", "ndjson", "csv", "otlp"
   bool file_per_table;  // csv: one file per table
   std::function<std::unique_ptr<RecordWriter>(StreamOpener opener)> make;
+  // otlp: rows arrive grouped by session (store::ScanRequest::by_session: a session, its events,
+  // its errors; no BeginTable/EndTable), `tables` does not apply and limit/offset count sessions.
+  bool by_session = false;
 };
 
 // The formats this build writes.

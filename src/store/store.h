@@ -93,6 +93,12 @@ struct ScanRequest {
   bool events = true;
   bool errors = true;
   bool counts_only = false;  // OnCounts only, no rows
+  // Rows grouped by session (the otlp export: one trace per session). The sessions matching the
+  // filter (time range on start_time, session_ids, agent_types; offset and limit count
+  // sessions) in table order, each followed by its events (time range and event_types; by
+  // timestamp, then id) and then its errors (time range; by id). The three booleans above are
+  // ignored; OnCounts gives the sessions and the events and errors of those sessions.
+  bool by_session = false;
 };
 
 struct ScanCounts {

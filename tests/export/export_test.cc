@@ -322,9 +322,9 @@ TEST_F(ExportTest, InvalidConfigurationsAreRejectedWithReasons) {
   ASSERT_EQ(v.errors.size(), 1u);
   EXPECT_NE(v.errors[0].find("unknown format \"xml\""), std::string::npos);
   c.format = "otlp";
-  v = exporter_->ValidateConfiguration(c);
-  ASSERT_FALSE(v.valid);
-  EXPECT_NE(v.errors[0].find("not available in this build"), std::string::npos);
+  EXPECT_TRUE(exporter_->ValidateConfiguration(c).valid);
+  c.format = "OTLP";
+  EXPECT_FALSE(exporter_->ValidateConfiguration(c).valid);
   c.format = "csv";
   c.csv_delimiter = "\"";
   EXPECT_FALSE(exporter_->ValidateConfiguration(c).valid);
@@ -419,7 +419,7 @@ TEST_F(ExportTest, ListAvailableDataDescribesTheDatabase) {
   EXPECT_EQ(d->agent_types, (std::vector<std::string>{"claude", "codex", "gemini"}));
   EXPECT_EQ(d->event_types, (std::vector<std::string>{"end", "error", "start", "stream"}));
   EXPECT_EQ(*d->oldest_event_time, kT0 + 1000);
-  EXPECT_EQ(d->formats, (std::vector<std::string>{"json", "ndjson", "csv"}));
+  EXPECT_EQ(d->formats, (std::vector<std::string>{"json", "ndjson", "csv", "otlp"}));
 }
 
 TEST_F(ExportTest, EventsAcknowledgedBeforeTheCallAreInTheExport) {

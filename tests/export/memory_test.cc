@@ -28,7 +28,7 @@ TEST(ExportMemory, ResidentSetStaysFlatWhileExportingManyRows) {
   ASSERT_OK(service.InsertEventBatch(batch));
   ASSERT_OK(service.FlushBuffers());
   TelemetryExportService exporter(service);
-  for (const std::string format : {"json", "csv"}) {
+  for (const std::string format : {"json", "csv", "otlp"}) {
     SCOPED_TRACE(format);
     std::int64_t base = internal::ProcessRssBytes();
     std::int64_t peak = base;
