@@ -170,7 +170,9 @@ TEST_F(OtlpExportTest, FiltersSelectSessionsAndTheirEvents) {
       }
     }
     want_events += static_cast<std::int64_t>(want.size());
-    if (k < spans.size()) EXPECT_EQ(IdSet(spans[k].event_ids), IdSet(want)) << s.id;
+    if (k < spans.size()) {
+      EXPECT_EQ(IdSet(spans[k].event_ids), IdSet(want)) << s.id;
+    }
     ++k;
   }
   ASSERT_GT(want_sessions.size(), 1u);
