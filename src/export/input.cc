@@ -119,7 +119,7 @@ Status InputSource::Detect() {
   BrotliDecoderDestroyInstance(trial);
   const bool text_start = IsSpace(raw_[0]) || raw_[0] == '{' || raw_[0] == '[' ||
                           std::isalpha(static_cast<unsigned char>(raw_[0])) ||
-                          b[0] == 0xef;  // UTF-8 byte order mark
+                          static_cast<unsigned char>(raw_[0]) == 0xef;  // UTF-8 byte order mark
   const bool brotli = r != BROTLI_DECODER_RESULT_ERROR &&
                       (produced > 0 || r == BROTLI_DECODER_RESULT_SUCCESS || !text_start);
   if (brotli) {

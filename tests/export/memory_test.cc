@@ -8,6 +8,11 @@ namespace vibekit::testing {
 namespace {
 
 TEST(ExportMemory, ResidentSetStaysFlatWhileExportingManyRows) {
+#if defined(__SANITIZE_ADDRESS__)
+  // AddressSanitizer keeps freed blocks in a quarantine (256 MB by default), so resident memory
+  // grows with everything allocated, not with what is live. The unit pass measures this.
+  GTEST_SKIP() << "resident memory is not meaningful under AddressSanitizer";
+#endif
   TempDir dir;
   TelemetryConfig config = TestConfig(dir.File("big.db"));
   config.local_store.cache_size_kib = 2048;
