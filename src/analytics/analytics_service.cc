@@ -140,13 +140,9 @@ class AnalyticsService::Impl {
     r.generated_at = Now();
     r.to_ms = range.to_ms.value_or(r.generated_at);
     VK_ASSIGN_OR_RETURN(store::Store * s, Store());
-    if (range.from_ms) {
-      r.from_ms = *range.from_ms;
-    } else {
-      // The oldest minute there is data for.
-      VK_ASSIGN_OR_RETURN(AggregateStats all, s->GetAggregateStats());
-      r.from_ms = all.total.min_timestamp.value_or(r.to_ms);
-    }
+    VK_ASSIGN_OR_RETURN(AggregateStats now, s->GetAggregateStats());
+    // Default start: the oldest event there is.
+    r.from_ms = range.from_ms.value_or(now.total.min_timestamp.value_or(r.to_ms));
     if (r.from_ms > r.to_ms) {
       return Status::InvalidArgument("the range starts after it ends (from > to)");
     }
@@ -178,7 +174,6 @@ class AnalyticsService::Impl {
                               {"stream", total.stream_events},
                               {"end", total.end_events},
                               {"error", total.error_events}};
-    VK_ASSIGN_OR_RETURN(AggregateStats now, s->GetAggregateStats());
     r.usage.active_sessions = now.total.active_sessions;
     std::int64_t best = 0;
     for (const auto& [agent, n] : events_by_agent) {

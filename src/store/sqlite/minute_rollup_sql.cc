@@ -52,8 +52,7 @@ Result<MinuteRow> ReadRow(const Statement& st) {
 
 }  // namespace
 
-Status ApplyMinuteRollups(Database& db, const MinuteRollupDelta& delta) {
-  if (delta.empty()) return Status::Ok();
+Result<MinuteRollupWriter> MinuteRollupWriter::Prepare(Database& db) {
   VK_ASSIGN_OR_RETURN(Statement sel, Statement::Prepare(db,
       "SELECT " + std::string(kColumns) +
       " FROM telemetry_minute_rollups WHERE minute = ?1 AND agent_type = ?2 AND mode = ?3"));
@@ -61,6 +60,15 @@ Status ApplyMinuteRollups(Database& db, const MinuteRollupDelta& delta) {
       "INSERT OR REPLACE INTO telemetry_minute_rollups (" + std::string(kColumns) +
       ") VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,"
       "?22,?23,?24,?25)"));
+  VK_ASSIGN_OR_RETURN(Statement last, Statement::Prepare(db,
+      "SELECT timestamp FROM telemetry_events WHERE session_id = ?1 AND event_type = 'stream' "
+      "ORDER BY timestamp DESC LIMIT 1"));
+  return MinuteRollupWriter(std::move(sel), std::move(put), std::move(last));
+}
+
+Status MinuteRollupWriter::Apply(const MinuteRollupDelta& delta) {
+  Statement& sel = select_;
+  Statement& put = put_;
   for (const auto& [key, add] : delta.rows()) {
     MinuteCounts c;
     sel.Reset();
@@ -108,14 +116,15 @@ Status ApplyMinuteRollups(Database& db, const MinuteRollupDelta& delta) {
   return Status::Ok();
 }
 
-Result<std::optional<std::int64_t>> LastStreamTime(Database& db, std::string_view session_id) {
-  VK_ASSIGN_OR_RETURN(Statement st, Statement::Prepare(db,
-      "SELECT timestamp FROM telemetry_events WHERE session_id = ?1 AND event_type = 'stream' "
-      "ORDER BY timestamp DESC LIMIT 1"));
-  st.Bind(1, session_id);
-  VK_ASSIGN_OR_RETURN(bool row, st.Step());
-  if (!row) return std::optional<std::int64_t>();
-  return std::optional<std::int64_t>(st.ColumnInt(0));
+Result<std::optional<std::int64_t>> MinuteRollupWriter::LastStreamTime(
+    std::string_view session_id) {
+  last_stream_.Reset();
+  last_stream_.Bind(1, session_id);
+  VK_ASSIGN_OR_RETURN(bool row, last_stream_.Step());
+  std::optional<std::int64_t> out;
+  if (row) out = last_stream_.ColumnInt(0);
+  last_stream_.Reset();
+  return out;
 }
 
 Result<std::vector<MinuteRow>> ReadMinuteRollups(Database& db, std::int64_t from_ms,
@@ -148,6 +157,7 @@ Status RebuildMinuteRollups(Database& db) {
       "length(CAST(vk_text(e.stream_data) AS BLOB)), s.status, s.start_time, s.end_time, s.duration, s.agent_type, "
       "s.mode, s.updated_at FROM telemetry_events e JOIN telemetry_sessions s "
       "ON s.id = e.session_id ORDER BY e.session_id, e.timestamp, e.id"));
+  VK_ASSIGN_OR_RETURN(MinuteRollupWriter writer, MinuteRollupWriter::Prepare(db));
   MinuteRollupDelta delta;
   std::vector<Event> events;
   Session session;
@@ -189,12 +199,12 @@ Status RebuildMinuteRollups(Database& db) {
     events.push_back(std::move(e));
     // Keep memory bounded: commit the delta every so often (rows merge on write).
     if (delta.rows().size() > 50000) {
-      VK_RETURN_IF_ERROR(ApplyMinuteRollups(db, delta));
+      VK_RETURN_IF_ERROR(writer.Apply(delta));
       delta = MinuteRollupDelta();
     }
   }
   flush();
-  return ApplyMinuteRollups(db, delta);
+  return writer.Apply(delta);
 }
 
 }  // namespace vibekit::store::sqlite

@@ -12,12 +12,25 @@
 
 namespace vibekit::store::sqlite {
 
-// Adds `delta` to the rows (read, merge, write back: the sketches merge in C++). Runs inside
-// the caller's transaction.
-Status ApplyMinuteRollups(Database& db, const MinuteRollupDelta& delta);
+// The writer connection's statements for the rollups, prepared once when the store opens (they
+// run with every batch).
+class MinuteRollupWriter {
+ public:
+  static Result<MinuteRollupWriter> Prepare(Database& db);
 
-// Timestamp of the newest stream event stored for `session_id`, if any (an index probe).
-Result<std::optional<std::int64_t>> LastStreamTime(Database& db, std::string_view session_id);
+  // Adds `delta` to the rows (read, merge, write back: the sketches merge in C++). Runs inside
+  // the caller's transaction.
+  Status Apply(const MinuteRollupDelta& delta);
+  // Timestamp of the newest stream event stored for `session_id`, if any (an index probe).
+  Result<std::optional<std::int64_t>> LastStreamTime(std::string_view session_id);
+
+ private:
+  MinuteRollupWriter(Statement select, Statement put, Statement last_stream)
+      : select_(std::move(select)), put_(std::move(put)), last_stream_(std::move(last_stream)) {}
+  Statement select_;
+  Statement put_;
+  Statement last_stream_;
+};
 
 // Rows with from_ms ≤ minute ≤ to_ms, ordered by minute.
 Result<std::vector<MinuteRow>> ReadMinuteRollups(Database& db, std::int64_t from_ms,

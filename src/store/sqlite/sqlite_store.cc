@@ -213,6 +213,7 @@ struct SqliteStore::WriterStatements {
   Statement upsert_stat;
   Statement update_breakdowns;
   Statement index_text;  // FTS rows for an id range, one statement per batch
+  std::optional<MinuteRollupWriter> minutes;  // the per-minute analytics rollups
 };
 
 SqliteStore::SqliteStore(LocalStoreConfig config, const Clock& clock)
@@ -315,6 +316,8 @@ Status SqliteStore::Open() {
       "SELECT id, vk_text(prompt), vk_text(stream_data) FROM telemetry_events "
       "WHERE id BETWEEN ?1 AND ?2 "
       "AND (prompt IS NOT NULL OR stream_data IS NOT NULL)"));
+  VK_ASSIGN_OR_RETURN(MinuteRollupWriter minutes, MinuteRollupWriter::Prepare(*db));
+  ws->minutes.emplace(std::move(minutes));
   writer_ = std::move(db);
   ws_ = std::move(ws);
   open_ = true;
@@ -458,7 +461,7 @@ Status SqliteStore::ApplyBatchLocked(std::span<const Event> events, std::int64_t
     if (existing && existing->stream_event_count > 0 &&
         std::any_of(list.begin(), list.end(),
                     [](const Event* e) { return e->event_type == EventType::kStream; })) {
-      VK_ASSIGN_OR_RETURN(before.last_stream_time, LastStreamTime(*writer_, id));
+      VK_ASSIGN_OR_RETURN(before.last_stream_time, w.minutes->LastStreamTime(id));
     }
     minutes.AddSessionEvents(before, list, merged);
     Statement& st = existing ? w.update_session : w.insert_session;
@@ -539,7 +542,7 @@ Status SqliteStore::ApplyBatchLocked(std::span<const Event> events, std::int64_t
     w.index_text.Bind(2, last_id);
     VK_RETURN_IF_ERROR(w.index_text.Run().WithContext("index text"));
   }
-  VK_RETURN_IF_ERROR(ApplyMinuteRollups(*writer_, minutes));
+  VK_RETURN_IF_ERROR(ws_->minutes->Apply(minutes));
   return ApplyRollup(delta, now_ms);
 }
 
@@ -575,7 +578,7 @@ Result<std::int64_t> SqliteStore::MarkTimedOutSessions(std::int64_t silent_befor
     delta.ReplaceSession(s, t);
   }
   if (!delta.empty()) VK_RETURN_IF_ERROR(ApplyRollup(delta, now_ms));
-  VK_RETURN_IF_ERROR(ApplyMinuteRollups(*writer_, minutes));
+  VK_RETURN_IF_ERROR(ws_->minutes->Apply(minutes));
   VK_RETURN_IF_ERROR(txn.Commit().WithContext("commit timeout sweep"));
   return static_cast<std::int64_t>(stale.size());
 }
@@ -670,7 +673,7 @@ Result<CleanupResult> SqliteStore::DeleteSessions(const DeleteSelector& selector
   ids_json += ']';
   VK_RETURN_IF_ERROR(ApplyRollup(delta, now_ms));
   VK_RETURN_IF_ERROR(RefreshRollupBounds(agents, now_ms));
-  VK_RETURN_IF_ERROR(ApplyMinuteRollups(*writer_, minutes));
+  VK_RETURN_IF_ERROR(ws_->minutes->Apply(minutes));
   VK_RETURN_IF_ERROR(TrimMinuteRollups(*writer_));
   VK_ASSIGN_OR_RETURN(Statement audit, Statement::Prepare(*writer_,
       "INSERT INTO telemetry_audit_log (table_name, record_id, operation, old_values, "
