@@ -180,6 +180,28 @@ void FillRates(AggregateStats& out) {
   }
 }
 
+constexpr std::string_view kErrorColumns =
+    "id, session_id, event_id, error_type, error_message, error_stack, context, severity, "
+    "resolved, metadata, timestamp, created_at";
+
+ErrorRecord ReadErrorRecord(const Statement& s) {
+  ErrorRecord r;
+  r.id = s.ColumnInt(0);
+  r.session_id = s.ColumnText(1);
+  r.event_id = s.ColumnOptInt(2);
+  r.error_type = s.ColumnText(3);
+  r.error_message = s.ColumnText(4);
+  r.error_stack = s.ColumnOptText(5);
+  r.context = s.ColumnOptText(6);
+  auto sev = ParseErrorSeverity(s.ColumnTextView(7));
+  r.severity = sev.ok() ? *sev : ErrorSeverity::kMedium;
+  r.resolved = s.ColumnInt(8) != 0;
+  r.metadata = s.ColumnOptText(9);
+  r.timestamp = s.ColumnInt(10);
+  r.created_at = s.ColumnInt(11);
+  return r;
+}
+
 }  // namespace
 
 struct SqliteStore::Reader {
@@ -1028,28 +1050,14 @@ Result<SessionStats> SqliteStore::GetSessionStats(std::string_view id) {
 Result<std::vector<ErrorRecord>> SqliteStore::GetSessionErrors(std::string_view id) {
   VK_ASSIGN_OR_RETURN(ReaderLease reader, AcquireReader());
   VK_ASSIGN_OR_RETURN(Statement * stmt, Cached(*reader,
-      "SELECT id, session_id, event_id, error_type, error_message, error_stack, context, "
-      "severity, resolved, metadata, timestamp FROM telemetry_errors WHERE session_id = ? "
-      "ORDER BY timestamp, id"));
+      "SELECT " + std::string(kErrorColumns) +
+          " FROM telemetry_errors WHERE session_id = ? ORDER BY timestamp, id"));
   stmt->Bind(1, id);
   std::vector<ErrorRecord> out;
   while (true) {
     VK_ASSIGN_OR_RETURN(bool row, stmt->Step());
     if (!row) break;
-    ErrorRecord r;
-    r.id = stmt->ColumnInt(0);
-    r.session_id = stmt->ColumnText(1);
-    r.event_id = stmt->ColumnOptInt(2);
-    r.error_type = stmt->ColumnText(3);
-    r.error_message = stmt->ColumnText(4);
-    r.error_stack = stmt->ColumnOptText(5);
-    r.context = stmt->ColumnOptText(6);
-    auto sev = ParseErrorSeverity(stmt->ColumnTextView(7));
-    r.severity = sev.ok() ? *sev : ErrorSeverity::kMedium;
-    r.resolved = stmt->ColumnInt(8) != 0;
-    r.metadata = stmt->ColumnOptText(9);
-    r.timestamp = stmt->ColumnInt(10);
-    out.push_back(std::move(r));
+    out.push_back(ReadErrorRecord(*stmt));
   }
   stmt->Reset();
   return out;
@@ -1546,29 +1554,15 @@ Result<std::vector<ErrorRecord>> SqliteStore::ErrorsForEvents(std::int64_t first
                                                               std::int64_t last_id) {
   VK_ASSIGN_OR_RETURN(ReaderLease reader, AcquireReader());
   VK_ASSIGN_OR_RETURN(Statement * stmt, Cached(*reader,
-      "SELECT id, session_id, event_id, error_type, error_message, error_stack, context, "
-      "severity, resolved, metadata, timestamp FROM telemetry_errors "
-      "WHERE event_id BETWEEN ? AND ? ORDER BY event_id, id"));
+      "SELECT " + std::string(kErrorColumns) +
+          " FROM telemetry_errors WHERE event_id BETWEEN ? AND ? ORDER BY event_id, id"));
   stmt->Bind(1, first_id);
   stmt->Bind(2, last_id);
   std::vector<ErrorRecord> out;
   while (true) {
     VK_ASSIGN_OR_RETURN(bool row, stmt->Step());
     if (!row) break;
-    ErrorRecord r;
-    r.id = stmt->ColumnInt(0);
-    r.session_id = stmt->ColumnText(1);
-    r.event_id = stmt->ColumnOptInt(2);
-    r.error_type = stmt->ColumnText(3);
-    r.error_message = stmt->ColumnText(4);
-    r.error_stack = stmt->ColumnOptText(5);
-    r.context = stmt->ColumnOptText(6);
-    auto sev = ParseErrorSeverity(stmt->ColumnTextView(7));
-    r.severity = sev.ok() ? *sev : ErrorSeverity::kMedium;
-    r.resolved = stmt->ColumnInt(8) != 0;
-    r.metadata = stmt->ColumnOptText(9);
-    r.timestamp = stmt->ColumnInt(10);
-    out.push_back(std::move(r));
+    out.push_back(ReadErrorRecord(*stmt));
   }
   stmt->Reset();
   return out;
@@ -1664,28 +1658,6 @@ Status SqliteStore::RecordDelivery(const DeliveryRecord& r, std::int64_t now_ms)
 // --- Export scans and verbatim restore ---------------------------------------------------------
 
 namespace {
-
-constexpr std::string_view kErrorColumns =
-    "id, session_id, event_id, error_type, error_message, error_stack, context, severity, "
-    "resolved, metadata, timestamp, created_at";
-
-ErrorRecord ReadErrorRecord(const Statement& s) {
-  ErrorRecord r;
-  r.id = s.ColumnInt(0);
-  r.session_id = s.ColumnText(1);
-  r.event_id = s.ColumnOptInt(2);
-  r.error_type = s.ColumnText(3);
-  r.error_message = s.ColumnText(4);
-  r.error_stack = s.ColumnOptText(5);
-  r.context = s.ColumnOptText(6);
-  auto sev = ParseErrorSeverity(s.ColumnTextView(7));
-  r.severity = sev.ok() ? *sev : ErrorSeverity::kMedium;
-  r.resolved = s.ColumnInt(8) != 0;
-  r.metadata = s.ColumnOptText(9);
-  r.timestamp = s.ColumnInt(10);
-  r.created_at = s.ColumnInt(11);
-  return r;
-}
 
 // " AND <column> IN (?,?,...)" with the values appended to `binds`; nothing for an empty list.
 void AppendIn(std::string& sql, std::vector<BindValue>& binds, std::string_view column,
