@@ -253,26 +253,45 @@ class AnalyticsService::Impl {
     return d;
   }
 
+  // The `minutes` full minutes before now, from the first one with events on: leading minutes
+  // before any data are not "zero throughput". Shared by anomaly detection and forecasting.
+  struct History {
+    std::int64_t first_minute = 0;  // ms of minutes.front()
+    std::int64_t last_minute = 0;   // ms of the last full minute (minutes.back())
+    std::vector<MinuteCounts> minutes;
+    std::vector<double> Values(const std::string& metric) const {
+      std::vector<double> values;
+      values.reserve(minutes.size());
+      for (const MinuteCounts& c : minutes) {
+        values.push_back(MetricValue(metric, c).value_or(std::nan("")));
+      }
+      return values;
+    }
+  };
+  Result<History> RecentHistory(std::int64_t minutes) {
+    const std::int64_t to = MinuteOf(Now()) - kMinuteMs;  // the last full minute
+    const std::int64_t from = to - (minutes - 1) * kMinuteMs;
+    VK_ASSIGN_OR_RETURN(std::vector<MinuteRow> rows, Rows(from, to));
+    std::vector<MinuteCounts> all = PerMinute(rows, from, to);
+    std::size_t first = 0;
+    while (first < all.size() && all[first].events == 0) ++first;
+    History h;
+    h.first_minute = from + static_cast<std::int64_t>(first) * kMinuteMs;
+    h.last_minute = to;
+    h.minutes.assign(all.begin() + static_cast<std::ptrdiff_t>(first), all.end());
+    return h;
+  }
+
   Result<std::vector<Anomaly>> Anomalies(const std::vector<std::string>& metrics,
                                          const AnomalyOptions& o) {
     if (o.lookback_minutes < 1 || o.lookback_minutes > 60 * 24 * 60) {
       return Status::InvalidArgument("lookback_minutes must be between 1 and 86400");
     }
     for (const std::string& m : metrics) VK_RETURN_IF_ERROR(CheckMetric(m));
-    const std::int64_t to = MinuteOf(Now()) - kMinuteMs;  // the last full minute
-    const std::int64_t from = to - (o.lookback_minutes - 1) * kMinuteMs;
-    VK_ASSIGN_OR_RETURN(std::vector<MinuteRow> rows, Rows(from, to));
-    std::vector<MinuteCounts> minutes = PerMinute(rows, from, to);
-    // Leading minutes before any data are not "zero throughput": the series starts at the
-    // first minute with events.
-    std::size_t first = 0;
-    while (first < minutes.size() && minutes[first].events == 0) ++first;
+    VK_ASSIGN_OR_RETURN(History history, RecentHistory(o.lookback_minutes));
     std::vector<Anomaly> out;
     for (const std::string& metric : metrics) {
-      std::vector<double> values;
-      for (std::size_t i = first; i < minutes.size(); ++i) {
-        values.push_back(MetricValue(metric, minutes[i]).value_or(std::nan("")));
-      }
+      const std::vector<double> values = history.Values(metric);
       const int period = static_cast<int>(values.size()) >= 2 * o.season_minutes
                              ? o.season_minutes
                              : 0;
@@ -284,7 +303,7 @@ class AnalyticsService::Impl {
         x.title = metric + " " + x.kind;
         x.observed = a.observed;
         x.expected = a.expected;
-        const std::int64_t base = from + static_cast<std::int64_t>(first) * kMinuteMs;
+        const std::int64_t base = history.first_minute;
         x.window_start_ms = base + static_cast<std::int64_t>(a.start) * kMinuteMs;
         x.window_end_ms = base + static_cast<std::int64_t>(a.end + 1) * kMinuteMs;
         x.peak_ms = base + static_cast<std::int64_t>(a.peak) * kMinuteMs;
@@ -313,18 +332,11 @@ class AnalyticsService::Impl {
     }
     for (const std::string& m : metrics) VK_RETURN_IF_ERROR(CheckMetric(m));
     // History: up to a week of full minutes, from the first minute with data.
-    const std::int64_t to = MinuteOf(Now()) - kMinuteMs;
-    const std::int64_t from = to - (7 * 24 * 60 - 1) * kMinuteMs;
-    VK_ASSIGN_OR_RETURN(std::vector<MinuteRow> rows, Rows(from, to));
-    std::vector<MinuteCounts> minutes = PerMinute(rows, from, to);
-    std::size_t first = 0;
-    while (first < minutes.size() && minutes[first].events == 0) ++first;
+    VK_ASSIGN_OR_RETURN(History history, RecentHistory(7 * 24 * 60));
+    const std::int64_t to = history.last_minute;
     std::vector<Prediction> out;
     for (const std::string& metric : metrics) {
-      std::vector<double> values;
-      for (std::size_t i = first; i < minutes.size(); ++i) {
-        values.push_back(MetricValue(metric, minutes[i]).value_or(std::nan("")));
-      }
+      const std::vector<double> values = history.Values(metric);
       if (std::all_of(values.begin(), values.end(), [](double v) { return std::isnan(v); })) {
         return Status::FailedPrecondition("no " + metric +
                                           " data in the last 7 days to forecast from");
