@@ -166,6 +166,17 @@ struct AlertEvent {
   std::string message;
 };
 
+// Figures of the answer cache (GetCachedAnalytics, GetCachedDashboardMetrics).
+struct AnalyticsCacheStats {
+  std::int64_t hits = 0;
+  std::int64_t misses = 0;       // answers computed: absent, expired or invalidated entries
+  std::int64_t expired = 0;      // of the misses: the entry had outlived its TTL
+  std::int64_t invalidated = 0;  // of the misses: data was committed after the entry was made
+  std::int64_t entries = 0;
+  std::int64_t ttl_ms = 0;
+  double hit_rate_pct = 0;  // hits / (hits + misses) × 100 (0 before the first lookup)
+};
+
 class AnalyticsService {
  public:
   // `service` must be initialized and outlive this object. `clock` (may be null: the system
@@ -185,6 +196,24 @@ class AnalyticsService {
                                                const AnomalyOptions& options = {}) noexcept;
   Result<std::vector<Prediction>> GeneratePredictions(const std::vector<std::string>& metrics,
                                                       int minutes_ahead) noexcept;
+
+  // --- answer cache ---
+  // GetAnalytics(range) remembered under `key` (the description's getCachedAnalytics). An entry
+  // is answered again while it is younger than the TTL and no data was committed since it was
+  // computed (the store's commit counter: batches, timeout sweeps, retention, clear, restore);
+  // otherwise it is recomputed. The same key asked with another range is recomputed and
+  // replaces the entry. So a cached answer is never staler than the TTL; writes of another
+  // process on the same database are seen when the TTL runs out. At most 256 entries (the
+  // oldest is dropped).
+  Result<AnalyticsReport> GetCachedAnalytics(const std::string& key,
+                                             const AnalyticsRange& range = {}) noexcept;
+  // GetDashboardMetrics() through the same cache (key "dashboard-metrics").
+  Result<DashboardMetrics> GetCachedDashboardMetrics() noexcept;
+  // TTL of entries made from now on and of the ones there (default 60 s; 0 disables caching).
+  // kInvalidArgument when negative.
+  Status SetCacheTtl(std::int64_t ttl_ms) noexcept;
+  void ClearCache() noexcept;  // drops every entry; the counters stay
+  AnalyticsCacheStats GetCacheStats() const noexcept;
 
   // --- monitoring ---
   // Every interval, the last full minute's throughput, error rate, response time and session

@@ -10,6 +10,7 @@
 #include <exception>
 #include <mutex>
 #include <thread>
+#include <variant>
 
 #include "analytics/alert_engine.h"
 #include "analytics/anomaly_detector.h"
@@ -362,6 +363,72 @@ class AnalyticsService::Impl {
     return out;
   }
 
+  // --- answer cache ---
+  using Answer = std::variant<AnalyticsReport, DashboardMetrics>;
+  struct CacheEntry {
+    std::optional<std::int64_t> from_ms, to_ms;  // the range asked (reports)
+    std::uint64_t data_version = 0;               // the store's, read before computing
+    std::int64_t made_at_ms = 0;
+    Answer answer;
+  };
+
+  template <typename T, typename Compute>
+  Result<T> Cached(const std::string& key, const AnalyticsRange& range, Compute compute) {
+    VK_ASSIGN_OR_RETURN(store::Store * s, Store());
+    const std::uint64_t version = s->DataVersion();
+    {
+      std::lock_guard lock(cache_mu_);
+      auto it = cache_.find(key);
+      if (it != cache_.end() && std::holds_alternative<T>(it->second.answer) &&
+          it->second.from_ms == range.from_ms && it->second.to_ms == range.to_ms) {
+        if (it->second.data_version != version) {
+          ++cache_stats_.invalidated;
+        } else if (Now() - it->second.made_at_ms >= cache_stats_.ttl_ms) {
+          ++cache_stats_.expired;
+        } else {
+          ++cache_stats_.hits;
+          return std::get<T>(it->second.answer);
+        }
+      }
+      ++cache_stats_.misses;
+    }
+    VK_ASSIGN_OR_RETURN(T answer, compute());
+    std::lock_guard lock(cache_mu_);
+    if (cache_stats_.ttl_ms > 0) {
+      if (cache_.size() >= kMaxCacheEntries && cache_.find(key) == cache_.end()) {
+        auto oldest = std::min_element(cache_.begin(), cache_.end(), [](const auto& a, const auto& b) {
+          return a.second.made_at_ms < b.second.made_at_ms;
+        });
+        cache_.erase(oldest);
+      }
+      cache_[key] = CacheEntry{range.from_ms, range.to_ms, version, Now(), answer};
+    }
+    return answer;
+  }
+
+  Status SetCacheTtl(std::int64_t ttl_ms) {
+    if (ttl_ms < 0) return Status::InvalidArgument("cache TTL must not be negative");
+    std::lock_guard lock(cache_mu_);
+    cache_stats_.ttl_ms = ttl_ms;
+    if (ttl_ms == 0) cache_.clear();
+    return Status::Ok();
+  }
+
+  void ClearCache() {
+    std::lock_guard lock(cache_mu_);
+    cache_.clear();
+  }
+
+  AnalyticsCacheStats CacheStats() const {
+    std::lock_guard lock(cache_mu_);
+    AnalyticsCacheStats st = cache_stats_;
+    st.entries = static_cast<std::int64_t>(cache_.size());
+    const std::int64_t lookups = st.hits + st.misses;
+    st.hit_rate_pct =
+        lookups == 0 ? 0.0 : 100.0 * static_cast<double>(st.hits) / static_cast<double>(lookups);
+    return st;
+  }
+
   // --- monitoring ---
   Status CheckAlerts() {
     const std::int64_t now = Now();
@@ -429,6 +496,10 @@ class AnalyticsService::Impl {
   std::condition_variable monitor_cv_;
   std::thread monitor_;
   bool stop_ = false;
+  static constexpr std::size_t kMaxCacheEntries = 256;
+  mutable std::mutex cache_mu_;
+  std::map<std::string, CacheEntry> cache_;  // guarded by cache_mu_
+  AnalyticsCacheStats cache_stats_{.ttl_ms = 60'000};  // guarded by cache_mu_ (entries unused)
 };
 
 AnalyticsService::AnalyticsService(TelemetryService& service, const Clock* clock)
@@ -458,6 +529,30 @@ Result<std::vector<Anomaly>> AnalyticsService::DetectAnomalies(
 Result<std::vector<Prediction>> AnalyticsService::GeneratePredictions(
     const std::vector<std::string>& metrics, int minutes_ahead) noexcept {
   return Guard([&] { return impl_->Predictions(metrics, minutes_ahead); });
+}
+
+Result<AnalyticsReport> AnalyticsService::GetCachedAnalytics(const std::string& key,
+                                                             const AnalyticsRange& range) noexcept {
+  return Guard([&] {
+    return impl_->Cached<AnalyticsReport>(key, range, [&] { return impl_->Analytics(range); });
+  });
+}
+
+Result<DashboardMetrics> AnalyticsService::GetCachedDashboardMetrics() noexcept {
+  return Guard([&] {
+    return impl_->Cached<DashboardMetrics>("dashboard-metrics", {},
+                                           [&] { return impl_->Dashboard(); });
+  });
+}
+
+Status AnalyticsService::SetCacheTtl(std::int64_t ttl_ms) noexcept {
+  return Guard([&] { return impl_->SetCacheTtl(ttl_ms); });
+}
+
+void AnalyticsService::ClearCache() noexcept { impl_->ClearCache(); }
+
+AnalyticsCacheStats AnalyticsService::GetCacheStats() const noexcept {
+  return impl_->CacheStats();
 }
 
 Status AnalyticsService::StartMonitoring(std::int64_t interval_ms) noexcept {

@@ -220,6 +220,10 @@ class Store {
                                                                std::int64_t to_ms) = 0;
 
   // --- analytics (any thread) ---
+  // Increases after every commit of this store object that changed events, sessions or rollups
+  // (batches, timeout sweeps, retention, clear, restore). Answers derived from the data can be
+  // cached under it. Commits of other processes on the same file are not counted.
+  virtual std::uint64_t DataVersion() const noexcept = 0;
   // Per-minute rollup rows with from_ms <= minute <= to_ms (store/minute_rollup.h), by minute.
   virtual Result<std::vector<MinuteRow>> ReadMinuteRollups(std::int64_t from_ms,
                                                            std::int64_t to_ms) = 0;

@@ -369,5 +369,72 @@ TEST_F(AnalyticsTest, AlertFiresOncePerCooldownResolvesAndReachesSubscribers) {
   EXPECT_FALSE(monitor.StartMonitoring(1).ok()) << "interval too short";
 }
 
+TEST_F(AnalyticsTest, CachedAnalyticsHitsUntilTtlOrNewDataAndReportsHitRate) {
+  SteadyTraffic(*service_, 10, -1);
+  clock_.Set(kStart + 10 * 60000LL);
+  AnalyticsService analytics(*service_, &clock_);
+  ASSERT_OK(analytics.SetCacheTtl(30'000));
+  const AnalyticsRange range{kStart, kStart + 20 * 60000LL};
+
+  auto first = analytics.GetCachedAnalytics("week", range);  // miss: computed
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_EQ(first->usage.events, 180);
+  clock_.Advance(29'000);
+  auto second = analytics.GetCachedAnalytics("week", range);  // hit: the same answer
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(second->generated_at, first->generated_at) << "served from the cache";
+  AnalyticsCacheStats st = analytics.GetCacheStats();
+  EXPECT_EQ(st.hits, 1);
+  EXPECT_EQ(st.misses, 1);
+  EXPECT_EQ(st.entries, 1);
+  EXPECT_DOUBLE_EQ(st.hit_rate_pct, 50.0);
+
+  // Another range under the same key is not the cached answer.
+  auto other = analytics.GetCachedAnalytics("week", AnalyticsRange{kStart, kStart + 59'999});
+  ASSERT_TRUE(other.ok());
+  EXPECT_EQ(other->usage.events, 18);
+  EXPECT_EQ(analytics.GetCacheStats().misses, 2);
+
+  // Expiry: older than the TTL is recomputed.
+  ASSERT_TRUE(analytics.GetCachedAnalytics("week", range).ok());  // miss (range changed back)
+  clock_.Advance(30'000);
+  auto expired = analytics.GetCachedAnalytics("week", range);
+  ASSERT_TRUE(expired.ok());
+  EXPECT_EQ(expired->generated_at, clock_.NowMs());
+  st = analytics.GetCacheStats();
+  EXPECT_EQ(st.expired, 1);
+  EXPECT_EQ(st.misses, 4);
+
+  // Invalidation: new data committed inside the TTL is seen at once.
+  auto cached = analytics.GetCachedAnalytics("week", range);
+  ASSERT_TRUE(cached.ok());
+  EXPECT_EQ(analytics.GetCacheStats().hits, 2);
+  const std::vector<Event> late = {Make("late", EventType::kStart, kStart + 15 * 60000LL)};
+  ASSERT_OK(service_->InsertEventBatch(late));
+  ASSERT_OK(service_->FlushBuffers());
+  auto fresh = analytics.GetCachedAnalytics("week", range);
+  ASSERT_TRUE(fresh.ok());
+  EXPECT_EQ(fresh->usage.events, 181) << "the new event is counted, not the cached 180";
+  EXPECT_EQ(analytics.GetCacheStats().invalidated, 1);
+
+  // The dashboard through the cache, ClearCache, and TTL 0 (no caching).
+  auto d1 = analytics.GetCachedDashboardMetrics();
+  auto d2 = analytics.GetCachedDashboardMetrics();
+  ASSERT_TRUE(d1.ok() && d2.ok());
+  EXPECT_EQ(d1->events, d2->events);
+  EXPECT_EQ(analytics.GetCacheStats().entries, 2);
+  const std::int64_t hits = analytics.GetCacheStats().hits;
+  analytics.ClearCache();
+  EXPECT_EQ(analytics.GetCacheStats().entries, 0);
+  ASSERT_TRUE(analytics.GetCachedAnalytics("week", range).ok());
+  EXPECT_EQ(analytics.GetCacheStats().hits, hits) << "cleared: computed again";
+  ASSERT_OK(analytics.SetCacheTtl(0));
+  ASSERT_TRUE(analytics.GetCachedAnalytics("week", range).ok());
+  ASSERT_TRUE(analytics.GetCachedAnalytics("week", range).ok());
+  EXPECT_EQ(analytics.GetCacheStats().hits, hits) << "TTL 0 caches nothing";
+  EXPECT_FALSE(analytics.SetCacheTtl(-1).ok());
+  EXPECT_FALSE(analytics.GetCachedAnalytics("bad", {kStart + 10, kStart}).ok());
+}
+
 }  // namespace
 }  // namespace vibekit

@@ -455,7 +455,9 @@ Status SqliteStore::ApplyBatch(std::span<const Event> events, std::int64_t now_m
   Transaction txn(*writer_);
   VK_RETURN_IF_ERROR(txn.Begin().WithContext("begin batch"));
   VK_RETURN_IF_ERROR(ApplyBatchLocked(events, now_ms));
-  return txn.Commit().WithContext("commit batch");
+  VK_RETURN_IF_ERROR(txn.Commit().WithContext("commit batch"));
+  data_version_.fetch_add(1, std::memory_order_release);
+  return Status::Ok();
 }
 
 Status SqliteStore::ApplyBatchLocked(std::span<const Event> events, std::int64_t now_ms) {
@@ -602,6 +604,7 @@ Result<std::int64_t> SqliteStore::MarkTimedOutSessions(std::int64_t silent_befor
   if (!delta.empty()) VK_RETURN_IF_ERROR(ApplyRollup(delta, now_ms));
   VK_RETURN_IF_ERROR(ws_->minutes->Apply(minutes));
   VK_RETURN_IF_ERROR(txn.Commit().WithContext("commit timeout sweep"));
+  data_version_.fetch_add(1, std::memory_order_release);
   return static_cast<std::int64_t>(stale.size());
 }
 
@@ -710,6 +713,7 @@ Result<CleanupResult> SqliteStore::DeleteSessions(const DeleteSelector& selector
   audit.Bind(4, now_ms);
   VK_RETURN_IF_ERROR(audit.Run().WithContext("audit retention"));
   VK_RETURN_IF_ERROR(txn.Commit().WithContext("commit retention"));
+  data_version_.fetch_add(1, std::memory_order_release);
   return result;
 }
 
@@ -1314,6 +1318,7 @@ Result<CleanupResult> SqliteStore::DeleteAll(std::string_view reason, std::int64
   audit.Bind(3, now_ms);
   VK_RETURN_IF_ERROR(audit.Run().WithContext("audit clear"));
   VK_RETURN_IF_ERROR(txn.Commit().WithContext("commit clear"));
+  data_version_.fetch_add(1, std::memory_order_release);
   return result;
 }
 
@@ -2028,7 +2033,9 @@ class SqliteStore::SqliteRestoreWriter final : public RestoreWriter {
     // The minute rollups need the sessions' event sequences; restored rows can interleave with
     // stored ones, so they are recomputed from all events (restores are rare and bulk).
     VK_RETURN_IF_ERROR(RebuildMinuteRollups(db).WithContext("roll up restored events"));
-    return txn_.Commit().WithContext("commit restore");
+    VK_RETURN_IF_ERROR(txn_.Commit().WithContext("commit restore"));
+    store_.data_version_.fetch_add(1, std::memory_order_release);
+    return Status::Ok();
   }
 
  private:

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <atomic>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -88,6 +89,9 @@ class SqliteStore final : public Store {
   Result<AggregateStats> AggregateStatsBetween(std::int64_t from_ms, std::int64_t to_ms) override;
   Result<SessionPercentiles> SessionPercentilesBetween(std::int64_t from_ms,
                                                        std::int64_t to_ms) override;
+  std::uint64_t DataVersion() const noexcept override {
+    return data_version_.load(std::memory_order_acquire);
+  }
   Result<std::vector<MinuteRow>> ReadMinuteRollups(std::int64_t from_ms,
                                                    std::int64_t to_ms) override;
 
@@ -122,6 +126,9 @@ class SqliteStore final : public Store {
   int readers_total_ = 0;                              // guarded by pool_mu_
   int readers_active_ = 0;                             // guarded by pool_mu_
   bool open_ = false;
+  // Commits that changed events, sessions or rollups (batches, sweeps, retention, clear,
+  // restore) in this process.
+  std::atomic<std::uint64_t> data_version_{0};
 };
 
 }  // namespace vibekit::store::sqlite
