@@ -69,10 +69,10 @@ async function until(fn, timeoutMs, describe) {
 let ports = null;  // {api, dash}: fixed after the first start so a restart reuses them
 let server = null;
 
-function startServer(db, webDir) {
+function startServer(db, webDir, extra = []) {
   const args = ['dashboard', '--db', db, '--port', String(ports?.api ?? 0),
                 '--dashboard-port', String(ports?.dash ?? 0), '--no-open', '--no-build',
-                '--web-dir', webDir];
+                '--web-dir', webDir, ...extra];
   const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
   let stderr = '';
@@ -114,8 +114,12 @@ async function stopServer(s) {
   clearTimeout(timer);
 }
 
+let apiToken = null;  // sent as a bearer token once the server runs with --token
+
 async function api(path, init = {}) {
-  const res = await fetch(`${server.api}${path}`, init);
+  const headers = { ...(init.headers ?? {}) };
+  if (apiToken) headers.Authorization = `Bearer ${apiToken}`;
+  const res = await fetch(`${server.api}${path}`, { ...init, headers });
   const text = await res.text();
   let body;
   try {
@@ -148,7 +152,7 @@ function probeSessions(now) {
   const agents = ['codex', 'claude', 'gemini'];
   for (let i = 0; i < 18; i++) {
     const id = `${runTag}-${i}`;
-    const agentType = agents[i % 3];
+    const agentType = agents[Math.floor(i / 2) % 3];
     const mode = i % 2 ? 'code' : 'review';
     const base = now - 50000 + i * 1000;
     const common = { sessionId: id, agentType, mode };
@@ -407,7 +411,39 @@ async function main() {
       log(`    after the restart: visible ${Date.now() - start} ms after the POST started`);
     });
 
+    await step('unknown sessions and routes get a clear message', async () => {
+      await page.goto(`${server.dash}#/sessions/no-such-session-${runTag}`);
+      await until(async () => (await page.textContent('main')).includes(`No session with id no-such-session-${runTag}`), 5000,
+                  async () => `unknown session page shows: ${await page.textContent('main')}`);
+      await page.goto(`${server.dash}#/no/such/page`);
+      await until(async () => (await page.textContent('main')).includes('Page not found'), 3000, 'no "Page not found" for an unknown route');
+    });
+    // The 404 of the unknown session is expected; other page errors are not.
+    pageErrors.splice(0, pageErrors.length, ...pageErrors.filter((m) => !m.includes('404')));
     if (pageErrors.length) fail(`errors in the page: ${pageErrors.join(' | ')}`);
+
+    await step('with --token: #token= is taken from the URL and sent on every request and on /ws', async () => {
+      await stopServer(server);
+      const secret = `tok-${runTag}`;
+      server = await startServer(db, dist, ['--token', secret]);
+      // A new tab: sessionStorage (where the token is kept) starts empty.
+      const p2 = await browser.newPage();
+      try {
+        await p2.goto(`${server.dash}#/sessions`);
+        await until(async () => /token/i.test((await p2.textContent('main')) ?? ''), 5000,
+                    async () => `without a token the page shows: ${await p2.textContent('main')}`);
+        await p2.goto(`${server.dash}#/sessions?status=failed&token=${encodeURIComponent(secret)}`);
+        await p2.waitForSelector('main[data-loaded]', { timeout: 10000 });
+        if (p2.url().includes(secret)) fail(`the token stayed in the address bar: ${p2.url()}`);
+        if (!p2.url().includes('status=failed')) fail(`the route lost its filters: ${p2.url()}`);
+        apiToken = secret;
+        await expectRows(p2, { status: 'failed' }, 'with a token');
+        await until(() => p2.evaluate(() => window.vibekitLive.state === 'live'), 5000,
+                    'the WebSocket did not connect with ?token=');
+      } finally {
+        await p2.close();
+      }
+    });
   } finally {
     await browser.close();
   }

@@ -56,7 +56,12 @@ export async function getJson(path, params = {}, { signal } = {}) {
     body = null;
   }
   if (!res.ok && !(res.status === 503 && path === '/api/health' && body)) {
-    const message = body && typeof body.error === 'string' ? body.error : `HTTP ${res.status}`;
+    let message = body && typeof body.error === 'string' ? body.error : `HTTP ${res.status}`;
+    if (res.status === 401) {
+      message = `${message}. This server needs a token: open the dashboard as …/#token=<token>`;
+    } else if (res.status === 403) {
+      message = `${message}. The token given in #token= is not the server's`;
+    }
     throw new ApiError(res.status, message);
   }
   if (body === null) throw new ApiError(res.status, `${path}: the answer is not JSON`);

@@ -105,5 +105,8 @@ function route() {
   unmount = page.mount(app, { ...params, query: parsed.query, live });
 }
 
-window.addEventListener('hashchange', route);
+window.addEventListener('hashchange', () => {
+  captureToken();  // a #token= pasted into an open tab
+  route();
+});
 route();

@@ -145,6 +145,10 @@ export function mount(root, { id, live }) {
       shown.clear();
       openOutput = null;
       for (const e of r.events) addEvent(e);
+      if (r.eventsTruncated) {
+        timeline.appendChild(h('li', { class: 'small', 'data-testid': 'truncated' },
+          `Only the first ${fmtInt(r.events.length)} of ${fmtInt(r.session.eventCount)} events are shown.`));
+      }
       if (!r.events.length) timeline.appendChild(h('li', { class: 'empty' }, 'No events.'));
       root.dataset.loaded = 'true';
     } catch (err) {
