@@ -16,7 +16,7 @@ function fmtValue(key, v) {
 }
 
 // Nested objects become sections; arrays of scalars a comma list; arrays of objects JSON lines.
-function section(title, obj) {
+function section(title, obj, depth = 0) {
   const rows = [];
   const subs = [];
   for (const [k, v] of Object.entries(obj)) {
@@ -30,7 +30,7 @@ function section(title, obj) {
   return [
     h('section', { class: 'panel', dataset: { section: title } }, h('h2', null, title),
       h('dl', { class: 'meta-grid' }, rows)),
-    ...subs.flatMap(([k, v]) => section(`${title} · ${k}`, v)),
+    ...subs.flatMap(([k, v]) => section(depth ? `${title} · ${k}` : k, v, depth + 1)),
   ];
 }
 
@@ -55,7 +55,7 @@ export function mount(root, { live }) {
         issues.length
           ? h('ul', null, issues.map((i) => h('li', null, typeof i === 'string' ? i : JSON.stringify(i))))
           : h('div', { class: 'small' }, 'No issues.')),
-      h('div', { class: 'grid-2' }, section('database', health)));
+      h('div', { class: 'grid-2' }, section('Database', health)));
     root.dataset.loaded = 'true';
   }
 
