@@ -4,8 +4,8 @@
 // session id and get a function that undoes it; subscriptions are reference counted and replayed
 // after every reconnect. The socket reconnects by itself with exponential backoff (0.5 s doubling
 // to 10 s, with jitter) and reports its state ("connecting", "live", "offline") to listeners,
-// which drive the connection indicator. After a reconnect, "reopen" listeners run so pages can
-// reload what they may have missed.
+// which drive the connection indicator. After a reconnect, and when the server says this client
+// missed messages ("dropped"), "reopen" listeners run so pages reload what they may have missed.
 import { wsUrl } from './api.js';
 
 const BACKOFF_MIN_MS = 500;
@@ -60,7 +60,11 @@ export class Live {
         return;
       }
       if (!msg || typeof msg.type !== 'string') return;
-      if (msg.type === 'dropped') this.dropped += Number(msg.count) || 0;
+      if (msg.type === 'dropped') {
+        // This client read too slowly and missed pushes: the pages reload what they show.
+        this.dropped += Number(msg.count) || 0;
+        for (const fn of this.reopenListeners) fn();
+      }
       const fns = this.handlers.get(msg.type);
       if (fns) for (const fn of [...fns]) fn(msg);
     };
