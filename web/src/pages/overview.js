@@ -60,6 +60,7 @@ export function mount(root, { live }) {
   let series = { t: [], events: [], errors: [], sessionsStarted: [] };
   const seen = new Set();
   let alive = true;
+  let drawTimer = null;
 
   function setCards(d) {
     const values = { ...d, tokens: (d.inputTokens ?? 0) + (d.outputTokens ?? 0) };
@@ -106,7 +107,12 @@ export function mount(root, { live }) {
       if (e.eventType === 'start') series.sessionsStarted[i]++;
       changed = true;
     }
-    if (changed) drawSeries();
+    if (changed && !drawTimer) {
+      drawTimer = setTimeout(() => {
+        drawTimer = null;
+        drawSeries();
+      }, 250);
+    }
   }
 
   function streamRow(e, fresh) {
@@ -159,11 +165,24 @@ export function mount(root, { live }) {
     }
   }
 
+  let pending = [];
+  let flushTimer = null;
   const offs = [
     live.subscribe(['events', 'metrics']),
     live.on('events', (m) => {
       if (!Array.isArray(m.events)) return;
-      pushEvents(m.events, true);
+      // Under heavy ingest pushes arrive many times a second: the list is redrawn at most
+      // every 200 ms with the newest rows only; the charts count every event.
+      pending.push(...m.events);
+      if (pending.length > STREAM_MAX) pending.splice(0, pending.length - STREAM_MAX);
+      if (!flushTimer) {
+        flushTimer = setTimeout(() => {
+          flushTimer = null;
+          const batch = pending;
+          pending = [];
+          pushEvents(batch, true);
+        }, 200);
+      }
       addToSeries(m.events);
     }),
     live.on('metrics', (m) => {
@@ -178,6 +197,8 @@ export function mount(root, { live }) {
   return () => {
     alive = false;
     clearInterval(refresh);
+    clearTimeout(flushTimer);
+    clearTimeout(drawTimer);
     for (const off of offs) off();
     throughput.destroy();
     errorsChart.destroy();
