@@ -123,8 +123,8 @@ export function mount(root, { id, live }) {
       timeline.appendChild(item(e, 'error', 'error', h('div', { class: 'err-block' },
         h('div', { class: 'err-title' }, type, severity ? ` · ${severity}` : ''),
         h('pre', { class: 'text' }, message),
-        err.stack ? h('details', null, h('summary', { class: 'small' }, 'stack'),
-          h('pre', { class: 'text' }, err.stack)) : null,
+        (err.stack ?? rec?.errorStack) ? h('details', null, h('summary', { class: 'small' }, 'stack'),
+          h('pre', { class: 'text' }, err.stack ?? rec.errorStack)) : null,
         e.metadata && Object.keys(e.metadata).length ? metaGrid(e.metadata) : null)));
     } else if (e.eventType === 'end') {
       timeline.appendChild(item(e, 'end', 'end', metaGrid(e.metadata)));
