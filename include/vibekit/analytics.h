@@ -166,6 +166,16 @@ struct AlertEvent {
   std::string message;
 };
 
+// Alert notifications POSTed to TelemetryConfig::analytics.webhook_url by this object.
+struct AlertWebhookStats {
+  std::int64_t delivered = 0;  // answered 2xx
+  std::int64_t failed = 0;     // rejected (4xx other than 429) or out of attempts
+  std::int64_t retries = 0;
+  std::int64_t dropped = 0;    // queue overflow or shutdown before delivery
+  std::int64_t pending = 0;
+  std::string last_error;
+};
+
 // Figures of the answer cache (GetCachedAnalytics, GetCachedDashboardMetrics).
 struct AnalyticsCacheStats {
   std::int64_t hits = 0;
@@ -232,7 +242,14 @@ class AnalyticsService {
   // Runs one monitoring check now (what the monitoring thread does each interval).
   Status CheckAlertsNow() noexcept;
   std::vector<AlertEvent> ActiveAlerts() const;
+  // Fired alerts, oldest first, with their resolutions. Persisted in the database
+  // (telemetry_alerts): a new AnalyticsService on the same database starts with the newest 1000,
+  // their open alerts still open and their cooldowns running.
   std::vector<AlertEvent> AlertHistory() const;
+  // nullopt when no webhook is configured (TelemetryConfig::analytics.webhook_url).
+  std::optional<AlertWebhookStats> GetAlertWebhookStats() const noexcept;
+  // Waits until every notification so far was delivered or given up; false after `timeout_ms`.
+  bool WaitForAlertWebhook(std::int64_t timeout_ms) noexcept;
 
  private:
   class Impl;

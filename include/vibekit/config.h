@@ -96,12 +96,26 @@ struct DeliveryConfig {
   bool gzip = true;                 // Content-Encoding: gzip
 };
 
+// Alert notifications of AnalyticsService monitoring (docs/ANALYTICS.md).
+struct AnalyticsConfig {
+  // When set (http:// or https://), every alert firing and resolution is POSTed there as JSON
+  // ({"type":"alert"|"resolved","alert":{...}}), retried with backoff on connection errors,
+  // timeouts, 429 and 5xx.
+  std::string webhook_url;
+  std::map<std::string, std::string> webhook_headers;
+  int webhook_timeout_ms = 5000;
+  int webhook_max_attempts = 5;
+  int webhook_backoff_base_ms = 500;
+  int webhook_backoff_max_ms = 30000;
+};
+
 struct TelemetryConfig {
   bool is_enabled = true;
   std::string endpoint;  // OTLP/HTTP traces endpoint (http[s]://host/v1/traces); empty = none
   // Extra request headers for the collector, e.g. {"x-api-key", "..."} or authorization.
   std::map<std::string, std::string> headers;
   DeliveryConfig delivery;
+  AnalyticsConfig analytics;
   LocalStoreConfig local_store;
   bool apply_environment = true;  // let the TELEMETRY_* variables override the values above
 };

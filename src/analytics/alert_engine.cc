@@ -31,7 +31,36 @@ void AlertEngine::SetRule(const AlertRule& rule) {
       return;
     }
   }
-  rules_.push_back(RuleState{rule, {}, {}, false});
+  RuleState state{rule, {}, {}, false};
+  if (auto it = restored_.find(rule.metric); it != restored_.end()) {
+    state.active = it->second.first;
+    state.last_fired_ms = it->second.second;
+    restored_.erase(it);
+  }
+  rules_.push_back(std::move(state));
+}
+
+void AlertEngine::Restore(std::vector<Alert> history) {
+  std::lock_guard lock(mu_);
+  restored_.clear();
+  for (const Alert& a : history) {
+    auto& [open, last_fired] = restored_[a.metric];
+    last_fired = std::max(last_fired, a.fired_at_ms);
+    if (!a.resolved_at_ms) {
+      open = a;
+    } else if (open && open->id == a.id) {
+      open.reset();
+    }
+    next_alert_id_ = std::max(next_alert_id_, a.id + 1);
+  }
+  history_ = std::move(history);
+  for (RuleState& s : rules_) {
+    auto it = restored_.find(s.rule.metric);
+    if (it == restored_.end()) continue;
+    s.active = it->second.first;
+    s.last_fired_ms = it->second.second;
+    restored_.erase(it);
+  }
 }
 
 bool AlertEngine::RemoveRule(const std::string& metric) {
@@ -128,8 +157,21 @@ std::vector<std::pair<AlertEngine::Transition, Alert>> AlertEngine::Evaluate(
     for (const auto& [id, cb] : on_resolved_) resolved_callbacks.push_back(cb);
     recorder = recorder_;
   }
-  for (const auto& [kind, alert] : transitions) {
-    if (recorder) recorder(kind, alert);
+  for (auto& [kind, alert] : transitions) {
+    if (recorder) {
+      const std::int64_t stored = recorder(kind, alert);
+      if (kind == Transition::kFired && stored > 0 && stored != alert.id) {
+        std::lock_guard lock(mu_);
+        for (Alert& h : history_) {
+          if (h.id == alert.id) h.id = stored;
+        }
+        for (RuleState& s : rules_) {
+          if (s.active && s.active->id == alert.id) s.active->id = stored;
+        }
+        next_alert_id_ = std::max(next_alert_id_, stored + 1);
+        alert.id = stored;
+      }
+    }
     for (const Callback& cb : kind == Transition::kFired ? alert_callbacks : resolved_callbacks) {
       cb(alert);
     }

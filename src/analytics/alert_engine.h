@@ -53,7 +53,10 @@ class AlertEngine {
   using Callback = std::function<void(const Alert&)>;
   using SubscriptionId = std::int64_t;
   enum class Transition { kFired, kResolved };
-  using Recorder = std::function<void(Transition, const Alert&)>;
+  // Called for every transition before the subscribers. For a firing it may return the id the
+  // alert was stored under (> 0), which then replaces the engine's own id everywhere (the
+  // subscribers, Active(), History() and the later resolution see it); 0 keeps the engine's id.
+  using Recorder = std::function<std::int64_t(Transition, const Alert&)>;
 
   explicit AlertEngine(std::vector<AlertRule> rules = DefaultAlertRules());
 
@@ -67,6 +70,11 @@ class AlertEngine {
   SubscriptionId OnResolved(Callback callback);
   void Unsubscribe(SubscriptionId id);
   void SetRecorder(Recorder recorder);
+  // Takes over a persisted history (oldest first): it becomes History(); an unresolved alert is
+  // active again for its metric (now or when a rule for it is set), and each metric's newest
+  // firing starts its cooldown, so a restart neither repeats an open alert nor shortens a
+  // cooldown. Ids continue after the largest one.
+  void Restore(std::vector<Alert> history);
 
   // Checks every rule whose metric has a sample in `samples` (metrics without a sample are left
   // as they are). Returns the transitions this call caused, in rule order.
@@ -91,6 +99,8 @@ class AlertEngine {
   std::map<SubscriptionId, Callback> on_resolved_;
   Recorder recorder_;
   std::vector<Alert> history_;
+  // From Restore, for metrics without a rule yet: the open alert and the newest firing.
+  std::map<std::string, std::pair<std::optional<Alert>, std::int64_t>> restored_;
   std::int64_t next_alert_id_ = 1;
   SubscriptionId next_subscription_ = 1;
   std::int64_t suppressed_ = 0;

@@ -8,13 +8,17 @@
 #include <chrono>
 #include <condition_variable>
 #include <exception>
+#include <fmt/format.h>
 #include <mutex>
 #include <thread>
 #include <variant>
 
 #include "analytics/alert_engine.h"
+#include "analytics/alert_webhook.h"
 #include "analytics/anomaly_detector.h"
 #include "analytics/forecast.h"
+#include "common/json.h"
+#include "common/log.h"
 #include "service/service_internal.h"
 #include "store/minute_rollup.h"
 #include "vibekit/clock.h"
@@ -114,6 +118,72 @@ AlertEvent ToPublic(const analytics::Alert& a) {
   return e;
 }
 
+store::AlertRecord ToRecord(const analytics::Alert& a) {
+  store::AlertRecord r;
+  r.id = a.id;
+  r.metric = a.metric;
+  r.value = a.value;
+  r.threshold = a.threshold;
+  r.direction = std::string(analytics::ThresholdDirectionName(a.direction));
+  r.severity = std::string(analytics::SeverityName(a.severity));
+  r.message = a.message;
+  r.fired_at = a.fired_at_ms;
+  r.resolved_at = a.resolved_at_ms;
+  r.resolved_value = a.resolved_value;
+  return r;
+}
+
+analytics::Alert FromRecord(const store::AlertRecord& r) {
+  analytics::Alert a;
+  a.id = r.id;
+  a.metric = r.metric;
+  a.value = r.value;
+  a.threshold = r.threshold;
+  a.direction = r.direction == "below" ? analytics::ThresholdDirection::kBelow
+                                       : analytics::ThresholdDirection::kAbove;
+  a.severity = analytics::Severity::kMedium;
+  for (auto s : {analytics::Severity::kLow, analytics::Severity::kMedium,
+                 analytics::Severity::kHigh, analytics::Severity::kCritical}) {
+    if (analytics::SeverityName(s) == r.severity) a.severity = s;
+  }
+  a.fired_at_ms = r.fired_at;
+  a.resolved_at_ms = r.resolved_at;
+  a.resolved_value = r.resolved_value;
+  a.message = r.message;
+  return a;
+}
+
+void AppendNumber(std::string& out, double v) {
+  out += std::isfinite(v) ? fmt::format("{}", v) : std::string("null");
+}
+
+// The webhook body: {"type":"alert"|"resolved","source":"vibekit","alert":{...}} (camelCase).
+std::string AlertJson(analytics::AlertEngine::Transition kind, const analytics::Alert& a) {
+  std::string out = "{\"type\":";
+  out += kind == analytics::AlertEngine::Transition::kFired ? "\"alert\"" : "\"resolved\"";
+  out += ",\"source\":\"vibekit\",\"alert\":{\"id\":" + std::to_string(a.id) + ",\"metric\":";
+  internal::AppendJsonString(out, a.metric);
+  out += ",\"value\":";
+  AppendNumber(out, a.value);
+  out += ",\"threshold\":";
+  AppendNumber(out, a.threshold);
+  out += ",\"direction\":\"" + std::string(analytics::ThresholdDirectionName(a.direction)) + "\"";
+  out += ",\"severity\":\"" + std::string(analytics::SeverityName(a.severity)) + "\"";
+  out += ",\"firedAt\":" + std::to_string(a.fired_at_ms);
+  out += ",\"resolvedAt\":" +
+         (a.resolved_at_ms ? std::to_string(*a.resolved_at_ms) : std::string("null"));
+  out += ",\"resolvedValue\":";
+  if (a.resolved_value) {
+    AppendNumber(out, *a.resolved_value);
+  } else {
+    out += "null";
+  }
+  out += ",\"message\":";
+  internal::AppendJsonString(out, a.message);
+  out += "}}";
+  return out;
+}
+
 }  // namespace
 
 std::vector<std::string> AnalyticsMetricNames() {
@@ -124,9 +194,79 @@ std::vector<std::string> AnalyticsMetricNames() {
 class AnalyticsService::Impl {
  public:
   Impl(TelemetryService& service, const Clock* clock)
-      : service_(service), clock_(clock != nullptr ? *clock : SystemClock()) {}
+      : service_(service), clock_(clock != nullptr ? *clock : SystemClock()) {
+    const AnalyticsConfig& cfg = service_.config().analytics;
+    if (!cfg.webhook_url.empty()) {
+      analytics::WebhookOptions o;
+      o.url = cfg.webhook_url;
+      for (const auto& [k, v] : cfg.webhook_headers) o.headers.push_back(k + ": " + v);
+      o.timeout_ms = cfg.webhook_timeout_ms;
+      o.max_attempts = cfg.webhook_max_attempts;
+      o.backoff_base_ms = cfg.webhook_backoff_base_ms;
+      o.backoff_max_ms = cfg.webhook_backoff_max_ms;
+      auto hook = analytics::AlertWebhook::Start(std::move(o));
+      if (hook.ok()) {
+        webhook_ = std::move(*hook);
+      } else {
+        internal::LogWarn("alert webhook disabled: " + hook.status().ToString());
+      }
+    }
+    // The persisted history: open alerts stay open and cooldowns continue across restarts.
+    auto store = Store();
+    if (store.ok()) {
+      auto history = (*store)->ReadAlerts(kRestoredAlerts);
+      if (history.ok()) {
+        std::vector<analytics::Alert> alerts;
+        for (const store::AlertRecord& r : *history) alerts.push_back(FromRecord(r));
+        engine_.Restore(std::move(alerts));
+      } else {
+        internal::LogWarn("alert history not read: " + history.status().ToString());
+      }
+    }
+    engine_.SetRecorder([this](analytics::AlertEngine::Transition kind,
+                               const analytics::Alert& a) { return Record(kind, a); });
+  }
 
-  ~Impl() { StopMonitoring(); }
+  ~Impl() {
+    StopMonitoring();
+    engine_.SetRecorder(nullptr);
+  }
+
+  // Persists a transition (returns the stored id of a firing, 0 when it could not be stored)
+  // and hands it to the webhook.
+  std::int64_t Record(analytics::AlertEngine::Transition kind, const analytics::Alert& a) {
+    std::int64_t stored = 0;
+    auto store = Store();
+    if (store.ok()) {
+      if (kind == analytics::AlertEngine::Transition::kFired) {
+        auto id = (*store)->InsertAlert(ToRecord(a));
+        if (id.ok()) {
+          stored = *id;
+        } else {
+          internal::LogWarn("alert not persisted: " + id.status().ToString());
+        }
+      } else {
+        Status st = (*store)->ResolveAlert(a.id, a.resolved_at_ms.value_or(Now()),
+                                           a.resolved_value.value_or(a.value));
+        if (!st.ok()) internal::LogWarn("alert resolution not persisted: " + st.ToString());
+      }
+    }
+    if (webhook_) {
+      analytics::Alert sent = a;
+      if (stored > 0) sent.id = stored;
+      webhook_->Enqueue(AlertJson(kind, sent));
+    }
+    return stored;
+  }
+
+  std::optional<AlertWebhookStats> WebhookStatsNow() const {
+    if (!webhook_) return std::nullopt;
+    const analytics::WebhookStats w = webhook_->stats();
+    return AlertWebhookStats{w.delivered, w.failed, w.retries, w.dropped, w.pending, w.last_error};
+  }
+  bool WaitForWebhook(std::int64_t timeout_ms) {
+    return !webhook_ || webhook_->WaitIdle(timeout_ms);
+  }
 
   Result<store::Store*> Store() { return service::ServiceInternals::StoreOf(service_); }
   std::int64_t Now() const { return clock_.NowMs(); }
@@ -496,6 +636,8 @@ class AnalyticsService::Impl {
   std::condition_variable monitor_cv_;
   std::thread monitor_;
   bool stop_ = false;
+  static constexpr int kRestoredAlerts = 1000;
+  std::unique_ptr<analytics::AlertWebhook> webhook_;  // null without webhook_url
   static constexpr std::size_t kMaxCacheEntries = 256;
   mutable std::mutex cache_mu_;
   std::map<std::string, CacheEntry> cache_;  // guarded by cache_mu_
@@ -603,6 +745,14 @@ std::vector<AlertEvent> AnalyticsService::ActiveAlerts() const {
   std::vector<AlertEvent> out;
   for (const analytics::Alert& a : impl_->engine_.Active()) out.push_back(ToPublic(a));
   return out;
+}
+
+std::optional<AlertWebhookStats> AnalyticsService::GetAlertWebhookStats() const noexcept {
+  return impl_->WebhookStatsNow();
+}
+
+bool AnalyticsService::WaitForAlertWebhook(std::int64_t timeout_ms) noexcept {
+  return impl_->WaitForWebhook(timeout_ms);
 }
 
 std::vector<AlertEvent> AnalyticsService::AlertHistory() const {

@@ -187,6 +187,26 @@ Status ValidateConfig(const TelemetryConfig& config) {
     return bad_d("backoffMaxMs", "must not be below backoffBaseMs");
   }
   if (d.max_retry_after_ms < 0) return bad_d("maxRetryAfterMs", "must not be negative");
+  const AnalyticsConfig& a = config.analytics;
+  auto bad_a = [](const std::string& key, const std::string& why) {
+    return Status::InvalidArgument("analytics." + key + " " + why);
+  };
+  if (!a.webhook_url.empty() && a.webhook_url.rfind("http://", 0) != 0 &&
+      a.webhook_url.rfind("https://", 0) != 0) {
+    return bad_a("webhookUrl", "must start with http:// or https://");
+  }
+  for (const auto& [key, value] : a.webhook_headers) {
+    const bool bad_key = key.empty() || key.find_first_of(":\r\n \t") != std::string::npos;
+    if (bad_key || value.find_first_of("\r\n") != std::string::npos) {
+      return bad_a("webhookHeaders", "\"" + key + "\" is not a valid header");
+    }
+  }
+  if (a.webhook_timeout_ms < 1) return bad_a("webhookTimeoutMs", "must be at least 1");
+  if (a.webhook_max_attempts < 1) return bad_a("webhookMaxAttempts", "must be at least 1");
+  if (a.webhook_backoff_base_ms < 0) return bad_a("webhookBackoffBaseMs", "must not be negative");
+  if (a.webhook_backoff_max_ms < a.webhook_backoff_base_ms) {
+    return bad_a("webhookBackoffMaxMs", "must not be below webhookBackoffBaseMs");
+  }
   return Status::Ok();
 }
 

@@ -87,6 +87,20 @@ struct DeliveryRecord {
 // --- export scans and verbatim restore ---
 
 // What Store::Scan reads: the export filter (tables already checked) and which tables.
+// One threshold alert as persisted in telemetry_alerts (schema 1.4.0).
+struct AlertRecord {
+  std::int64_t id = 0;  // assigned by the store
+  std::string metric;
+  double value = 0;
+  double threshold = 0;
+  std::string direction;  // "above" | "below"
+  std::string severity;   // "low" | "medium" | "high" | "critical"
+  std::string message;
+  std::int64_t fired_at = 0;
+  std::optional<std::int64_t> resolved_at;
+  std::optional<double> resolved_value;
+};
+
 struct ScanRequest {
   ExportFilter filter;  // `tables` is ignored; the booleans below decide
   bool sessions = true;
@@ -227,6 +241,14 @@ class Store {
   // Per-minute rollup rows with from_ms <= minute <= to_ms (store/minute_rollup.h), by minute.
   virtual Result<std::vector<MinuteRow>> ReadMinuteRollups(std::int64_t from_ms,
                                                            std::int64_t to_ms) = 0;
+  // --- alert history (any thread; writes take the writer connection's lock) ---
+  // Stores a fired alert and returns its id. kInvalidArgument for an unknown direction/severity.
+  virtual Result<std::int64_t> InsertAlert(const AlertRecord& alert) = 0;
+  // Marks alert `id` resolved; kNotFound when there is no such alert.
+  virtual Status ResolveAlert(std::int64_t id, std::int64_t resolved_at, double resolved_value) = 0;
+  // The newest `limit` alerts, oldest first.
+  virtual Result<std::vector<AlertRecord>> ReadAlerts(int limit) = 0;
+
   // --- export (any thread) and restore (the writer thread) ---
   // Streams the rows matching `request` to `visitor` from one read snapshot, one prepared
   // statement per table stepped row by row (no query deadline: exports may take long).

@@ -67,7 +67,10 @@ TEST(AlertEngine, FiresOnceWhileCrossedResolvesWhenBackAndHonoursTheCooldown) {
 TEST(AlertEngine, BelowRulesMissingSamplesRecorderAndUnsubscribe) {
   AlertEngine engine;
   std::vector<std::pair<Transition, std::string>> recorded;
-  engine.SetRecorder([&](Transition t, const Alert& a) { recorded.emplace_back(t, a.metric); });
+  engine.SetRecorder([&](Transition t, const Alert& a) -> std::int64_t {
+    recorded.emplace_back(t, a.metric);
+    return 0;
+  });
   int calls = 0;
   const auto id = engine.OnAlert([&](const Alert&) { ++calls; });
   engine.Evaluate({{"throughput", 4}, {"response_time", 100}}, 10);

@@ -13,6 +13,8 @@
 #include "store/minute_rollup.h"
 #include "store/sqlite/database.h"
 #include "store/sqlite/minute_rollup_sql.h"
+#include "analytics/alert_webhook.h"
+#include "delivery/test_collector.h"
 #include "testing/test_util.h"
 #include "vibekit/telemetry_service.h"
 #include "workload/workload.h"
@@ -434,6 +436,137 @@ TEST_F(AnalyticsTest, CachedAnalyticsHitsUntilTtlOrNewDataAndReportsHitRate) {
   EXPECT_EQ(analytics.GetCacheStats().hits, hits) << "TTL 0 caches nothing";
   EXPECT_FALSE(analytics.SetCacheTtl(-1).ok());
   EXPECT_FALSE(analytics.GetCachedAnalytics("bad", {kStart + 10, kStart}).ok());
+}
+
+// Alerts are persisted: a restart keeps the history, an open alert stays open (no second
+// firing), cooldowns keep running; every firing and resolution reaches the webhook, a 503
+// retried.
+TEST_F(AnalyticsTest, AlertHistorySurvivesRestartsAndEveryTransitionReachesTheWebhook) {
+  testing::TestCollector hook(dir_.File("hook"));
+  ASSERT_TRUE(hook.Start()) << hook.error();
+  hook.Script({{503}});  // the first POST fails once, then 200s
+  ASSERT_OK(service_->Shutdown());
+  TelemetryConfig cfg = testing::TestConfig(db_);
+  cfg.local_store.session_timeout_ms = 365LL * 24 * 3600 * 1000;
+  cfg.analytics.webhook_url = hook.url();
+  cfg.analytics.webhook_backoff_base_ms = 10;
+  cfg.analytics.webhook_backoff_max_ms = 50;
+  auto restart = [&] {
+    if (service_) ASSERT_OK(service_->Shutdown());
+    service_ = std::make_unique<TelemetryService>(cfg, &clock_);
+    ASSERT_OK(service_->Initialize());
+  };
+  restart();
+  SteadyTraffic(*service_, 30, 5);  // minute 5: 1/3 errors
+  std::vector<Event> more;
+  for (int k = 0; k < 6; ++k) {  // minute 20: 6 more errors
+    more.push_back(Make("late-" + std::to_string(k), EventType::kError,
+                        kStart + 20 * 60000LL + k * 1000));
+  }
+  ASSERT_OK(service_->InsertEventBatch(more));
+  ASSERT_OK(service_->FlushBuffers());
+  auto at_minute = [&](AnalyticsService& a, int m) {
+    clock_.Set(kStart + (m + 1) * 60000LL + 1000);
+    ASSERT_OK(a.CheckAlertsNow());
+  };
+  std::vector<AlertEvent> fired, resolved;
+  auto open = [&] {
+    auto a = std::make_unique<AnalyticsService>(*service_, &clock_);
+    EXPECT_OK(a->SetAlertThreshold("error_rate", 5, AlertDirection::kAbove, AlertSeverity::kHigh,
+                                   10 * 60000));
+    a->OnAlert([&](const AlertEvent& e) { fired.push_back(e); });
+    a->OnResolved([&](const AlertEvent& e) { resolved.push_back(e); });
+    return a;
+  };
+
+  auto first = open();
+  at_minute(*first, 5);
+  ASSERT_EQ(fired.size(), 1u);
+  const std::int64_t id = fired[0].id;
+  EXPECT_EQ(id, QueryInt(db_, "SELECT max(id) FROM telemetry_alerts")) << "the stored id";
+  ASSERT_TRUE(first->WaitForAlertWebhook(10000));
+  first.reset();
+  restart();
+
+  auto second = open();
+  ASSERT_EQ(second->ActiveAlerts().size(), 1u) << "still open after the restart";
+  EXPECT_EQ(second->ActiveAlerts()[0].id, id);
+  at_minute(*second, 5);
+  EXPECT_EQ(fired.size(), 1u) << "not fired again: it is the same open alert";
+  at_minute(*second, 6);
+  ASSERT_EQ(resolved.size(), 1u);
+  EXPECT_EQ(resolved[0].id, id);
+  EXPECT_EQ(QueryInt(db_, "SELECT count(*) FROM telemetry_alerts WHERE resolved_at IS NOT NULL"),
+            1);
+  at_minute(*second, 5);
+  EXPECT_EQ(fired.size(), 1u) << "crossed again within the cooldown";
+  ASSERT_TRUE(second->WaitForAlertWebhook(10000));
+  second.reset();
+  restart();
+
+  auto third = open();
+  ASSERT_EQ(third->AlertHistory().size(), 1u);
+  EXPECT_EQ(third->AlertHistory()[0].id, id);
+  EXPECT_TRUE(third->AlertHistory()[0].resolved_at_ms.has_value());
+  EXPECT_TRUE(third->ActiveAlerts().empty());
+  at_minute(*third, 20);  // 15 minutes after the last firing: the cooldown is over
+  ASSERT_EQ(fired.size(), 2u);
+  EXPECT_GT(fired[1].id, id);
+  EXPECT_EQ(third->AlertHistory().size(), 2u);
+  ASSERT_TRUE(third->WaitForAlertWebhook(10000));
+  const auto stats = third->GetAlertWebhookStats();
+  ASSERT_TRUE(stats.has_value());
+  EXPECT_EQ(stats->delivered, 1);
+
+  // 503, then the same firing again (200), the resolution, the second firing.
+  const std::vector<testing::CollectorRequest> reqs = hook.requests();
+  ASSERT_EQ(reqs.size(), 4u);
+  EXPECT_EQ(reqs[0].status, 503);
+  EXPECT_EQ(reqs[0].body, reqs[1].body) << "retried with the same body";
+  EXPECT_EQ(reqs[1].headers.at("content-type"), "application/json");
+  EXPECT_NE(reqs[1].body.find("\"type\":\"alert\""), std::string::npos) << reqs[1].body;
+  EXPECT_NE(reqs[1].body.find("\"id\":" + std::to_string(id) + ","), std::string::npos);
+  EXPECT_NE(reqs[1].body.find("\"metric\":\"error_rate\""), std::string::npos);
+  EXPECT_NE(reqs[1].body.find("\"resolvedAt\":null"), std::string::npos);
+  EXPECT_NE(reqs[2].body.find("\"type\":\"resolved\""), std::string::npos) << reqs[2].body;
+  EXPECT_NE(reqs[2].body.find("\"id\":" + std::to_string(id) + ","), std::string::npos);
+  EXPECT_NE(reqs[3].body.find("\"id\":" + std::to_string(fired[1].id) + ","),
+            std::string::npos);
+  hook.Stop();
+}
+
+TEST(AlertWebhook, RetriesConnectionErrorsAndServerErrorsButNotClientErrors) {
+  TempDir dir;
+  testing::TestCollector hook(dir.File("hook"));
+  ASSERT_TRUE(hook.Start()) << hook.error();
+  analytics::WebhookOptions o;
+  o.url = hook.url();
+  o.max_attempts = 3;
+  o.backoff_base_ms = 5;
+  o.backoff_max_ms = 20;
+  {
+    hook.Script({{500}, {502}, {500}, {400}});
+    auto w = analytics::AlertWebhook::Start(o);
+    ASSERT_TRUE(w.ok()) << w.status().ToString();
+    (*w)->Enqueue("{\"n\":1}");  // 500, 502, 500: out of attempts
+    (*w)->Enqueue("{\"n\":2}");  // 400: not retried
+    ASSERT_TRUE((*w)->WaitIdle(10000));
+    const analytics::WebhookStats st = (*w)->stats();
+    EXPECT_EQ(st.failed, 2);
+    EXPECT_EQ(st.delivered, 0);
+    EXPECT_EQ(st.retries, 2);
+    EXPECT_EQ(st.last_error, "HTTP 400");
+    EXPECT_EQ(hook.request_count(), 4u);
+  }
+  hook.Stop();  // nothing listens: connection refused, retried, then given up
+  auto w = analytics::AlertWebhook::Start(o);
+  ASSERT_TRUE(w.ok());
+  (*w)->Enqueue("{}");
+  ASSERT_TRUE((*w)->WaitIdle(10000));
+  EXPECT_EQ((*w)->stats().failed, 1);
+  EXPECT_EQ((*w)->stats().retries, 2);
+  o.url = "ftp://example";
+  EXPECT_FALSE(analytics::AlertWebhook::Start(o).ok());
 }
 
 }  // namespace

@@ -316,6 +316,29 @@ DROP TABLE IF EXISTS telemetry_delivery_sessions;
 DROP TABLE IF EXISTS telemetry_delivery_state;
 )sql";
 
+// 1.4.0: threshold alerts fired while monitoring (AnalyticsService), so the history, the alerts
+// still open and the cooldowns survive a restart.
+constexpr std::string_view kSchema140 = R"sql(
+CREATE TABLE telemetry_alerts (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  metric TEXT NOT NULL,
+  value REAL NOT NULL,
+  threshold REAL NOT NULL,
+  direction TEXT NOT NULL CHECK (direction IN ('above', 'below')),
+  severity TEXT NOT NULL CHECK (severity IN ('low', 'medium', 'high', 'critical')),
+  message TEXT NOT NULL,
+  fired_at INTEGER NOT NULL,
+  resolved_at INTEGER,
+  resolved_value REAL,
+  created_at INTEGER NOT NULL DEFAULT )sql" VK_NOW_MS R"sql(
+);
+CREATE INDEX idx_telemetry_alerts_fired_at ON telemetry_alerts(fired_at);
+)sql";
+
+constexpr std::string_view kRollback140 = R"sql(
+DROP TABLE IF EXISTS telemetry_alerts;
+)sql";
+
 #undef VK_NOW_MS
 
 }  // namespace
@@ -330,6 +353,8 @@ const std::vector<Migration>& Migrations() {
        kSchema120, kRollback120},
       {"1.3.0", "Per-minute analytics rollups with mergeable quantile sketches", kSchema130,
        kRollback130},
+      {"1.4.0", "Threshold alert history (fired, resolved) kept across restarts", kSchema140,
+       kRollback140},
   };
   return migrations;
 }

@@ -1328,6 +1328,76 @@ Result<std::vector<MinuteRow>> SqliteStore::ReadMinuteRollups(std::int64_t from_
   return sqlite::ReadMinuteRollups(*reader->db, from_ms, to_ms);
 }
 
+Result<std::int64_t> SqliteStore::InsertAlert(const AlertRecord& alert) {
+  if (alert.direction != "above" && alert.direction != "below") {
+    return Status::InvalidArgument("alert direction must be above or below");
+  }
+  std::lock_guard lock(writer_mu_);
+  if (!open_) return Status::FailedPrecondition("store is not open");
+  VK_ASSIGN_OR_RETURN(Statement ins, Statement::Prepare(*writer_,
+      "INSERT INTO telemetry_alerts (metric, value, threshold, direction, severity, message, "
+      "fired_at, resolved_at, resolved_value) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"));
+  ins.Bind(1, std::string_view(alert.metric));
+  ins.Bind(2, alert.value);
+  ins.Bind(3, alert.threshold);
+  ins.Bind(4, std::string_view(alert.direction));
+  ins.Bind(5, std::string_view(alert.severity));
+  ins.Bind(6, std::string_view(alert.message));
+  ins.Bind(7, alert.fired_at);
+  if (alert.resolved_at) {
+    ins.Bind(8, *alert.resolved_at);
+  } else {
+    ins.BindNull(8);
+  }
+  if (alert.resolved_value) {
+    ins.Bind(9, *alert.resolved_value);
+  } else {
+    ins.BindNull(9);
+  }
+  VK_RETURN_IF_ERROR(ins.Run().WithContext("record alert"));
+  return writer_->LastInsertRowId();
+}
+
+Status SqliteStore::ResolveAlert(std::int64_t id, std::int64_t resolved_at,
+                                 double resolved_value) {
+  std::lock_guard lock(writer_mu_);
+  if (!open_) return Status::FailedPrecondition("store is not open");
+  VK_ASSIGN_OR_RETURN(Statement upd, Statement::Prepare(*writer_,
+      "UPDATE telemetry_alerts SET resolved_at = ?2, resolved_value = ?3 WHERE id = ?1"));
+  upd.Bind(1, id);
+  upd.Bind(2, resolved_at);
+  upd.Bind(3, resolved_value);
+  VK_RETURN_IF_ERROR(upd.Run().WithContext("resolve alert"));
+  if (writer_->Changes() == 0) return Status::NotFound("no alert " + std::to_string(id));
+  return Status::Ok();
+}
+
+Result<std::vector<AlertRecord>> SqliteStore::ReadAlerts(int limit) {
+  VK_ASSIGN_OR_RETURN(ReaderLease reader, AcquireReader());
+  VK_ASSIGN_OR_RETURN(Statement st, Statement::Prepare(*reader->db,
+      "SELECT id, metric, value, threshold, direction, severity, message, fired_at, resolved_at, "
+      "resolved_value FROM (SELECT * FROM telemetry_alerts ORDER BY id DESC LIMIT ?1) ORDER BY id"));
+  st.Bind(1, static_cast<std::int64_t>(limit));
+  std::vector<AlertRecord> out;
+  while (true) {
+    VK_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    AlertRecord a;
+    a.id = st.ColumnInt(0);
+    a.metric = st.ColumnText(1);
+    a.value = st.ColumnDouble(2);
+    a.threshold = st.ColumnDouble(3);
+    a.direction = st.ColumnText(4);
+    a.severity = st.ColumnText(5);
+    a.message = st.ColumnText(6);
+    a.fired_at = st.ColumnInt(7);
+    a.resolved_at = st.ColumnOptInt(8);
+    if (!st.IsNull(9)) a.resolved_value = st.ColumnDouble(9);
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
 Result<Store::PlannerState> SqliteStore::GetPlannerState() {
   VK_ASSIGN_OR_RETURN(ReaderLease reader, AcquireReader());
   Database& db = *reader->db;

@@ -92,6 +92,9 @@ class SqliteStore final : public Store {
   std::uint64_t DataVersion() const noexcept override {
     return data_version_.load(std::memory_order_acquire);
   }
+  Result<std::int64_t> InsertAlert(const AlertRecord& alert) override;
+  Status ResolveAlert(std::int64_t id, std::int64_t resolved_at, double resolved_value) override;
+  Result<std::vector<AlertRecord>> ReadAlerts(int limit) override;
   Result<std::vector<MinuteRow>> ReadMinuteRollups(std::int64_t from_ms,
                                                    std::int64_t to_ms) override;
 
