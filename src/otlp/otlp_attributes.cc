@@ -57,6 +57,27 @@ Result<std::int64_t> NanosToMs(const json::value* v, const std::string& path) {
 }
 
 // AnyValue to plain JSON (the inverse of the encoder's metadata mapping).
+std::string Base64(std::string_view b) {
+  static const char* t = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  std::size_t i = 0;
+  for (; i + 2 < b.size(); i += 3) {
+    const std::uint32_t v = (static_cast<std::uint32_t>(static_cast<unsigned char>(b[i])) << 16) |
+                            (static_cast<std::uint32_t>(static_cast<unsigned char>(b[i + 1])) << 8) |
+                            static_cast<unsigned char>(b[i + 2]);
+    out += {t[v >> 18], t[(v >> 12) & 63], t[(v >> 6) & 63], t[v & 63]};
+  }
+  if (i + 1 == b.size()) {
+    const std::uint32_t v = static_cast<std::uint32_t>(static_cast<unsigned char>(b[i])) << 16;
+    out += {t[v >> 18], t[(v >> 12) & 63], '=', '='};
+  } else if (i + 2 == b.size()) {
+    const std::uint32_t v = (static_cast<std::uint32_t>(static_cast<unsigned char>(b[i])) << 16) |
+                            (static_cast<std::uint32_t>(static_cast<unsigned char>(b[i + 1])) << 8);
+    out += {t[v >> 18], t[(v >> 12) & 63], t[(v >> 6) & 63], '='};
+  }
+  return out;
+}
+
 Result<json::value> AnyToJson(const json::value& any, const std::string& path) {
   VK_ASSIGN_OR_RETURN(const json::object* o, ObjectOf(any, path));
   if (o->empty()) return json::value(nullptr);
@@ -82,8 +103,23 @@ Result<json::value> AnyToJson(const json::value& any, const std::string& path) {
     return Bad(here, "must be a number");
   }
   if (key == "bytesValue") {
-    if (!v.is_string()) return Bad(here, "must be a base64 string");
-    return json::value(v.get_string());
+    if (v.is_string()) return json::value(v.get_string());
+    // The JavaScript SDK's JSON serializer writes a Uint8Array as {"0":222,"1":173,...}: read
+    // it as the bytes it means, in base64 like the JSON mapping's strings.
+    if (v.is_object()) {
+      std::string bytes(v.get_object().size(), '\0');
+      for (const auto& [k, b] : v.get_object()) {
+        std::size_t index = 0;
+        auto [end, ec] = std::from_chars(k.data(), k.data() + k.size(), index);
+        if (ec != std::errc() || end != k.data() + k.size() || index >= bytes.size() ||
+            !b.is_int64() || b.get_int64() < 0 || b.get_int64() > 255) {
+          return Bad(here, "must be a base64 string");
+        }
+        bytes[index] = static_cast<char>(b.get_int64());
+      }
+      return json::value(Base64(bytes));
+    }
+    return Bad(here, "must be a base64 string");
   }
   if (key == "arrayValue" || key == "kvlistValue") {
     VK_ASSIGN_OR_RETURN(const json::object* inner, ObjectOf(v, here));

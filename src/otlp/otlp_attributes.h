@@ -28,6 +28,8 @@ Result<const boost::json::object*> ObjectOf(const boost::json::value& v, const s
 Result<std::int64_t> Int64Of(const boost::json::value& v, const std::string& path);
 // Unix nanoseconds (fixed64, string or number) to milliseconds; an error when absent.
 Result<std::int64_t> NanosToMs(const boost::json::value* v, const std::string& path);
+// Standard base64 (with padding) of `bytes`.
+std::string Base64(std::string_view bytes);
 // AnyValue to plain JSON: stringValue → string, intValue → int64, kvlistValue → object, ...
 Result<boost::json::value> AnyToJson(const boost::json::value& any, const std::string& path);
 // `owner.attributes` (a KeyValue list) as key → plain JSON value; empty when absent.
