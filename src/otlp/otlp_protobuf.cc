@@ -326,7 +326,32 @@ Status Decode(Msg m, std::string_view bytes, int depth, json::object& out) {
   return Status::Ok();
 }
 
+void PutVarint(std::string& out, std::uint64_t v) {
+  do {
+    const auto byte = static_cast<unsigned char>(v & 0x7f);
+    v >>= 7;
+    out.push_back(static_cast<char>(v ? byte | 0x80 : byte));
+  } while (v);
+}
+
 }  // namespace
+
+std::string PartialSuccessProtobuf(std::int64_t rejected, std::string_view error_message) {
+  if (rejected <= 0 && error_message.empty()) return {};
+  std::string inner;
+  if (rejected > 0) {
+    inner.push_back('\x08');  // field 1, varint
+    PutVarint(inner, static_cast<std::uint64_t>(rejected));
+  }
+  if (!error_message.empty()) {
+    inner.push_back('\x12');  // field 2, length-delimited
+    PutVarint(inner, error_message.size());
+    inner.append(error_message);
+  }
+  std::string out(1, '\x0a');  // field 1, length-delimited
+  PutVarint(out, inner.size());
+  return out + inner;
+}
 
 Result<std::string> OtlpProtobufToJson(OtlpSignal signal, std::string_view bytes) {
   try {

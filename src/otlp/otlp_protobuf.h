@@ -7,6 +7,7 @@
 // protobuf rules say.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -18,5 +19,10 @@ namespace vibekit::otlp {
 // kInvalidArgument naming the message and field when `bytes` is not a well-formed encoding
 // (truncated, wrong wire type for a known field, groups, nesting deeper than 64).
 Result<std::string> OtlpProtobufToJson(OtlpSignal signal, std::string_view bytes);
+
+// The protobuf Export{Trace,Logs,Metrics}ServiceResponse (the three have the same shape:
+// partial_success = 1 { int64 rejected_* = 1; string error_message = 2 }); empty when nothing
+// was rejected.
+std::string PartialSuccessProtobuf(std::int64_t rejected, std::string_view error_message);
 
 }  // namespace vibekit::otlp

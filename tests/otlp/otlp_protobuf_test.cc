@@ -179,5 +179,15 @@ TEST(OtlpProtobuf, BrokenBodiesAreRefusedWithTheField) {
   EXPECT_TRUE(OtlpProtobufToJson(OtlpSignal::kLogs, "").ok());
 }
 
+TEST(OtlpProtobuf, PartialSuccessResponse) {
+  EXPECT_EQ(PartialSuccessProtobuf(0, ""), "");
+  EXPECT_EQ(PartialSuccessProtobuf(2, "x"), std::string("\x0a\x05\x08\x02\x12\x01x", 7));
+  const std::string long_message(200, 'm');
+  const std::string big = PartialSuccessProtobuf(300, long_message);
+  // 300 = ac 02 as a varint; the 200-byte message's length c8 01; the whole 206 = ce 01.
+  EXPECT_EQ(big.substr(0, 8), std::string("\x0a\xce\x01\x08\xac\x02\x12\xc8", 8));
+  EXPECT_EQ(big.size(), 3u + 206u);
+}
+
 }  // namespace
 }  // namespace vibekit::otlp
