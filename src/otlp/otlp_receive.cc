@@ -213,7 +213,7 @@ class Mapper {
         if (a.event.timestamp != b.event.timestamp) return a.event.timestamp < b.event.timestamp;
         return a.rank < b.rank;
       });
-      const std::string& sid = events.front().event.session_id;
+      const std::string sid = events.front().event.session_id;  // a copy: events may grow
       const bool has_start = std::any_of(events.begin(), events.end(), [](const Pending& p) {
         return p.event.event_type == EventType::kStart;
       });
