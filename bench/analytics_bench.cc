@@ -93,6 +93,14 @@ int main(int argc, char** argv) {
   bool ok = true;
   auto dash = Time(runs, [&] { ok = ok && analytics.GetDashboardMetrics().ok(); });
   auto full = Time(runs, [&] { ok = ok && analytics.GetAnalytics().ok(); });
+  // A fixed 90-day window ending now (most of it before the first event) and a 7-day one.
+  const std::int64_t now = clock.NowMs();
+  auto days90 = Time(runs, [&] {
+    ok = ok && analytics.GetAnalytics({now - 90LL * 86'400'000, now}).ok();
+  });
+  auto days7 = Time(runs, [&] {
+    ok = ok && analytics.GetAnalytics({now - 7LL * 86'400'000 + 123'456, now}).ok();
+  });
   auto anomalies = Time(std::max(1, runs / 10),
                         [&] { ok = ok && analytics.DetectAnomalies({"throughput", "error_rate"}).ok(); });
   const auto report = analytics.GetAnalytics();
@@ -102,8 +110,11 @@ int main(int argc, char** argv) {
       "{\"events\": %lld, \"span_minutes\": %.0f,\n"
       " \"get_dashboard_metrics\": {\"p50_ms\": %.3f, \"p95_ms\": %.3f},\n"
       " \"get_analytics\": {\"p50_ms\": %.3f, \"p95_ms\": %.3f},\n"
+      " \"get_analytics_last_7d\": {\"p50_ms\": %.3f, \"p95_ms\": %.3f},\n"
+      " \"get_analytics_last_90d\": {\"p50_ms\": %.3f, \"p95_ms\": %.3f},\n"
       " \"detect_anomalies_2_metrics_24h\": {\"p50_ms\": %.3f, \"p95_ms\": %.3f}}\n",
       static_cast<long long>(report->usage.events), span_min, dash.first, dash.second,
-      full.first, full.second, anomalies.first, anomalies.second);
+      full.first, full.second, days7.first, days7.second, days90.first, days90.second,
+      anomalies.first, anomalies.second);
   return service.Shutdown().ok() ? 0 : 1;
 }

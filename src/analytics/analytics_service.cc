@@ -8,6 +8,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <exception>
+#include <iterator>
 #include <fmt/format.h>
 #include <mutex>
 #include <thread>
@@ -276,6 +277,45 @@ class AnalyticsService::Impl {
     return s->ReadMinuteRollups(MinuteOf(from), MinuteOf(to));
   }
 
+  // The rows covering the minutes [from, to] (both included) at the coarsest levels that fit:
+  // whole days from the day rollups, whole hours around them from the hour rollups, the minutes
+  // at the edges. Each row's key.minute is the start of its bucket; `day_spans` lists the
+  // [start, end) ranges answered by day rows (their hour of day is not in the row).
+  struct RangeRows {
+    std::vector<MinuteRow> rows;
+    std::vector<std::pair<std::int64_t, std::int64_t>> day_spans;
+  };
+  Result<RangeRows> ReadRange(std::int64_t from, std::int64_t to) {
+    VK_ASSIGN_OR_RETURN(store::Store * s, Store());
+    RangeRows out;
+    auto append = [&](std::vector<MinuteRow> rows) {
+      out.rows.insert(out.rows.end(), std::make_move_iterator(rows.begin()),
+                      std::make_move_iterator(rows.end()));
+    };
+    // [a, b) in minutes, split at whole periods of `period` (coarser first).
+    std::function<Status(std::int64_t, std::int64_t, std::size_t)> split =
+        [&](std::int64_t a, std::int64_t b, std::size_t level) -> Status {
+      static constexpr std::int64_t kLevels[] = {store::kDayMs, store::kHourMs};
+      if (a >= b) return Status::Ok();
+      if (level == std::size(kLevels)) {
+        VK_ASSIGN_OR_RETURN(std::vector<MinuteRow> rows, s->ReadMinuteRollups(a, b - kMinuteMs));
+        append(std::move(rows));
+        return Status::Ok();
+      }
+      const std::int64_t p = kLevels[level];
+      const std::int64_t first = store::PeriodOf(a + p - 1, p);  // first whole period
+      const std::int64_t end = store::PeriodOf(b, p);            // end of the last whole one
+      if (first >= end) return split(a, b, level + 1);
+      VK_ASSIGN_OR_RETURN(std::vector<MinuteRow> rows, s->ReadPeriodRollups(p, first, end - p));
+      append(std::move(rows));
+      if (p == store::kDayMs) out.day_spans.emplace_back(first, end);
+      VK_RETURN_IF_ERROR(split(a, first, level + 1));
+      return split(end, b, level + 1);
+    };
+    VK_RETURN_IF_ERROR(split(MinuteOf(from), MinuteOf(to) + kMinuteMs, 0));
+    return out;
+  }
+
   Result<AnalyticsReport> Analytics(const AnalyticsRange& range) {
     AnalyticsReport r;
     r.generated_at = Now();
@@ -287,18 +327,27 @@ class AnalyticsService::Impl {
     if (r.from_ms > r.to_ms) {
       return Status::InvalidArgument("the range starts after it ends (from > to)");
     }
-    VK_ASSIGN_OR_RETURN(std::vector<MinuteRow> rows, Rows(r.from_ms, r.to_ms));
+    VK_ASSIGN_OR_RETURN(RangeRows range_rows, ReadRange(r.from_ms, r.to_ms));
     MinuteCounts total;
     std::map<std::string, std::int64_t> events_by_agent;
     std::array<std::int64_t, 24> by_hour{};
-    for (const MinuteRow& row : rows) {
+    for (const auto& [from, end] : range_rows.day_spans) {
+      VK_ASSIGN_OR_RETURN(auto hours, s->EventsByHourOfDay(from, end));
+      for (std::size_t h = 0; h < 24; ++h) by_hour[h] += hours[h];
+    }
+    for (const MinuteRow& row : range_rows.rows) {
       total.Merge(row.counts);
       events_by_agent[row.key.agent_type] += row.counts.events;
       if (row.counts.start_events > 0) {
         r.usage.sessions_by_agent[row.key.agent_type] += row.counts.start_events;
         r.usage.sessions_by_mode[row.key.mode] += row.counts.start_events;
       }
-      by_hour[static_cast<std::size_t>((row.key.minute / 3'600'000) % 24)] += row.counts.events;
+      if (std::none_of(range_rows.day_spans.begin(), range_rows.day_spans.end(),
+                       [&](const auto& span) {
+                         return row.key.minute >= span.first && row.key.minute < span.second;
+                       })) {
+        by_hour[static_cast<std::size_t>((row.key.minute / 3'600'000) % 24)] += row.counts.events;
+      }
     }
     const double minutes =
         static_cast<double>(MinuteOf(r.to_ms) - MinuteOf(r.from_ms)) / kMinuteMs + 1.0;

@@ -36,6 +36,15 @@ inline std::int64_t MinuteOf(std::int64_t ms) {
   return (ms >= 0 ? ms / kMinuteMs : (ms - kMinuteMs + 1) / kMinuteMs) * kMinuteMs;
 }
 
+// Coarser levels kept next to the minutes (telemetry_period_rollups): each hour and day row is
+// the merge of its minute rows, so a long range reads O(days + hours + minutes at its edges).
+constexpr std::int64_t kHourMs = 3'600'000;
+constexpr std::int64_t kDayMs = 86'400'000;
+// Start of the period of length `period_ms` that holds `ms` (floor, also for negative times).
+inline std::int64_t PeriodOf(std::int64_t ms, std::int64_t period_ms) {
+  return (ms >= 0 ? ms / period_ms : (ms - period_ms + 1) / period_ms) * period_ms;
+}
+
 struct MinuteKey {
   std::int64_t minute = 0;  // ms at the start of the minute
   std::string agent_type;

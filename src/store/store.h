@@ -7,6 +7,7 @@
 // called from any number of threads concurrently with the writer.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -234,6 +235,15 @@ class Store {
                                                                std::int64_t to_ms) = 0;
 
   // --- analytics (any thread) ---
+  // Hour (kHourMs) or day (kDayMs) rollup rows with from_ms <= start <= to_ms, by start; each
+  // row's key.minute is the start of its period. kInvalidArgument for another period.
+  virtual Result<std::vector<MinuteRow>> ReadPeriodRollups(std::int64_t period_ms,
+                                                           std::int64_t from_ms,
+                                                           std::int64_t to_ms) = 0;
+  // Events per hour of day (UTC, 0-23) over the hour rollups with from_ms <= start < to_ms
+  // (counts only, no sketches read).
+  virtual Result<std::array<std::int64_t, 24>> EventsByHourOfDay(std::int64_t from_ms,
+                                                                 std::int64_t to_ms) = 0;
   // Increases after every commit of this store object that changed events, sessions or rollups
   // (batches, timeout sweeps, retention, clear, restore). Answers derived from the data can be
   // cached under it. Commits of other processes on the same file are not counted.

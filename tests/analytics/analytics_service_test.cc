@@ -569,5 +569,157 @@ TEST(AlertWebhook, RetriesConnectionErrorsAndServerErrorsButNotClientErrors) {
   EXPECT_FALSE(analytics::AlertWebhook::Start(o).ok());
 }
 
+// Sessions spread over nine days at uneven times (one every 37 minutes, 3 stream events, some
+// failing, a few left to time out): long ranges come from day and hour rollups.
+void SpreadOverDays(TelemetryService& s, std::int64_t start) {
+  std::vector<Event> batch;
+  const char* agents[] = {"claude", "gemini", "codex"};
+  for (int i = 0; i < 9 * 24 * 60 / 37; ++i) {
+    const std::int64_t t = start + i * 37LL * 60000 + (i * 7919) % 50000;
+    const std::string id = "d" + std::to_string(i);
+    Event e;
+    e.session_id = id;
+    e.agent_type = agents[i % 3];
+    if (i % 4 == 0) e.mode = "chat";
+    e.event_type = EventType::kStart;
+    e.timestamp = t;
+    batch.push_back(e);
+    for (int k = 0; k < 3; ++k) {
+      e.event_type = EventType::kStream;
+      e.stream_data = "x";
+      e.timestamp = t + 500 + (i * 131 + k * 977) % 4000 + k * 4000;  // increasing
+      batch.push_back(e);
+    }
+    if (i % 29 == 5) continue;  // stays active
+    e.event_type = i % 5 == 0 ? EventType::kError : EventType::kEnd;
+    e.timestamp = t + 15000 + (i * 613) % 90000;
+    batch.push_back(e);
+  }
+  ASSERT_OK(s.InsertEventBatch(batch));
+  ASSERT_OK(s.FlushBuffers());
+}
+
+// Every hour and day rollup row equals the merge of its minute rows.
+void ExpectPeriodsMatchMinutes(store::Store& st) {
+  auto minutes = st.ReadMinuteRollups(INT64_MIN / 2, INT64_MAX / 2);
+  ASSERT_TRUE(minutes.ok());
+  for (std::int64_t period : {store::kHourMs, store::kDayMs}) {
+    std::map<store::MinuteKey, store::MinuteCounts> want;
+    for (const store::MinuteRow& r : *minutes) {
+      store::MinuteKey k = r.key;
+      k.minute = store::PeriodOf(k.minute, period);
+      want[k].Merge(r.counts);
+    }
+    auto got = st.ReadPeriodRollups(period, INT64_MIN / 2, INT64_MAX / 2);
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    std::size_t nonzero = 0;
+    for (const auto& [k, c] : want) nonzero += c.events != 0 || c.start_events != 0;
+    ASSERT_GE(got->size(), nonzero) << "period " << period;
+    for (const store::MinuteRow& r : *got) {
+      SCOPED_TRACE("period " + std::to_string(period) + " at " + std::to_string(r.key.minute) +
+                   " " + r.key.agent_type + "/" + r.key.mode);
+      const store::MinuteCounts& w = want[r.key];
+      EXPECT_EQ(r.counts.events, w.events);
+      EXPECT_EQ(r.counts.error_events, w.error_events);
+      EXPECT_EQ(r.counts.start_events, w.start_events);
+      EXPECT_EQ(r.counts.sessions_active, w.sessions_active);
+      EXPECT_EQ(r.counts.sessions_completed, w.sessions_completed);
+      EXPECT_EQ(r.counts.sessions_failed, w.sessions_failed);
+      EXPECT_EQ(r.counts.sessions_timeout, w.sessions_timeout);
+      EXPECT_EQ(r.counts.duration.count, w.duration.count);
+      EXPECT_EQ(r.counts.duration.sum_ms, w.duration.sum_ms);
+      EXPECT_EQ(r.counts.response.sum_ms, w.response.sum_ms);
+      EXPECT_EQ(r.counts.gap.sum_ms, w.gap.sum_ms);
+      for (double q : {0.0, 0.5, 0.99, 1.0}) {
+        EXPECT_EQ(r.counts.duration.sketch.Quantile(q), w.duration.sketch.Quantile(q)) << q;
+        EXPECT_EQ(r.counts.gap.sketch.Quantile(q), w.gap.sketch.Quantile(q)) << q;
+      }
+    }
+  }
+}
+
+TEST_F(AnalyticsTest, LongRangesFromHourAndDayRollupsEqualTheRawEvents) {
+  ASSERT_OK(service_->Shutdown());
+  TelemetryConfig cfg = testing::TestConfig(db_);
+  cfg.local_store.session_timeout_ms = 3'600'000;
+  cfg.local_store.timeout_check_interval_ms = 20;
+  service_ = std::make_unique<TelemetryService>(cfg, &clock_);
+  ASSERT_OK(service_->Initialize());
+  SpreadOverDays(*service_, kStart + 13 * 60000 + 4321);
+  clock_.Set(kStart + 10LL * 86'400'000);  // the sweep times out the sessions left active
+  ASSERT_TRUE(testing::WaitFor([&] {
+    return QueryInt(db_, "SELECT count(*) FROM telemetry_sessions WHERE status='timeout'") > 0;
+  }));
+  auto store = service::ServiceInternals::StoreOf(*service_);
+  ASSERT_TRUE(store.ok());
+  ExpectPeriodsMatchMinutes(**store);
+
+  AnalyticsService analytics(*service_, &clock_);
+  const std::int64_t day = 86'400'000;
+  const std::vector<std::pair<std::int64_t, std::int64_t>> ranges = {
+      {kStart, kStart + 9 * day},                                  // days
+      {kStart + day + 13 * 3'600'000 + 7 * 60000 + 5, kStart + 7 * day + 5 * 3'600'000 + 3 * 60000},
+      {kStart + 2 * 3'600'000 + 59 * 60000, kStart + 4 * 3'600'000 + 1},  // hours and edges
+      {kStart + 5 * 3'600'000 + 10 * 60000, kStart + 5 * 3'600'000 + 50 * 60000},  // minutes
+      {kStart + 3 * day - 1, kStart + 3 * day}};
+  for (const auto& [from, to] : ranges) {
+    SCOPED_TRACE(std::to_string(from - kStart) + ".." + std::to_string(to - kStart));
+    auto r = analytics.GetAnalytics({from, to});
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    // The rollups count whole minutes: the range's minutes, both ends included.
+    const std::string ev = " FROM telemetry_events WHERE timestamp / 60000 BETWEEN " +
+                           std::to_string(from / 60000) + " AND " + std::to_string(to / 60000);
+    const std::string ss = " FROM telemetry_sessions WHERE start_time / 60000 BETWEEN " +
+                           std::to_string(from / 60000) + " AND " + std::to_string(to / 60000);
+    EXPECT_EQ(r->usage.events, QueryInt(db_, "SELECT count(*)" + ev));
+    EXPECT_EQ(r->usage.events_by_type.at("error"),
+              QueryInt(db_, "SELECT count(*)" + ev + " AND event_type = 'error'"));
+    for (const char* agent : {"claude", "gemini", "codex"}) {
+      const std::int64_t n = QueryInt(db_, "SELECT count(*)" + ev + " AND event_type = 'start' "
+                                      "AND agent_type = '" + agent + "'");
+      EXPECT_EQ(r->usage.sessions_by_agent.count(agent) ? r->usage.sessions_by_agent.at(agent) : 0,
+                n) << agent;
+    }
+    if (r->usage.events > 0) {
+      EXPECT_EQ(r->usage.peak_hour_events,
+                QueryInt(db_, "SELECT count(*)" + ev + " GROUP BY (timestamp / 3600000) % 24 "
+                              "ORDER BY 1 DESC LIMIT 1"));
+    }
+    EXPECT_EQ(r->quality.failed, QueryInt(db_, "SELECT count(*)" + ss + " AND status='failed'"));
+    EXPECT_EQ(r->quality.timed_out,
+              QueryInt(db_, "SELECT count(*)" + ss + " AND status='timeout'"));
+    const std::vector<std::int64_t> durations = QueryInts(
+        db_, "SELECT duration" + ss + " AND status <> 'active' AND duration IS NOT NULL");
+    if (!durations.empty()) ExpectQuantiles(r->quality.session_duration_ms, durations, "duration");
+    const std::vector<std::int64_t> gaps = QueryInts(
+        db_, "SELECT gap FROM (SELECT timestamp, timestamp - lag(timestamp) OVER (PARTITION BY "
+             "session_id ORDER BY timestamp, id) AS gap FROM telemetry_events WHERE event_type = "
+             "'stream') WHERE gap IS NOT NULL AND timestamp / 60000 BETWEEN " +
+                 std::to_string(from / 60000) + " AND " + std::to_string(to / 60000));
+    if (!gaps.empty()) ExpectQuantiles(r->performance.stream_gap_ms, gaps, "gap");
+  }
+
+  // Retention takes whole sessions out of every level.
+  ASSERT_OK(service_->ClearOldData(5).status());
+  ExpectPeriodsMatchMinutes(**store);
+  const std::int64_t hours = QueryInt(db_, "SELECT count(*) FROM telemetry_period_rollups");
+  ASSERT_GT(hours, 0);
+
+  // A database from before the hour and day levels (schema 1.4.0) gets them when opened.
+  ASSERT_OK(service_->Shutdown());
+  service_.reset();
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open(db_.c_str(), &raw), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(raw, "DELETE FROM telemetry_period_rollups", nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(raw);
+  service_ = std::make_unique<TelemetryService>(cfg, &clock_);
+  ASSERT_OK(service_->Initialize());
+  EXPECT_EQ(QueryInt(db_, "SELECT count(*) FROM telemetry_period_rollups"), hours);
+  store = service::ServiceInternals::StoreOf(*service_);
+  ASSERT_TRUE(store.ok());
+  ExpectPeriodsMatchMinutes(**store);
+}
+
 }  // namespace
 }  // namespace vibekit

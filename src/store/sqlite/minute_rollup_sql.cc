@@ -1,5 +1,6 @@
 #include "store/sqlite/minute_rollup_sql.h"
 
+#include <optional>
 #include <string>
 
 #include "store/session_merge.h"
@@ -50,6 +51,59 @@ Result<MinuteRow> ReadRow(const Statement& st) {
   return r;
 }
 
+std::string PeriodColumns() {
+  return "start" + std::string(kColumns.substr(kColumns.find(',')));
+}
+
+// Reads the row of `key` (and `period`, bound as ?26), adds `add` and writes it back.
+Status Upsert(Statement& sel, Statement& put, const MinuteKey& key, const MinuteCounts& add,
+              std::optional<std::int64_t> period) {
+  MinuteCounts c;
+  sel.Reset();
+  sel.Bind(1, key.minute);
+  sel.Bind(2, std::string_view(key.agent_type));
+  sel.Bind(3, std::string_view(key.mode));
+  if (period) sel.Bind(26, *period);
+  VK_ASSIGN_OR_RETURN(bool found, sel.Step());
+  if (found) {
+    VK_ASSIGN_OR_RETURN(MinuteRow existing, ReadRow(sel));
+    c = std::move(existing.counts);
+  }
+  sel.Reset();
+  c.Merge(add);
+  const std::string response = c.response.sketch.Encode();
+  const std::string gap = c.gap.sketch.Encode();
+  const std::string duration = c.duration.sketch.Encode();
+  put.Reset();
+  put.Bind(1, key.minute);
+  put.Bind(2, std::string_view(key.agent_type));
+  put.Bind(3, std::string_view(key.mode));
+  put.Bind(4, c.events);
+  put.Bind(5, c.start_events);
+  put.Bind(6, c.stream_events);
+  put.Bind(7, c.end_events);
+  put.Bind(8, c.error_events);
+  put.Bind(9, c.sessions_completed);
+  put.Bind(10, c.sessions_failed);
+  put.Bind(11, c.sessions_timeout);
+  put.Bind(12, c.response.count);
+  put.Bind(13, c.response.sum_ms);
+  put.BindBlob(14, response);
+  put.Bind(15, c.gap.count);
+  put.Bind(16, c.gap.sum_ms);
+  put.BindBlob(17, gap);
+  put.Bind(18, c.duration.count);
+  put.Bind(19, c.duration.sum_ms);
+  put.BindBlob(20, duration);
+  put.Bind(21, c.input_tokens);
+  put.Bind(22, c.output_tokens);
+  put.Bind(23, c.cost_usd);
+  put.Bind(24, c.stream_bytes);
+  put.Bind(25, c.sessions_active);
+  if (period) put.Bind(26, *period);
+  return put.Run().WithContext(period ? "update period rollup" : "update minute rollup");
+}
+
 }  // namespace
 
 Result<MinuteRollupWriter> MinuteRollupWriter::Prepare(Database& db) {
@@ -60,58 +114,40 @@ Result<MinuteRollupWriter> MinuteRollupWriter::Prepare(Database& db) {
       "INSERT OR REPLACE INTO telemetry_minute_rollups (" + std::string(kColumns) +
       ") VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,"
       "?22,?23,?24,?25)"));
+  // The same columns with the period's start in place of the minute and period_ms as ?26.
+  VK_ASSIGN_OR_RETURN(Statement sel_period, Statement::Prepare(db,
+      "SELECT " + PeriodColumns() +
+      " FROM telemetry_period_rollups WHERE period_ms = ?26 AND start = ?1 AND agent_type = ?2 "
+      "AND mode = ?3"));
+  VK_ASSIGN_OR_RETURN(Statement put_period, Statement::Prepare(db,
+      "INSERT OR REPLACE INTO telemetry_period_rollups (period_ms, " + PeriodColumns() +
+      ") VALUES (?26,?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,"
+      "?22,?23,?24,?25)"));
   VK_ASSIGN_OR_RETURN(Statement last, Statement::Prepare(db,
       "SELECT timestamp FROM telemetry_events WHERE session_id = ?1 AND event_type = 'stream' "
       "ORDER BY timestamp DESC LIMIT 1"));
-  return MinuteRollupWriter(std::move(sel), std::move(put), std::move(last));
+  return MinuteRollupWriter(std::move(sel), std::move(put), std::move(sel_period),
+                            std::move(put_period), std::move(last));
 }
 
 Status MinuteRollupWriter::Apply(const MinuteRollupDelta& delta) {
-  Statement& sel = select_;
-  Statement& put = put_;
   for (const auto& [key, add] : delta.rows()) {
-    MinuteCounts c;
-    sel.Reset();
-    sel.Bind(1, key.minute);
-    sel.Bind(2, std::string_view(key.agent_type));
-    sel.Bind(3, std::string_view(key.mode));
-    VK_ASSIGN_OR_RETURN(bool found, sel.Step());
-    if (found) {
-      VK_ASSIGN_OR_RETURN(MinuteRow existing, ReadRow(sel));
-      c = std::move(existing.counts);
+    VK_RETURN_IF_ERROR(Upsert(select_, put_, key, add, std::nullopt));
+  }
+  return ApplyPeriods(delta.rows());
+}
+
+Status MinuteRollupWriter::ApplyPeriods(const std::map<MinuteKey, MinuteCounts>& rows) {
+  for (const std::int64_t period : {kHourMs, kDayMs}) {
+    std::map<MinuteKey, MinuteCounts> merged;
+    for (const auto& [key, add] : rows) {
+      MinuteKey k = key;
+      k.minute = PeriodOf(key.minute, period);
+      merged[k].Merge(add);
     }
-    sel.Reset();
-    c.Merge(add);
-    const std::string response = c.response.sketch.Encode();
-    const std::string gap = c.gap.sketch.Encode();
-    const std::string duration = c.duration.sketch.Encode();
-    put.Reset();
-    put.Bind(1, key.minute);
-    put.Bind(2, std::string_view(key.agent_type));
-    put.Bind(3, std::string_view(key.mode));
-    put.Bind(4, c.events);
-    put.Bind(5, c.start_events);
-    put.Bind(6, c.stream_events);
-    put.Bind(7, c.end_events);
-    put.Bind(8, c.error_events);
-    put.Bind(9, c.sessions_completed);
-    put.Bind(10, c.sessions_failed);
-    put.Bind(11, c.sessions_timeout);
-    put.Bind(12, c.response.count);
-    put.Bind(13, c.response.sum_ms);
-    put.BindBlob(14, response);
-    put.Bind(15, c.gap.count);
-    put.Bind(16, c.gap.sum_ms);
-    put.BindBlob(17, gap);
-    put.Bind(18, c.duration.count);
-    put.Bind(19, c.duration.sum_ms);
-    put.BindBlob(20, duration);
-    put.Bind(21, c.input_tokens);
-    put.Bind(22, c.output_tokens);
-    put.Bind(23, c.cost_usd);
-    put.Bind(24, c.stream_bytes);
-    put.Bind(25, c.sessions_active);
-    VK_RETURN_IF_ERROR(put.Run().WithContext("update minute rollup"));
+    for (const auto& [key, add] : merged) {
+      VK_RETURN_IF_ERROR(Upsert(select_period_, put_period_, key, add, period));
+    }
   }
   return Status::Ok();
 }
@@ -144,14 +180,58 @@ Result<std::vector<MinuteRow>> ReadMinuteRollups(Database& db, std::int64_t from
   return rows;
 }
 
+Result<std::vector<MinuteRow>> ReadPeriodRollups(Database& db, std::int64_t period_ms,
+                                                 std::int64_t from_ms, std::int64_t to_ms) {
+  VK_ASSIGN_OR_RETURN(Statement st, Statement::Prepare(db,
+      "SELECT " + PeriodColumns() +
+      " FROM telemetry_period_rollups WHERE period_ms = ?3 AND start BETWEEN ?1 AND ?2 "
+      "ORDER BY start"));
+  st.Bind(1, from_ms);
+  st.Bind(2, to_ms);
+  st.Bind(3, period_ms);
+  std::vector<MinuteRow> rows;
+  while (true) {
+    VK_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    VK_ASSIGN_OR_RETURN(MinuteRow r, ReadRow(st));
+    rows.push_back(std::move(r));
+  }
+  return rows;
+}
+
+Status RebuildPeriodRollups(Database& db) {
+  VK_RETURN_IF_ERROR(db.Exec("DELETE FROM telemetry_period_rollups"));
+  VK_ASSIGN_OR_RETURN(MinuteRollupWriter writer, MinuteRollupWriter::Prepare(db));
+  VK_ASSIGN_OR_RETURN(Statement st, Statement::Prepare(db,
+      "SELECT " + std::string(kColumns) + " FROM telemetry_minute_rollups ORDER BY minute"));
+  std::map<MinuteKey, MinuteCounts> chunk;
+  while (true) {
+    VK_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    VK_ASSIGN_OR_RETURN(MinuteRow r, ReadRow(st));
+    chunk.emplace(std::move(r.key), std::move(r.counts));
+    // Bounded memory: the period rows merge on write, so chunks may split a period.
+    if (chunk.size() >= 20000) {
+      VK_RETURN_IF_ERROR(writer.ApplyPeriods(chunk));
+      chunk.clear();
+    }
+  }
+  return writer.ApplyPeriods(chunk);
+}
+
 Status TrimMinuteRollups(Database& db) {
+  // Retention took the removed sessions out of every level already; what is left before the
+  // oldest event is empty. Periods partly after it stay (they hold the rest of their minutes).
   return db.Exec(
       "DELETE FROM telemetry_minute_rollups WHERE minute < coalesce("
-      "(SELECT (min(timestamp) / 60000) * 60000 FROM telemetry_events), 9223372036854775807)");
+      "(SELECT (min(timestamp) / 60000) * 60000 FROM telemetry_events), 9223372036854775807);"
+      "DELETE FROM telemetry_period_rollups WHERE start + period_ms <= coalesce("
+      "(SELECT (min(timestamp) / 60000) * 60000 FROM telemetry_events), 9223372036854775807);");
 }
 
 Status RebuildMinuteRollups(Database& db) {
-  VK_RETURN_IF_ERROR(db.Exec("DELETE FROM telemetry_minute_rollups"));
+  VK_RETURN_IF_ERROR(
+      db.Exec("DELETE FROM telemetry_minute_rollups; DELETE FROM telemetry_period_rollups;"));
   VK_ASSIGN_OR_RETURN(Statement st, Statement::Prepare(db,
       "SELECT e.session_id, e.event_type, e.agent_type, e.mode, e.metadata, e.timestamp, "
       "length(CAST(vk_text(e.stream_data) AS BLOB)), s.status, s.start_time, s.end_time, s.duration, s.agent_type, "

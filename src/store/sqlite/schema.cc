@@ -339,6 +339,46 @@ constexpr std::string_view kRollback140 = R"sql(
 DROP TABLE IF EXISTS telemetry_alerts;
 )sql";
 
+// 1.5.0: hour and day levels of the minute rollups (same columns; period_ms 3600000 or 86400000,
+// start = the period's first ms), kept with every change of the minute rows, so a report over
+// days reads O(days + hours + minutes at its edges) rows. Filled from the minute rows when a
+// database without them is opened.
+constexpr std::string_view kSchema150 = R"sql(
+CREATE TABLE telemetry_period_rollups (
+  period_ms INTEGER NOT NULL CHECK (period_ms IN (3600000, 86400000)),
+  start INTEGER NOT NULL,
+  agent_type TEXT NOT NULL,
+  mode TEXT NOT NULL DEFAULT '',
+  events INTEGER NOT NULL DEFAULT 0,
+  start_events INTEGER NOT NULL DEFAULT 0,
+  stream_events INTEGER NOT NULL DEFAULT 0,
+  end_events INTEGER NOT NULL DEFAULT 0,
+  error_events INTEGER NOT NULL DEFAULT 0,
+  sessions_completed INTEGER NOT NULL DEFAULT 0,
+  sessions_failed INTEGER NOT NULL DEFAULT 0,
+  sessions_timeout INTEGER NOT NULL DEFAULT 0,
+  response_count INTEGER NOT NULL DEFAULT 0,
+  response_sum INTEGER NOT NULL DEFAULT 0,
+  response_sketch BLOB,
+  gap_count INTEGER NOT NULL DEFAULT 0,
+  gap_sum INTEGER NOT NULL DEFAULT 0,
+  gap_sketch BLOB,
+  duration_count INTEGER NOT NULL DEFAULT 0,
+  duration_sum INTEGER NOT NULL DEFAULT 0,
+  duration_sketch BLOB,
+  input_tokens INTEGER NOT NULL DEFAULT 0,
+  output_tokens INTEGER NOT NULL DEFAULT 0,
+  cost_usd REAL NOT NULL DEFAULT 0,
+  stream_bytes INTEGER NOT NULL DEFAULT 0,
+  sessions_active INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (period_ms, start, agent_type, mode)
+) WITHOUT ROWID;
+)sql";
+
+constexpr std::string_view kRollback150 = R"sql(
+DROP TABLE IF EXISTS telemetry_period_rollups;
+)sql";
+
 #undef VK_NOW_MS
 
 }  // namespace
@@ -355,6 +395,7 @@ const std::vector<Migration>& Migrations() {
        kRollback130},
       {"1.4.0", "Threshold alert history (fired, resolved) kept across restarts", kSchema140,
        kRollback140},
+      {"1.5.0", "Hour and day levels of the analytics rollups", kSchema150, kRollback150},
   };
   return migrations;
 }

@@ -268,6 +268,17 @@ Status SqliteStore::Open() {
       VK_RETURN_IF_ERROR(txn.Begin().WithContext("roll up existing events"));
       VK_RETURN_IF_ERROR(RebuildMinuteRollups(*db));
       VK_RETURN_IF_ERROR(txn.Commit().WithContext("roll up existing events"));
+    } else if (rollups > 0) {
+      // Minute rollups from before the hour/day levels existed (schema < 1.5.0).
+      VK_ASSIGN_OR_RETURN(std::int64_t periods,
+                          db->QueryInt("SELECT count(*) FROM (SELECT 1 FROM "
+                                       "telemetry_period_rollups LIMIT 1)"));
+      if (periods == 0) {
+        Transaction txn(*db);
+        VK_RETURN_IF_ERROR(txn.Begin().WithContext("roll up hours and days"));
+        VK_RETURN_IF_ERROR(RebuildPeriodRollups(*db));
+        VK_RETURN_IF_ERROR(txn.Commit().WithContext("roll up hours and days"));
+      }
     }
   }
 
@@ -1303,7 +1314,8 @@ Result<CleanupResult> SqliteStore::DeleteAll(std::string_view reason, std::int64
   VK_RETURN_IF_ERROR(writer_->Exec(
       "DELETE FROM telemetry_errors; DELETE FROM telemetry_events; "
       "DELETE FROM telemetry_sessions; DELETE FROM telemetry_buffers; "
-      "DELETE FROM telemetry_stats; DELETE FROM telemetry_minute_rollups;")
+      "DELETE FROM telemetry_stats; DELETE FROM telemetry_minute_rollups; "
+      "DELETE FROM telemetry_period_rollups;")
       .WithContext("clear telemetry"));
   VK_ASSIGN_OR_RETURN(Statement audit, Statement::Prepare(*writer_,
       "INSERT INTO telemetry_audit_log (table_name, record_id, operation, old_values, "
@@ -1394,6 +1406,34 @@ Result<std::vector<AlertRecord>> SqliteStore::ReadAlerts(int limit) {
     a.resolved_at = st.ColumnOptInt(8);
     if (!st.IsNull(9)) a.resolved_value = st.ColumnDouble(9);
     out.push_back(std::move(a));
+  }
+  return out;
+}
+
+Result<std::vector<MinuteRow>> SqliteStore::ReadPeriodRollups(std::int64_t period_ms,
+                                                              std::int64_t from_ms,
+                                                              std::int64_t to_ms) {
+  if (period_ms != kHourMs && period_ms != kDayMs) {
+    return Status::InvalidArgument("rollup periods are hours and days");
+  }
+  VK_ASSIGN_OR_RETURN(ReaderLease reader, AcquireReader());
+  return sqlite::ReadPeriodRollups(*reader->db, period_ms, from_ms, to_ms);
+}
+
+Result<std::array<std::int64_t, 24>> SqliteStore::EventsByHourOfDay(std::int64_t from_ms,
+                                                                    std::int64_t to_ms) {
+  VK_ASSIGN_OR_RETURN(ReaderLease reader, AcquireReader());
+  VK_ASSIGN_OR_RETURN(Statement st, Statement::Prepare(*reader->db,
+      "SELECT (start / 3600000) % 24, sum(events) FROM telemetry_period_rollups "
+      "WHERE period_ms = 3600000 AND start >= ?1 AND start < ?2 GROUP BY 1"));
+  st.Bind(1, from_ms);
+  st.Bind(2, to_ms);
+  std::array<std::int64_t, 24> out{};
+  while (true) {
+    VK_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    const std::int64_t h = st.ColumnInt(0);
+    if (h >= 0 && h < 24) out[static_cast<std::size_t>(h)] += st.ColumnInt(1);
   }
   return out;
 }
