@@ -4,6 +4,7 @@
 
 #include <cstdio>
 
+#include "cli/analytics_live.h"
 #include "cli/commands.h"
 #include "cli/time_arg.h"
 #include "vibekit/clock.h"
@@ -193,6 +194,8 @@ void RegisterAnalyticsCommand(CLI::App& telemetry, const GlobalOptions& global, 
       return kExitOk;
     };
   });
+
+  RegisterAnalyticsLiveCommands(*analytics, global, run);
 }
 
 }  // namespace vibekit::cli

@@ -18,6 +18,7 @@
 #include <cstdlib>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace vibekit {
@@ -33,6 +34,9 @@ struct PtyOptions {
   int rows = 24;
   std::vector<std::string> env;  // "NAME=value" added to the child's environment
   int timeout_ms = 60000;        // the child is killed (SIGKILL) after this
+  // Keys typed at the terminal: each {text, keys} waits until `text` has appeared in the output
+  // (after where the previous one matched), then writes `keys`, in order.
+  std::vector<std::pair<std::string, std::string>> input;
 };
 
 // `args` is shell text after the binary, as for Vibekit() (run through /bin/sh -c "exec ...").
@@ -62,6 +66,8 @@ inline PtyRun VibekitOnPty(const std::string& args, const PtyOptions& options = 
   const auto deadline =
       std::chrono::steady_clock::now() + std::chrono::milliseconds(options.timeout_ms);
   char buf[4096];
+  std::size_t next_input = 0;
+  std::size_t matched_to = 0;
   while (true) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
                           deadline - std::chrono::steady_clock::now())
@@ -78,6 +84,14 @@ inline PtyRun VibekitOnPty(const std::string& args, const PtyOptions& options = 
     const ssize_t n = read(master, buf, sizeof buf);
     if (n > 0) {
       r.output.append(buf, static_cast<std::size_t>(n));
+      while (next_input < options.input.size()) {
+        const auto at = r.output.find(options.input[next_input].first, matched_to);
+        if (at == std::string::npos) break;
+        matched_to = at + options.input[next_input].first.size();
+        const std::string& keys = options.input[next_input].second;
+        if (write(master, keys.data(), keys.size()) < 0) break;
+        ++next_input;
+      }
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
