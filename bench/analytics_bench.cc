@@ -7,8 +7,13 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <vector>
 
+#include "store/minute_rollup.h"
+#include "store/session_merge.h"
+#include "store/sqlite/database.h"
+#include "store/sqlite/minute_rollup_sql.h"
 #include "testing_clock.h"
 #include "vibekit/analytics.h"
 #include "vibekit/telemetry_service.h"
@@ -33,6 +38,56 @@ std::pair<double, double> Time(int runs, F&& f) {
   return {Percentile(ms, 0.5), Percentile(ms, 0.95)};
 }
 
+// The bulk path for very large N: the workload's events go straight into the minute, hour and
+// day rollups (the same accumulator and writer as ingest, sessions merged by the same rules),
+// without storing the events themselves. Analytics answers read only the rollups, so their cost
+// is what it would be with the events stored; the fill takes minutes instead of an hour.
+// Returns the first event's timestamp (the report's start) or -1 on failure.
+std::int64_t BulkRollups(const std::string& db, std::int64_t events) {
+  namespace st = vibekit::store;
+  vibekit::store::sqlite::OpenOptions opts;
+  auto database = vibekit::store::sqlite::Database::Open(db, opts);
+  if (!database.ok()) return -1;
+  auto writer = st::sqlite::MinuteRollupWriter::Prepare(**database);
+  if (!writer.ok()) return -1;
+  vibekit::workload::WorkloadOptions wo;
+  wo.total_events = events;
+  vibekit::workload::Generator gen(wo);
+  struct State {
+    std::optional<vibekit::Session> row;
+    std::optional<std::int64_t> last_stream;
+  };
+  std::map<std::string, State> sessions;
+  std::vector<vibekit::Event> chunk;
+  std::int64_t first = -1;
+  auto flush = [&]() -> bool {
+    std::map<std::string, std::vector<const vibekit::Event*>> by_session;
+    for (const vibekit::Event& e : chunk) by_session[e.session_id].push_back(&e);
+    st::MinuteRollupDelta delta;
+    for (auto& [id, list] : by_session) {
+      State& s = sessions[id];
+      const vibekit::Session merged =
+          st::MergeSessionEvents(s.row, list, list.back()->timestamp);
+      delta.AddSessionEvents(st::SessionBefore{s.row, s.last_stream}, list, merged);
+      for (const vibekit::Event* e : list) {
+        if (e->event_type == vibekit::EventType::kStream) s.last_stream = e->timestamp;
+      }
+      s.row = merged;
+    }
+    chunk.clear();
+    vibekit::store::sqlite::Transaction txn(**database);
+    return txn.Begin().ok() && writer->Apply(delta).ok() && txn.Commit().ok();
+  };
+  vibekit::Event e;
+  while (gen.Next(&e)) {
+    if (first < 0) first = e.timestamp;
+    chunk.push_back(e);
+    if (chunk.size() == 200000 && !flush()) return -1;
+  }
+  if (!chunk.empty() && !flush()) return -1;
+  return first;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -45,10 +100,14 @@ int main(int argc, char** argv) {
   app.add_option("--dir", dir, "Where the database goes");
   app.add_option("--runs", runs, "Calls per figure");
   app.add_flag("--reuse", reuse, "Keep an existing database of that size");
+  bool bulk = false;
+  app.add_flag("--bulk", bulk,
+               "Fill only the rollups from the workload (no event rows): for 10M events");
   CLI11_PARSE(app, argc, argv);
 
   std::filesystem::create_directories(dir);
-  const std::string db = dir + "/analytics-" + std::to_string(events) + ".db";
+  const std::string db =
+      dir + "/analytics-" + std::to_string(events) + (bulk ? "-bulk" : "") + ".db";
   vibekit::TelemetryConfig cfg;
   cfg.apply_environment = false;
   cfg.local_store.db_path = db;
@@ -69,7 +128,22 @@ int main(int argc, char** argv) {
   vibekit::workload::WorkloadOptions wo;
   wo.total_events = events;
   std::int64_t last = wo.start_time_ms;
-  if (!reuse || !exists) {
+  std::optional<std::int64_t> first_event;
+  if (bulk) {
+    // Schema first (the service creates it), then the rollups with the service closed.
+    if (!service.Shutdown().ok()) return 1;
+    std::int64_t first = wo.start_time_ms;
+    if (!reuse || !exists) first = BulkRollups(db, events);
+    if (first < 0) {
+      std::fprintf(stderr, "bulk fill failed\n");
+      return 1;
+    }
+    first_event = first;
+  }
+  vibekit::TelemetryService reopened(cfg, &clock);
+  if (bulk && !reopened.Initialize().ok()) return 1;
+  vibekit::TelemetryService& svc = bulk ? reopened : service;
+  if (!bulk && (!reuse || !exists)) {
     vibekit::workload::Generator gen(wo);
     std::vector<vibekit::Event> batch;
     vibekit::Event e;
@@ -78,21 +152,41 @@ int main(int argc, char** argv) {
       batch.push_back(e);
       if (batch.size() == 5000) {
         clock.Set(last);
-        if (auto st = service.InsertEventBatch(batch); !st.ok()) return 1;
+        auto st = svc.InsertEventBatch(batch);
+        if (st.code() == vibekit::StatusCode::kBusy) {  // queue bound: let the writer catch up
+          if (auto f = svc.FlushBuffers(); !f.ok()) st = f;
+          else st = svc.InsertEventBatch(batch);
+        }
+        if (!st.ok()) {
+          std::fprintf(stderr, "insert: %s\n", st.ToString().c_str());
+          return 1;
+        }
         batch.clear();
       }
     }
-    if (!batch.empty() && !service.InsertEventBatch(batch).ok()) return 1;
-    if (!service.FlushBuffers().ok()) return 1;
+    if (!batch.empty() && !svc.InsertEventBatch(batch).ok()) return 1;
+    if (!svc.FlushBuffers().ok()) return 1;
   }
-  auto stats = service.GetAggregateStats();
+  auto stats = svc.GetAggregateStats();
   if (!stats.ok()) return 1;
   last = stats->total.max_timestamp.value_or(last);
+  if (bulk) {
+    auto rows = svc.GetAggregateStats();  // no event rows: the newest rollup minute instead
+    (void)rows;
+    vibekit::store::sqlite::OpenOptions ro;
+    auto d = vibekit::store::sqlite::Database::Open(db, ro);
+    if (!d.ok()) return 1;
+    auto newest = (*d)->QueryInt("SELECT max(minute) FROM telemetry_minute_rollups");
+    if (!newest.ok()) return 1;
+    last = *newest + 59'999;
+  }
   clock.Set(last + 30'000);
-  vibekit::AnalyticsService analytics(service, &clock);
+  vibekit::AnalyticsService analytics(svc, &clock);
   bool ok = true;
   auto dash = Time(runs, [&] { ok = ok && analytics.GetDashboardMetrics().ok(); });
-  auto full = Time(runs, [&] { ok = ok && analytics.GetAnalytics().ok(); });
+  // Everything: from the first event (the oldest there is) to now.
+  const vibekit::AnalyticsRange everything{first_event, std::nullopt};
+  auto full = Time(runs, [&] { ok = ok && analytics.GetAnalytics(everything).ok(); });
   // A fixed 90-day window ending now (most of it before the first event) and a 7-day one.
   const std::int64_t now = clock.NowMs();
   auto days90 = Time(runs, [&] {
@@ -103,7 +197,7 @@ int main(int argc, char** argv) {
   });
   auto anomalies = Time(std::max(1, runs / 10),
                         [&] { ok = ok && analytics.DetectAnomalies({"throughput", "error_rate"}).ok(); });
-  const auto report = analytics.GetAnalytics();
+  const auto report = analytics.GetAnalytics(everything);
   if (!ok || !report.ok()) return 1;
   const double span_min = static_cast<double>(report->to_ms - report->from_ms) / 60000.0;
   std::printf(
@@ -116,5 +210,5 @@ int main(int argc, char** argv) {
       static_cast<long long>(report->usage.events), span_min, dash.first, dash.second,
       full.first, full.second, days7.first, days7.second, days90.first, days90.second,
       anomalies.first, anomalies.second);
-  return service.Shutdown().ok() ? 0 : 1;
+  return svc.Shutdown().ok() ? 0 : 1;
 }
