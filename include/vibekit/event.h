@@ -142,6 +142,7 @@ struct EventQueryFilter {
   std::optional<std::string> session_id;
   std::optional<EventType> event_type;
   std::optional<std::string> agent_type;
+  std::optional<std::string> mode;
   std::optional<std::int64_t> from_time;  // inclusive
   std::optional<std::int64_t> to_time;    // inclusive
   // Case-insensitive text search over prompt and stream data, anchored at word starts:
@@ -162,6 +163,8 @@ struct SessionQueryFilter {
   std::optional<std::string> mode;
   std::optional<std::int64_t> from_time;  // on start_time, inclusive
   std::optional<std::int64_t> to_time;
+  // Case-insensitive (ASCII) substring of the session id, repo URL or sandbox id.
+  std::optional<std::string> search;
   std::int64_t limit = 100;
   std::int64_t offset = 0;
   SortOrder order = SortOrder::kDesc;  // by start_time, then id

@@ -213,6 +213,8 @@ class TelemetryService {
 
   Result<std::vector<Event>> QueryEvents(const EventQueryFilter& filter) const noexcept;
   Result<std::vector<Session>> QuerySessions(const SessionQueryFilter& filter) const noexcept;
+  // How many sessions match the filter (its limit, offset and order are ignored).
+  Result<std::int64_t> CountSessions(const SessionQueryFilter& filter) const noexcept;
   // kNotFound when the session does not exist (in the store).
   Result<Session> GetSession(std::string_view session_id) const noexcept;
   Result<SessionStats> GetSessionStats(std::string_view session_id) const noexcept;

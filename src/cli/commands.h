@@ -80,5 +80,7 @@ void RegisterTailCommand(CLI::App& telemetry, const GlobalOptions& global, Runne
 void RegisterExportCommand(CLI::App& telemetry, const GlobalOptions& global, Runner& run);
 void RegisterConvertCommand(CLI::App& telemetry, const GlobalOptions& global, Runner& run);
 void RegisterAnalyticsCommand(CLI::App& telemetry, const GlobalOptions& global, Runner& run);
+// `serve` (serve_command.cc): the HTTP server of src/server.
+void RegisterServeCommand(CLI::App& app, const GlobalOptions& global, Runner& run);
 
 }  // namespace vibekit::cli

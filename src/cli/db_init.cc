@@ -8,7 +8,7 @@
 
 #include "cli/commands.h"
 #include "cli/progress.h"
-#include "cli/time_arg.h"
+#include "views/time_arg.h"
 
 namespace vibekit::cli {
 

@@ -7,7 +7,7 @@
 #include <string>
 
 #include "cli/commands.h"
-#include "cli/time_arg.h"
+#include "views/time_arg.h"
 #include "common/log.h"
 
 namespace vibekit::cli {
@@ -141,6 +141,7 @@ int main(int argc, char** argv) {
   RegisterConvertCommand(*telemetry, global, run);
   RegisterAnalyticsCommand(*telemetry, global, run);
   RegisterDemoCommand(app, global, run);
+  RegisterServeCommand(app, global, run);
   RegisterCompletionCommand(app, global, run);
   RegisterHelpAllCommand(app, global, run);
   RegisterTailCommand(*telemetry, global, run);

@@ -21,6 +21,8 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "common/utf8.h"
+#include "views/json_views.h"
 #include "vibekit/event.h"
 #include "vibekit/status.h"
 #include "vibekit/telemetry_service.h"
@@ -42,38 +44,9 @@ constexpr std::string_view kReset = "\x1b[0m";
 // ---------------------------------------------------------------------------------------------
 // UTF-8
 
-struct CodePoint {
-  char32_t value = 0;
-  std::size_t length = 1;  // bytes consumed (1 for an invalid byte)
-  bool valid = false;
-};
+using CodePoint = internal::Utf8CodePoint;
 
-// Strict RFC 3629 decoding: overlongs, surrogates and values above U+10FFFF are invalid, so
-// cutting and escaping never trust a malformed length byte.
-CodePoint DecodeAt(std::string_view s, std::size_t i) {
-  const auto b0 = static_cast<unsigned char>(s[i]);
-  if (b0 < 0x80) return {b0, 1, true};
-  std::size_t len = 0;
-  char32_t cp = 0;
-  char32_t min = 0;
-  if ((b0 & 0xE0) == 0xC0) {
-    len = 2, cp = b0 & 0x1F, min = 0x80;
-  } else if ((b0 & 0xF0) == 0xE0) {
-    len = 3, cp = b0 & 0x0F, min = 0x800;
-  } else if ((b0 & 0xF8) == 0xF0) {
-    len = 4, cp = b0 & 0x07, min = 0x10000;
-  } else {
-    return {};
-  }
-  if (i + len > s.size()) return {};
-  for (std::size_t k = 1; k < len; ++k) {
-    const auto b = static_cast<unsigned char>(s[i + k]);
-    if ((b & 0xC0) != 0x80) return {};
-    cp = (cp << 6) | (b & 0x3F);
-  }
-  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return {};
-  return {cp, len, true};
-}
+CodePoint DecodeAt(std::string_view s, std::size_t i) { return internal::DecodeUtf8At(s, i); }
 
 // Terminal columns taken by a code point: 0 for combining marks and zero-width characters,
 // 2 for East Asian wide / fullwidth characters and emoji, 1 otherwise. An approximation of
@@ -157,163 +130,13 @@ std::string Elide(std::string_view s, int width) {
   return out;
 }
 
-// ---------------------------------------------------------------------------------------------
-// JSON text. Written by hand rather than with boost::json::serialize because Boost 1.81 has no
-// pretty printer, writes doubles as "1.5E3", and passes invalid UTF-8 through unescaped.
+void AppendDoubleText(std::string& out, double v) { views::AppendDoubleText(out, v); }
 
-void AppendInt(std::string& out, std::int64_t v) {
-  char buf[24];
-  const auto r = std::to_chars(buf, buf + sizeof(buf), v);
-  out.append(buf, r.ptr);
-}
-
-void AppendUint(std::string& out, std::uint64_t v) {
-  char buf[24];
-  const auto r = std::to_chars(buf, buf + sizeof(buf), v);
-  out.append(buf, r.ptr);
-}
-
-// Shortest text that reads back as the same double ("1234.5", "1e+20").
-void AppendDoubleText(std::string& out, double v) {
-  char buf[40];
-  const auto r = std::to_chars(buf, buf + sizeof(buf), v);
-  out.append(buf, r.ptr);
-}
-
-void AppendJsonDouble(std::string& out, double v) {
-  if (!std::isfinite(v)) {  // JSON has no NaN or infinity
-    out.append("null");
-    return;
-  }
-  const std::size_t start = out.size();
-  AppendDoubleText(out, v);
-  // Keep the value a double when parsed back ("2.0", not "2").
-  if (out.find_first_of(".e", start) == std::string::npos) out.append(".0");
-}
-
-void AppendJsonString(std::string& out, std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out.push_back('"');
-  for (std::size_t i = 0; i < s.size();) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x80) {
-      const CodePoint cp = DecodeAt(s, i);
-      if (cp.valid) {
-        out.append(s.substr(i, cp.length));
-      } else {
-        out.append("\\ufffd");
-      }
-      i += cp.length;
-      continue;
-    }
-    switch (c) {
-      case '"':
-        out.append("\\\"");
-        break;
-      case '\\':
-        out.append("\\\\");
-        break;
-      case '\b':
-        out.append("\\b");
-        break;
-      case '\f':
-        out.append("\\f");
-        break;
-      case '\n':
-        out.append("\\n");
-        break;
-      case '\r':
-        out.append("\\r");
-        break;
-      case '\t':
-        out.append("\\t");
-        break;
-      default:
-        if (c < 0x20 || c == 0x7F) {
-          out.append("\\u00");
-          out.push_back(kHex[c >> 4]);
-          out.push_back(kHex[c & 0xF]);
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
-    }
-    ++i;
-  }
-  out.push_back('"');
-}
-
-void AppendIndent(std::string& out, int indent, int depth) {
-  out.push_back('\n');
-  out.append(static_cast<std::size_t>(indent) * static_cast<std::size_t>(depth), ' ');
-}
-
-// indent < 0: compact, one line; otherwise pretty with `indent` spaces per level.
 void AppendJson(std::string& out, const json::value& v, int indent, int depth) {
-  switch (v.kind()) {
-    case json::kind::null:
-      out.append("null");
-      break;
-    case json::kind::bool_:
-      out.append(v.get_bool() ? "true" : "false");
-      break;
-    case json::kind::int64:
-      AppendInt(out, v.get_int64());
-      break;
-    case json::kind::uint64:
-      AppendUint(out, v.get_uint64());
-      break;
-    case json::kind::double_:
-      AppendJsonDouble(out, v.get_double());
-      break;
-    case json::kind::string:
-      AppendJsonString(out, v.get_string());
-      break;
-    case json::kind::array: {
-      const json::array& a = v.get_array();
-      if (a.empty()) {
-        out.append("[]");
-        break;
-      }
-      out.push_back('[');
-      bool first = true;
-      for (const json::value& item : a) {
-        if (!first) out.push_back(',');
-        first = false;
-        if (indent >= 0) AppendIndent(out, indent, depth + 1);
-        AppendJson(out, item, indent, depth + 1);
-      }
-      if (indent >= 0) AppendIndent(out, indent, depth);
-      out.push_back(']');
-      break;
-    }
-    case json::kind::object: {
-      const json::object& o = v.get_object();
-      if (o.empty()) {
-        out.append("{}");
-        break;
-      }
-      out.push_back('{');
-      bool first = true;
-      for (const json::key_value_pair& kv : o) {
-        if (!first) out.push_back(',');
-        first = false;
-        if (indent >= 0) AppendIndent(out, indent, depth + 1);
-        AppendJsonString(out, kv.key());
-        out.append(indent >= 0 ? ": " : ":");
-        AppendJson(out, kv.value(), indent, depth + 1);
-      }
-      if (indent >= 0) AppendIndent(out, indent, depth);
-      out.push_back('}');
-      break;
-    }
-  }
+  views::AppendJsonText(out, v, indent, depth);
 }
 
-std::string CompactJson(const json::value& v) {
-  std::string out;
-  AppendJson(out, v, -1, 0);
-  return out;
-}
+std::string CompactJson(const json::value& v) { return views::JsonText(v); }
 
 // ---------------------------------------------------------------------------------------------
 // Cells and tables
@@ -558,26 +381,6 @@ void ReportOutputFailure(const char* what) {
   std::fprintf(stderr, "vibekit: cannot write output: %s\n", what);
 }
 
-// Metadata is stored as JSON object text; emitting it as an object keeps consumers from
-// parsing twice. Anything else (a legacy or damaged value) is kept verbatim as a string.
-json::value MetadataValue(const std::optional<std::string>& metadata) {
-  if (!metadata) return nullptr;
-  boost::system::error_code ec;
-  json::value parsed = json::parse(*metadata, ec);
-  if (!ec && parsed.is_object()) return parsed;
-  return json::value(json::string(*metadata));
-}
-
-json::value Optional(const std::optional<std::string>& v) {
-  if (!v) return nullptr;
-  return json::value(json::string(*v));
-}
-
-json::value Optional(const std::optional<std::int64_t>& v) {
-  if (!v) return nullptr;
-  return json::value(*v);
-}
-
 }  // namespace
 
 Result<Format> ParseFormat(std::string_view name) {
@@ -699,134 +502,6 @@ void PrintObject(const json::object& object, const OutputOptions& options, std::
   } catch (const std::exception& e) {
     ReportOutputFailure(e.what());
   }
-}
-
-json::object EventToJsonObject(const Event& event) {
-  json::object o;
-  try {
-    o["id"] = event.id;
-    o["sessionId"] = event.session_id;
-    o["eventType"] = EventTypeName(event.event_type);
-    o["agentType"] = event.agent_type;
-    o["mode"] = Optional(event.mode);
-    o["prompt"] = Optional(event.prompt);
-    o["streamData"] = Optional(event.stream_data);
-    o["sandboxId"] = Optional(event.sandbox_id);
-    o["repoUrl"] = Optional(event.repo_url);
-    o["metadata"] = MetadataValue(event.metadata);
-    o["timestamp"] = event.timestamp;
-    o["createdAt"] = event.created_at;
-    if (event.event_type == EventType::kError && event.error) {
-      const ErrorDetails& e = *event.error;
-      json::object error;
-      error["type"] = e.error_type.empty() ? std::string_view("error") : e.error_type;
-      error["message"] = e.message;
-      error["stack"] = Optional(e.stack);
-      error["severity"] = ErrorSeverityName(e.severity);
-      o["error"] = std::move(error);
-    }
-  } catch (const std::exception&) {
-    // Only allocation can fail here; the partial object is still valid JSON.
-  }
-  return o;
-}
-
-json::object SessionToJsonObject(const Session& session) {
-  json::object o;
-  try {
-    o["id"] = session.id;
-    o["agentType"] = session.agent_type;
-    o["mode"] = Optional(session.mode);
-    o["status"] = SessionStatusName(session.status);
-    o["startTime"] = session.start_time;
-    o["endTime"] = Optional(session.end_time);
-    o["duration"] = Optional(session.duration);
-    o["eventCount"] = session.event_count;
-    o["streamEventCount"] = session.stream_event_count;
-    o["errorCount"] = session.error_count;
-    o["sandboxId"] = Optional(session.sandbox_id);
-    o["repoUrl"] = Optional(session.repo_url);
-    o["metadata"] = MetadataValue(session.metadata);
-    o["lastEventTime"] = session.last_event_time;
-    o["createdAt"] = session.created_at;
-    o["updatedAt"] = session.updated_at;
-  } catch (const std::exception&) {
-  }
-  return o;
-}
-
-json::object HealthToJsonObject(const HealthStatus& health) {
-  json::object o;
-  try {
-    o["database"] = health.database;
-    o["quickCheck"] = health.quick_check;
-    o["dbPath"] = health.db_path;
-    o["fileSizeBytes"] = health.file_size_bytes;
-    o["walSizeBytes"] = health.wal_size_bytes;
-    o["diskFreeBytes"] = health.disk_free_bytes;
-    o["memoryRssBytes"] = health.memory_rss_bytes;
-    o["bufferedEvents"] = health.buffered_events;
-    o["queuedEvents"] = health.queued_events;
-    o["writerLagMs"] = health.writer_lag_ms;
-    o["lastWriteError"] = health.last_write_error;
-    o["pruneDays"] = health.prune_days;
-    o["maxSizeBytes"] = health.max_size_bytes;
-    o["oldestEventTime"] = health.oldest_event_time;
-    o["lastCleanupTime"] = health.last_cleanup_time;
-    o["lastCleanupSessionsRemoved"] = health.last_cleanup_sessions_removed;
-    o["deadLetterBatches"] = health.dead_letter_batches;
-    json::object connections;
-    connections["active"] = health.connections.active;
-    connections["total"] = health.connections.total;
-    o["connections"] = std::move(connections);
-    const DeliveryHealth& d = health.delivery;
-    json::object delivery;
-    delivery["configured"] = d.configured;
-    delivery["endpoint"] = d.endpoint;
-    delivery["workerRunning"] = d.worker_running;
-    delivery["eventCursor"] = d.event_cursor;
-    delivery["queuedEvents"] = d.queued_events;
-    delivery["queuedSessions"] = d.queued_sessions;
-    delivery["eventsSent"] = d.events_sent;
-    delivery["spansSent"] = d.spans_sent;
-    delivery["requestsSent"] = d.requests_sent;
-    delivery["eventsFailed"] = d.events_failed;
-    delivery["requestsFailed"] = d.requests_failed;
-    delivery["retries"] = d.retries;
-    delivery["lastError"] = d.last_error;
-    delivery["lastErrorTime"] = d.last_error_time;
-    delivery["lastSuccessTime"] = d.last_success_time;
-    o["delivery"] = std::move(delivery);
-    o["performanceGrade"] = health.performance_grade;
-    json::array issues;
-    for (const std::string& issue : health.issues) issues.emplace_back(issue);
-    o["issues"] = std::move(issues);
-  } catch (const std::exception&) {
-  }
-  return o;
-}
-
-json::object RollupToJsonObject(const RollupCounts& counts) {
-  json::object o;
-  try {
-    o["totalEvents"] = counts.total_events;
-    o["startEvents"] = counts.start_events;
-    o["streamEvents"] = counts.stream_events;
-    o["endEvents"] = counts.end_events;
-    o["errorEvents"] = counts.error_events;
-    o["sessions"] = counts.sessions;
-    o["activeSessions"] = counts.active_sessions;
-    o["completedSessions"] = counts.completed_sessions;
-    o["failedSessions"] = counts.failed_sessions;
-    o["timeoutSessions"] = counts.timeout_sessions;
-    o["sessionsWithErrors"] = counts.sessions_with_errors;
-    o["avgSessionDurationMs"] =
-        counts.avg_session_duration_ms ? json::value(*counts.avg_session_duration_ms) : nullptr;
-    o["minTimestamp"] = Optional(counts.min_timestamp);
-    o["maxTimestamp"] = Optional(counts.max_timestamp);
-  } catch (const std::exception&) {
-  }
-  return o;
 }
 
 // The event records have no "text" key: a column a record lacks renders as an empty cell, so a

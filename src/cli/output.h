@@ -17,6 +17,8 @@
 #include <string_view>
 #include <vector>
 
+#include "views/json_views.h"
+#include "views/time_arg.h"
 #include "vibekit/event.h"
 #include "vibekit/status.h"
 #include "vibekit/telemetry_service.h"
@@ -49,11 +51,15 @@ void Print(const Records& records, const OutputOptions& options, std::FILE* out)
 // two-column key,value table.
 void PrintObject(const boost::json::object& object, const OutputOptions& options, std::FILE* out);
 
-// The stable JSON shapes (documented in docs/CLI.md).
-boost::json::object EventToJsonObject(const Event& event);      // id, sessionId, eventType, ...
-boost::json::object SessionToJsonObject(const Session& session);  // id, agentType, status, ...
-boost::json::object HealthToJsonObject(const HealthStatus& health);
-boost::json::object RollupToJsonObject(const RollupCounts& counts);
+// The stable JSON shapes (documented in docs/CLI.md) are rendered by src/views/json_views.h,
+// shared with the HTTP server.
+using views::EventToJsonObject;
+using views::HealthToJsonObject;
+using views::RollupToJsonObject;
+using views::SessionToJsonObject;
+// Time arguments (--since/--until) are parsed by src/views/time_arg.h, shared with the server.
+using views::FormatTimestamp;
+using views::ParseTimeArg;
 
 // Default columns for the table/csv views of events and sessions.
 std::vector<std::string> EventColumns();

@@ -6,62 +6,13 @@
 
 #include "cli/analytics_live.h"
 #include "cli/commands.h"
-#include "cli/time_arg.h"
+#include "views/time_arg.h"
 #include "vibekit/clock.h"
 #include "vibekit/analytics.h"
+#include "views/json_views.h"
 
 namespace vibekit::cli {
-namespace {
 namespace json = boost::json;
-
-json::value Opt(const std::optional<double>& v) {
-  return v ? json::value(*v) : json::value(nullptr);
-}
-
-json::object Quantiles(const QuantileSummary& q) {
-  return {{"count", q.count}, {"mean", Opt(q.mean)}, {"p50", Opt(q.p50)},
-          {"p90", Opt(q.p90)}, {"p95", Opt(q.p95)}, {"p99", Opt(q.p99)}};
-}
-
-json::object Counts(const std::map<std::string, std::int64_t>& m) {
-  json::object o;
-  for (const auto& [k, v] : m) o[k.empty() ? "(none)" : k] = v;
-  return o;
-}
-
-json::object AnalyticsReportToJson(const AnalyticsReport& r) {
-  json::object o;
-  o["from"] = r.from_ms;
-  o["to"] = r.to_ms;
-  o["generatedAt"] = r.generated_at;
-  o["performance"] = {{"responseTimeMs", Quantiles(r.performance.response_time_ms)},
-                      {"streamGapMs", Quantiles(r.performance.stream_gap_ms)},
-                      {"throughputPerMin", r.performance.throughput_per_min},
-                      {"errorRatePct", r.performance.error_rate_pct}};
-  o["usage"] = {
-      {"events", r.usage.events},
-      {"sessionsStarted", r.usage.sessions_started},
-      {"activeSessions", r.usage.active_sessions},
-      {"topAgent", r.usage.top_agent ? json::value(*r.usage.top_agent) : json::value(nullptr)},
-      {"peakHourUtc",
-       r.usage.peak_hour_utc ? json::value(*r.usage.peak_hour_utc) : json::value(nullptr)},
-      {"peakHourEvents", r.usage.peak_hour_events},
-      {"sessionsByAgent", Counts(r.usage.sessions_by_agent)},
-      {"sessionsByMode", Counts(r.usage.sessions_by_mode)},
-      {"eventsByType", Counts(r.usage.events_by_type)}};
-  o["quality"] = {{"sessionDurationMs", Quantiles(r.quality.session_duration_ms)},
-                  {"active", r.quality.active},
-                  {"completed", r.quality.completed},
-                  {"failed", r.quality.failed},
-                  {"timedOut", r.quality.timed_out},
-                  {"successRatePct", Opt(r.quality.success_rate_pct)},
-                  {"inputTokens", r.quality.input_tokens},
-                  {"outputTokens", r.quality.output_tokens},
-                  {"costUsd", r.quality.cost_usd}};
-  return o;
-}
-
-}  // namespace
 
 void RegisterAnalyticsCommand(CLI::App& telemetry, const GlobalOptions& global, Runner& run) {
   CLI::App* analytics = telemetry.add_subcommand(
@@ -93,7 +44,7 @@ void RegisterAnalyticsCommand(CLI::App& telemetry, const GlobalOptions& global, 
       }();
       (void)service->Shutdown();
       if (!r.ok()) return Fail("cannot compute analytics: " + r.status().message());
-      PrintObject(AnalyticsReportToJson(*r), MakeOutput(global), stdout);
+      PrintObject(views::AnalyticsReportToJson(*r), MakeOutput(global), stdout);
       return kExitOk;
     };
   });
@@ -138,18 +89,9 @@ void RegisterAnalyticsCommand(CLI::App& telemetry, const GlobalOptions& global, 
       records.columns = {"peak", "metric", "kind", "severity", "observed", "expected",
                          "confidencePct", "description"};
       for (const Anomaly& x : *found) {
-        records.rows.push_back({{"peak", FormatTimestamp(x.peak_ms)},
-                                {"metric", x.metric},
-                                {"kind", x.kind},
-                                {"severity", x.severity},
-                                {"observed", x.observed},
-                                {"expected", x.expected},
-                                {"confidencePct", x.confidence_pct},
-                                {"zScore", x.z_score},
-                                {"windowStart", x.window_start_ms},
-                                {"windowEnd", x.window_end_ms},
-                                {"title", x.title},
-                                {"description", x.description}});
+        json::object row = views::AnomalyToJsonObject(x);
+        row["peak"] = FormatTimestamp(x.peak_ms);  // readable in a table; the API keeps ms
+        records.rows.push_back(std::move(row));
       }
       Print(records, MakeOutput(global), stdout);
       return kExitOk;
@@ -179,17 +121,7 @@ void RegisterAnalyticsCommand(CLI::App& telemetry, const GlobalOptions& global, 
         if (p.status().IsValidationError()) return UsageError(p.status().message());
         return Fail("cannot forecast: " + p.status().message());
       }
-      const Prediction& f = p->front();
-      json::array points;
-      for (const PredictionPoint& pt : f.points) {
-        points.push_back({{"minute", pt.minute}, {"value", pt.value}, {"lower", pt.lower},
-                          {"upper", pt.upper}});
-      }
-      json::object o{{"metric", f.metric},
-                     {"method", f.method},
-                     {"backtestMae", Opt(f.backtest_mae)},
-                     {"naiveMae", Opt(f.naive_mae)},
-                     {"points", std::move(points)}};
+      const json::object o = views::PredictionToJsonObject(p->front());
       PrintObject(o, MakeOutput(global), stdout);
       return kExitOk;
     };

@@ -4,7 +4,7 @@
 #include <cstdio>
 
 #include "cli/commands.h"
-#include "cli/time_arg.h"
+#include "views/time_arg.h"
 
 namespace vibekit::cli {
 

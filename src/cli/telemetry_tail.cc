@@ -24,7 +24,7 @@
 #include <vector>
 
 #include "cli/commands.h"
-#include "cli/time_arg.h"
+#include "views/time_arg.h"
 
 namespace vibekit::cli {
 namespace {

@@ -93,10 +93,19 @@ std::string EventToJson(const Event& e) {
 }
 
 Result<Event> EventFromJson(std::string_view text) {
+  boost::system::error_code ec;
+  json::value doc;
   try {
-    boost::system::error_code ec;
-    json::value doc = json::parse(text, ec);
-    if (ec) return Status::InvalidArgument("not valid JSON: " + ec.message());
+    doc = json::parse(text, ec);
+  } catch (const std::exception& ex) {
+    return Status::InvalidArgument(std::string("cannot read event: ") + ex.what());
+  }
+  if (ec) return Status::InvalidArgument("not valid JSON: " + ec.message());
+  return EventFromJsonValue(doc);
+}
+
+Result<Event> EventFromJsonValue(const json::value& doc) {
+  try {
     if (!doc.is_object()) return Status::InvalidArgument("an event must be a JSON object");
     const json::object& obj = doc.as_object();
     Event e;

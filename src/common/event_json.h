@@ -3,6 +3,8 @@
 // "repoUrl","metadata":{...},"timestamp":<ms>,"error":{"type","message","stack","severity"}}.
 #pragma once
 
+#include <boost/json/value.hpp>
+
 #include <string>
 #include <string_view>
 
@@ -19,5 +21,7 @@ std::string EventToJson(const Event& event);
 // malformed JSON, missing or mistyped fields, unknown event types, NaN / negative / fractional
 // timestamps. Unknown top-level fields are ignored. Does not run the full event validation.
 Result<Event> EventFromJson(std::string_view json);
+// The same for an already parsed JSON value (one element of a JSON array of events).
+Result<Event> EventFromJsonValue(const boost::json::value& doc);
 
 }  // namespace vibekit::internal

@@ -268,6 +268,15 @@ Result<std::vector<Session>> TelemetryService::QuerySessions(
   });
 }
 
+Result<std::int64_t> TelemetryService::CountSessions(
+    const SessionQueryFilter& filter) const noexcept {
+  return Guard<std::int64_t>([&]() -> Result<std::int64_t> {
+    if (!impl_->enabled_) return std::int64_t{0};
+    VK_RETURN_IF_ERROR(impl_->Running());
+    return impl_->store_->CountSessions(filter);
+  });
+}
+
 Result<Session> TelemetryService::GetSession(std::string_view session_id) const noexcept {
   return Guard<Session>([&]() -> Result<Session> {
     if (!impl_->enabled_) return Status::NotFound("telemetry is disabled");

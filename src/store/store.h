@@ -188,6 +188,8 @@ class Store {
   // --- reads (any thread) ---
   virtual Result<std::vector<Event>> QueryEvents(const EventQueryFilter& filter) = 0;
   virtual Result<std::vector<Session>> QuerySessions(const SessionQueryFilter& filter) = 0;
+  // Sessions matching the filter's conditions (limit, offset and order ignored).
+  virtual Result<std::int64_t> CountSessions(const SessionQueryFilter& filter) = 0;
   virtual Result<std::optional<Session>> GetSession(std::string_view id) = 0;
   virtual Result<SessionStats> GetSessionStats(std::string_view id) = 0;
   virtual Result<std::vector<ErrorRecord>> GetSessionErrors(std::string_view id) = 0;

@@ -812,6 +812,10 @@ Result<std::vector<Event>> SqliteStore::QueryEvents(const EventQueryFilter& f) {
     filters += " AND agent_type = ?";
     filter_binds.emplace_back(*f.agent_type);
   }
+  if (f.mode) {
+    filters += " AND mode = ?";
+    filter_binds.emplace_back(*f.mode);
+  }
   if (f.from_time) {
     filters += " AND timestamp >= ?";
     filter_binds.emplace_back(*f.from_time);
@@ -975,10 +979,11 @@ Result<std::vector<Event>> SqliteStore::QueryEvents(const EventQueryFilter& f) {
   }
 }
 
-Result<std::vector<Session>> SqliteStore::QuerySessions(const SessionQueryFilter& f) {
-  std::string sql =
-      "SELECT " + std::string(kSessionColumns) + " FROM telemetry_sessions WHERE 1=1";
-  std::vector<BindValue> binds;
+namespace {
+
+// The WHERE conditions of a session filter (" AND ..."), with their values appended to `binds`.
+std::string SessionConditions(const SessionQueryFilter& f, std::vector<BindValue>& binds) {
+  std::string sql;
   if (f.status) {
     sql += " AND status = ?";
     binds.emplace_back(std::string(SessionStatusName(*f.status)));
@@ -999,6 +1004,34 @@ Result<std::vector<Session>> SqliteStore::QuerySessions(const SessionQueryFilter
     sql += " AND start_time <= ?";
     binds.emplace_back(*f.to_time);
   }
+  if (f.search && !f.search->empty()) {
+    // instr over lower(): a plain substring (LIKE would give '%' and '_' a meaning).
+    sql += " AND (instr(lower(id), lower(?)) > 0 OR instr(lower(coalesce(repo_url, '')),"
+           " lower(?)) > 0 OR instr(lower(coalesce(sandbox_id, '')), lower(?)) > 0)";
+    for (int i = 0; i < 3; ++i) binds.emplace_back(*f.search);
+  }
+  return sql;
+}
+
+}  // namespace
+
+Result<std::int64_t> SqliteStore::CountSessions(const SessionQueryFilter& f) {
+  std::vector<BindValue> binds;
+  const std::string sql =
+      "SELECT count(*) FROM telemetry_sessions WHERE 1=1" + SessionConditions(f, binds);
+  VK_ASSIGN_OR_RETURN(ReaderLease reader, AcquireReader());
+  VK_ASSIGN_OR_RETURN(Statement * stmt, Cached(*reader, sql));
+  BindAll(*stmt, binds);
+  VK_ASSIGN_OR_RETURN(bool row, stmt->Step());
+  const std::int64_t n = row ? stmt->ColumnInt(0) : 0;
+  stmt->Reset();
+  return n;
+}
+
+Result<std::vector<Session>> SqliteStore::QuerySessions(const SessionQueryFilter& f) {
+  std::vector<BindValue> binds;
+  std::string sql = "SELECT " + std::string(kSessionColumns) +
+                    " FROM telemetry_sessions WHERE 1=1" + SessionConditions(f, binds);
   sql += f.order == SortOrder::kAsc ? " ORDER BY start_time ASC, id ASC"
                                     : " ORDER BY start_time DESC, id DESC";
   sql += " LIMIT ? OFFSET ?";

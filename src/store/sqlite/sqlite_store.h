@@ -40,6 +40,7 @@ class SqliteStore final : public Store {
 
   Result<std::vector<Event>> QueryEvents(const EventQueryFilter& filter) override;
   Result<std::vector<Session>> QuerySessions(const SessionQueryFilter& filter) override;
+  Result<std::int64_t> CountSessions(const SessionQueryFilter& filter) override;
   Result<std::optional<Session>> GetSession(std::string_view id) override;
   Result<SessionStats> GetSessionStats(std::string_view id) override;
   Result<std::vector<ErrorRecord>> GetSessionErrors(std::string_view id) override;

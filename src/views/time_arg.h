@@ -10,7 +10,7 @@
 
 #include "vibekit/status.h"
 
-namespace vibekit::cli {
+namespace vibekit::views {
 
 // Milliseconds since the epoch. kInvalidArgument with an example of each accepted form.
 Result<std::int64_t> ParseTimeArg(std::string_view text, std::int64_t now_ms);
@@ -18,4 +18,4 @@ Result<std::int64_t> ParseTimeArg(std::string_view text, std::int64_t now_ms);
 // "2026-11-25T10:00:00.250Z" (UTC, milliseconds).
 std::string FormatTimestamp(std::int64_t ms);
 
-}  // namespace vibekit::cli
+}  // namespace vibekit::views

@@ -1,4 +1,4 @@
-#include "cli/time_arg.h"
+#include "views/time_arg.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -9,7 +9,7 @@
 
 #include "vibekit/status.h"
 
-namespace vibekit::cli {
+namespace vibekit::views {
 namespace {
 
 constexpr std::int64_t kMsPerSecond = 1000;
@@ -276,4 +276,4 @@ std::string FormatTimestamp(std::int64_t ms) {
   return buf;
 }
 
-}  // namespace vibekit::cli
+}  // namespace vibekit::views

@@ -1,4 +1,4 @@
-#include "cli/time_arg.h"
+#include "views/time_arg.h"
 
 #include <cstdint>
 #include <cstdio>
@@ -10,7 +10,7 @@
 
 #include "vibekit/status.h"
 
-namespace vibekit::cli {
+namespace vibekit::views {
 namespace {
 
 constexpr std::int64_t kNow = 1'795'600'800'000;  // 2026-11-25T10:00:00Z
@@ -176,4 +176,4 @@ TEST(TimeArg, FormatThenParseRoundTrips) {
 }
 
 }  // namespace
-}  // namespace vibekit::cli
+}  // namespace vibekit::views

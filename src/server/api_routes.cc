@@ -1,0 +1,341 @@
+#include "server/api_routes.h"
+
+#include <boost/json/array.hpp>
+#include <boost/json/parse.hpp>
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/event_json.h"
+#include "ingest/validation.h"
+#include "vibekit/clock.h"
+#include "views/json_views.h"
+#include "views/time_arg.h"
+
+namespace vibekit::server {
+namespace {
+
+namespace json = boost::json;
+
+std::int64_t NowMs() { return SystemClock().NowMs(); }
+
+Result<std::optional<std::int64_t>> IntParam(const Request& r, std::string_view name,
+                                             std::int64_t min, std::int64_t max) {
+  std::optional<std::string> text = r.Param(name);
+  if (!text || text->empty()) return std::optional<std::int64_t>();
+  std::int64_t v = 0;
+  const auto res = std::from_chars(text->data(), text->data() + text->size(), v);
+  if (res.ec != std::errc() || res.ptr != text->data() + text->size()) {
+    return Status::InvalidArgument(std::string(name) + " must be an integer, got \"" + *text +
+                                   "\"");
+  }
+  if (v < min || v > max) {
+    return Status::InvalidArgument(std::string(name) + " must be between " +
+                                   std::to_string(min) + " and " + std::to_string(max));
+  }
+  return std::optional<std::int64_t>(v);
+}
+
+std::optional<std::string> NonEmpty(const Request& r, std::string_view name) {
+  std::optional<std::string> v = r.Param(name);
+  if (v && v->empty()) return std::nullopt;
+  return v;
+}
+
+// Keyset-like cursor over a list sorted newest first by a time column: the time of the last
+// item shown ("the page ended at time T") and how many items at exactly T were shown already.
+// Opaque to clients: "<T>.<skip>".
+struct Cursor {
+  std::int64_t time = 0;
+  std::int64_t skip = 0;
+};
+
+Result<std::optional<Cursor>> ParseCursor(const Request& r) {
+  std::optional<std::string> text = NonEmpty(r, "cursor");
+  if (!text) return std::optional<Cursor>();
+  const std::size_t dot = text->find('.');
+  Cursor c;
+  bool ok = dot != std::string::npos;
+  if (ok) {
+    const char* b = text->data();
+    auto r1 = std::from_chars(b, b + dot, c.time);
+    auto r2 = std::from_chars(b + dot + 1, b + text->size(), c.skip);
+    ok = r1.ec == std::errc() && r1.ptr == b + dot && r2.ec == std::errc() &&
+         r2.ptr == b + text->size() && c.skip >= 0;
+  }
+  if (!ok) return Status::InvalidArgument("cursor is not one this server handed out");
+  return std::optional<Cursor>(c);
+}
+
+// The cursor after a page of `times` (newest first) that was read with `previous`.
+std::string NextCursor(const std::vector<std::int64_t>& times, const std::optional<Cursor>& previous) {
+  const std::int64_t last = times.back();
+  std::int64_t skip = 0;
+  for (std::int64_t t : times) skip += t == last ? 1 : 0;
+  if (previous && previous->time == last) skip += previous->skip;
+  return std::to_string(last) + "." + std::to_string(skip);
+}
+
+#define VK_HTTP_ASSIGN(lhs, expr)                       \
+  auto VK_HTTP_TMP_##lhs = (expr);                      \
+  if (!VK_HTTP_TMP_##lhs.ok()) return StatusResponse(VK_HTTP_TMP_##lhs.status()); \
+  auto lhs = std::move(*VK_HTTP_TMP_##lhs)
+
+// ---------------------------------------------------------------------------------------------
+// POST /api/events
+
+Response PostEvents(const ApiContext& ctx, Request& req) {
+  const std::string_view body = req.body;
+  const std::size_t first = body.find_first_not_of(" \t\r\n");
+  if (first == std::string_view::npos) {
+    return ErrorResponse(400, "empty body: send a JSON array of events or NDJSON");
+  }
+  const LocalStoreConfig& store_config = ctx.service->config().local_store;
+  const std::int64_t now = NowMs();
+  std::vector<Event> valid;
+  json::array errors;
+  std::int64_t rejected = 0;
+  auto reject = [&](std::int64_t index, const std::string& message) {
+    ++rejected;
+    errors.push_back(json::object{{"index", index}, {"message", message}});
+  };
+  auto take = [&](std::int64_t index, Result<Event> parsed) {
+    if (!parsed.ok()) return reject(index, parsed.status().message());
+    Status s = ingest::ValidateEvent(*parsed, store_config, now);
+    if (!s.ok()) return reject(index, s.message());
+    valid.push_back(std::move(*parsed));
+  };
+  const bool ndjson_type = req.Header("content-type").starts_with("application/x-ndjson");
+  if (body[first] == '[' && !ndjson_type) {
+    boost::system::error_code ec;
+    json::value doc = json::parse(body, ec);
+    if (ec || !doc.is_array()) {
+      return ErrorResponse(400, "the body is not a valid JSON array: " +
+                                    (ec ? ec.message() : std::string("not an array")));
+    }
+    const json::array& items = doc.get_array();
+    valid.reserve(items.size());
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      take(static_cast<std::int64_t>(i), internal::EventFromJsonValue(items[i]));
+    }
+  } else {
+    std::int64_t line_no = 0;
+    std::int64_t json_lines = 0;
+    std::size_t pos = 0;
+    while (pos <= body.size()) {
+      std::size_t end = body.find('\n', pos);
+      if (end == std::string_view::npos) end = body.size();
+      std::string_view line = body.substr(pos, end - pos);
+      const std::int64_t index = line_no++;
+      pos = end + 1;
+      while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) {
+        line.remove_suffix(1);
+      }
+      while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
+      if (line.empty()) continue;
+      boost::system::error_code ec;
+      json::value doc = json::parse(line, ec);
+      if (ec) {
+        reject(index, "not valid JSON: " + ec.message());
+        continue;
+      }
+      ++json_lines;
+      take(index, internal::EventFromJsonValue(doc));
+    }
+    if (json_lines == 0) {
+      return ErrorResponse(400, "the body is neither a JSON array of events nor NDJSON");
+    }
+  }
+  double wait_s = 0;
+  if (!valid.empty()) {
+    Status s = ctx.service->InsertEventBatch(valid);
+    if (!s.ok()) return StatusResponse(s);
+    // Answer only once the accepted events are committed (durable).
+    const auto t0 = std::chrono::steady_clock::now();
+    s = ctx.service->FlushBuffers();
+    wait_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (!s.ok()) return StatusResponse(s.WithContext("the events were not committed"));
+  }
+  ctx.metrics->RecordIngest(static_cast<std::int64_t>(valid.size()), rejected, wait_s);
+  return JsonResponse(json::object{{"accepted", static_cast<std::int64_t>(valid.size())},
+                                   {"rejected", rejected},
+                                   {"errors", std::move(errors)}});
+}
+
+// ---------------------------------------------------------------------------------------------
+// GET /api/events, /api/sessions, /api/sessions/{id}
+
+Response GetEvents(const ApiContext& ctx, Request& req) {
+  const std::int64_t now = NowMs();
+  EventQueryFilter f;
+  f.order = SortOrder::kDesc;
+  f.session_id = NonEmpty(req, "sessionId");
+  if (auto type = NonEmpty(req, "type")) {
+    VK_HTTP_ASSIGN(t, ParseEventType(*type));
+    f.event_type = t;
+  }
+  f.agent_type = NonEmpty(req, "agent");
+  f.mode = NonEmpty(req, "mode");
+  VK_HTTP_ASSIGN(since, TimeParam(req, "since", now));
+  VK_HTTP_ASSIGN(until, TimeParam(req, "until", now));
+  f.from_time = since;
+  f.to_time = until;
+  f.contains = NonEmpty(req, "contains");
+  VK_HTTP_ASSIGN(limit, IntParam(req, "limit", 1, 1000));
+  VK_HTTP_ASSIGN(cursor, ParseCursor(req));
+  const std::int64_t page = limit.value_or(100);
+  if (cursor) {
+    f.to_time = f.to_time ? std::min(*f.to_time, cursor->time) : cursor->time;
+    f.offset = cursor->time == f.to_time ? cursor->skip : 0;
+  }
+  f.limit = page + 1;
+  VK_HTTP_ASSIGN(events, ctx.service->QueryEvents(f));
+  const bool more = static_cast<std::int64_t>(events.size()) > page;
+  if (more) events.resize(static_cast<std::size_t>(page));
+  json::array out;
+  std::vector<std::int64_t> times;
+  for (const Event& e : events) {
+    out.push_back(views::EventToJsonObject(e));
+    times.push_back(e.timestamp);
+  }
+  std::optional<Cursor> used;
+  if (cursor && cursor->time == f.to_time) used = cursor;
+  json::value next = nullptr;
+  if (more) next = json::string(NextCursor(times, used));
+  return JsonResponse(json::object{{"events", std::move(out)}, {"nextCursor", std::move(next)}});
+}
+
+Response GetSessions(const ApiContext& ctx, Request& req) {
+  const std::int64_t now = NowMs();
+  SessionQueryFilter f;
+  f.order = SortOrder::kDesc;
+  if (auto status = NonEmpty(req, "status")) {
+    VK_HTTP_ASSIGN(st, ParseSessionStatus(*status));
+    f.status = st;
+  }
+  f.agent_type = NonEmpty(req, "agent");
+  f.mode = NonEmpty(req, "mode");
+  VK_HTTP_ASSIGN(since, TimeParam(req, "since", now));
+  VK_HTTP_ASSIGN(until, TimeParam(req, "until", now));
+  f.from_time = since;
+  f.to_time = until;
+  f.search = NonEmpty(req, "q");
+  if (f.search && f.search->size() > 256) return ErrorResponse(400, "q is longer than 256 bytes");
+  VK_HTTP_ASSIGN(limit, IntParam(req, "limit", 1, 1000));
+  VK_HTTP_ASSIGN(cursor, ParseCursor(req));
+  VK_HTTP_ASSIGN(total, ctx.service->CountSessions(f));
+  const std::int64_t page = limit.value_or(50);
+  std::optional<Cursor> used;
+  if (cursor) {
+    f.to_time = f.to_time ? std::min(*f.to_time, cursor->time) : cursor->time;
+    if (cursor->time == f.to_time) {
+      f.offset = cursor->skip;
+      used = cursor;
+    }
+  }
+  f.limit = page + 1;
+  VK_HTTP_ASSIGN(sessions, ctx.service->QuerySessions(f));
+  const bool more = static_cast<std::int64_t>(sessions.size()) > page;
+  if (more) sessions.resize(static_cast<std::size_t>(page));
+  json::array out;
+  std::vector<std::int64_t> times;
+  for (const Session& s : sessions) {
+    out.push_back(views::SessionToJsonObject(s));
+    times.push_back(s.start_time);
+  }
+  json::value next = nullptr;
+  if (more) next = json::string(NextCursor(times, used));
+  return JsonResponse(json::object{
+      {"sessions", std::move(out)}, {"nextCursor", std::move(next)}, {"total", total}});
+}
+
+// Events of one session are returned whole up to this many (the rest is paged by
+// GET /api/events?sessionId=...); "eventsTruncated" says so.
+constexpr std::int64_t kSessionEventsMax = 20000;
+
+Response GetSessionDetail(const ApiContext& ctx, Request& req) {
+  const std::string id(req.PathParam("id"));
+  VK_HTTP_ASSIGN(session, ctx.service->GetSession(id));
+  EventQueryFilter f;
+  f.session_id = id;
+  f.order = SortOrder::kAsc;
+  f.limit = kSessionEventsMax + 1;
+  VK_HTTP_ASSIGN(events, ctx.service->QueryEvents(f));
+  const bool truncated = static_cast<std::int64_t>(events.size()) > kSessionEventsMax;
+  if (truncated) events.resize(static_cast<std::size_t>(kSessionEventsMax));
+  VK_HTTP_ASSIGN(errors, ctx.service->GetSessionErrors(id));
+  json::array ev;
+  for (const Event& e : events) ev.push_back(views::EventToJsonObject(e));
+  json::array er;
+  for (const ErrorRecord& e : errors) er.push_back(views::ErrorRecordToJsonObject(e));
+  return JsonResponse(json::object{{"session", views::SessionToJsonObject(session)},
+                                   {"events", std::move(ev)},
+                                   {"eventsTruncated", truncated},
+                                   {"errors", std::move(er)}});
+}
+
+// ---------------------------------------------------------------------------------------------
+// GET /api/health
+
+std::string_view HealthWord(const HealthStatus& h) {
+  if (!h.database || h.performance_grade == "critical") return "unhealthy";
+  if (h.performance_grade == "poor" || h.performance_grade == "fair") return "degraded";
+  return "healthy";
+}
+
+Response GetHealth(const ApiContext& ctx, Request&) {
+  TelemetryService::HealthCheckOptions options;
+  options.quick_check = false;  // reads the whole file: `vibekit db health` does that
+  Result<HealthStatus> h = ctx.service->HealthCheck(options);
+  json::object o;
+  if (!h.ok()) {
+    o["status"] = "unhealthy";
+    o["error"] = h.status().message();
+  } else {
+    o["status"] = HealthWord(*h);
+    for (auto& kv : views::HealthToJsonObject(*h)) o[kv.key()] = kv.value();
+  }
+  if (ctx.server_info) o["server"] = ctx.server_info();
+  const bool unhealthy = o["status"].as_string() == "unhealthy";
+  return JsonResponse(o, unhealthy ? 503 : 200);
+}
+
+Response GetMetrics(const ApiContext& ctx, Request&) {
+  Response r;
+  r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+  r.body = ctx.metrics->RenderPrometheus(ctx.service->GetPerformanceMetrics());
+  return r;
+}
+
+#undef VK_HTTP_ASSIGN
+
+}  // namespace
+
+Result<std::optional<std::int64_t>> TimeParam(const Request& request, std::string_view name,
+                                              std::int64_t now_ms) {
+  std::optional<std::string> text = NonEmpty(request, name);
+  if (!text) return std::optional<std::int64_t>();
+  Result<std::int64_t> t = views::ParseTimeArg(*text, now_ms);
+  if (!t.ok()) return t.status().WithContext(std::string(name));
+  return std::optional<std::int64_t>(*t);
+}
+
+void AddApiRoutes(Router& router, const ApiContext& context) {
+  const ApiContext* ctx = &context;
+  router.Add("POST", "/api/events", [ctx](Request& r) { return PostEvents(*ctx, r); });
+  router.Add("GET", "/api/events", [ctx](Request& r) { return GetEvents(*ctx, r); });
+  router.Add("GET", "/api/sessions", [ctx](Request& r) { return GetSessions(*ctx, r); });
+  router.Add("GET", "/api/sessions/{id}", [ctx](Request& r) { return GetSessionDetail(*ctx, r); });
+  router.Add("GET", "/api/health", [ctx](Request& r) { return GetHealth(*ctx, r); },
+             RouteOptions{.public_access = true});
+  router.Add("GET", "/metrics", [ctx](Request& r) { return GetMetrics(*ctx, r); });
+}
+
+}  // namespace vibekit::server

@@ -1,0 +1,47 @@
+// A real TelemetryService on a temporary database with a TelemetryServer on a free loopback
+// port, for the server tests.
+#pragma once
+
+#include <boost/json.hpp>
+
+#include <memory>
+#include <string>
+
+#include "server/http_test_client.h"
+#include "server/server.h"
+#include "testing/test_util.h"
+
+namespace vibekit::testing {
+
+class ServerFixture : public ::testing::Test {
+ protected:
+  void StartServer(server::ServerOptions options = {}) {
+    service_ = std::make_unique<TelemetryService>(TestConfig(dir_.File("t.db")));
+    ASSERT_OK(service_->Initialize());
+    options.port = 0;
+    auto s = server::TelemetryServer::Start(*service_, options);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    server_ = std::move(*s);
+    url_ = server_->url();
+  }
+  void SetUp() override {}
+  void TearDown() override {
+    if (server_) server_->Stop();
+    server_.reset();
+    if (service_) EXPECT_OK(service_->Shutdown());
+  }
+  std::string db() const { return dir_.File("t.db"); }
+  static boost::json::value Json(const HttpResult& r) { return boost::json::parse(r.body); }
+  static std::string EventJson(const std::string& session, const std::string& type,
+                               std::int64_t ts, const std::string& extra = "") {
+    return R"({"sessionId":")" + session + R"(","eventType":")" + type +
+           R"(","agentType":"claude","timestamp":)" + std::to_string(ts) + extra + "}";
+  }
+
+  TempDir dir_;
+  std::unique_ptr<TelemetryService> service_;
+  std::unique_ptr<server::TelemetryServer> server_;
+  std::string url_;
+};
+
+}  // namespace vibekit::testing
