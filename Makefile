@@ -1,7 +1,9 @@
 # Thin wrapper around CMake. The two commands of the README:
-#   make demo   install what is missing, build, fill .vibekit/telemetry.db, print the stats
-#   make test   install what is missing, build, run every test suite (plus an ASan+UBSan pass)
-.PHONY: all deps build demo test test-unit test-asan bench clean format
+#   make dashboard  install what is missing, build, serve the API and the dashboard over
+#                   .vibekit/telemetry.db (created if missing) and open the browser
+#   make test       install what is missing, build, run every test suite (plus an ASan+UBSan pass)
+# and `make demo`: fill .vibekit/telemetry.db with a generated workload, print the stats.
+.PHONY: all deps build demo dashboard test test-unit test-asan bench clean format
 
 BUILD ?= build
 ASAN_BUILD ?= build-asan
@@ -21,6 +23,12 @@ build: deps $(BUILD)/build.ninja
 
 demo: build
 	./$(BUILD)/vibekit demo --events $(DEMO_EVENTS)
+
+DASHBOARD_DB ?= .vibekit/telemetry.db
+
+dashboard: build
+	@test -f $(DASHBOARD_DB) || ./$(BUILD)/vibekit --db $(DASHBOARD_DB) db init
+	./$(BUILD)/vibekit --db $(DASHBOARD_DB) dashboard
 
 test-unit: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 600

@@ -176,6 +176,15 @@ struct AlertWebhookStats {
   std::string last_error;
 };
 
+// One threshold rule of the alert monitor (SetAlertThreshold, or the defaults).
+struct AlertThreshold {
+  std::string metric;
+  double threshold = 0;
+  AlertDirection direction = AlertDirection::kAbove;
+  AlertSeverity severity = AlertSeverity::kMedium;
+  std::int64_t cooldown_ms = 0;
+};
+
 // Figures of the answer cache (GetCachedAnalytics, GetCachedDashboardMetrics).
 struct AnalyticsCacheStats {
   std::int64_t hits = 0;
@@ -250,6 +259,8 @@ class AnalyticsService {
   std::optional<AlertWebhookStats> GetAlertWebhookStats() const noexcept;
   // Waits until every notification so far was delivered or given up; false after `timeout_ms`.
   bool WaitForAlertWebhook(std::int64_t timeout_ms) noexcept;
+  // The rules in effect, one per metric.
+  std::vector<AlertThreshold> AlertThresholds() const;
 
  private:
   class Impl;

@@ -218,6 +218,15 @@ struct AggregateStats {
   std::int64_t computed_at = 0;
 };
 
+// One (agent, mode) pair over all sessions: GetAgentBreakdown().
+struct AgentModeCounts {
+  std::string agent_type;
+  std::optional<std::string> mode;
+  std::int64_t sessions = 0;
+  std::int64_t events = 0;  // sum of the sessions' event counts
+  std::int64_t errors = 0;  // sum of their error counts
+};
+
 // Nearest-rank percentiles of one quantity over a set of sessions: with the n values sorted
 // ascending, pP is the value at 1-based rank ceil(P/100 * n) (always an observed value; no
 // interpolation). Unset when n is 0.

@@ -18,6 +18,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -183,6 +184,14 @@ struct QueryBenchmarkReport {
   std::vector<std::string> recommendations;  // what to run about them
 };
 
+// What one commit wrote (SubscribeCommits). Views into the writer's data: valid only during the
+// listener call.
+struct CommitNotice {
+  std::span<const Event> events;              // in commit order, ids assigned
+  std::span<const std::string> session_ids;   // sessions whose rows changed, each once
+};
+using CommitListener = std::function<void(const CommitNotice&)>;
+
 class TelemetryService {
  public:
   // Applies the environment overrides (unless config.apply_environment is false). Nothing is
@@ -213,6 +222,9 @@ class TelemetryService {
 
   Result<std::vector<Event>> QueryEvents(const EventQueryFilter& filter) const noexcept;
   Result<std::vector<Session>> QuerySessions(const SessionQueryFilter& filter) const noexcept;
+  // Sessions, events and errors per (agent, mode) pair, most sessions first (one GROUP BY over
+  // the sessions table).
+  Result<std::vector<AgentModeCounts>> GetAgentBreakdown() const noexcept;
   // How many sessions match the filter (its limit, offset and order are ignored).
   Result<std::int64_t> CountSessions(const SessionQueryFilter& filter) const noexcept;
   // kNotFound when the session does not exist (in the store).
@@ -253,6 +265,14 @@ class TelemetryService {
   // kUnavailable when the input cannot be read. Everything imported is committed on return.
   Result<ImportResult> ImportNdjson(const std::string& path,
                                     const ImportOptions& options = {}) noexcept;
+
+  // Calls `listener` on the writer thread after every committed batch of events (not for
+  // restores or maintenance). The listener must be cheap and never block: copy what it needs and
+  // hand it to another thread; it must not call back into this service. Returns an id for
+  // UnsubscribeCommits; 0 when the service is disabled.
+  std::int64_t SubscribeCommits(CommitListener listener) noexcept;
+  // After it returns, the listener is not running and will not be called again.
+  void UnsubscribeCommits(std::int64_t id) noexcept;
 
   // Flushes everything (waiting up to `timeout_ms`), stops the writer, closes the database.
   // Returns the flush's status. Later calls to Track* return kFailedPrecondition.

@@ -810,4 +810,19 @@ std::vector<AlertEvent> AnalyticsService::AlertHistory() const {
   return out;
 }
 
+std::vector<AlertThreshold> AnalyticsService::AlertThresholds() const {
+  std::vector<AlertThreshold> out;
+  for (const analytics::AlertRule& r : impl_->engine_.Rules()) {
+    AlertThreshold t;
+    t.metric = r.metric;
+    t.threshold = r.threshold;
+    t.direction = r.direction == analytics::ThresholdDirection::kAbove ? AlertDirection::kAbove
+                                                                       : AlertDirection::kBelow;
+    t.severity = static_cast<AlertSeverity>(static_cast<int>(r.severity));
+    t.cooldown_ms = r.cooldown_ms;
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
 }  // namespace vibekit

@@ -82,5 +82,6 @@ void RegisterConvertCommand(CLI::App& telemetry, const GlobalOptions& global, Ru
 void RegisterAnalyticsCommand(CLI::App& telemetry, const GlobalOptions& global, Runner& run);
 // `serve` (serve_command.cc): the HTTP server of src/server.
 void RegisterServeCommand(CLI::App& app, const GlobalOptions& global, Runner& run);
+void RegisterDashboardCommand(CLI::App& app, const GlobalOptions& global, Runner& run);
 
 }  // namespace vibekit::cli

@@ -142,6 +142,7 @@ int main(int argc, char** argv) {
   RegisterAnalyticsCommand(*telemetry, global, run);
   RegisterDemoCommand(app, global, run);
   RegisterServeCommand(app, global, run);
+  RegisterDashboardCommand(app, global, run);
   RegisterCompletionCommand(app, global, run);
   RegisterHelpAllCommand(app, global, run);
   RegisterTailCommand(*telemetry, global, run);

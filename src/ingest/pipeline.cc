@@ -37,6 +37,10 @@ IngestPipeline::~IngestPipeline() {
   if (writer_.joinable()) (void)Stop(0);
 }
 
+void IngestPipeline::SetCommitHook(std::function<void(std::span<const Event>)> hook) {
+  commit_hook_ = std::move(hook);
+}
+
 void IngestPipeline::Start() {
   std::lock_guard lock(mu_);
   if (writer_.joinable()) return;
@@ -269,6 +273,14 @@ bool IngestPipeline::ProcessOneBatch() {
       }
       space_cv_.notify_all();
       done_cv_.notify_all();
+      if (st.ok() && commit_hook_) {
+        lock.unlock();
+        const auto [first, last] = store_.LastBatchIds();
+        if (first > 0 && last - first + 1 == n) {
+          for (std::int64_t i = 0; i < n; ++i) events[static_cast<std::size_t>(i)].id = first + i;
+        }
+        commit_hook_(events);
+      }
       return true;
     }
     ++counters_.failed_flushes;

@@ -31,6 +31,14 @@ struct ApiContext {
 // the analytics routes, POST /api/export and GET /metrics to `router`. `context` must outlive it.
 void AddApiRoutes(Router& router, const ApiContext& context);
 
+// GET /api/dashboard's object (and the WebSocket "metrics" message's, without series): the
+// cached dashboard metrics plus duration, tokens and cost of the last `minutes` minutes, and
+// with `with_series` per-minute series {t, events, errors, sessionsStarted}.
+Result<boost::json::object> DashboardJson(AnalyticsService& analytics, std::int64_t minutes,
+                                          std::int64_t now_ms, bool with_series);
+// "healthy", "degraded" (grade fair/poor) or "unhealthy" (no database, grade critical).
+std::string_view HealthWord(const HealthStatus& health);
+
 // The time of a query parameter in the CLI's forms (ms, "30m", ISO 8601); kInvalidArgument
 // naming the parameter.
 Result<std::optional<std::int64_t>> TimeParam(const Request& request, std::string_view name,

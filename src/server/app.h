@@ -28,8 +28,12 @@ struct ServerOptions {
   std::size_t max_body_bytes = 8 * 1024 * 1024;
   double rate_limit_per_s = 2000;  // requests per second per client IP; 0 = no limit
   std::string cors_origin;         // empty: no CORS headers
-  int io_threads = 1;
   int worker_threads = 16;         // route handlers (they block on commits and queries)
+  // The dashboard listener (`vibekit dashboard`): -1 none, 0 any free port. It serves the
+  // static files of `web_dir` (if set and present), /config.json and the same /api and /ws.
+  std::size_t ws_max_queue_messages = 256;  // per WebSocket client; beyond: dropped
+  int dashboard_port = -1;
+  std::string web_dir;
 };
 
 // Token bucket per client IP: `rate` tokens per second, bursts up to 2 s worth.

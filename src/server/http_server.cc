@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "common/log.h"
+#include "server/websocket.h"
 
 namespace vibekit::server {
 
@@ -73,40 +74,58 @@ Request ToRequest(http::request<http::string_body>&& req, std::string remote_ip,
 
 class HttpServer::Impl {
  public:
-  Impl(const ServerOptions& options, ServerApp& app)
+  Impl(std::vector<HttpListenerSpec> specs, const ServerOptions& options, WebSocketHub* hub)
       : options_(options),
-        app_(app),
-        ioc_(std::max(1, options.io_threads)),
-        workers_(static_cast<std::size_t>(std::max(1, options.worker_threads))),
-        acceptor_(ioc_) {}
+        hub_(hub),
+        ioc_(1),
+        workers_(static_cast<std::size_t>(std::max(1, options.worker_threads))) {
+    for (HttpListenerSpec& spec : specs) {
+      auto l = std::make_unique<Listening>(ioc_);
+      l->spec = std::move(spec);
+      listeners_.push_back(std::move(l));
+    }
+  }
 
   Status Bind() {
+    for (auto& l : listeners_) VK_RETURN_IF_ERROR(BindOne(*l));
+    return Status::Ok();
+  }
+
+  struct Listening {
+    explicit Listening(asio::io_context& ioc) : acceptor(ioc) {}
+    HttpListenerSpec spec;
+    tcp::acceptor acceptor;
+    std::uint16_t port = 0;
+  };
+
+  Status BindOne(Listening& l) {
     boost::system::error_code ec;
     tcp::resolver resolver(ioc_);
-    auto results = resolver.resolve(options_.host, std::to_string(options_.port),
+    auto results = resolver.resolve(l.spec.host, std::to_string(l.spec.port),
                                     tcp::resolver::passive, ec);
     if (ec || results.empty()) {
-      return Status::InvalidArgument("cannot resolve host " + options_.host + ": " +
+      return Status::InvalidArgument("cannot resolve host " + l.spec.host + ": " +
                                      ec.message());
     }
     const tcp::endpoint endpoint = results.begin()->endpoint();
-    acceptor_.open(endpoint.protocol(), ec);
-    if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
-    if (!ec) acceptor_.bind(endpoint, ec);
-    if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+    l.acceptor.open(endpoint.protocol(), ec);
+    if (!ec) l.acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) l.acceptor.bind(endpoint, ec);
+    if (!ec) l.acceptor.listen(asio::socket_base::max_listen_connections, ec);
     if (ec) {
-      return Status::Unavailable("cannot listen on " + options_.host + ":" +
-                                 std::to_string(options_.port) + ": " + ec.message());
+      return Status::Unavailable("cannot listen on " + l.spec.host + ":" +
+                                 std::to_string(l.spec.port) + ": " + ec.message());
     }
-    port_ = acceptor_.local_endpoint().port();
+    l.port = l.acceptor.local_endpoint().port();
     return Status::Ok();
   }
 
   void Run() {
-    asio::co_spawn(ioc_, Accept(), asio::detached);
-    for (int i = 0; i < std::max(1, options_.io_threads); ++i) {
-      threads_.emplace_back([this] { ioc_.run(); });
-    }
+    if (hub_ != nullptr) hub_->Start(ioc_.get_executor());
+    for (auto& l : listeners_) asio::co_spawn(ioc_, Accept(*l), asio::detached);
+    // One I/O thread: reading, writing and the WebSocket hub's state; the handlers run on the
+    // worker pool.
+    threads_.emplace_back([this] { ioc_.run(); });
   }
 
   void Stop(int timeout_ms) {
@@ -114,8 +133,9 @@ class HttpServer::Impl {
     stopping_.store(true);
     asio::post(ioc_, [this] {
       boost::system::error_code ec;
-      acceptor_.close(ec);
+      for (auto& l : listeners_) l->acceptor.close(ec);
     });
+    if (hub_ != nullptr) hub_->CloseAll();
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
     while (in_flight_.load() > 0 && std::chrono::steady_clock::now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
@@ -126,24 +146,27 @@ class HttpServer::Impl {
     workers_.join();
   }
 
-  std::uint16_t port() const noexcept { return port_; }
+  std::uint16_t port(std::size_t i) const noexcept {
+    return i < listeners_.size() ? listeners_[i]->port : 0;
+  }
 
  private:
-  asio::awaitable<void> Accept() {
+  asio::awaitable<void> Accept(Listening& l) {
     for (;;) {
       boost::system::error_code ec;
-      tcp::socket socket = co_await acceptor_.async_accept(asio::redirect_error(asio::use_awaitable, ec));
+      tcp::socket socket = co_await l.acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
       if (ec) {
         if (stopping_.load() || ec == asio::error::operation_aborted) co_return;
         internal::LogWarn("server: accept failed: " + ec.message());
         continue;
       }
       socket.set_option(tcp::no_delay(true), ec);
-      asio::co_spawn(socket.get_executor(), Session(std::move(socket)), asio::detached);
+      asio::co_spawn(socket.get_executor(), Session(std::move(socket), *l.spec.app),
+                     asio::detached);
     }
   }
 
-  asio::awaitable<void> Session(tcp::socket socket) {
+  asio::awaitable<void> Session(tcp::socket socket, ServerApp& app) {
     boost::system::error_code ec;
     std::string remote = socket.remote_endpoint(ec).address().to_string();
     beast::tcp_stream stream(std::move(socket));
@@ -178,9 +201,20 @@ class HttpServer::Impl {
       const unsigned version = req.version();
       const bool head = req.method() == http::verb::head;
       if (beast::websocket::is_upgrade(req)) {
-        co_await WriteString(stream, ErrorResponse(404, "no WebSocket here"), version, false,
-                             false);
-        break;
+        bool ws_bad_path = false;
+        Request plain = ToRequest(http::request<http::string_body>(req), remote, &ws_bad_path);
+        if (hub_ == nullptr || plain.path != "/ws") {
+          co_await WriteString(stream, ErrorResponse(404, "no WebSocket at " + plain.path),
+                               version, false, false);
+          break;
+        }
+        if (std::optional<Response> refused = app.AuthorizeWebSocket(plain)) {
+          co_await WriteString(stream, *refused, version, false, false);
+          break;
+        }
+        stream.expires_never();
+        co_await hub_->Serve(std::move(stream), std::move(req));
+        co_return;
       }
       bool bad_path = false;
       Request request = ToRequest(std::move(req), remote, &bad_path);
@@ -189,10 +223,10 @@ class HttpServer::Impl {
       if (bad_path) {
         response = ErrorResponse(400, "the path is not valid percent-encoding");
       } else {
-        ServerApp* app = &app_;
+        ServerApp* handler = &app;
         Request* r = &request;
         response = co_await asio::co_spawn(
-            workers_, [app, r]() -> asio::awaitable<Response> { co_return app->Handle(*r); },
+            workers_, [handler, r]() -> asio::awaitable<Response> { co_return handler->Handle(*r); },
             asio::use_awaitable);
       }
       bool ok = false;
@@ -248,12 +282,11 @@ class HttpServer::Impl {
   }
 
   ServerOptions options_;
-  ServerApp& app_;
+  WebSocketHub* hub_;
   asio::io_context ioc_;
   asio::thread_pool workers_;
-  tcp::acceptor acceptor_;
+  std::vector<std::unique_ptr<Listening>> listeners_;
   std::vector<std::thread> threads_;
-  std::uint16_t port_ = 0;
   std::atomic<int> in_flight_{0};
   std::atomic<bool> stopping_{false};
   std::atomic<bool> stopped_{false};
@@ -263,10 +296,11 @@ HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 HttpServer::~HttpServer() { Stop(); }
 
-Result<std::unique_ptr<HttpServer>> HttpServer::Start(const ServerOptions& options,
-                                                      ServerApp& app) noexcept {
+Result<std::unique_ptr<HttpServer>> HttpServer::Start(std::vector<HttpListenerSpec> listeners,
+                                                      const ServerOptions& options,
+                                                      WebSocketHub* hub) noexcept {
   try {
-    auto impl = std::make_unique<Impl>(options, app);
+    auto impl = std::make_unique<Impl>(std::move(listeners), options, hub);
     VK_RETURN_IF_ERROR(impl->Bind());
     impl->Run();
     return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
@@ -275,7 +309,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(const ServerOptions& optio
   }
 }
 
-std::uint16_t HttpServer::port() const noexcept { return impl_->port(); }
+std::uint16_t HttpServer::port(std::size_t i) const noexcept { return impl_->port(i); }
 
 void HttpServer::Stop(int timeout_ms) noexcept {
   if (!impl_) return;

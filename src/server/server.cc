@@ -2,12 +2,17 @@
 
 #include <chrono>
 #include <filesystem>
+#include <optional>
+#include <vector>
 #include <utility>
 
 #include "server/api_routes.h"
 #include "server/http_server.h"
 #include "server/router.h"
 #include "server/server_metrics.h"
+#include "server/static_files.h"
+#include "common/log.h"
+#include "server/websocket.h"
 #include "vibekit/analytics.h"
 
 namespace vibekit::server {
@@ -19,6 +24,8 @@ class TelemetryServer::Impl {
         service_(service),
         analytics_(service),
         app_(options_, router_, metrics_),
+        hub_(service, analytics_, metrics_,
+             WebSocketOptions{.max_queue_messages = options_.ws_max_queue_messages}),
         started_(std::chrono::steady_clock::now()) {
     context_.service = &service_;
     context_.analytics = &analytics_;
@@ -37,15 +44,53 @@ class TelemetryServer::Impl {
   }
 
   Status Start() {
-    VK_ASSIGN_OR_RETURN(http_, HttpServer::Start(options_, app_));
+    std::vector<HttpListenerSpec> listeners{{options_.host, options_.port, &app_}};
+    if (options_.dashboard_port >= 0) {
+      // The dashboard's origin: the same API and WebSocket, plus /config.json and the files.
+      AddApiRoutes(dashboard_router_, context_);
+      dashboard_router_.Add(
+          "GET", "/config.json",
+          [this](Request&) {
+            return JsonResponse(boost::json::object{{"version", kServerVersion},
+                                                    {"tokenRequired", !options_.token.empty()},
+                                                    {"apiPort", static_cast<int>(port())}});
+          },
+          RouteOptions{.public_access = true});
+      if (!options_.web_dir.empty()) {
+        Result<StaticFiles> files = StaticFiles::Open(options_.web_dir);
+        if (files.ok()) {
+          static_files_.emplace(std::move(*files));
+          dashboard_router_.SetFallback([this](Request& r) { return static_files_->Serve(r); });
+        }
+      }
+      if (!static_files_) {
+        dashboard_router_.SetFallback([this](Request&) {
+          return ErrorResponse(404, "the dashboard's web assets were not found (" +
+                                        (options_.web_dir.empty() ? std::string("no --web-dir")
+                                                                  : options_.web_dir) +
+                                        "); build them with `node web/build.mjs`");
+        });
+      }
+      dashboard_app_.emplace(options_, dashboard_router_, metrics_);
+      listeners.push_back({options_.host, options_.dashboard_port, &*dashboard_app_});
+    }
+    VK_ASSIGN_OR_RETURN(http_, HttpServer::Start(std::move(listeners), options_, &hub_));
+    // Threshold alerts for /api/alerts and the WebSocket's alerts channel: checked every minute.
+    Status monitoring = analytics_.StartMonitoring(60000);
+    if (!monitoring.ok()) internal::LogWarn("alert monitoring: " + monitoring.message());
     return Status::Ok();
   }
 
   void Stop() {
+    analytics_.StopMonitoring();
     if (http_) http_->Stop();
   }
 
-  std::uint16_t port() const { return http_ ? http_->port() : 0; }
+  std::uint16_t port() const { return http_ ? http_->port(0) : 0; }
+  std::uint16_t dashboard_port() const {
+    return http_ && options_.dashboard_port >= 0 ? http_->port(1) : 0;
+  }
+  bool has_web_assets() const { return static_files_.has_value(); }
   const ServerOptions& options() const { return options_; }
   ServerMetrics& metrics() { return metrics_; }
 
@@ -56,6 +101,10 @@ class TelemetryServer::Impl {
   ServerMetrics metrics_;
   Router router_;
   ServerApp app_;
+  Router dashboard_router_;
+  std::optional<StaticFiles> static_files_;
+  std::optional<ServerApp> dashboard_app_;
+  WebSocketHub hub_;
   ApiContext context_;
   std::chrono::steady_clock::time_point started_;
   std::unique_ptr<HttpServer> http_;  // last: stopped and destroyed first
@@ -88,6 +137,14 @@ Result<std::unique_ptr<TelemetryServer>> TelemetryServer::Start(TelemetryService
 std::uint16_t TelemetryServer::port() const noexcept { return impl_->port(); }
 
 std::string TelemetryServer::url() const { return HostUrl(impl_->options().host, port()); }
+
+std::uint16_t TelemetryServer::dashboard_port() const noexcept { return impl_->dashboard_port(); }
+
+std::string TelemetryServer::dashboard_url() const {
+  return HostUrl(impl_->options().host, dashboard_port()) + "/";
+}
+
+bool TelemetryServer::has_web_assets() const noexcept { return impl_->has_web_assets(); }
 
 ServerMetrics& TelemetryServer::metrics() noexcept { return impl_->metrics(); }
 

@@ -30,6 +30,11 @@ class TelemetryServer {
   // "http://127.0.0.1:4000" (IPv6 hosts in brackets).
   std::string url() const;
   ServerMetrics& metrics() noexcept;
+  // The dashboard listener (options.dashboard_port >= 0): its port, "http://host:port/", and
+  // whether web assets were found in options.web_dir.
+  std::uint16_t dashboard_port() const noexcept;
+  std::string dashboard_url() const;
+  bool has_web_assets() const noexcept;
 
   // Stops accepting, answers the requests in progress (their events are committed), closes the
   // connections. Does not shut the TelemetryService down (its owner does, flushing).

@@ -1,5 +1,7 @@
 #include "vibekit/telemetry_service.h"
 
+#include <algorithm>
+#include <map>
 #include <atomic>
 #include <chrono>
 #include <functional>
@@ -35,6 +37,28 @@ class TelemetryService::Impl {
 
   ~Impl() { (void)Shutdown(30000); }
 
+  // Writer thread, after a commit: the listeners, with the batch's distinct session ids.
+  void NotifyCommit(std::span<const Event> events) {
+    std::lock_guard lock(listeners_mu_);
+    if (listeners_.empty()) return;
+    std::vector<std::string> ids;
+    for (const Event& e : events) {
+      if (std::find(ids.begin(), ids.end(), e.session_id) == ids.end()) ids.push_back(e.session_id);
+    }
+    const CommitNotice notice{events, ids};
+    for (const auto& [id, listener] : listeners_) {
+      try {
+        listener(notice);
+      } catch (const std::exception& ex) {
+        internal::LogError(std::string("commit listener failed: ") + ex.what());
+      }
+    }
+  }
+
+  std::mutex listeners_mu_;
+  std::map<std::int64_t, CommitListener> listeners_;  // guarded by listeners_mu_
+  std::int64_t next_listener_ = 1;                    // guarded by listeners_mu_
+
   Status Initialize() {
     if (!enabled_) return Status::Ok();
     std::lock_guard lock(init_mu_);
@@ -56,6 +80,7 @@ class TelemetryService::Impl {
         return st.WithContext("set up delivery");
       }
     }
+    pipeline_->SetCommitHook([this](std::span<const Event> events) { NotifyCommit(events); });
     pipeline_->Start();
     if (!config_.endpoint.empty() && config_.delivery.run_worker) {
       ingest::IngestPipeline* pipeline = pipeline_.get();
@@ -268,6 +293,14 @@ Result<std::vector<Session>> TelemetryService::QuerySessions(
   });
 }
 
+Result<std::vector<AgentModeCounts>> TelemetryService::GetAgentBreakdown() const noexcept {
+  return Guard<std::vector<AgentModeCounts>>([&]() -> Result<std::vector<AgentModeCounts>> {
+    if (!impl_->enabled_) return std::vector<AgentModeCounts>();
+    VK_RETURN_IF_ERROR(impl_->Running());
+    return impl_->store_->AgentBreakdown();
+  });
+}
+
 Result<std::int64_t> TelemetryService::CountSessions(
     const SessionQueryFilter& filter) const noexcept {
   return Guard<std::int64_t>([&]() -> Result<std::int64_t> {
@@ -310,6 +343,23 @@ Result<AggregateStats> TelemetryService::GetAggregateStats() const noexcept {
     VK_RETURN_IF_ERROR(impl_->Running());
     return impl_->store_->GetAggregateStats();
   });
+}
+
+std::int64_t TelemetryService::SubscribeCommits(CommitListener listener) noexcept {
+  try {
+    if (!impl_->enabled_) return 0;
+    std::lock_guard lock(impl_->listeners_mu_);
+    const std::int64_t id = impl_->next_listener_++;
+    impl_->listeners_.emplace(id, std::move(listener));
+    return id;
+  } catch (const std::exception&) {
+    return 0;
+  }
+}
+
+void TelemetryService::UnsubscribeCommits(std::int64_t id) noexcept {
+  std::lock_guard lock(impl_->listeners_mu_);
+  impl_->listeners_.erase(id);
 }
 
 Status TelemetryService::FlushBuffers(int timeout_ms) noexcept {

@@ -14,6 +14,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "store/minute_rollup.h"
@@ -173,6 +174,9 @@ class Store {
   // Writes the events (already validated, in order) and updates their sessions and the rollup in
   // one transaction. Unknown sessions are created.
   virtual Status ApplyBatch(std::span<const Event> events, std::int64_t now_ms) = 0;
+  // Ids of the events the last successful ApplyBatch inserted: [first, last] (consecutive, in
+  // the batch's order); {0, 0} when unknown. Writer thread only.
+  virtual std::pair<std::int64_t, std::int64_t> LastBatchIds() const noexcept { return {0, 0}; }
   // Active sessions whose last event is before `silent_before_ms` become "timeout".
   virtual Result<std::int64_t> MarkTimedOutSessions(std::int64_t silent_before_ms,
                                                     std::int64_t now_ms) = 0;
@@ -190,6 +194,7 @@ class Store {
   virtual Result<std::vector<Session>> QuerySessions(const SessionQueryFilter& filter) = 0;
   // Sessions matching the filter's conditions (limit, offset and order ignored).
   virtual Result<std::int64_t> CountSessions(const SessionQueryFilter& filter) = 0;
+  virtual Result<std::vector<AgentModeCounts>> AgentBreakdown() = 0;
   virtual Result<std::optional<Session>> GetSession(std::string_view id) = 0;
   virtual Result<SessionStats> GetSessionStats(std::string_view id) = 0;
   virtual Result<std::vector<ErrorRecord>> GetSessionErrors(std::string_view id) = 0;

@@ -451,4 +451,12 @@ json::object AlertToJsonObject(const AlertEvent& a) {
           {"message", a.message}};
 }
 
+json::object AlertThresholdToJsonObject(const AlertThreshold& t) {
+  return {{"metric", t.metric},
+          {"threshold", t.threshold},
+          {"direction", t.direction == AlertDirection::kAbove ? "above" : "below"},
+          {"severity", AlertSeverityName(t.severity)},
+          {"cooldownMs", t.cooldown_ms}};
+}
+
 }  // namespace vibekit::views

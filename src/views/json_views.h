@@ -37,6 +37,8 @@ boost::json::object PredictionToJsonObject(const Prediction& prediction);
 boost::json::object DashboardToJsonObject(const DashboardMetrics& metrics);
 // id, metric, value, threshold, direction, severity, firedAt, resolvedAt, message.
 boost::json::object AlertToJsonObject(const AlertEvent& alert);
+// metric, threshold, direction, severity, cooldownMs.
+boost::json::object AlertThresholdToJsonObject(const AlertThreshold& threshold);
 
 // JSON text of `v`: indent < 0 compact on one line, otherwise pretty with `indent` spaces per
 // level starting at nesting `depth`. Non-finite doubles are null; invalid UTF-8 becomes U+FFFD;

@@ -59,6 +59,7 @@ HttpResult Http(const HttpCall& call) {
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, OnHeader);
   curl_easy_setopt(curl, CURLOPT_HEADERDATA, &result.headers);
   curl_easy_setopt(curl, CURLOPT_TIMEOUT, 60L);
+  curl_easy_setopt(curl, CURLOPT_PATH_AS_IS, 1L);  // send "/../" as written
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
   if (call.decode_gzip) curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "gzip");
   const CURLcode rc = curl_easy_perform(curl);

@@ -464,9 +464,12 @@ Status SqliteStore::ApplyBatch(std::span<const Event> events, std::int64_t now_m
   std::lock_guard lock(writer_mu_);
   if (!open_) return Status::FailedPrecondition("store is not open");
   Transaction txn(*writer_);
+  last_batch_ids_ = {0, 0};
+  pending_batch_ids_ = {0, 0};
   VK_RETURN_IF_ERROR(txn.Begin().WithContext("begin batch"));
   VK_RETURN_IF_ERROR(ApplyBatchLocked(events, now_ms));
   VK_RETURN_IF_ERROR(txn.Commit().WithContext("commit batch"));
+  last_batch_ids_ = pending_batch_ids_;
   data_version_.fetch_add(1, std::memory_order_release);
   return Status::Ok();
 }
@@ -571,6 +574,7 @@ Status SqliteStore::ApplyBatchLocked(std::span<const Event> events, std::int64_t
       VK_RETURN_IF_ERROR(er.Run().WithContext("insert error"));
     }
   }
+  pending_batch_ids_ = {first_id, last_id};
   if (first_id != 0) {
     w.index_text.Reset();
     w.index_text.Bind(1, first_id);
@@ -1026,6 +1030,30 @@ Result<std::int64_t> SqliteStore::CountSessions(const SessionQueryFilter& f) {
   const std::int64_t n = row ? stmt->ColumnInt(0) : 0;
   stmt->Reset();
   return n;
+}
+
+Result<std::vector<AgentModeCounts>> SqliteStore::AgentBreakdown() {
+  VK_ASSIGN_OR_RETURN(ReaderLease reader, AcquireReader());
+  VK_ASSIGN_OR_RETURN(
+      Statement * stmt,
+      Cached(*reader,
+             "SELECT agent_type, mode, count(*), sum(event_count), sum(error_count) FROM "
+             "telemetry_sessions GROUP BY agent_type, mode ORDER BY count(*) DESC, agent_type, "
+             "mode"));
+  std::vector<AgentModeCounts> out;
+  while (true) {
+    VK_ASSIGN_OR_RETURN(bool row, stmt->Step());
+    if (!row) break;
+    AgentModeCounts c;
+    c.agent_type = stmt->ColumnText(0);
+    c.mode = stmt->ColumnOptText(1);
+    c.sessions = stmt->ColumnInt(2);
+    c.events = stmt->ColumnInt(3);
+    c.errors = stmt->ColumnInt(4);
+    out.push_back(std::move(c));
+  }
+  stmt->Reset();
+  return out;
 }
 
 Result<std::vector<Session>> SqliteStore::QuerySessions(const SessionQueryFilter& f) {

@@ -41,6 +41,10 @@ class SqliteStore final : public Store {
   Result<std::vector<Event>> QueryEvents(const EventQueryFilter& filter) override;
   Result<std::vector<Session>> QuerySessions(const SessionQueryFilter& filter) override;
   Result<std::int64_t> CountSessions(const SessionQueryFilter& filter) override;
+  Result<std::vector<AgentModeCounts>> AgentBreakdown() override;
+  std::pair<std::int64_t, std::int64_t> LastBatchIds() const noexcept override {
+    return last_batch_ids_;
+  }
   Result<std::optional<Session>> GetSession(std::string_view id) override;
   Result<SessionStats> GetSessionStats(std::string_view id) override;
   Result<std::vector<ErrorRecord>> GetSessionErrors(std::string_view id) override;
@@ -137,6 +141,8 @@ class SqliteStore final : public Store {
   // Commits that changed events, sessions or rollups (batches, sweeps, retention, clear,
   // restore) in this process.
   std::atomic<std::uint64_t> data_version_{0};
+  std::pair<std::int64_t, std::int64_t> last_batch_ids_{0, 0};     // writer thread only
+  std::pair<std::int64_t, std::int64_t> pending_batch_ids_{0, 0};  // writer thread only
 };
 
 }  // namespace vibekit::store::sqlite

@@ -1,0 +1,319 @@
+// Load benchmark of the HTTP server over loopback, with our own client (libcurl keep-alive
+// handles, one per connection thread; a Beast WebSocket client for the WebSocket run). Prints
+// one JSON object:
+//   library_events_per_s   InsertEventBatch(100) + FlushBuffers from C threads (the same
+//                          durability as POST /api/events), straight into the library
+//   http_events_per_s      POST /api/events with batches of 100 from C connections (answered
+//                          after commit), and its ratio to the library's rate
+//   dashboard_ms           p50/p99/max of GET /api/dashboard polled every 50 ms during that ingest
+//   ws_events_per_s        the same ingest with W WebSocket clients connected and subscribed to
+//                          events, sessions and metrics (they read everything), ratio to none
+#include <curl/curl.h>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/websocket.hpp>
+
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "server/server.h"
+#include "vibekit/telemetry_service.h"
+
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+
+struct Args {
+  int batches_per_connection = 200;
+  int connections = 8;
+  int batch = 100;
+  int ws_clients = 200;
+  std::string dir = "server-bench";
+};
+
+vibekit::TelemetryConfig Config(const std::string& path) {
+  vibekit::TelemetryConfig c;
+  c.apply_environment = false;
+  c.local_store.db_path = path;
+  return c;
+}
+
+// Batch `b` of connection `c`: one session per batch (start, streams, end), ~120 bytes of output
+// per stream event.
+std::vector<vibekit::Event> MakeBatch(int c, int b, int n, std::int64_t t0) {
+  std::vector<vibekit::Event> out;
+  const std::string session = "bench-" + std::to_string(c) + "-" + std::to_string(b);
+  for (int i = 0; i < n; ++i) {
+    vibekit::Event e;
+    e.session_id = session;
+    e.agent_type = c % 2 == 0 ? "claude" : "codex";
+    e.mode = "agent";
+    e.event_type = i == 0 ? vibekit::EventType::kStart
+                          : (i == n - 1 ? vibekit::EventType::kEnd : vibekit::EventType::kStream);
+    if (i == 0) e.prompt = "Refactor the parser and add tests for the edge cases";
+    if (e.event_type == vibekit::EventType::kStream) {
+      e.stream_data = "line " + std::to_string(i) +
+                      ": the parser now handles nested quotes and escaped separators correctly";
+    }
+    e.timestamp = t0 + b * 1000 + i;
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+std::string ToJson(const std::vector<vibekit::Event>& events) {
+  std::string s = "[";
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    const vibekit::Event& e = events[i];
+    if (i) s += ',';
+    s += R"({"sessionId":")" + e.session_id + R"(","eventType":")" +
+         std::string(vibekit::EventTypeName(e.event_type)) + R"(","agentType":")" + e.agent_type +
+         R"(","mode":"agent","timestamp":)" + std::to_string(e.timestamp);
+    if (e.prompt) s += R"(,"prompt":")" + *e.prompt + "\"";
+    if (e.stream_data) s += R"(,"streamData":")" + *e.stream_data + "\"";
+    s += "}";
+  }
+  return s + "]";
+}
+
+double LibraryRate(const Args& a, const std::string& path) {
+  vibekit::TelemetryService service(Config(path));
+  if (!service.Initialize().ok()) return 0;
+  const std::int64_t t0 = 1764000000000;
+  std::vector<std::vector<std::vector<vibekit::Event>>> work(a.connections);
+  for (int c = 0; c < a.connections; ++c) {
+    for (int b = 0; b < a.batches_per_connection; ++b) work[c].push_back(MakeBatch(c, b, a.batch, t0));
+  }
+  const auto start = Clock::now();
+  std::vector<std::thread> threads;
+  for (int c = 0; c < a.connections; ++c) {
+    threads.emplace_back([&, c] {
+      for (auto& batch : work[c]) {
+        if (!service.InsertEventBatch(batch).ok() || !service.FlushBuffers().ok()) {
+          std::fprintf(stderr, "library ingest failed\n");
+          return;
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  const double s = std::chrono::duration<double>(Clock::now() - start).count();
+  (void)service.Shutdown();
+  return static_cast<double>(a.connections) * a.batches_per_connection * a.batch / s;
+}
+
+size_t Sink(char*, size_t size, size_t n, void* user) {
+  (void)user;
+  return size * n;
+}
+
+struct IngestResult {
+  double events_per_s = 0;
+  std::vector<double> dashboard_ms;
+  int failures = 0;
+};
+
+IngestResult HttpIngest(const Args& a, const std::string& url, bool poll_dashboard) {
+  const std::int64_t t0 = 1764000000000;
+  std::vector<std::vector<std::string>> bodies(a.connections);
+  for (int c = 0; c < a.connections; ++c) {
+    for (int b = 0; b < a.batches_per_connection; ++b) {
+      bodies[c].push_back(ToJson(MakeBatch(c, b, a.batch, t0)));
+    }
+  }
+  IngestResult result;
+  std::atomic<int> failures{0};
+  std::atomic<bool> done{false};
+  std::thread poller;
+  if (poll_dashboard) {
+    poller = std::thread([&] {
+      CURL* h = curl_easy_init();
+      std::string body;
+      curl_easy_setopt(h, CURLOPT_URL, (url + "/api/dashboard").c_str());
+      curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, Sink);
+      curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
+      while (!done.load()) {
+        const auto s = Clock::now();
+        long code = 0;
+        if (curl_easy_perform(h) == CURLE_OK) curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+        if (code == 200) {
+          result.dashboard_ms.push_back(
+              std::chrono::duration<double, std::milli>(Clock::now() - s).count());
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+      curl_easy_cleanup(h);
+    });
+  }
+  const auto start = Clock::now();
+  std::vector<std::thread> threads;
+  for (int c = 0; c < a.connections; ++c) {
+    threads.emplace_back([&, c] {
+      CURL* h = curl_easy_init();
+      std::string sink;
+      curl_slist* headers = curl_slist_append(nullptr, "Content-Type: application/json");
+      headers = curl_slist_append(headers, "Expect:");
+      curl_easy_setopt(h, CURLOPT_URL, (url + "/api/events").c_str());
+      curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+      curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, Sink);
+      curl_easy_setopt(h, CURLOPT_WRITEDATA, &sink);
+      for (const std::string& body : bodies[c]) {
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body.data());
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+        long code = 0;
+        if (curl_easy_perform(h) == CURLE_OK) curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+        if (code != 200) failures.fetch_add(1);
+      }
+      curl_slist_free_all(headers);
+      curl_easy_cleanup(h);
+    });
+  }
+  for (auto& t : threads) t.join();
+  const double s = std::chrono::duration<double>(Clock::now() - start).count();
+  done.store(true);
+  if (poller.joinable()) poller.join();
+  result.events_per_s = static_cast<double>(a.connections) * a.batches_per_connection * a.batch / s;
+  result.failures = failures.load();
+  return result;
+}
+
+// W WebSocket clients on one thread, subscribed to events, sessions and metrics, reading all.
+class WsCrowd {
+ public:
+  WsCrowd(const std::string& url, int n) {
+    const std::string hostport = url.substr(7);
+    const std::size_t colon = hostport.rfind(':');
+    tcp::resolver resolver(ioc_);
+    auto endpoints = resolver.resolve(hostport.substr(0, colon), hostport.substr(colon + 1));
+    for (int i = 0; i < n; ++i) {
+      auto c = std::make_unique<Client>(ioc_);
+      asio::connect(c->ws.next_layer(), endpoints.begin(), endpoints.end());
+      c->ws.handshake(hostport, "/ws");
+      c->ws.write(asio::buffer(std::string(R"({"type":"subscribe","channels":["events","sessions","metrics"]})")));
+      clients_.push_back(std::move(c));
+    }
+    for (auto& c : clients_) Read(*c);
+    thread_ = std::thread([this] { ioc_.run(); });
+  }
+  ~WsCrowd() {
+    ioc_.stop();
+    thread_.join();
+  }
+  std::int64_t messages() const { return messages_.load(); }
+
+ private:
+  struct Client {
+    explicit Client(asio::io_context& ioc) : ws(ioc) {}
+    websocket::stream<tcp::socket> ws;
+    beast::flat_buffer buffer;
+  };
+  void Read(Client& c) {
+    c.ws.async_read(c.buffer, [this, &c](beast::error_code ec, std::size_t) {
+      if (ec) return;
+      c.buffer.consume(c.buffer.size());
+      messages_.fetch_add(1);
+      Read(c);
+    });
+  }
+  asio::io_context ioc_;
+  std::vector<std::unique_ptr<Client>> clients_;
+  std::thread thread_;
+  std::atomic<std::int64_t> messages_{0};
+};
+
+double Percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const std::size_t rank = static_cast<std::size_t>(std::ceil(p / 100.0 * static_cast<double>(v.size())));
+  return v[std::min(v.size() - 1, rank == 0 ? 0 : rank - 1)];
+}
+
+struct Served {
+  std::unique_ptr<vibekit::TelemetryService> service;
+  std::unique_ptr<vibekit::server::TelemetryServer> server;
+};
+
+Served Serve(const std::string& path) {
+  Served s;
+  s.service = std::make_unique<vibekit::TelemetryService>(Config(path));
+  if (!s.service->Initialize().ok()) return s;
+  vibekit::server::ServerOptions o;
+  o.port = 0;
+  o.rate_limit_per_s = 0;  // one client IP sends everything
+  auto r = vibekit::server::TelemetryServer::Start(*s.service, o);
+  if (r.ok()) s.server = std::move(*r);
+  return s;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Args a;
+  CLI::App app{"HTTP server load benchmark (JSON on stdout)"};
+  app.add_option("--batches", a.batches_per_connection, "Batches per connection");
+  app.add_option("--connections", a.connections, "Concurrent HTTP connections");
+  app.add_option("--batch", a.batch, "Events per POST");
+  app.add_option("--ws-clients", a.ws_clients, "WebSocket clients in the last run");
+  app.add_option("--dir", a.dir, "Directory for the databases (emptied)");
+  CLI11_PARSE(app, argc, argv);
+  std::filesystem::remove_all(a.dir);
+  std::filesystem::create_directories(a.dir);
+  curl_global_init(CURL_GLOBAL_DEFAULT);
+
+  const double library = LibraryRate(a, a.dir + "/library.db");
+
+  IngestResult http;
+  {
+    Served s = Serve(a.dir + "/http.db");
+    if (!s.server) return 1;
+    http = HttpIngest(a, s.server->url(), /*poll_dashboard=*/true);
+    s.server->Stop();
+    (void)s.service->Shutdown();
+  }
+  IngestResult with_ws;
+  std::int64_t ws_messages = 0;
+  std::int64_t ws_dropped = 0;
+  {
+    Served s = Serve(a.dir + "/ws.db");
+    if (!s.server) return 1;
+    {
+      WsCrowd crowd(s.server->url(), a.ws_clients);
+      with_ws = HttpIngest(a, s.server->url(), /*poll_dashboard=*/false);
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+      ws_messages = crowd.messages();
+    }
+    ws_dropped = s.server->metrics().dropped_messages();
+    s.server->Stop();
+    (void)s.service->Shutdown();
+  }
+  std::printf(
+      "{\"events\":%d,\"connections\":%d,\"batch\":%d,"
+      "\"library_events_per_s\":%.0f,\"http_events_per_s\":%.0f,\"http_vs_library\":%.3f,"
+      "\"http_failures\":%d,\"dashboard_ms\":{\"samples\":%zu,\"p50\":%.2f,\"p99\":%.2f,"
+      "\"max\":%.2f},\"ws_clients\":%d,\"ws_events_per_s\":%.0f,\"ws_vs_none\":%.3f,"
+      "\"ws_messages_received\":%lld,\"ws_dropped\":%lld,\"ws_failures\":%d}\n",
+      a.connections * a.batches_per_connection * a.batch, a.connections, a.batch, library,
+      http.events_per_s, library > 0 ? http.events_per_s / library : 0, http.failures,
+      http.dashboard_ms.size(), Percentile(http.dashboard_ms, 50),
+      Percentile(http.dashboard_ms, 99), Percentile(http.dashboard_ms, 100), a.ws_clients,
+      with_ws.events_per_s, http.events_per_s > 0 ? with_ws.events_per_s / http.events_per_s : 0,
+      static_cast<long long>(ws_messages), static_cast<long long>(ws_dropped), with_ws.failures);
+  return http.failures == 0 && with_ws.failures == 0 ? 0 : 1;
+}

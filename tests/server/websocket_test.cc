@@ -1,0 +1,182 @@
+// /ws over real loopback with a Beast WebSocket client: hello, subscriptions, an event POSTed
+// appears on the socket after its commit, per-session subscription, refusals (token, origin),
+// and a client that never reads gets dropped-message accounting while ingest goes on.
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/json.hpp>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <string>
+#include <thread>
+
+#include "server/server_test_util.h"
+
+namespace vibekit::testing {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+namespace json = boost::json;
+using tcp = asio::ip::tcp;
+
+constexpr std::int64_t kT0 = 1764000000000;
+
+class WsClient {
+ public:
+  // Connects to `url` ("http://127.0.0.1:port") at /ws<suffix>; throws on a refused handshake
+  // (the status is in the exception's response when it is a websocket::error).
+  WsClient(const std::string& url, const std::string& suffix = "",
+           const std::string& origin = "", const std::string& bearer = "")
+      : ws_(ioc_) {
+    const std::string hostport = url.substr(std::string("http://").size());
+    const std::size_t colon = hostport.rfind(':');
+    tcp::resolver resolver(ioc_);
+    auto results = resolver.resolve(hostport.substr(0, colon), hostport.substr(colon + 1));
+    asio::connect(ws_.next_layer(), results.begin(), results.end());
+    ws_.set_option(websocket::stream_base::decorator([origin, bearer](websocket::request_type& r) {
+      if (!origin.empty()) r.set(beast::http::field::origin, origin);
+      if (!bearer.empty()) r.set(beast::http::field::authorization, "Bearer " + bearer);
+    }));
+    ws_.handshake(res_, hostport, "/ws" + suffix);
+  }
+  void Send(const std::string& text) { ws_.write(asio::buffer(text)); }
+  json::object Read() {
+    beast::flat_buffer buffer;
+    ws_.read(buffer);
+    return json::parse(beast::buffers_to_string(buffer.data())).as_object();
+  }
+  // Reads until a message of `type` arrives (skipping others), with a deadline.
+  json::object ReadType(const std::string& type, int timeout_ms = 5000) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    while (std::chrono::steady_clock::now() < deadline) {
+      beast::get_lowest_layer(ws_).non_blocking(false);
+      json::object o = Read();
+      if (o["type"].as_string() == type) return o;
+    }
+    return {};
+  }
+  tcp::socket& socket() { return ws_.next_layer(); }
+
+ private:
+  asio::io_context ioc_;
+  websocket::stream<tcp::socket> ws_;
+  websocket::response_type res_;
+};
+
+// The HTTP status of a refused upgrade.
+int RefusedStatus(const std::string& url, const std::string& suffix, const std::string& origin,
+                  const std::string& bearer = "") {
+  try {
+    WsClient c(url, suffix, origin, bearer);
+    return 101;
+  } catch (const beast::system_error& e) {
+    return e.code() == websocket::error::upgrade_declined ? -1 : -2;
+  }
+}
+
+class WebSocketTest : public ServerFixture {};
+
+TEST_F(WebSocketTest, HelloPingAndCommittedEventsArePushed) {
+  StartServer();
+  WsClient c(url_);
+  json::object hello = c.Read();
+  EXPECT_EQ(hello["type"].as_string(), "hello");
+  EXPECT_EQ(hello["version"].as_string(), "0.1.0");
+  c.Send(R"({"type":"ping"})");
+  EXPECT_EQ(c.ReadType("pong")["type"].as_string(), "pong");
+  c.Send(R"({"type":"subscribe","channels":["events","sessions"]})");
+  json::object sub = c.ReadType("subscribed");
+  EXPECT_EQ(sub["channels"].as_array().size(), 2u);
+  ASSERT_EQ(HttpPost(url_ + "/api/events", "[" + EventJson("live", "start", kT0) + "]").status,
+            200);
+  json::object ev = c.ReadType("events");
+  ASSERT_EQ(ev["events"].as_array().size(), 1u);
+  const json::object& e = ev["events"].as_array()[0].as_object();
+  EXPECT_EQ(e.at("sessionId").as_string(), "live");
+  EXPECT_GT(e.at("id").as_int64(), 0);  // the committed row's id
+  json::object ss = c.ReadType("sessions");
+  EXPECT_EQ(ss["sessions"].as_array()[0].as_object().at("status").as_string(), "active");
+}
+
+TEST_F(WebSocketTest, SessionSubscriptionGetsOnlyThatSession) {
+  StartServer();
+  WsClient c(url_);
+  c.Read();
+  c.Send(R"({"type":"subscribe","sessionId":"mine"})");
+  c.ReadType("subscribed");
+  ASSERT_EQ(HttpPost(url_ + "/api/events", "[" + EventJson("other", "start", kT0) + "]").status,
+            200);
+  ASSERT_EQ(HttpPost(url_ + "/api/events", "[" + EventJson("mine", "start", kT0) + "]").status,
+            200);
+  json::object ev = c.ReadType("events");
+  ASSERT_EQ(ev["events"].as_array().size(), 1u);
+  EXPECT_EQ(ev["events"].as_array()[0].as_object().at("sessionId").as_string(), "mine");
+}
+
+TEST_F(WebSocketTest, BadMessagesGetErrorsNotDisconnects) {
+  StartServer();
+  WsClient c(url_);
+  c.Read();
+  c.Send("not json");
+  EXPECT_EQ(c.ReadType("error")["type"].as_string(), "error");
+  c.Send(R"({"type":"subscribe","channels":["nope"]})");
+  EXPECT_NE(std::string(c.ReadType("error")["error"].as_string()).find("nope"), std::string::npos);
+  c.Send(R"({"type":"ping"})");
+  EXPECT_EQ(c.ReadType("pong")["type"].as_string(), "pong");
+}
+
+TEST_F(WebSocketTest, TokenAndOriginAreChecked) {
+  server::ServerOptions options;
+  options.token = "tok";
+  StartServer(options);
+  EXPECT_EQ(RefusedStatus(url_, "", ""), -1);            // missing token
+  EXPECT_EQ(RefusedStatus(url_, "?token=bad", ""), -1);  // wrong token
+  EXPECT_EQ(RefusedStatus(url_, "?token=tok", ""), 101);
+  EXPECT_EQ(RefusedStatus(url_, "", "", "tok"), 101);
+  const std::string host = url_.substr(std::string("http://").size());
+  EXPECT_EQ(RefusedStatus(url_, "?token=tok", "http://" + host), 101);
+  EXPECT_EQ(RefusedStatus(url_, "?token=tok", "http://evil.example"), -1);
+}
+
+TEST_F(WebSocketTest, ClientThatNeverReadsIsDroppedNotWaitedFor) {
+  server::ServerOptions options;
+  options.ws_max_queue_messages = 16;
+  StartServer(options);
+  WsClient slow(url_);
+  slow.Read();
+  slow.Send(R"({"type":"subscribe","channels":["events"]})");
+  slow.ReadType("subscribed");
+  // Big events and many commits: far more than the client's queue and the sockets' buffers
+  // (a few MB on loopback) hold.
+  const std::string text(16000, 'x');
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < 300; ++i) {
+    std::string body = "[";
+    for (int k = 0; k < 10; ++k) {
+      body += std::string(k ? "," : "") +
+              EventJson("flood" + std::to_string(i), "stream", kT0 + i * 10 + k, R"(,"streamData":")" + text + "\"");
+    }
+    body += "]";
+    ASSERT_EQ(HttpPost(url_ + "/api/events", body).status, 200);
+  }
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_LT(seconds, 60);
+  EXPECT_EQ(QueryInt(db(), "SELECT count(*) FROM telemetry_events"), 3000);
+  EXPECT_TRUE(WaitFor([&] { return server_->metrics().dropped_messages() > 0; }, 5000));
+  // Reading now, the client is told how many messages it missed.
+  json::object dropped = slow.ReadType("dropped", 20000);
+  ASSERT_FALSE(dropped.empty());
+  EXPECT_GT(dropped["count"].as_int64(), 0);
+  HttpResult m = HttpGet(url_ + "/metrics");
+  EXPECT_EQ(m.body.find("vibekit_websocket_dropped_messages_total 0\n"), std::string::npos);
+  EXPECT_NE(m.body.find("vibekit_websocket_clients 1\n"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace vibekit::testing
