@@ -15,7 +15,7 @@
 #include <mutex>
 #include <thread>
 
-#include "cli/time_arg.h"
+#include "views/time_arg.h"
 #include "vibekit/analytics.h"
 #include "vibekit/clock.h"
 

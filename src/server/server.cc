@@ -83,7 +83,12 @@ class TelemetryServer::Impl {
 
   void Stop() {
     analytics_.StopMonitoring();
-    if (http_) http_->Stop();
+    if (http_) {
+      http_->Stop();
+      // The hub's timers and sockets belong to the server's io_context: gone before it is.
+      hub_.ReleaseIo();
+      http_.reset();
+    }
   }
 
   std::uint16_t port() const { return http_ ? http_->port(0) : 0; }

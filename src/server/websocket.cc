@@ -116,6 +116,12 @@ class WebSocketHub::Impl : public std::enable_shared_from_this<WebSocketHub::Imp
     });
   }
 
+  void ReleaseIo() {
+    metrics_timer_.reset();
+    health_timer_.reset();
+    clients_.clear();
+  }
+
   asio::awaitable<void> Serve(beast::tcp_stream stream, http::request<http::string_body> request) {
     auto self = shared_from_this();
     auto client = std::make_shared<WsClient>(std::move(stream));
@@ -393,5 +399,7 @@ asio::awaitable<void> WebSocketHub::Serve(beast::tcp_stream stream,
 }
 
 void WebSocketHub::CloseAll() { impl_->CloseAll(); }
+
+void WebSocketHub::ReleaseIo() { impl_->ReleaseIo(); }
 
 }  // namespace vibekit::server

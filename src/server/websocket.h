@@ -51,6 +51,9 @@ class WebSocketHub {
                                          request);
   // Unsubscribes from the service and closes every client (server shutdown). Thread-safe.
   void CloseAll();
+  // Drops the hub's timers and client sockets. REQUIRES: the I/O thread has stopped; call
+  // before the io_context they belong to is destroyed.
+  void ReleaseIo();
 
   class Impl;
 
