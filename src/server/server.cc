@@ -8,6 +8,7 @@
 
 #include "server/api_routes.h"
 #include "server/http_server.h"
+#include "server/otlp_routes.h"
 #include "server/router.h"
 #include "server/server_metrics.h"
 #include "server/static_files.h"
@@ -41,6 +42,7 @@ class TelemetryServer::Impl {
     };
     // Every route of the server; one line per route family.
     AddApiRoutes(router_, context_);
+    AddOtlpRoutes(router_, context_);
   }
 
   Status Start() {
