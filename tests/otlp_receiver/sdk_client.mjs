@@ -367,9 +367,13 @@ async function main() {
   check(viaProto.events[0].prompt === 'Summarise the diff', 'protobuf prompt');
   check(viaProto.events.some((e) => meta(e)['gen_ai.usage.output_tokens'] === 90), 'protobuf tokens');
 
-  const exited = new Promise((r) => server.once('exit', r));
+  // A clean shutdown (exit 0; under ASan a report at exit makes it non-zero).
+  const exited = new Promise((r) => server.once('exit', (code, signal) => r({ code, signal })));
   server.kill('SIGTERM');
-  await exited;
+  const { code, signal } = await exited;
+  const stopped = server;
+  server = null;
+  check(code === 0, `vibekit serve exited with ${code ?? signal} after SIGTERM (${stopped.pid})`);
   console.log('ok: sessions from the OpenTelemetry JS SDK (traces, logs, metrics) recorded');
 }
 
