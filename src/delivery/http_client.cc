@@ -1,7 +1,6 @@
 #include "delivery/http_client.h"
 
 #include <curl/curl.h>
-#include <zlib.h>
 
 #include <algorithm>
 #include <cctype>
@@ -132,27 +131,6 @@ Result<HttpResponse> HttpClient::Post(const std::string& url, std::string_view b
   }
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &ex.response.status);
   return std::move(ex.response);
-}
-
-Result<std::string> GzipCompress(std::string_view data) {
-  z_stream zs{};
-  // 15 window bits + 16: a gzip header and trailer instead of zlib's.
-  if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) !=
-      Z_OK) {
-    return Status::Internal("deflateInit2 failed");
-  }
-  std::string out;
-  out.resize(deflateBound(&zs, static_cast<uLong>(data.size())) + 32);
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  zs.avail_in = static_cast<uInt>(data.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  const int rc = deflate(&zs, Z_FINISH);
-  const uLong written = zs.total_out;
-  deflateEnd(&zs);
-  if (rc != Z_STREAM_END) return Status::Internal("deflate failed (" + std::to_string(rc) + ")");
-  out.resize(written);
-  return out;
 }
 
 std::optional<std::int64_t> ParseRetryAfterMs(std::string_view value, std::int64_t now_unix_s) {

@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/gzip.h"
 #include "vibekit/status.h"
 
 namespace vibekit::delivery {
@@ -58,8 +59,7 @@ class HttpClient {
   std::atomic<bool> cancelled_{false};
 };
 
-// gzip (RFC 1952) of `data`; kInternal when zlib fails.
-Result<std::string> GzipCompress(std::string_view data);
+using internal::GzipCompress;  // common/gzip.h
 
 // The wait a Retry-After value asks for, in milliseconds: delay-seconds ("120") or an HTTP date
 // ("Wed, 21 Oct 2015 07:28:00 GMT", relative to `now_unix_s`; a past date is 0). nullopt when the

@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/gzip.h"
 #include "vibekit/status.h"
 
 namespace vibekit::server {
@@ -67,9 +68,7 @@ std::optional<std::string> PercentDecode(std::string_view text, bool plus_is_spa
 // True for 127.0.0.0/8, ::1, ::ffff:127.x and "localhost".
 bool IsLoopbackHost(std::string_view host) noexcept;
 
-// gzip (RFC 1952) of `data` at the default level.
-Result<std::string> GzipCompress(std::string_view data);
-// Inflates a gzip body; kInvalidArgument when it is not gzip or expands beyond `max_bytes`.
-Result<std::string> GzipDecompress(std::string_view data, std::size_t max_bytes);
+using internal::GzipCompress;  // common/gzip.h
+using internal::GzipDecompress;
 
 }  // namespace vibekit::server
