@@ -1,28 +1,30 @@
-#include "vibekit/analytics.h"
-
 #include <algorithm>
 #include <array>
 #include <atomic>
-#include <cmath>
-#include <cstdio>
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
+#include <cstdio>
 #include <exception>
 #include <iterator>
-#include <fmt/format.h>
 #include <mutex>
 #include <thread>
 #include <variant>
+
+#include <fmt/format.h>
+
+#include "vibekit/analytics.h"
+#include "vibekit/clock.h"
 
 #include "analytics/alert_engine.h"
 #include "analytics/alert_webhook.h"
 #include "analytics/anomaly_detector.h"
 #include "analytics/forecast.h"
+#include "common/guard.h"
 #include "common/json.h"
 #include "common/log.h"
 #include "service/service_internal.h"
 #include "store/minute_rollup.h"
-#include "vibekit/clock.h"
 
 namespace vibekit {
 
@@ -33,16 +35,7 @@ using store::MinuteCounts;
 using store::MinuteOf;
 using store::MinuteRow;
 
-template <typename F>
-auto Guard(F&& f) noexcept -> decltype(f()) {
-  try {
-    return f();
-  } catch (const std::bad_alloc&) {
-    return Status::Internal("out of memory");
-  } catch (const std::exception& e) {
-    return Status::Internal(std::string("unexpected: ") + e.what());
-  }
-}
+using internal::Guard;  // common/guard.h
 
 QuantileSummary Summarize(const store::LatencyAggregate& a) {
   QuantileSummary q;
@@ -188,8 +181,8 @@ std::string AlertJson(analytics::AlertEngine::Transition kind, const analytics::
 }  // namespace
 
 std::vector<std::string> AnalyticsMetricNames() {
-  return {"throughput", "error_rate", "response_time", "session_duration", "token_usage",
-          "sessions"};
+  return {"throughput",       "error_rate",  "response_time",
+          "session_duration", "token_usage", "sessions"};
 }
 
 class AnalyticsService::Impl {
@@ -224,8 +217,9 @@ class AnalyticsService::Impl {
         internal::LogWarn("alert history not read: " + history.status().ToString());
       }
     }
-    engine_.SetRecorder([this](analytics::AlertEngine::Transition kind,
-                               const analytics::Alert& a) { return Record(kind, a); });
+    engine_.SetRecorder([this](analytics::AlertEngine::Transition kind, const analytics::Alert& a) {
+      return Record(kind, a);
+    });
   }
 
   ~Impl() {
@@ -355,9 +349,9 @@ class AnalyticsService::Impl {
     r.performance.stream_gap_ms = Summarize(total.gap);
     r.performance.throughput_per_min = static_cast<double>(total.events) / minutes;
     r.performance.error_rate_pct =
-        total.events == 0 ? 0.0
-                          : 100.0 * static_cast<double>(total.error_events) /
-                                static_cast<double>(total.events);
+        total.events == 0
+            ? 0.0
+            : 100.0 * static_cast<double>(total.error_events) / static_cast<double>(total.events);
     r.usage.events = total.events;
     r.usage.sessions_started = total.start_events;
     r.usage.events_by_type = {{"start", total.start_events},
@@ -422,7 +416,8 @@ class AnalyticsService::Impl {
     MinuteCounts total;
     for (const MinuteCounts& m : minutes) total.Merge(m);
     d.events = total.events;
-    d.throughput_per_min = static_cast<double>(total.events) / static_cast<double>(d.window_minutes);
+    d.throughput_per_min =
+        static_cast<double>(total.events) / static_cast<double>(d.window_minutes);
     d.error_rate_pct = total.events == 0 ? 0.0
                                          : 100.0 * static_cast<double>(total.error_events) /
                                                static_cast<double>(total.events);
@@ -436,8 +431,8 @@ class AnalyticsService::Impl {
     for (const std::string& metric : AnalyticsMetricNames()) {
       std::vector<MetricPoint>& series = d.series[metric];
       for (std::size_t i = 0; i < minutes.size(); ++i) {
-        series.push_back({from + static_cast<std::int64_t>(i) * kMinuteMs,
-                          MetricValue(metric, minutes[i])});
+        series.push_back(
+            {from + static_cast<std::int64_t>(i) * kMinuteMs, MetricValue(metric, minutes[i])});
       }
     }
     return d;
@@ -482,9 +477,8 @@ class AnalyticsService::Impl {
     std::vector<Anomaly> out;
     for (const std::string& metric : metrics) {
       const std::vector<double> values = history.Values(metric);
-      const int period = static_cast<int>(values.size()) >= 2 * o.season_minutes
-                             ? o.season_minutes
-                             : 0;
+      const int period =
+          static_cast<int>(values.size()) >= 2 * o.season_minutes ? o.season_minutes : 0;
       const analytics::DetectorOptions dopt = analytics::OptionsForMetric(metric, period);
       for (const analytics::SeriesAnomaly& a : analytics::DetectAnomalies(values, dopt)) {
         Anomaly x;
@@ -556,7 +550,7 @@ class AnalyticsService::Impl {
   using Answer = std::variant<AnalyticsReport, DashboardMetrics>;
   struct CacheEntry {
     std::optional<std::int64_t> from_ms, to_ms;  // the range asked (reports)
-    std::uint64_t data_version = 0;               // the store's, read before computing
+    std::uint64_t data_version = 0;              // the store's, read before computing
     std::int64_t made_at_ms = 0;
     Answer answer;
   };
@@ -585,9 +579,9 @@ class AnalyticsService::Impl {
     std::lock_guard lock(cache_mu_);
     if (cache_stats_.ttl_ms > 0) {
       if (cache_.size() >= kMaxCacheEntries && cache_.find(key) == cache_.end()) {
-        auto oldest = std::min_element(cache_.begin(), cache_.end(), [](const auto& a, const auto& b) {
-          return a.second.made_at_ms < b.second.made_at_ms;
-        });
+        auto oldest = std::min_element(
+            cache_.begin(), cache_.end(),
+            [](const auto& a, const auto& b) { return a.second.made_at_ms < b.second.made_at_ms; });
         cache_.erase(oldest);
       }
       cache_[key] = CacheEntry{range.from_ms, range.to_ms, version, Now(), answer};
@@ -689,7 +683,7 @@ class AnalyticsService::Impl {
   std::unique_ptr<analytics::AlertWebhook> webhook_;  // null without webhook_url
   static constexpr std::size_t kMaxCacheEntries = 256;
   mutable std::mutex cache_mu_;
-  std::map<std::string, CacheEntry> cache_;  // guarded by cache_mu_
+  std::map<std::string, CacheEntry> cache_;            // guarded by cache_mu_
   AnalyticsCacheStats cache_stats_{.ttl_ms = 60'000};  // guarded by cache_mu_ (entries unused)
 };
 
@@ -742,9 +736,7 @@ Status AnalyticsService::SetCacheTtl(std::int64_t ttl_ms) noexcept {
 
 void AnalyticsService::ClearCache() noexcept { impl_->ClearCache(); }
 
-AnalyticsCacheStats AnalyticsService::GetCacheStats() const noexcept {
-  return impl_->CacheStats();
-}
+AnalyticsCacheStats AnalyticsService::GetCacheStats() const noexcept { return impl_->CacheStats(); }
 
 Status AnalyticsService::StartMonitoring(std::int64_t interval_ms) noexcept {
   return Guard([&] { return impl_->StartMonitoring(interval_ms); });

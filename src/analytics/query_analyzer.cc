@@ -11,23 +11,17 @@
 
 #include <fmt/format.h>
 
+#include "vibekit/clock.h"
+
+#include "common/guard.h"
+#include "service/maintenance.h"
 #include "service/service_internal.h"
 #include "store/sqlite/sqlite_store.h"
-#include "vibekit/clock.h"
 
 namespace vibekit {
 namespace {
 
-template <typename F>
-auto Guard(F&& f) noexcept -> decltype(f()) {
-  try {
-    return f();
-  } catch (const std::bad_alloc&) {
-    return Status::Internal("out of memory");
-  } catch (const std::exception& e) {
-    return Status::Internal(std::string("unexpected: ") + e.what());
-  }
-}
+using internal::Guard;  // common/guard.h
 
 template <typename T>
 std::string Opt(const std::optional<T>& v) {
@@ -41,8 +35,8 @@ std::string Opt(const std::optional<T>& v) {
 
 // What identifies a query's answer besides its key: every filter field.
 std::string Signature(const EventQueryFilter& f) {
-  return "events|" + Opt(f.session_id) + "|" + Opt(f.event_type) + "|" + Opt(f.agent_type) +
-         "|" + Opt(f.from_time) + "|" + Opt(f.to_time) + "|" + Opt(f.contains) + "|" +
+  return "events|" + Opt(f.session_id) + "|" + Opt(f.event_type) + "|" + Opt(f.agent_type) + "|" +
+         Opt(f.from_time) + "|" + Opt(f.to_time) + "|" + Opt(f.contains) + "|" +
          std::to_string(f.limit) + "|" + std::to_string(f.offset) + "|" +
          std::to_string(static_cast<int>(f.order)) + "|" + Opt(f.after_id);
 }
@@ -53,14 +47,7 @@ std::string Signature(const SessionQueryFilter& f) {
          std::to_string(f.offset) + "|" + std::to_string(static_cast<int>(f.order));
 }
 
-bool IsFullEventScan(std::string_view row) {
-  while (!row.empty() && row.front() == ' ') row.remove_prefix(1);
-  constexpr std::string_view kScan = "SCAN telemetry_events";
-  if (row.substr(0, kScan.size()) != kScan) return false;
-  const std::string_view rest = row.substr(kScan.size());
-  if (!rest.empty() && rest.front() != ' ') return false;  // telemetry_events_fts, ...
-  return rest.find("USING") == std::string_view::npos;
-}
+using service::IsFullEventScan;  // service/maintenance.h
 
 bool IsTempBTree(std::string_view row) { return row.find("USE TEMP B-TREE") != row.npos; }
 
@@ -69,9 +56,7 @@ bool IsTempBTree(std::string_view row) { return row.find("USE TEMP B-TREE") != r
 class QueryPerformanceAnalyzer::Impl {
  public:
   Impl(TelemetryService& service, QueryAnalyzerOptions options, const Clock* clock)
-      : service_(service),
-        options_(options),
-        clock_(clock != nullptr ? *clock : SystemClock()) {}
+      : service_(service), options_(options), clock_(clock != nullptr ? *clock : SystemClock()) {}
 
   template <typename Row, typename Filter, typename Run>
   Result<std::vector<Row>> Execute(const Filter& filter, const std::string& key,
@@ -145,10 +130,9 @@ class QueryPerformanceAnalyzer::Impl {
     }
     if (ttl_ms > 0) {
       if (cache_.size() >= options_.max_cache_entries && cache_.find(key) == cache_.end()) {
-        auto oldest = std::min_element(cache_.begin(), cache_.end(), [](const auto& a,
-                                                                         const auto& b) {
-          return a.second.at_ms < b.second.at_ms;
-        });
+        auto oldest = std::min_element(
+            cache_.begin(), cache_.end(),
+            [](const auto& a, const auto& b) { return a.second.at_ms < b.second.at_ms; });
         if (oldest != cache_.end()) cache_.erase(oldest);
       }
       if (options_.max_cache_entries > 0) {
@@ -164,13 +148,13 @@ class QueryPerformanceAnalyzer::Impl {
     std::lock_guard lock(mu_);
     QueryRecommendations r;
     r.lookups = lookups_;
-    r.cache_hit_rate_pct = lookups_ == 0 ? 0.0
-                                         : 100.0 * static_cast<double>(hits_) /
-                                               static_cast<double>(lookups_);
+    r.cache_hit_rate_pct =
+        lookups_ == 0 ? 0.0 : 100.0 * static_cast<double>(hits_) / static_cast<double>(lookups_);
     r.slow_queries = slow_count_;
     for (const auto& [key, k] : keys_) r.keys.push_back(k);
-    std::sort(r.keys.begin(), r.keys.end(),
-              [](const QueryKeyStats& a, const QueryKeyStats& b) { return a.total_ms > b.total_ms; });
+    std::sort(r.keys.begin(), r.keys.end(), [](const QueryKeyStats& a, const QueryKeyStats& b) {
+      return a.total_ms > b.total_ms;
+    });
     for (const QueryKeyStats& k : r.keys) {
       const double mean = k.executions == 0 ? 0 : k.total_ms / static_cast<double>(k.executions);
       if (k.full_scan) {
@@ -222,16 +206,15 @@ class QueryPerformanceAnalyzer::Impl {
   const QueryAnalyzerOptions options_;
   const Clock& clock_;
   mutable std::mutex mu_;
-  std::map<std::string, Entry> cache_;                       // guarded by mu_
-  std::map<std::string, QueryKeyStats> keys_;                // guarded by mu_
-  std::map<std::string, std::vector<std::string>> plans_;    // guarded by mu_; SQL -> plan rows
-  std::deque<SlowQuery> slow_;                               // guarded by mu_
-  std::int64_t lookups_ = 0, hits_ = 0, slow_count_ = 0;     // guarded by mu_
+  std::map<std::string, Entry> cache_;                     // guarded by mu_
+  std::map<std::string, QueryKeyStats> keys_;              // guarded by mu_
+  std::map<std::string, std::vector<std::string>> plans_;  // guarded by mu_; SQL -> plan rows
+  std::deque<SlowQuery> slow_;                             // guarded by mu_
+  std::int64_t lookups_ = 0, hits_ = 0, slow_count_ = 0;   // guarded by mu_
 };
 
 QueryPerformanceAnalyzer::QueryPerformanceAnalyzer(TelemetryService& service,
-                                                   QueryAnalyzerOptions options,
-                                                   const Clock* clock)
+                                                   QueryAnalyzerOptions options, const Clock* clock)
     : impl_(std::make_unique<Impl>(service, options, clock)) {}
 
 QueryPerformanceAnalyzer::~QueryPerformanceAnalyzer() = default;

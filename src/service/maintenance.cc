@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cmath>
 #include <chrono>
+#include <cmath>
 #include <functional>
 #include <map>
 #include <string>
@@ -26,17 +26,6 @@ double Percentile(const std::vector<double>& sorted, double p) {
   const double exact = std::ceil(p / 100.0 * static_cast<double>(sorted.size()));
   const auto rank = static_cast<std::size_t>(std::max(1.0, exact));
   return sorted[std::min(sorted.size(), rank) - 1];
-}
-
-// A plan row that reads telemetry_events without any index: "SCAN telemetry_events" (SQLite
-// writes "SCAN t USING [COVERING] INDEX i" for an index walk, which stops at the LIMIT).
-bool IsFullEventScan(std::string_view row) {
-  while (!row.empty() && row.front() == ' ') row.remove_prefix(1);
-  constexpr std::string_view kScan = "SCAN telemetry_events";
-  if (row.substr(0, kScan.size()) != kScan) return false;
-  const std::string_view rest = row.substr(kScan.size());
-  if (!rest.empty() && rest.front() != ' ') return false;  // telemetry_events_fts, ...
-  return rest.find("USING") == std::string_view::npos;
 }
 
 // The most frequent word (>= 5 ASCII letters) in the texts, "" when none.
@@ -137,36 +126,37 @@ Result<QueryBenchmarkReport> RunQueryBenchmark(const TelemetryService& service, 
     EventQueryFilter f;
     f.session_id = session_id;
     f.limit = 1000;
-    queries.push_back({"session_events", "events of session " + session_id + " (up to 1000)",
-                       count_events(f)});
+    queries.push_back(
+        {"session_events", "events of session " + session_id + " (up to 1000)", count_events(f)});
   }
   if (!agent.empty()) {
-    queries.push_back({"agent_latest_100", "latest 100 events of agent " + agent,
-                       count_events(agent_filter)});
+    queries.push_back(
+        {"agent_latest_100", "latest 100 events of agent " + agent, count_events(agent_filter)});
   }
   {
     SessionQueryFilter f;
     f.status = status;
     f.limit = 50;
-    queries.push_back({"sessions_by_status",
-                       "a page of 50 sessions with status " + std::string(SessionStatusName(status)),
-                       [&service, f]() -> Result<std::int64_t> {
-                         VK_ASSIGN_OR_RETURN(std::vector<Session> v, service.QuerySessions(f));
-                         return static_cast<std::int64_t>(v.size());
-                       }});
+    queries.push_back(
+        {"sessions_by_status",
+         "a page of 50 sessions with status " + std::string(SessionStatusName(status)),
+         [&service, f]() -> Result<std::int64_t> {
+           VK_ASSIGN_OR_RETURN(std::vector<Session> v, service.QuerySessions(f));
+           return static_cast<std::int64_t>(v.size());
+         }});
   }
-  queries.push_back({"aggregate_stats", "statistics aggregate (rollup)",
-                     [&service]() -> Result<std::int64_t> {
-                       VK_ASSIGN_OR_RETURN(AggregateStats a, service.GetAggregateStats());
-                       return static_cast<std::int64_t>(1 + a.by_agent.size() + a.by_mode.size());
-                     }});
+  queries.push_back(
+      {"aggregate_stats", "statistics aggregate (rollup)", [&service]() -> Result<std::int64_t> {
+         VK_ASSIGN_OR_RETURN(AggregateStats a, service.GetAggregateStats());
+         return static_cast<std::int64_t>(1 + a.by_agent.size() + a.by_mode.size());
+       }});
   if (!word.empty()) {
     EventQueryFilter f;
     f.contains = word;
     f.limit = 50;
     f.order = SortOrder::kDesc;
-    queries.push_back({"text_search", "latest 50 events containing \"" + word + "\"",
-                       count_events(f)});
+    queries.push_back(
+        {"text_search", "latest 50 events containing \"" + word + "\"", count_events(f)});
   }
 
   auto* sqlite = dynamic_cast<store::sqlite::SqliteStore*>(&store);
@@ -214,14 +204,15 @@ Result<QueryBenchmarkReport> RunQueryBenchmark(const TelemetryService& service, 
     rep.findings.push_back("the database holds no events: the timings say little");
   }
   if (!ps.statistics) {
-    rep.findings.push_back("no planner statistics (sqlite_stat1 is missing or empty: ANALYZE "
-                           "never ran)");
+    rep.findings.push_back(
+        "no planner statistics (sqlite_stat1 is missing or empty: ANALYZE "
+        "never ran)");
     rep.recommendations.push_back("run `vibekit db optimize` to gather planner statistics");
   }
   if (ps.fts_segments > kFtsSegmentsRecommendOptimize) {
     rep.findings.push_back("the text index has " + std::to_string(ps.fts_segments) +
-                           " segments (more than " +
-                           std::to_string(kFtsSegmentsRecommendOptimize) + ")");
+                           " segments (more than " + std::to_string(kFtsSegmentsRecommendOptimize) +
+                           ")");
     rep.recommendations.push_back("run `vibekit db optimize` to merge the text index segments");
   }
   if (std::any_of(rep.queries.begin(), rep.queries.end(),
@@ -230,6 +221,15 @@ Result<QueryBenchmarkReport> RunQueryBenchmark(const TelemetryService& service, 
         "run `vibekit db optimize --rebuild-indexes`; if the full scan stays, report it");
   }
   return rep;
+}
+
+bool IsFullEventScan(std::string_view row) {
+  while (!row.empty() && row.front() == ' ') row.remove_prefix(1);
+  constexpr std::string_view kScan = "SCAN telemetry_events";
+  if (row.substr(0, kScan.size()) != kScan) return false;
+  const std::string_view rest = row.substr(kScan.size());
+  if (!rest.empty() && rest.front() != ' ') return false;  // telemetry_events_fts, ...
+  return rest.find("USING") == std::string_view::npos;
 }
 
 }  // namespace vibekit::service

@@ -3,9 +3,12 @@
 // SQL they run (captured from the SQLite store, see SqliteStore::SqlCapture).
 #pragma once
 
-#include "store/store.h"
+#include <string_view>
+
 #include "vibekit/status.h"
 #include "vibekit/telemetry_service.h"
+
+#include "store/store.h"
 
 namespace vibekit::service {
 
@@ -15,5 +18,9 @@ inline constexpr std::int64_t kFtsSegmentsRecommendOptimize = 8;
 // REQUIRES: `service` is initialized and runs on `store`.
 Result<QueryBenchmarkReport> RunQueryBenchmark(const TelemetryService& service, store::Store& store,
                                                const QueryBenchmarkOptions& options);
+
+// A plan row that reads telemetry_events without any index: "SCAN telemetry_events" (SQLite
+// writes "SCAN t USING [COVERING] INDEX i" for an index walk, which stops at the LIMIT).
+bool IsFullEventScan(std::string_view row);
 
 }  // namespace vibekit::service
