@@ -187,6 +187,10 @@ void DeliveryWorker::Loop() {
 
 Result<DeliveryWorker::Batch> DeliveryWorker::BuildBatch() {
   Batch batch;
+  // The root spans first: a session's end is committed with (or after) its events, so every
+  // event of a root read here is visible to the event read below. Read the other way round, a
+  // commit landing between the two reads gave a request with the root but not its events.
+  VK_ASSIGN_OR_RETURN(batch.roots, store_.PendingRootSpans(kMaxRootsPerRequest));
   VK_ASSIGN_OR_RETURN(std::vector<Event> events,
                       store_.EventsAfter(cursor_, config_.delivery.max_events_per_request));
   // Keep the request under max_request_bytes (at least one event, however large).
@@ -197,7 +201,6 @@ Result<DeliveryWorker::Batch> DeliveryWorker::BuildBatch() {
     if (keep > 0 && bytes > config_.delivery.max_request_bytes) break;
   }
   events.resize(keep);
-  VK_ASSIGN_OR_RETURN(batch.roots, store_.PendingRootSpans(kMaxRootsPerRequest));
   if (events.empty() && batch.roots.empty()) return batch;
 
   std::string json;
