@@ -90,6 +90,15 @@ Status ApplyEnvironment(TelemetryConfig& config) {
   TelemetryConfig next = config;
   LocalStoreConfig& ls = next.local_store;
   if (const char* p = std::getenv("TELEMETRY_DB_PATH"); p != nullptr && *p != '\0') ls.db_path = p;
+  // A PostgreSQL URL (postgres://...) takes precedence over the SQLite path.
+  if (const char* p = std::getenv("TELEMETRY_DB_URL"); p != nullptr && *p != '\0') {
+    const std::string_view url(p);
+    if (url.rfind("postgres://", 0) != 0 && url.rfind("postgresql://", 0) != 0) {
+      return Status::InvalidArgument(
+          "TELEMETRY_DB_URL must be a postgres:// or postgresql:// URL");
+    }
+    ls.db_path = p;
+  }
   if (std::getenv("TELEMETRY_BATCH_SIZE") != nullptr) {
     VK_ASSIGN_OR_RETURN(long long v, EnvInteger("TELEMETRY_BATCH_SIZE", 1, 1000000));
     ls.stream_batch_size = static_cast<int>(v);

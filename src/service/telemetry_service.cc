@@ -21,6 +21,7 @@
 #include "service/health.h"
 #include "service/maintenance.h"
 #include "service/service_internal.h"
+#include "store/postgres/pg_store.h"
 #include "store/sqlite/sqlite_store.h"
 #include "vibekit/clock.h"
 
@@ -68,7 +69,14 @@ class TelemetryService::Impl {
     }
     VK_RETURN_IF_ERROR(env_status_);
     VK_RETURN_IF_ERROR(ValidateConfig(config_));
-    auto store = std::make_unique<store::sqlite::SqliteStore>(config_.local_store, clock_);
+    // A postgres:// or postgresql:// URL selects the shared PostgreSQL store; anything else is
+    // the path of an embedded SQLite file.
+    std::unique_ptr<store::Store> store;
+    if (store::postgres::IsPostgresUrl(config_.local_store.db_path)) {
+      store = std::make_unique<store::postgres::PgStore>(config_.local_store, clock_);
+    } else {
+      store = std::make_unique<store::sqlite::SqliteStore>(config_.local_store, clock_);
+    }
     VK_RETURN_IF_ERROR(store->Open());
     store_ = std::move(store);
     pipeline_ = std::make_unique<ingest::IngestPipeline>(config_.local_store, *store_, clock_);
@@ -410,7 +418,10 @@ Result<HealthStatus> TelemetryService::HealthCheck(HealthCheckOptions options) c
     h.prune_days = c.prune_days;
     h.max_size_bytes = static_cast<std::int64_t>(c.max_size_mb) << 20;
     h.memory_rss_bytes = internal::ProcessRssBytes();
-    h.disk_free_bytes = internal::DiskFreeBytes(c.db_path);
+    // -1 (unknown) for PostgreSQL: its disk is the server's, not ours to measure.
+    h.disk_free_bytes = store::postgres::IsPostgresUrl(c.db_path)
+                            ? -1
+                            : internal::DiskFreeBytes(c.db_path);
     if (!impl_->enabled_) {
       h.quick_check = "disabled";
       h.performance_grade = "disabled";

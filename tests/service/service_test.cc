@@ -21,7 +21,7 @@ using testing::TestConfig;
 using testing::WaitFor;
 using testing::WallNowMs;
 
-class ServiceTest : public ::testing::Test {
+class ServiceTest : public ::testing::TestWithParam<testing::Backend> {
  protected:
   void Open(const std::function<void(TelemetryConfig&)>& tweak = nullptr) {
     TelemetryConfig config = TestConfig(db());
@@ -29,7 +29,7 @@ class ServiceTest : public ::testing::Test {
     service_ = std::make_unique<TelemetryService>(config);
     ASSERT_OK(service_->Initialize());
   }
-  std::string db() const { return dir_.File("data/telemetry.db"); }
+  const std::string& db() const { return db_; }
   std::int64_t Count(const std::string& where = "1=1") {
     return QueryInt(db(), "SELECT count(*) FROM telemetry_events WHERE " + where);
   }
@@ -61,10 +61,15 @@ class ServiceTest : public ::testing::Test {
   }
 
   TempDir dir_;
+  const std::string db_ = testing::FreshDatabase(GetParam(), dir_);
   std::unique_ptr<TelemetryService> service_;
 };
 
-TEST_F(ServiceTest, TrackStartStreamEndRecordsSessionWithCounters) {
+INSTANTIATE_TEST_SUITE_P(Backends, ServiceTest,
+                         ::testing::Values(testing::Backend::kSqlite, testing::Backend::kPostgres),
+                         testing::BackendName);
+
+TEST_P(ServiceTest, TrackStartStreamEndRecordsSessionWithCounters) {
   Open();
   ASSERT_OK(Start("s1", 1000));
   ASSERT_OK(Stream("s1", "Here's the issue with your component...", 1500));
@@ -94,14 +99,14 @@ TEST_F(ServiceTest, TrackStartStreamEndRecordsSessionWithCounters) {
   EXPECT_EQ(service_->GetSession("nope").status().code(), StatusCode::kNotFound);
 }
 
-TEST_F(ServiceTest, TrackBeforeInitializeIsAFailedPrecondition) {
+TEST_P(ServiceTest, TrackBeforeInitializeIsAFailedPrecondition) {
   TelemetryService s(TestConfig(db()));
   TrackStartParams p{"s", "claude"};
   EXPECT_EQ(s.TrackStart(p).code(), StatusCode::kFailedPrecondition);
   EXPECT_EQ(s.QueryEvents({}).status().code(), StatusCode::kFailedPrecondition);
 }
 
-TEST_F(ServiceTest, StreamEventsAreBufferedUntilBatchSize) {
+TEST_P(ServiceTest, StreamEventsAreBufferedUntilBatchSize) {
   Open([](TelemetryConfig& c) {
     c.local_store.stream_batch_size = 5;
     c.local_store.stream_flush_interval_ms = 3600000;
@@ -119,7 +124,7 @@ TEST_F(ServiceTest, StreamEventsAreBufferedUntilBatchSize) {
   EXPECT_EQ(service_->GetPerformanceMetrics().buffered_events, 0);
 }
 
-TEST_F(ServiceTest, StreamEventsAreFlushedAfterTheInterval) {
+TEST_P(ServiceTest, StreamEventsAreFlushedAfterTheInterval) {
   const int interval = 1500;
   Open([&](TelemetryConfig& c) {
     c.local_store.stream_batch_size = 1000;
@@ -136,7 +141,7 @@ TEST_F(ServiceTest, StreamEventsAreFlushedAfterTheInterval) {
   EXPECT_GE(waited, interval - 50);
 }
 
-TEST_F(ServiceTest, EndFlushesItsSessionBufferFirstSoOrderHolds) {
+TEST_P(ServiceTest, EndFlushesItsSessionBufferFirstSoOrderHolds) {
   Open([](TelemetryConfig& c) {
     c.local_store.stream_batch_size = 1000;
     c.local_store.stream_flush_interval_ms = 3600000;
@@ -156,7 +161,7 @@ TEST_F(ServiceTest, EndFlushesItsSessionBufferFirstSoOrderHolds) {
   EXPECT_EQ((*events)[4].event_type, EventType::kEnd);
 }
 
-TEST_F(ServiceTest, OrderWithinSessionHoldsAcrossManyFlushes) {
+TEST_P(ServiceTest, OrderWithinSessionHoldsAcrossManyFlushes) {
   Open([](TelemetryConfig& c) { c.local_store.stream_batch_size = 3; });
   ASSERT_OK(Start("m", 100));
   for (int i = 0; i < 100; ++i) {
@@ -181,7 +186,7 @@ TEST_F(ServiceTest, OrderWithinSessionHoldsAcrossManyFlushes) {
   EXPECT_EQ(*(*desc)[0].stream_data, "94");
 }
 
-TEST_F(ServiceTest, StatusTransitionsAndErrorRecords) {
+TEST_P(ServiceTest, StatusTransitionsAndErrorRecords) {
   Open();
   ASSERT_OK(Start("fail-end", 10));
   ASSERT_OK(End("fail-end", 20, R"({"status":"failed"})"));
@@ -234,7 +239,7 @@ TEST_F(ServiceTest, StatusTransitionsAndErrorRecords) {
   EXPECT_EQ((*by)[0].id, "err");  // same start time: by id
 }
 
-TEST_F(ServiceTest, SilentSessionsTimeOutAndReviveOnActivity) {
+TEST_P(ServiceTest, SilentSessionsTimeOutAndReviveOnActivity) {
   Open([](TelemetryConfig& c) {
     c.local_store.session_timeout_ms = 60000;
     c.local_store.timeout_check_interval_ms = 50;
@@ -257,7 +262,7 @@ TEST_F(ServiceTest, SilentSessionsTimeOutAndReviveOnActivity) {
   EXPECT_EQ(agg->total.active_sessions, 2);
 }
 
-TEST_F(ServiceTest, TimeoutSweepRunsEvenUnderContinuousIngest) {
+TEST_P(ServiceTest, TimeoutSweepRunsEvenUnderContinuousIngest) {
   Open([](TelemetryConfig& c) {
     c.local_store.session_timeout_ms = 60000;
     c.local_store.timeout_check_interval_ms = 50;
@@ -279,7 +284,7 @@ TEST_F(ServiceTest, TimeoutSweepRunsEvenUnderContinuousIngest) {
   EXPECT_TRUE(timed_out);
 }
 
-TEST_F(ServiceTest, BadInputGetsClearErrorsAndNothingIsStored) {
+TEST_P(ServiceTest, BadInputGetsClearErrorsAndNothingIsStored) {
   Open();
   EXPECT_EQ(Start("").code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(Stream("x", std::string("\xFF\xFE", 2)).code(), StatusCode::kInvalidArgument);
@@ -312,7 +317,7 @@ TEST_F(ServiceTest, BadInputGetsClearErrorsAndNothingIsStored) {
   EXPECT_EQ(*(*stored)[0].stream_data, chunk);
 }
 
-TEST_F(ServiceTest, TrackOfAnyEventMatchesTheTypedCalls) {
+TEST_P(ServiceTest, TrackOfAnyEventMatchesTheTypedCalls) {
   Open();
   Event start;
   start.id = 777;  // ignored: the store assigns ids
@@ -343,7 +348,7 @@ TEST_F(ServiceTest, TrackOfAnyEventMatchesTheTypedCalls) {
   EXPECT_NE(QueryInt(db(), "SELECT min(id) FROM telemetry_events"), 777);
 }
 
-TEST_F(ServiceTest, InsertEventBatchIsValidatedAsAWhole) {
+TEST_P(ServiceTest, InsertEventBatchIsValidatedAsAWhole) {
   Open();
   std::vector<Event> batch(3);
   for (int i = 0; i < 3; ++i) {
@@ -366,7 +371,7 @@ TEST_F(ServiceTest, InsertEventBatchIsValidatedAsAWhole) {
   EXPECT_EQ(service_->GetSession("batch")->status, SessionStatus::kCompleted);
 }
 
-TEST_F(ServiceTest, AggregateStatsMatchAnIndependentCount) {
+TEST_P(ServiceTest, AggregateStatsMatchAnIndependentCount) {
   Open();
   for (int s = 0; s < 12; ++s) {
     const std::string sid = "agg" + std::to_string(s);
@@ -409,7 +414,7 @@ TEST_F(ServiceTest, AggregateStatsMatchAnIndependentCount) {
             std::string::npos);
 }
 
-TEST_F(ServiceTest, HealthCheckAndPerformanceMetricsAreMeasured) {
+TEST_P(ServiceTest, HealthCheckAndPerformanceMetricsAreMeasured) {
   Open();
   for (int i = 0; i < 50; ++i) ASSERT_OK(Stream("h", "data " + std::to_string(i)));
   ASSERT_OK(service_->FlushBuffers());
@@ -418,7 +423,11 @@ TEST_F(ServiceTest, HealthCheckAndPerformanceMetricsAreMeasured) {
   EXPECT_TRUE(h->database);
   EXPECT_EQ(h->quick_check, "ok");
   EXPECT_GT(h->file_size_bytes, 0);
-  EXPECT_GT(h->disk_free_bytes, 0);
+  if (GetParam() == testing::Backend::kPostgres) {
+    EXPECT_EQ(h->disk_free_bytes, -1);  // the server's disk: unknown to the client
+  } else {
+    EXPECT_GT(h->disk_free_bytes, 0);
+  }
   EXPECT_GT(h->memory_rss_bytes, 0);
   EXPECT_EQ(h->buffered_events, 0);
   EXPECT_EQ(h->queued_events, 0);
@@ -433,7 +442,7 @@ TEST_F(ServiceTest, HealthCheckAndPerformanceMetricsAreMeasured) {
   EXPECT_GT(m.last_flush_time, 0);
 }
 
-TEST_F(ServiceTest, ShutdownFlushesAndLaterCallsAreRefused) {
+TEST_P(ServiceTest, ShutdownFlushesAndLaterCallsAreRefused) {
   Open([](TelemetryConfig& c) { c.local_store.stream_flush_interval_ms = 3600000; });
   for (int i = 0; i < 7; ++i) ASSERT_OK(Stream("sd", "x"));
   ASSERT_OK(service_->Shutdown());
@@ -444,7 +453,7 @@ TEST_F(ServiceTest, ShutdownFlushesAndLaterCallsAreRefused) {
   EXPECT_EQ(service_->GetSession("sd")->event_count, 7);
 }
 
-TEST_F(ServiceTest, DisabledByEnvironmentIsANoOpThatCreatesNothing) {
+TEST_P(ServiceTest, DisabledByEnvironmentIsANoOpThatCreatesNothing) {
   setenv("VIBEKIT_TELEMETRY", "off", 1);
   TelemetryConfig c = TestConfig(db());
   c.apply_environment = true;
@@ -464,7 +473,7 @@ TEST_F(ServiceTest, DisabledByEnvironmentIsANoOpThatCreatesNothing) {
   EXPECT_NE(stat(db().c_str(), &st), 0) << "no database file may be created";
 }
 
-TEST_F(ServiceTest, EnvironmentOverridesReachTheService) {
+TEST_P(ServiceTest, EnvironmentOverridesReachTheService) {
   setenv("TELEMETRY_BATCH_SIZE", "7", 1);
   setenv("TELEMETRY_DB_PATH", dir_.File("env.db").c_str(), 1);
   TelemetryConfig c = TestConfig(db());
@@ -486,7 +495,7 @@ TEST_F(ServiceTest, EnvironmentOverridesReachTheService) {
   EXPECT_NE(init.message().find("TELEMETRY_RETENTION_DAYS"), std::string::npos);
 }
 
-TEST_F(ServiceTest, UnusableDatabasePathIsReportedNotCrashed) {
+TEST_P(ServiceTest, UnusableDatabasePathIsReportedNotCrashed) {
   TelemetryConfig c = TestConfig("/proc/definitely/not/here.db");
   TelemetryService s(c);
   Status st = s.Initialize();

@@ -1,5 +1,12 @@
 #include "testing/test_util.h"
 
+#include <libpq-fe.h>
+
+#include <cstdlib>
+#include <optional>
+
+#include "testing/pg_cluster.h"
+
 #include <sqlite3.h>
 #include <stdlib.h>
 
@@ -45,6 +52,26 @@ TelemetryConfig TestConfig(const std::string& db_path) {
 
 namespace {
 
+// PostgreSQL: the first column of the first row as text (nullopt for NULL or no row).
+std::optional<std::string> PgQuery(const std::string& url, const std::string& sql) {
+  PGconn* c = PQconnectdb(url.c_str());
+  std::optional<std::string> out;
+  if (PQstatus(c) != CONNECTION_OK) {
+    ADD_FAILURE() << "cannot connect to " << url << ": " << PQerrorMessage(c);
+    PQfinish(c);
+    return out;
+  }
+  PGresult* r = PQexec(c, sql.c_str());
+  if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+    ADD_FAILURE() << "bad SQL " << sql << ": " << PQresultErrorMessage(r);
+  } else if (PQntuples(r) > 0 && !PQgetisnull(r, 0, 0)) {
+    out = PQgetvalue(r, 0, 0);
+  }
+  PQclear(r);
+  PQfinish(c);
+  return out;
+}
+
 template <typename Fn>
 void WithQuery(const std::string& db_path, const std::string& sql, Fn&& fn) {
   sqlite3* db = nullptr;
@@ -86,18 +113,32 @@ std::vector<std::int64_t> SearchIds(const TelemetryService& service, const std::
 }
 
 std::int64_t QueryInt(const std::string& db_path, const std::string& sql) {
+  if (IsPgUrl(db_path)) {
+    const auto v = PgQuery(db_path, sql);
+    return v ? static_cast<std::int64_t>(std::strtod(v->c_str(), nullptr)) : 0;
+  }
   std::int64_t out = 0;
   WithQuery(db_path, sql, [&](sqlite3_stmt* s) { out = sqlite3_column_int64(s, 0); });
   return out;
 }
 
 std::string QueryText(const std::string& db_path, const std::string& sql) {
+  if (IsPgUrl(db_path)) return PgQuery(db_path, sql).value_or("");
   std::string out;
   WithQuery(db_path, sql, [&](sqlite3_stmt* s) {
     const auto* t = sqlite3_column_text(s, 0);
     if (t != nullptr) out = reinterpret_cast<const char*>(t);
   });
   return out;
+}
+
+}  // namespace vibekit::testing
+
+namespace vibekit::testing {
+
+std::string FreshDatabase(Backend backend, const TempDir& dir) {
+  if (backend == Backend::kPostgres) return PgCluster::Get().NewDatabase();
+  return dir.File("data/telemetry.db");
 }
 
 }  // namespace vibekit::testing

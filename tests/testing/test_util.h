@@ -62,7 +62,8 @@ bool WaitFor(const std::function<bool()>& condition, int timeout_ms = 10000);
 // A config for tests: database in `dir`, environment not applied, small timeouts.
 TelemetryConfig TestConfig(const std::string& db_path);
 
-// Runs one SQL query on the file through a separate connection and returns the first column of
+// Runs one SQL query on the database (a SQLite file, or a postgres:// URL) through a separate
+// connection and returns the first column of
 // the first row as int64 (0 when no row). Fails the test on an SQL error.
 std::int64_t QueryInt(const std::string& db_path, const std::string& sql);
 
@@ -70,5 +71,14 @@ std::int64_t QueryInt(const std::string& db_path, const std::string& sql);
 // Fails the test when the query fails.
 std::vector<std::int64_t> SearchIds(const TelemetryService& service, const std::string& text);
 std::string QueryText(const std::string& db_path, const std::string& sql);
+
+// The storage backends a parametrised suite runs on.
+enum class Backend { kSqlite, kPostgres };
+inline const char* BackendName(const ::testing::TestParamInfo<Backend>& info) {
+  return info.param == Backend::kSqlite ? "sqlite" : "postgres";
+}
+// A fresh database for one test: a file under `dir` (SQLite) or a new database in the
+// process's PostgreSQL cluster (testing/pg_cluster.h).
+std::string FreshDatabase(Backend backend, const TempDir& dir);
 
 }  // namespace vibekit::testing

@@ -1,0 +1,23 @@
+// The PostgreSQL schema: the SQLite migrations' versions and tables in PostgreSQL types (bigint
+// milliseconds, text, jsonb beside the exact metadata text, bytea sketches, identity keys), a
+// full-text index (tsvector + GIN) instead of FTS5, plpgsql triggers for the delivery outbox.
+// Recorded in telemetry_schema_versions like on SQLite.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "store/postgres/pg_conn.h"
+
+namespace vibekit::store::postgres {
+
+// Applies every migration not yet recorded, in one transaction, under an advisory lock so
+// several processes opening one database at once migrate it once.
+Status Migrate(PgConn& conn, std::int64_t now_ms);
+std::string_view PgCurrentSchemaVersion();
+
+// The advisory lock every write transaction takes first (pg_advisory_xact_lock): one writer at a
+// time per database, across processes, as SQLite's BEGIN IMMEDIATE gives.
+constexpr std::int64_t kWriterLockKey = 0x76696265'6b697400;  // "vibekit\0"
+
+}  // namespace vibekit::store::postgres
