@@ -3,6 +3,9 @@
 
 namespace vibekit::cli {
 
+// db_copy.cc (declared here rather than in commands.h, which every command includes).
+void RegisterDbCopyCommand(CLI::App& db, const GlobalOptions& global, Runner& run);
+
 void RegisterDbCommands(CLI::App& app, const GlobalOptions& global, Runner& run) {
   CLI::App* db = app.add_subcommand("db", "Create, check and inspect the database");
   db->require_subcommand(1);
@@ -13,6 +16,7 @@ void RegisterDbCommands(CLI::App& app, const GlobalOptions& global, Runner& run)
   RegisterDbVacuumCommand(*db, global, run);
   RegisterDbClearCommand(*db, global, run);
   RegisterDbPerformanceCommand(*db, global, run);
+  RegisterDbCopyCommand(*db, global, run);
 }
 
 }  // namespace vibekit::cli

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "cli/commands.h"
+#include "store/postgres/pg_store.h"
 #include "views/time_arg.h"
 #include "common/log.h"
 
@@ -67,7 +68,8 @@ std::unique_ptr<TelemetryService> OpenService(const GlobalOptions& global, bool 
   TelemetryConfig config = MakeConfig(global);
   const std::string& path = config.local_store.db_path;
   struct stat st {};
-  if (must_exist && stat(path.c_str(), &st) != 0) {
+  // A PostgreSQL URL has no file to check: the connection says whether the database is there.
+  if (must_exist && !store::postgres::IsPostgresUrl(path) && stat(path.c_str(), &st) != 0) {
     Fail("no database at " + path + "; create one with `vibekit db init` (or pass --db PATH)");
     return nullptr;
   }

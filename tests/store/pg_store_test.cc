@@ -44,7 +44,7 @@ class PgStoreTest : public ::testing::Test {
     EXPECT_OK(s->Open());
     return s;
   }
-  const std::string url_ = testing::PgCluster::Get().NewDatabase();
+  std::string url_ = testing::PgCluster::Get().NewDatabase();
 };
 
 TEST_F(PgStoreTest, MigrationsRecordTheSameVersionsAsSqlite) {
@@ -108,6 +108,8 @@ TEST_F(PgStoreTest, StoresInSeveralThreadsWriteOneDatabaseExactlyWithConsecutive
 }
 
 TEST_F(PgStoreTest, DroppedConnectionFailsTheBatchAsUnavailableAndTheRetryLosesNothing) {
+  // A database of its own: the server drops its connections, and no other test's.
+  url_ = testing::PgCluster::Get().NewWholeDatabase();
   auto store = NewStore();
   std::vector<Event> first = {MakeEvent("d", EventType::kStart, 1000, "hello")};
   ASSERT_OK(store->ApplyBatch(first, 1000));
@@ -232,14 +234,83 @@ TEST_F(PgStoreTest, RollupsEqualTheSqliteStoresForTheSameBatches) {
   EXPECT_TRUE(same(*m1, *m2));
 }
 
-TEST_F(PgStoreTest, MethodsNotYetPortedSayWhichMethod) {
-  auto store = NewStore();
-  Status st = store->EnsureDeliveryState(0);
-  EXPECT_EQ(st.code(), StatusCode::kFailedPrecondition);
-  EXPECT_NE(st.message().find("PgStore::EnsureDeliveryState"), std::string::npos) << st.message();
-  auto stats = store->AggregateStatsBetween(0, 1);
-  ASSERT_FALSE(stats.ok());
-  EXPECT_NE(stats.status().message().find("PgStore::AggregateStatsBetween"), std::string::npos);
+// Range statistics, percentiles and the delivery outbox agree with SQLite's for the same data.
+TEST_F(PgStoreTest, RangeStatisticsAndTheDeliveryOutboxMatchSqlite) {
+  testing::TempDir dir;
+  LocalStoreConfig lc;
+  lc.db_path = dir.File("same.db");
+  sqlite::SqliteStore lite(lc, SystemClock());
+  ASSERT_OK(lite.Open());
+  auto pg = NewStore();
+  std::vector<Store*> stores = {&lite, pg.get()};
+  std::vector<Event> first = {MakeEvent("before", EventType::kStart, 500, "old")};
+  for (Store* s : stores) {
+    ASSERT_OK(s->ApplyBatch(first, 600));
+    ASSERT_OK(s->EnsureDeliveryState(700));
+  }
+  std::vector<Event> batch;
+  for (int i = 0; i < 8; ++i) {
+    const std::string sid = "r" + std::to_string(i);
+    batch.push_back(MakeEvent(sid, EventType::kStart, 1000 + i * 100, "go"));
+    batch.push_back(MakeEvent(sid, EventType::kStream, 1010 + i * 100, "x"));
+    if (i % 3 != 0) batch.push_back(MakeEvent(sid, EventType::kEnd, 1050 + i * 130));
+    if (i == 4) batch.push_back(MakeEvent(sid, EventType::kError, 1060 + i * 100));
+  }
+  for (Store* s : stores) ASSERT_OK(s->ApplyBatch(batch, 5000));
+  auto a1 = lite.AggregateStatsBetween(900, 1500);
+  auto a2 = pg->AggregateStatsBetween(900, 1500);
+  ASSERT_TRUE(a1.ok() && a2.ok()) << a2.status().ToString();
+  EXPECT_EQ(a1->total.total_events, a2->total.total_events);
+  EXPECT_EQ(a1->total.sessions, a2->total.sessions);
+  EXPECT_EQ(a1->total.completed_sessions, a2->total.completed_sessions);
+  EXPECT_EQ(a1->total.sessions_with_errors, a2->total.sessions_with_errors);
+  EXPECT_EQ(a1->total.duration_sum_ms, a2->total.duration_sum_ms);
+  EXPECT_EQ(a1->by_agent.size(), a2->by_agent.size());
+  auto p1 = lite.SessionPercentilesBetween(0, 10000);
+  auto p2 = pg->SessionPercentilesBetween(0, 10000);
+  ASSERT_TRUE(p1.ok() && p2.ok());
+  EXPECT_EQ(p1->duration_ms.count, p2->duration_ms.count);
+  EXPECT_EQ(p1->duration_ms.p50, p2->duration_ms.p50);
+  EXPECT_EQ(p1->duration_ms.p99, p2->duration_ms.p99);
+  EXPECT_EQ(p1->events_per_session.p90, p2->events_per_session.p90);
+  // The outbox: events after the cursor, the ended sessions' roots, an accepted request.
+  for (Store* s : stores) {
+    auto d = s->GetDeliveryState();
+    ASSERT_TRUE(d.ok()) << d.status().ToString();
+    EXPECT_TRUE(d->configured);
+    EXPECT_EQ(d->queued_events, static_cast<std::int64_t>(batch.size()));
+    auto roots = s->PendingRootSpans(100);
+    ASSERT_TRUE(roots.ok());
+    EXPECT_EQ(roots->size(), 5u);  // r1 r2 r4 r5 r7 ended (r4 failed first, then ended)
+    auto after = s->EventsAfter(d->event_cursor, 1000);
+    ASSERT_TRUE(after.ok());
+    ASSERT_EQ(after->size(), batch.size());
+    auto errors = s->ErrorsForEvents(after->front().id, after->back().id);
+    ASSERT_TRUE(errors.ok());
+    EXPECT_EQ(errors->size(), 1u);
+    DeliveryRecord rec;
+    rec.kind = DeliveryRecord::Kind::kAccepted;
+    rec.new_cursor = after->back().id;
+    rec.first_event_id = after->front().id;
+    rec.events = static_cast<std::int64_t>(after->size());
+    rec.spans = 3;
+    rec.roots = *roots;
+    ASSERT_OK(s->RecordDelivery(rec, 9000));
+    DeliveryRecord bad;
+    bad.kind = DeliveryRecord::Kind::kRejected;
+    bad.http_status = 400;
+    bad.error = "bad request";
+    ASSERT_OK(s->RecordDelivery(bad, 9100));
+    d = s->GetDeliveryState();
+    ASSERT_TRUE(d.ok());
+    EXPECT_EQ(d->queued_events, 0);
+    EXPECT_EQ(d->queued_sessions, 0);
+    EXPECT_EQ(d->events_sent, static_cast<std::int64_t>(batch.size()));
+    EXPECT_EQ(d->requests_sent, 1);
+    EXPECT_EQ(d->requests_failed, 1);
+    EXPECT_EQ(d->failed_requests_recorded, 1);
+    EXPECT_EQ(d->last_error, "bad request");
+  }
 }
 
 TEST_F(PgStoreTest, UnreachableServerIsUnavailableWithLibpqsReason) {

@@ -162,6 +162,19 @@ Result<PgResult> PgConn::Query(const std::string& sql, const PgParams& params) {
   return out;
 }
 
+Result<PgResult> PgConn::QueryOnce(const std::string& sql, const PgParams& params) {
+  const auto& values = params.values();
+  std::vector<const char*> ptrs(values.size());
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    ptrs[i] = values[i] ? values[i]->c_str() : nullptr;
+  }
+  pg_result* r = PQexecParams(c_.get(), sql.c_str(), static_cast<int>(values.size()), nullptr,
+                              ptrs.data(), nullptr, nullptr, 0);
+  PgResult out(r);
+  VK_RETURN_IF_ERROR(ResultStatus(r, "query failed"));
+  return out;
+}
+
 Status PgConn::CopyIn(const std::string& copy_sql, std::string_view data) {
   std::unique_ptr<pg_result, PgResultDeleter> r(PQexec(c_.get(), copy_sql.c_str()));
   if (r == nullptr || PQresultStatus(r.get()) != PGRES_COPY_IN) {

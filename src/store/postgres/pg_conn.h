@@ -86,6 +86,9 @@ class PgConn {
   Status Exec(std::string_view sql);
   // Runs `sql` with parameters through a prepared statement cached on this connection.
   Result<PgResult> Query(const std::string& sql, const PgParams& params = PgParams());
+  // Runs `sql` with parameters without preparing it (for statements that cannot be prepared,
+  // e.g. DECLARE ... CURSOR).
+  Result<PgResult> QueryOnce(const std::string& sql, const PgParams& params = PgParams());
   // COPY ... FROM STDIN with `data` in COPY's text format.
   Status CopyIn(const std::string& copy_sql, std::string_view data);
 

@@ -24,11 +24,6 @@ double MsSinceMicros(std::int64_t t0_us) {
   return static_cast<double>(SteadyNowMicros() - t0_us) / 1000.0;
 }
 
-Status NotPorted(std::string_view method) {
-  return Status::FailedPrecondition("PgStore::" + std::string(method) +
-                                    " is not implemented on PostgreSQL yet");
-}
-
 constexpr std::string_view kEventColumns =
     "id, session_id, event_type, agent_type, mode, prompt, stream_data, sandbox_id, repo_url, "
     "metadata, timestamp, created_at";
@@ -1180,31 +1175,603 @@ Result<std::array<std::int64_t, 24>> PgStore::EventsByHourOfDay(std::int64_t fro
   return out;
 }
 
-// --- not yet ported (each names itself in its error) -------------------------------------------
+// --- snapshots ---------------------------------------------------------------------------------
 
-Status PgStore::EnsureDeliveryState(std::int64_t) { return NotPorted("EnsureDeliveryState"); }
-Result<DeliveryState> PgStore::GetDeliveryState() { return NotPorted("GetDeliveryState"); }
-Result<std::vector<Event>> PgStore::EventsAfter(std::int64_t, int) {
-  return NotPorted("EventsAfter");
+Status PgStore::InSnapshot(const std::function<Status(PgConn&)>& body) {
+  VK_ASSIGN_OR_RETURN(ReaderLease reader, AcquireReader());
+  if (!reader->healthy()) VK_RETURN_IF_ERROR(reader->Reset());
+  VK_RETURN_IF_ERROR(reader->Exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
+  Status st = body(*reader);
+  if (reader->healthy()) {
+    Status end = reader->Exec(st.ok() ? "COMMIT" : "ROLLBACK");
+    if (st.ok()) st = end;
+  }
+  return st;
 }
-Result<std::vector<ErrorRecord>> PgStore::ErrorsForEvents(std::int64_t, std::int64_t) {
-  return NotPorted("ErrorsForEvents");
+
+// --- range statistics --------------------------------------------------------------------------
+
+Result<AggregateStats> PgStore::AggregateStatsBetween(std::int64_t from_ms, std::int64_t to_ms) {
+  AggregateStats out;
+  out.computed_at = clock_.NowMs();
+  auto rows_for = [&out](const std::string& agent, const std::string& mode) {
+    return std::array<RollupCounts*, 3>{&out.total, &out.by_agent[agent], &out.by_mode[mode]};
+  };
+  auto widen = [](RollupCounts& c, std::int64_t lo, std::int64_t hi) {
+    c.min_timestamp = c.min_timestamp ? std::min(*c.min_timestamp, lo) : lo;
+    c.max_timestamp = c.max_timestamp ? std::max(*c.max_timestamp, hi) : hi;
+  };
+  const Status snap = InSnapshot([&](PgConn& db) -> Status {
+    VK_ASSIGN_OR_RETURN(PgResult ev, db.Query(
+        "SELECT agent_type, coalesce(mode, ''), event_type, count(*), min(timestamp), "
+        "max(timestamp) FROM telemetry_events WHERE timestamp >= $1 AND timestamp <= $2 "
+        "GROUP BY 1, 2, 3",
+        PgParams().Add(from_ms).Add(to_ms)));
+    for (int i = 0; i < ev.rows(); ++i) {
+      auto type = ParseEventType(ev.TextView(i, 2));
+      const std::int64_t n = ev.Int(i, 3);
+      for (RollupCounts* c : rows_for(ev.Text(i, 0), ev.Text(i, 1))) {
+        c->total_events += n;
+        switch (type.ok() ? *type : EventType::kStream) {
+          case EventType::kStart: c->start_events += n; break;
+          case EventType::kStream: c->stream_events += n; break;
+          case EventType::kEnd: c->end_events += n; break;
+          case EventType::kError: c->error_events += n; break;
+        }
+        widen(*c, ev.Int(i, 4), ev.Int(i, 5));
+      }
+    }
+    VK_ASSIGN_OR_RETURN(PgResult ss, db.Query(
+        "SELECT agent_type, coalesce(mode, ''), status, count(*), "
+        "count(*) FILTER (WHERE error_count > 0), coalesce(sum(duration), 0), count(duration) "
+        "FROM telemetry_sessions WHERE start_time >= $1 AND start_time <= $2 GROUP BY 1, 2, 3",
+        PgParams().Add(from_ms).Add(to_ms)));
+    for (int i = 0; i < ss.rows(); ++i) {
+      auto status = ParseSessionStatus(ss.TextView(i, 2));
+      const std::int64_t n = ss.Int(i, 3);
+      for (RollupCounts* c : rows_for(ss.Text(i, 0), ss.Text(i, 1))) {
+        c->sessions += n;
+        switch (status.ok() ? *status : SessionStatus::kActive) {
+          case SessionStatus::kActive: c->active_sessions += n; break;
+          case SessionStatus::kCompleted: c->completed_sessions += n; break;
+          case SessionStatus::kFailed: c->failed_sessions += n; break;
+          case SessionStatus::kTimeout: c->timeout_sessions += n; break;
+        }
+        c->sessions_with_errors += ss.Int(i, 4);
+        c->duration_sum_ms += ss.Int(i, 5);
+        c->duration_count += ss.Int(i, 6);
+      }
+    }
+    return Status::Ok();
+  });
+  VK_RETURN_IF_ERROR(snap);
+  auto finish = [](RollupCounts& c) {
+    if (c.duration_count > 0) {
+      c.avg_session_duration_ms =
+          static_cast<double>(c.duration_sum_ms) / static_cast<double>(c.duration_count);
+    }
+  };
+  finish(out.total);
+  for (auto& [k, c] : out.by_agent) finish(c);
+  for (auto& [k, c] : out.by_mode) finish(c);
+  FillRates(out);
+  return out;
 }
-Result<std::vector<PendingRootSpan>> PgStore::PendingRootSpans(int) {
-  return NotPorted("PendingRootSpans");
+
+Result<SessionPercentiles> PgStore::SessionPercentilesBetween(std::int64_t from_ms,
+                                                              std::int64_t to_ms) {
+  SessionPercentiles out;
+  // Nearest rank, exact: the value at 1-based rank ceil(P * n / 100) in ascending order.
+  auto compute = [&](PgConn& db, const std::string& where, const std::string& column,
+                     PercentileSet* set) -> Status {
+    VK_ASSIGN_OR_RETURN(PgResult count,
+                        db.Query("SELECT count(*) FROM telemetry_sessions WHERE " + where,
+                                 PgParams().Add(from_ms).Add(to_ms)));
+    set->count = count.Int(0, 0);
+    if (set->count == 0) return Status::Ok();
+    for (auto [p, slot] : {std::pair{50, &set->p50}, std::pair{90, &set->p90},
+                           std::pair{95, &set->p95}, std::pair{99, &set->p99}}) {
+      const std::int64_t rank = (p * set->count + 99) / 100;
+      VK_ASSIGN_OR_RETURN(PgResult at, db.Query(
+          "SELECT " + column + " FROM telemetry_sessions WHERE " + where + " ORDER BY " + column +
+              " LIMIT 1 OFFSET $3",
+          PgParams().Add(from_ms).Add(to_ms).Add(rank - 1)));
+      if (at.rows() > 0) *slot = at.Int(0, 0);
+    }
+    return Status::Ok();
+  };
+  const Status snap = InSnapshot([&](PgConn& db) -> Status {
+    VK_RETURN_IF_ERROR(compute(db,
+                               "start_time >= $1 AND start_time <= $2 AND status IN "
+                               "('completed', 'failed') AND duration IS NOT NULL",
+                               "duration", &out.duration_ms));
+    return compute(db, "start_time >= $1 AND start_time <= $2", "event_count",
+                   &out.events_per_session);
+  });
+  VK_RETURN_IF_ERROR(snap);
+  return out;
 }
-Status PgStore::RecordDelivery(const DeliveryRecord&, std::int64_t) {
-  return NotPorted("RecordDelivery");
+
+// --- live delivery outbox ----------------------------------------------------------------------
+
+Status PgStore::EnsureDeliveryState(std::int64_t now_ms) {
+  std::lock_guard lock(writer_mu_);
+  const Status txn_status = InWriteTransaction([&](PgConn& db) {
+    return db.Query(
+        "INSERT INTO telemetry_delivery_state (id, event_cursor, created_at, updated_at) "
+        "VALUES (1, (SELECT coalesce(max(id), 0) FROM telemetry_events), $1, $1) "
+        "ON CONFLICT (id) DO NOTHING",
+        PgParams().Add(now_ms)).status();
+  });
+  return txn_status.WithContext("create delivery state");
 }
-Result<AggregateStats> PgStore::AggregateStatsBetween(std::int64_t, std::int64_t) {
-  return NotPorted("AggregateStatsBetween");
+
+Result<DeliveryState> PgStore::GetDeliveryState() {
+  DeliveryState d;
+  const Status snap = InSnapshot([&](PgConn& db) -> Status {
+    VK_ASSIGN_OR_RETURN(PgResult r, db.Query(
+        "SELECT event_cursor, events_sent, spans_sent, requests_sent, events_failed, "
+        "requests_failed, retries, last_error, last_error_time, last_success_time, "
+        "(SELECT count(*) FROM telemetry_delivery_sessions), "
+        "(SELECT count(*) FROM telemetry_delivery_failures) "
+        "FROM telemetry_delivery_state WHERE id = 1"));
+    if (r.rows() == 0) return Status::Ok();
+    d.configured = true;
+    d.event_cursor = r.Int(0, 0);
+    d.events_sent = r.Int(0, 1);
+    d.spans_sent = r.Int(0, 2);
+    d.requests_sent = r.Int(0, 3);
+    d.events_failed = r.Int(0, 4);
+    d.requests_failed = r.Int(0, 5);
+    d.retries = r.Int(0, 6);
+    d.last_error = r.OptText(0, 7).value_or("");
+    d.last_error_time = r.OptInt(0, 8).value_or(0);
+    d.last_success_time = r.OptInt(0, 9).value_or(0);
+    d.queued_sessions = r.Int(0, 10);
+    d.failed_requests_recorded = r.Int(0, 11);
+    VK_ASSIGN_OR_RETURN(PgResult q, db.Query("SELECT count(*) FROM telemetry_events WHERE id > $1",
+                                             PgParams().Add(d.event_cursor)));
+    d.queued_events = q.Int(0, 0);
+    return Status::Ok();
+  });
+  VK_RETURN_IF_ERROR(snap);
+  return d;
 }
-Result<SessionPercentiles> PgStore::SessionPercentilesBetween(std::int64_t, std::int64_t) {
-  return NotPorted("SessionPercentilesBetween");
+
+Result<std::vector<Event>> PgStore::EventsAfter(std::int64_t after_id, int limit) {
+  VK_ASSIGN_OR_RETURN(PgResult r, Read("SELECT " + std::string(kEventColumns) +
+                                           " FROM telemetry_events WHERE id > $1 ORDER BY id "
+                                           "LIMIT $2",
+                                       PgParams().Add(after_id).Add(limit)));
+  std::vector<Event> out;
+  for (int i = 0; i < r.rows(); ++i) out.push_back(ReadEvent(r, i));
+  return out;
 }
-Status PgStore::Scan(const ScanRequest&, ScanVisitor&) { return NotPorted("Scan"); }
-Result<std::unique_ptr<RestoreWriter>> PgStore::BeginRestore(std::int64_t) {
-  return NotPorted("BeginRestore");
+
+Result<std::vector<ErrorRecord>> PgStore::ErrorsForEvents(std::int64_t first_id,
+                                                          std::int64_t last_id) {
+  VK_ASSIGN_OR_RETURN(PgResult r, Read("SELECT " + std::string(kErrorColumns) +
+                                           " FROM telemetry_errors WHERE event_id BETWEEN $1 "
+                                           "AND $2 ORDER BY event_id, id",
+                                       PgParams().Add(first_id).Add(last_id)));
+  std::vector<ErrorRecord> out;
+  for (int i = 0; i < r.rows(); ++i) out.push_back(ReadErrorRecord(r, i));
+  return out;
+}
+
+Result<std::vector<PendingRootSpan>> PgStore::PendingRootSpans(int limit) {
+  VK_ASSIGN_OR_RETURN(PgResult r, Read(
+      "SELECT seq, session_id FROM telemetry_delivery_sessions ORDER BY seq LIMIT $1",
+      PgParams().Add(limit)));
+  std::vector<PendingRootSpan> out;
+  for (int i = 0; i < r.rows(); ++i) out.push_back({r.Int(i, 0), r.Text(i, 1)});
+  return out;
+}
+
+Status PgStore::RecordDelivery(const DeliveryRecord& r, std::int64_t now_ms) {
+  std::lock_guard lock(writer_mu_);
+  using Kind = DeliveryRecord::Kind;
+  const Status txn_status = InWriteTransaction([&](PgConn& db) -> Status {
+    if (r.kind == Kind::kRetry) {
+      return db.Query(
+          "UPDATE telemetry_delivery_state SET retries = retries + 1, last_error = $1, "
+          "last_error_time = $2, updated_at = $2 WHERE id = 1",
+          PgParams().Add(r.error).Add(now_ms)).status();
+    }
+    const bool accepted = r.kind == Kind::kAccepted;
+    PgParams p;
+    p.Add(r.new_cursor).Add(r.events).Add(r.spans).Add(now_ms);
+    if (!accepted) p.Add(r.error);
+    VK_ASSIGN_OR_RETURN(PgResult up, db.Query(accepted
+        ? "UPDATE telemetry_delivery_state SET event_cursor = greatest(event_cursor, $1), "
+          "events_sent = events_sent + $2, spans_sent = spans_sent + $3, "
+          "requests_sent = requests_sent + CASE WHEN $3::bigint > 0 THEN 1 ELSE 0 END, "
+          "last_success_time = $4, updated_at = $4 WHERE id = 1"
+        : "UPDATE telemetry_delivery_state SET event_cursor = greatest(event_cursor, $1), "
+          "events_failed = events_failed + $2, requests_failed = requests_failed + 1 "
+          "+ 0 * $3::bigint, last_error = $5, last_error_time = $4, updated_at = $4 WHERE id = 1",
+        p));
+    if (up.affected() != 1) {
+      return Status::FailedPrecondition(
+          "delivery state row missing (EnsureDeliveryState not run)");
+    }
+    std::string session_ids = "[";
+    for (const PendingRootSpan& root : r.roots) {
+      VK_RETURN_IF_ERROR(db.Query(
+          "DELETE FROM telemetry_delivery_sessions WHERE session_id = $1 AND seq = $2",
+          PgParams().Add(root.session_id).Add(root.seq)).status());
+      if (session_ids.size() > 1) session_ids += ',';
+      internal::AppendJsonString(session_ids, root.session_id);
+    }
+    session_ids += ']';
+    if (accepted) return Status::Ok();
+    PgParams f;
+    if (r.events > 0) {
+      f.Add(r.first_event_id).Add(r.new_cursor);
+    } else {
+      f.AddNull().AddNull();
+    }
+    f.Add(r.events).Add(r.spans).Add(session_ids);
+    if (r.http_status > 0) {
+      f.Add(r.http_status);
+    } else {
+      f.AddNull();
+    }
+    f.Add(r.error).Add(now_ms);
+    return db.Query(
+        "INSERT INTO telemetry_delivery_failures (first_event_id, last_event_id, event_count, "
+        "span_count, session_ids, http_status, error, created_at) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)", f).status();
+  });
+  return txn_status.WithContext("record delivery");
+}
+
+// --- export scans and verbatim restore ---------------------------------------------------------
+
+namespace {
+
+// " AND <column> = ANY($n::text[])" for a non-empty list.
+void AppendAny(std::string& sql, PgParams& p, int& n, std::string_view column,
+               const std::vector<std::string>& values) {
+  if (values.empty()) return;
+  ArrayLiteral a;
+  for (const auto& v : values) a.Add(std::string_view(v));
+  sql += " AND " + std::string(column) + " = ANY($" + std::to_string(++n) + "::text[])";
+  p.Add(a.str());
+}
+
+struct PgTableQuery {
+  std::string where;  // " WHERE ..." with $1..$n
+  PgParams params;
+  int n = 0;
+};
+
+PgTableQuery ScanWhere(std::string_view table, const ExportFilter& f) {
+  PgTableQuery q;
+  q.where = " WHERE true";
+  const std::string time_column = table == "sessions" ? "start_time" : "timestamp";
+  if (f.from_time) {
+    q.where += " AND " + time_column + " >= $" + std::to_string(++q.n);
+    q.params.Add(*f.from_time);
+  }
+  if (f.to_time) {
+    q.where += " AND " + time_column + " <= $" + std::to_string(++q.n);
+    q.params.Add(*f.to_time);
+  }
+  if (table == "sessions") {
+    AppendAny(q.where, q.params, q.n, "id", f.session_ids);
+    AppendAny(q.where, q.params, q.n, "agent_type", f.agent_types);
+  } else if (table == "events") {
+    AppendAny(q.where, q.params, q.n, "session_id", f.session_ids);
+    AppendAny(q.where, q.params, q.n, "agent_type", f.agent_types);
+    AppendAny(q.where, q.params, q.n, "event_type", f.event_types);
+  } else {
+    AppendAny(q.where, q.params, q.n, "session_id", f.session_ids);
+    if (!f.agent_types.empty()) {
+      std::string sub = " WHERE true";
+      AppendAny(sub, q.params, q.n, "agent_type", f.agent_types);
+      q.where += " AND session_id IN (SELECT id FROM telemetry_sessions" + sub + ")";
+    }
+  }
+  return q;
+}
+
+std::string TableName(std::string_view table) {
+  return table == "sessions" ? "telemetry_sessions"
+         : table == "events" ? "telemetry_events"
+                             : "telemetry_errors";
+}
+
+std::string ColumnsOf(std::string_view table) {
+  return std::string(table == "sessions" ? kSessionColumns
+                     : table == "events" ? kEventColumns
+                                         : kErrorColumns);
+}
+
+// Streams the rows of `sql` through a cursor, 2000 at a time (an export can be millions).
+Status ForEachRow(PgConn& db, const std::string& sql, const PgParams& params,
+                  const std::function<Status(const PgResult&, int)>& fn) {
+  VK_RETURN_IF_ERROR(db.QueryOnce("DECLARE vk_scan NO SCROLL CURSOR FOR " + sql, params)
+                         .status());
+  Status st = Status::Ok();
+  while (st.ok()) {
+    auto batch = db.QueryOnce("FETCH 2000 FROM vk_scan");
+    if (!batch.ok()) {
+      st = batch.status();
+      break;
+    }
+    if (batch->rows() == 0) break;
+    for (int i = 0; i < batch->rows() && st.ok(); ++i) st = fn(*batch, i);
+  }
+  if (db.healthy()) {
+    Status closed = db.Exec("CLOSE vk_scan");
+    if (st.ok()) st = closed;
+  }
+  return st;
+}
+
+Status ScanRows(PgConn& db, std::string_view table, const std::string& sql,
+                const PgParams& params, ScanVisitor& visitor) {
+  return ForEachRow(db, sql, params, [&](const PgResult& r, int i) -> Status {
+    if (table == "sessions") return visitor.OnSession(ReadSession(r, i));
+    if (table == "events") return visitor.OnEvent(ReadEvent(r, i));
+    return visitor.OnError(ReadErrorRecord(r, i));
+  });
+}
+
+Status ScanBySession(PgConn& db, const ScanRequest& request, ScanVisitor& visitor) {
+  const ExportFilter& f = request.filter;
+  PgTableQuery sessions = ScanWhere("sessions", f);
+  ExportFilter row_filter;
+  row_filter.from_time = f.from_time;
+  row_filter.to_time = f.to_time;
+  row_filter.event_types = f.event_types;
+  PgTableQuery events = ScanWhere("events", row_filter);
+  row_filter.event_types.clear();
+  PgTableQuery errors = ScanWhere("errors", row_filter);
+
+  // The chosen sessions, once, in a temporary table (the counts and the rows agree).
+  PgParams chosen_params = sessions.params;
+  chosen_params.Add(f.limit).Add(f.offset);
+  VK_RETURN_IF_ERROR(db.Exec("CREATE TEMP TABLE IF NOT EXISTS vk_scan_sessions "
+                             "(ord bigint PRIMARY KEY, id text NOT NULL) ON COMMIT DELETE ROWS"));
+  VK_RETURN_IF_ERROR(db.Exec("DELETE FROM vk_scan_sessions"));
+  VK_RETURN_IF_ERROR(db.QueryOnce(
+      "INSERT INTO vk_scan_sessions (ord, id) SELECT row_number() OVER (ORDER BY start_time, "
+      "id COLLATE \"C\"), id FROM (SELECT id, start_time FROM telemetry_sessions" +
+          sessions.where + " ORDER BY start_time, id COLLATE \"C\" LIMIT $" +
+          std::to_string(sessions.n + 1) + " OFFSET $" + std::to_string(sessions.n + 2) + ") s",
+      chosen_params).status());
+  ScanCounts counts;
+  VK_ASSIGN_OR_RETURN(PgResult c, db.QueryOnce("SELECT count(*) FROM vk_scan_sessions"));
+  counts.sessions = c.Int(0, 0);
+  VK_ASSIGN_OR_RETURN(PgResult ce, db.QueryOnce(
+      "SELECT count(*) FROM telemetry_events" + events.where +
+          " AND session_id IN (SELECT id FROM vk_scan_sessions)",
+      events.params));
+  counts.events = ce.Int(0, 0);
+  VK_ASSIGN_OR_RETURN(PgResult cr, db.QueryOnce(
+      "SELECT count(*) FROM telemetry_errors" + errors.where +
+          " AND session_id IN (SELECT id FROM vk_scan_sessions)",
+      errors.params));
+  counts.errors = cr.Int(0, 0);
+  VK_RETURN_IF_ERROR(visitor.OnCounts(counts));
+  if (request.counts_only) return Status::Ok();
+  // One pass over the chosen sessions; each one's events and errors read by their own query.
+  std::vector<Session> chosen;
+  std::int64_t after = 0;
+  while (true) {
+    VK_ASSIGN_OR_RETURN(PgResult page, db.QueryOnce(
+        "SELECT v.ord, " + std::string("s.id, s.agent_type, s.mode, s.status, s.start_time, s.end_time, s.duration, s.event_count, s.stream_event_count, s.error_count, s.sandbox_id, s.repo_url, s.metadata, s.last_event_time, s.created_at, s.updated_at") +
+            " FROM vk_scan_sessions v JOIN telemetry_sessions s USING (id) WHERE v.ord > $1 "
+            "ORDER BY v.ord LIMIT 500",
+        PgParams().Add(after)));
+    if (page.rows() == 0) break;
+    for (int i = 0; i < page.rows(); ++i) {
+      after = page.Int(i, 0);
+      PgResult& row = page;
+      // Columns shifted by one (ord first): read through a view of the same result.
+      Session s;
+      s.id = row.Text(i, 1);
+      s.agent_type = row.Text(i, 2);
+      s.mode = row.OptText(i, 3);
+      auto status = ParseSessionStatus(row.TextView(i, 4));
+      s.status = status.ok() ? *status : SessionStatus::kActive;
+      s.start_time = row.Int(i, 5);
+      s.end_time = row.OptInt(i, 6);
+      s.duration = row.OptInt(i, 7);
+      s.event_count = row.Int(i, 8);
+      s.stream_event_count = row.Int(i, 9);
+      s.error_count = row.Int(i, 10);
+      s.sandbox_id = row.OptText(i, 11);
+      s.repo_url = row.OptText(i, 12);
+      s.metadata = row.OptText(i, 13);
+      s.last_event_time = row.IsNull(i, 14) ? s.start_time : row.Int(i, 14);
+      s.created_at = row.Int(i, 15);
+      s.updated_at = row.Int(i, 16);
+      VK_RETURN_IF_ERROR(visitor.OnSession(s));
+      PgParams ep = events.params;
+      ep.Add(s.id);
+      VK_RETURN_IF_ERROR(ScanRows(db, "events",
+                                  "SELECT " + std::string(kEventColumns) +
+                                      " FROM telemetry_events" + events.where +
+                                      " AND session_id = $" + std::to_string(events.n + 1) +
+                                      " ORDER BY timestamp, id",
+                                  ep, visitor));
+      PgParams rp = errors.params;
+      rp.Add(s.id);
+      VK_RETURN_IF_ERROR(ScanRows(db, "errors",
+                                  "SELECT " + std::string(kErrorColumns) +
+                                      " FROM telemetry_errors" + errors.where +
+                                      " AND session_id = $" + std::to_string(errors.n + 1) +
+                                      " ORDER BY id",
+                                  rp, visitor));
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status PgStore::Scan(const ScanRequest& request, ScanVisitor& visitor) {
+  // Scans write a temporary table (by_session), so the snapshot is not READ ONLY.
+  VK_ASSIGN_OR_RETURN(ReaderLease reader, AcquireReader());
+  if (!reader->healthy()) VK_RETURN_IF_ERROR(reader->Reset());
+  PgConn& db = *reader;
+  VK_RETURN_IF_ERROR(db.Exec("BEGIN ISOLATION LEVEL REPEATABLE READ"));
+  auto body = [&]() -> Status {
+    if (request.by_session) return ScanBySession(db, request, visitor);
+    struct Table {
+      std::string_view name;
+      bool wanted;
+    };
+    const std::array<Table, 3> tables = {Table{"sessions", request.sessions},
+                                         Table{"events", request.events},
+                                         Table{"errors", request.errors}};
+    ScanCounts counts;
+    for (const Table& t : tables) {
+      if (!t.wanted) continue;
+      PgTableQuery q = ScanWhere(t.name, request.filter);
+      VK_ASSIGN_OR_RETURN(PgResult c, db.QueryOnce("SELECT count(*) FROM " + TableName(t.name) +
+                                                       q.where,
+                                                   q.params));
+      std::int64_t n = std::max<std::int64_t>(0, c.Int(0, 0) - request.filter.offset);
+      if (request.filter.limit) n = std::min(n, *request.filter.limit);
+      (t.name == "sessions" ? counts.sessions
+       : t.name == "events" ? counts.events
+                            : counts.errors) = n;
+    }
+    VK_RETURN_IF_ERROR(visitor.OnCounts(counts));
+    if (request.counts_only) return Status::Ok();
+    for (const Table& t : tables) {
+      if (!t.wanted) continue;
+      PgTableQuery q = ScanWhere(t.name, request.filter);
+      const std::string order = t.name == "sessions" ? " ORDER BY start_time, id COLLATE \"C\""
+                                                     : " ORDER BY id";
+      q.params.Add(request.filter.limit).Add(request.filter.offset);
+      VK_RETURN_IF_ERROR(ScanRows(db, t.name,
+                                  "SELECT " + ColumnsOf(t.name) + " FROM " + TableName(t.name) +
+                                      q.where + order + " LIMIT $" + std::to_string(q.n + 1) +
+                                      " OFFSET $" + std::to_string(q.n + 2),
+                                  q.params, visitor));
+    }
+    return Status::Ok();
+  };
+  Status st = body();
+  if (db.healthy()) {
+    Status end = db.Exec(st.ok() ? "COMMIT" : "ROLLBACK");
+    if (st.ok()) st = end;
+  }
+  return st;
+}
+
+namespace {
+
+// Unique / foreign-key failures of a restore, in the user's terms (as on SQLite).
+Status RestoreError(const Status& st, const std::string& what) {
+  const std::string& m = st.message();
+  if (m.find("duplicate key") != std::string::npos) {
+    return Status::InvalidArgument(what + " already exists in the database (restore into an "
+                                          "empty database, or one without these rows)");
+  }
+  if (m.find("foreign key") != std::string::npos) {
+    return Status::InvalidArgument(what + " references a session or event that is in neither "
+                                          "the input nor the database");
+  }
+  return st.WithContext("restore " + what);
+}
+
+}  // namespace
+
+class PgStore::PgRestoreWriter final : public RestoreWriter {
+ public:
+  PgRestoreWriter(PgStore& store, std::unique_lock<std::mutex> lock, std::int64_t now_ms)
+      : store_(store), lock_(std::move(lock)), now_ms_(now_ms) {}
+  ~PgRestoreWriter() override {
+    if (open_ && store_.writer_->healthy()) (void)store_.writer_->Exec("ROLLBACK");
+  }
+
+  Status Begin() {
+    PgConn& db = *store_.writer_;
+    if (!db.healthy()) VK_RETURN_IF_ERROR(db.Reset());
+    VK_RETURN_IF_ERROR(db.Exec("BEGIN").WithContext("begin restore"));
+    open_ = true;
+    return db.Query("SELECT pg_advisory_xact_lock($1)", PgParams().Add(kWriterLockKey)).status();
+  }
+
+  Status AddSession(const Session& s) override {
+    PgParams p;
+    p.Add(s.id).Add(s.agent_type).Add(s.mode).Add(SessionStatusName(s.status)).Add(s.start_time)
+        .Add(s.end_time).Add(s.duration).Add(s.event_count).Add(s.stream_event_count)
+        .Add(s.error_count).Add(s.sandbox_id).Add(s.repo_url).Add(s.metadata)
+        .Add(s.last_event_time).Add(s.created_at).Add(s.updated_at);
+    Status st = store_.writer_->Query(
+        "INSERT INTO telemetry_sessions (id, agent_type, mode, status, start_time, end_time, "
+        "duration, event_count, stream_event_count, error_count, sandbox_id, repo_url, metadata, "
+        "last_event_time, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, "
+        "$10, $11, $12, $13, $14, $15, $16)", p).status();
+    if (!st.ok()) return RestoreError(st, "session \"" + s.id + "\"");
+    delta_.AddSession(s, +1);
+    return Status::Ok();
+  }
+
+  Status AddEvent(const Event& e) override {
+    PgParams p;
+    p.Add(e.id).Add(e.session_id).Add(EventTypeName(e.event_type)).Add(e.agent_type).Add(e.mode)
+        .Add(e.prompt).Add(e.stream_data).Add(e.sandbox_id).Add(e.repo_url).Add(e.metadata)
+        .Add(e.timestamp).Add(e.created_at);
+    Status st = store_.writer_->Query(
+        "INSERT INTO telemetry_events (id, session_id, event_type, agent_type, mode, prompt, "
+        "stream_data, sandbox_id, repo_url, metadata, timestamp, created_at) VALUES ($1, $2, $3, "
+        "$4, $5, $6, $7, $8, $9, $10, $11, $12)", p).status();
+    if (!st.ok()) return RestoreError(st, "event id " + std::to_string(e.id));
+    delta_.AddEvent(e);
+    return Status::Ok();
+  }
+
+  Status AddError(const ErrorRecord& r) override {
+    PgParams p;
+    p.Add(r.id).Add(r.session_id).Add(r.event_id).Add(r.error_type).Add(r.error_message)
+        .Add(r.error_stack).Add(r.context).Add(ErrorSeverityName(r.severity))
+        .Add(r.resolved ? 1 : 0).Add(r.metadata).Add(r.timestamp).Add(r.created_at);
+    Status st = store_.writer_->Query(
+        "INSERT INTO telemetry_errors (id, session_id, event_id, error_type, error_message, "
+        "error_stack, context, severity, resolved, metadata, timestamp, created_at) VALUES ($1, "
+        "$2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)", p).status();
+    if (!st.ok()) return RestoreError(st, "error id " + std::to_string(r.id));
+    return Status::Ok();
+  }
+
+  Status Commit() override {
+    PgConn& db = *store_.writer_;
+    // Identity sequences past the restored ids, so new batches never collide with them.
+    VK_RETURN_IF_ERROR(db.Exec(
+        "SELECT setval(pg_get_serial_sequence('telemetry_events', 'id'), "
+        "greatest((SELECT max(id) FROM telemetry_events), 1)); "
+        "SELECT setval(pg_get_serial_sequence('telemetry_errors', 'id'), "
+        "greatest((SELECT max(id) FROM telemetry_errors), 1));"));
+    if (!delta_.empty()) VK_RETURN_IF_ERROR(store_.ApplyRollup(db, delta_, now_ms_));
+    VK_RETURN_IF_ERROR(RebuildMinuteRollups(db).WithContext("roll up restored events"));
+    VK_RETURN_IF_ERROR(db.Exec("COMMIT").WithContext("commit restore"));
+    open_ = false;
+    store_.data_version_.fetch_add(1, std::memory_order_release);
+    return Status::Ok();
+  }
+
+ private:
+  PgStore& store_;
+  std::unique_lock<std::mutex> lock_;  // writer_mu_, held for the whole restore
+  const std::int64_t now_ms_;
+  bool open_ = false;  // a transaction to roll back on destruction
+  RollupDelta delta_;
+};
+
+Result<std::unique_ptr<RestoreWriter>> PgStore::BeginRestore(std::int64_t now_ms) {
+  std::unique_lock lock(writer_mu_);
+  if (!open_) return Status::FailedPrecondition("store is not open");
+  auto writer = std::make_unique<PgRestoreWriter>(*this, std::move(lock), now_ms);
+  VK_RETURN_IF_ERROR(writer->Begin());
+  return std::unique_ptr<RestoreWriter>(std::move(writer));
 }
 
 }  // namespace vibekit::store::postgres

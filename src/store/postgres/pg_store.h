@@ -102,6 +102,9 @@ class PgStore final : public Store {
 
  private:
   class ReaderLease;
+  class PgRestoreWriter;
+  // Runs `body` in one REPEATABLE READ read-only transaction on a pooled connection.
+  Status InSnapshot(const std::function<Status(PgConn&)>& body);
   // Runs `body` in one write transaction holding the cross-process writer lock (writer_mu_
   // held by the caller). Reconnects first when the connection was lost.
   Status InWriteTransaction(const std::function<Status(PgConn&)>& body);
