@@ -16,9 +16,16 @@ namespace json = boost::json;
 
 constexpr std::int64_t kT0 = 1764000000000;
 
-class ApiTest : public ServerFixture {};
+// The HTTP API over both storage backends (SQLite file, PostgreSQL).
+class ApiTest : public ServerFixture, public ::testing::WithParamInterface<Backend> {
+ protected:
+  ApiTest() { db_ = FreshDatabase(GetParam(), dir_); }
+};
 
-TEST_F(ApiTest, PostedArrayIsCommittedBeforeTheAnswer) {
+INSTANTIATE_TEST_SUITE_P(Backends, ApiTest,
+                         ::testing::Values(Backend::kSqlite, Backend::kPostgres), BackendName);
+
+TEST_P(ApiTest, PostedArrayIsCommittedBeforeTheAnswer) {
   StartServer();
   std::string body = "[" + EventJson("s1", "start", kT0, R"(,"prompt":"hello")") + "," +
                      EventJson("s1", "stream", kT0 + 1, R"(,"streamData":"x")") + "]";
@@ -32,7 +39,7 @@ TEST_F(ApiTest, PostedArrayIsCommittedBeforeTheAnswer) {
   EXPECT_EQ(QueryInt(db(), "SELECT event_count FROM telemetry_sessions WHERE id='s1'"), 2);
 }
 
-TEST_F(ApiTest, NdjsonReportsPerLineErrorsAndKeepsTheGoodLines) {
+TEST_P(ApiTest, NdjsonReportsPerLineErrorsAndKeepsTheGoodLines) {
   StartServer();
   std::string body = EventJson("s2", "start", kT0) + "\n" + "not json\n" +
                      R"({"sessionId":"s2","eventType":"explode","agentType":"a","timestamp":1})" +
@@ -51,7 +58,7 @@ TEST_F(ApiTest, NdjsonReportsPerLineErrorsAndKeepsTheGoodLines) {
   EXPECT_EQ(QueryInt(db(), "SELECT count(*) FROM telemetry_events WHERE session_id='s2'"), 2);
 }
 
-TEST_F(ApiTest, ValidationErrorsNameTheItem) {
+TEST_P(ApiTest, ValidationErrorsNameTheItem) {
   StartServer();
   std::string body = "[" + EventJson("s3", "start", kT0) + "," +
                      EventJson("s3", "stream", -5) + "]";
@@ -62,7 +69,7 @@ TEST_F(ApiTest, ValidationErrorsNameTheItem) {
   EXPECT_EQ(o["errors"].as_array()[0].as_object().at("index").as_int64(), 1);
 }
 
-TEST_F(ApiTest, BodyThatIsNotJsonIs400WithJsonError) {
+TEST_P(ApiTest, BodyThatIsNotJsonIs400WithJsonError) {
   StartServer();
   for (const std::string body : {"[1, 2", "hello world", "", "{{{"}) {
     HttpResult r = HttpPost(url_ + "/api/events", body);
@@ -73,7 +80,7 @@ TEST_F(ApiTest, BodyThatIsNotJsonIs400WithJsonError) {
   }
 }
 
-TEST_F(ApiTest, OversizedBodyIs413) {
+TEST_P(ApiTest, OversizedBodyIs413) {
   server::ServerOptions options;
   options.max_body_bytes = 4096;
   StartServer(options);
@@ -82,7 +89,7 @@ TEST_F(ApiTest, OversizedBodyIs413) {
   EXPECT_EQ(Json(r).as_object()["code"].as_string(), "payload_too_large");
 }
 
-TEST_F(ApiTest, GzipRequestBodyIsAccepted) {
+TEST_P(ApiTest, GzipRequestBodyIsAccepted) {
   StartServer();
   auto packed = server::GzipCompress("[" + EventJson("gz", "start", kT0) + "]");
   ASSERT_TRUE(packed.ok());
@@ -93,7 +100,7 @@ TEST_F(ApiTest, GzipRequestBodyIsAccepted) {
   EXPECT_EQ(bad.status, 400);
 }
 
-TEST_F(ApiTest, LargeResponsesAreGzippedWhenAsked) {
+TEST_P(ApiTest, LargeResponsesAreGzippedWhenAsked) {
   StartServer();
   std::string body = "[";
   for (int i = 0; i < 50; ++i) {
@@ -111,7 +118,7 @@ TEST_F(ApiTest, LargeResponsesAreGzippedWhenAsked) {
   EXPECT_EQ(plain.Header("content-encoding"), "");
 }
 
-TEST_F(ApiTest, EventsPageNewestFirstWithCursorsAndNoDuplicates) {
+TEST_P(ApiTest, EventsPageNewestFirstWithCursorsAndNoDuplicates) {
   StartServer();
   // 25 events, several sharing a timestamp, so pages break inside a run of equal times.
   std::string body = "[";
@@ -141,7 +148,7 @@ TEST_F(ApiTest, EventsPageNewestFirstWithCursorsAndNoDuplicates) {
   EXPECT_EQ(pages, 9);
 }
 
-TEST_F(ApiTest, EventFiltersAndBadParameters) {
+TEST_P(ApiTest, EventFiltersAndBadParameters) {
   StartServer();
   std::string body = "[" + EventJson("f1", "start", kT0, R"(,"mode":"agent","prompt":"fix the parser")") +
                      "," + EventJson("f2", "start", kT0 + 10, R"(,"mode":"chat")") + "," +
@@ -165,7 +172,7 @@ TEST_F(ApiTest, EventFiltersAndBadParameters) {
   EXPECT_EQ(HttpGet(url_ + "/api/events?cursor=zzz").status, 400);
 }
 
-TEST_F(ApiTest, SessionsFilterSearchTotalAndDetail) {
+TEST_P(ApiTest, SessionsFilterSearchTotalAndDetail) {
   StartServer();
   std::string body = "[" +
                      EventJson("alpha-1", "start", kT0, R"(,"repoUrl":"https://x/Repo-One")") +
@@ -207,7 +214,7 @@ TEST_F(ApiTest, SessionsFilterSearchTotalAndDetail) {
   EXPECT_EQ(Json(missing).as_object()["code"].as_string(), "not_found");
 }
 
-TEST_F(ApiTest, HealthReportsDatabaseAndServer) {
+TEST_P(ApiTest, HealthReportsDatabaseAndServer) {
   StartServer();
   HttpResult r = HttpGet(url_ + "/api/health");
   ASSERT_EQ(r.status, 200) << r.body;
@@ -218,7 +225,7 @@ TEST_F(ApiTest, HealthReportsDatabaseAndServer) {
   EXPECT_EQ(o["server"].as_object().at("version").as_string(), "0.1.0");
 }
 
-TEST_F(ApiTest, UnknownRouteIs404AndWrongMethod405) {
+TEST_P(ApiTest, UnknownRouteIs404AndWrongMethod405) {
   StartServer();
   HttpResult r = HttpGet(url_ + "/api/nothing");
   EXPECT_EQ(r.status, 404);
@@ -229,7 +236,7 @@ TEST_F(ApiTest, UnknownRouteIs404AndWrongMethod405) {
   EXPECT_NE(m.Header("allow").find("POST"), std::string::npos);
 }
 
-TEST_F(ApiTest, TokenMissingIs401WrongIs403HealthIsPublic) {
+TEST_P(ApiTest, TokenMissingIs401WrongIs403HealthIsPublic) {
   server::ServerOptions options;
   options.token = "s3cret";
   StartServer(options);
@@ -245,7 +252,7 @@ TEST_F(ApiTest, TokenMissingIs401WrongIs403HealthIsPublic) {
   EXPECT_EQ(HttpGet(url_ + "/api/health").status, 200);
 }
 
-TEST_F(ApiTest, NonLoopbackHostWithoutTokenIsRefused) {
+TEST_P(ApiTest, NonLoopbackHostWithoutTokenIsRefused) {
   service_ = std::make_unique<TelemetryService>(TestConfig(db()));
   ASSERT_OK(service_->Initialize());
   server::ServerOptions options;
@@ -256,7 +263,7 @@ TEST_F(ApiTest, NonLoopbackHostWithoutTokenIsRefused) {
   EXPECT_NE(s.status().message().find("--token"), std::string::npos);
 }
 
-TEST_F(ApiTest, RateLimitAnswers429WithRetryAfter) {
+TEST_P(ApiTest, RateLimitAnswers429WithRetryAfter) {
   server::ServerOptions options;
   options.rate_limit_per_s = 5;  // burst of 10
   StartServer(options);
@@ -274,7 +281,7 @@ TEST_F(ApiTest, RateLimitAnswers429WithRetryAfter) {
   EXPECT_EQ(retry_after, "1");
 }
 
-TEST_F(ApiTest, MetricsCountRequestsAndIngest) {
+TEST_P(ApiTest, MetricsCountRequestsAndIngest) {
   StartServer();
   ASSERT_EQ(HttpPost(url_ + "/api/events", "[" + EventJson("m", "start", kT0) + "]").status, 200);
   (void)HttpGet(url_ + "/api/nothing");
@@ -291,13 +298,13 @@ TEST_F(ApiTest, MetricsCountRequestsAndIngest) {
             std::string::npos);
 }
 
-TEST_F(ApiTest, NoCorsHeadersUnlessConfigured) {
+TEST_P(ApiTest, NoCorsHeadersUnlessConfigured) {
   StartServer();
   HttpResult r = HttpGet(url_ + "/api/health", {"Origin: http://evil.example"});
   EXPECT_EQ(r.Header("access-control-allow-origin"), "");
 }
 
-TEST_F(ApiTest, CorsOriginWhenConfigured) {
+TEST_P(ApiTest, CorsOriginWhenConfigured) {
   server::ServerOptions options;
   options.cors_origin = "http://localhost:5173";
   StartServer(options);

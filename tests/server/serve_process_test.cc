@@ -8,11 +8,15 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cstdio>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "e2e/cli_runner.h"
 #include "server/http_test_client.h"
+#include "testing/pg_cluster.h"
 #include "testing/test_util.h"
 
 namespace vibekit::testing {
@@ -103,6 +107,95 @@ TEST(ServeProcess, RefusesPublicHostWithoutToken) {
   EXPECT_NE(run.code, 0);
   EXPECT_NE(run.err.find("--token"), std::string::npos) << run.err;
   EXPECT_EQ(run.out.find("VibeKit server"), std::string::npos);
+}
+
+// Two `vibekit serve` processes on different ports write one PostgreSQL database, 8 client
+// threads posting to both; one server is killed (SIGKILL) mid-run. Every batch a server
+// acknowledged is there exactly once; nothing is duplicated; the session counters and the
+// statistics agree with the rows.
+TEST(ServeProcess, TwoServersShareOnePostgresDatabaseAndAKilledOneLosesNothingItAcknowledged) {
+  TempDir dir;
+  const std::string pg = PgCluster::Get().NewDatabase();
+  ServeProcess a = StartServe(dir.path(), {"serve", "--port", "0", "--db", pg});
+  ServeProcess b = StartServe(dir.path(), {"serve", "--port", "0", "--db", pg});
+  ASSERT_FALSE(a.url.empty());
+  ASSERT_FALSE(b.url.empty());
+  constexpr int kThreads = 8;
+  constexpr int kBatches = 30;
+  constexpr int kPerBatch = 40;  // start, 38 streams, end: one whole session per batch
+  std::atomic<int> acked_total{0};
+  std::atomic<bool> b_alive{true};
+  std::vector<std::vector<std::string>> acked(kThreads);
+  std::vector<std::vector<std::string>> lost_answer(kThreads);  // sent to B, no answer
+  std::vector<std::thread> clients;
+  for (int t = 0; t < kThreads; ++t) {
+    clients.emplace_back([&, t] {
+      for (int k = 0; k < kBatches; ++k) {
+        const std::string sid = "c" + std::to_string(t) + "-" + std::to_string(k);
+        std::string body = "[";
+        for (int i = 0; i < kPerBatch; ++i) {
+          const char* type = i == 0 ? "start" : i + 1 == kPerBatch ? "end" : "stream";
+          body += std::string(i ? "," : "") + R"({"sessionId":")" + sid +
+                  R"(","eventType":")" + type +
+                  R"(","agentType":"codex","streamData":"chunk","timestamp":)" +
+                  std::to_string(1764000000000 + k * 1000 + i) + "}";
+        }
+        body += "]";
+        const bool to_b = (t + k) % 2 == 1 && b_alive.load();
+        HttpResult r = HttpPost((to_b ? b.url : a.url) + "/api/events", body);
+        if (r.status == 200) {
+          acked[static_cast<std::size_t>(t)].push_back(sid);
+          acked_total.fetch_add(1);
+        } else {
+          // Only the killed server may fail to answer.
+          EXPECT_TRUE(to_b) << r.status << " " << r.error;
+          lost_answer[static_cast<std::size_t>(t)].push_back(sid);
+        }
+      }
+    });
+  }
+  ASSERT_TRUE(WaitFor([&] { return acked_total.load() >= kThreads * kBatches / 3; }, 60000));
+  kill(b.pid, SIGKILL);
+  b_alive.store(false);
+  int status = 0;
+  waitpid(b.pid, &status, 0);
+  if (b.out != nullptr) std::fclose(b.out);
+  for (auto& c : clients) c.join();
+  EXPECT_EQ(StopServe(a, SIGTERM), 0);
+
+  std::int64_t acked_sessions = 0;
+  for (const auto& list : acked) {
+    for (const std::string& sid : list) {
+      ++acked_sessions;
+      EXPECT_EQ(QueryInt(pg, "SELECT count(*) FROM telemetry_events WHERE session_id = '" + sid +
+                                 "'"),
+                kPerBatch)
+          << sid;
+    }
+  }
+  EXPECT_GT(acked_sessions, kThreads * kBatches / 2);
+  // Unanswered batches are all or nothing (one transaction), never half.
+  for (const auto& list : lost_answer) {
+    for (const std::string& sid : list) {
+      const std::int64_t n =
+          QueryInt(pg, "SELECT count(*) FROM telemetry_events WHERE session_id = '" + sid + "'");
+      EXPECT_TRUE(n == 0 || n == kPerBatch) << sid << " has " << n;
+    }
+  }
+  const std::int64_t sessions = QueryInt(pg, "SELECT count(*) FROM telemetry_sessions");
+  EXPECT_GE(sessions, acked_sessions);
+  EXPECT_EQ(QueryInt(pg, "SELECT count(*) FROM telemetry_events"), sessions * kPerBatch);
+  EXPECT_EQ(QueryInt(pg, "SELECT count(*) FROM (SELECT session_id, timestamp FROM "
+                         "telemetry_events GROUP BY 1, 2 HAVING count(*) > 1) d"),
+            0);  // no duplicates
+  EXPECT_EQ(QueryInt(pg, "SELECT count(*) FROM telemetry_sessions WHERE event_count <> " +
+                             std::to_string(kPerBatch) + " OR status <> 'completed'"),
+            0);
+  EXPECT_EQ(QueryInt(pg, "SELECT total_events FROM telemetry_stats WHERE stat_type = 'global'"),
+            sessions * kPerBatch);
+  EXPECT_EQ(QueryInt(pg, "SELECT unique_sessions FROM telemetry_stats WHERE "
+                         "stat_type = 'global'"),
+            sessions);
 }
 
 }  // namespace

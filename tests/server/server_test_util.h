@@ -16,7 +16,7 @@ namespace vibekit::testing {
 class ServerFixture : public ::testing::Test {
  protected:
   void StartServer(server::ServerOptions options = {}) {
-    service_ = std::make_unique<TelemetryService>(TestConfig(dir_.File("t.db")));
+    service_ = std::make_unique<TelemetryService>(TestConfig(db()));
     ASSERT_OK(service_->Initialize());
     options.port = 0;
     auto s = server::TelemetryServer::Start(*service_, options);
@@ -30,7 +30,8 @@ class ServerFixture : public ::testing::Test {
     server_.reset();
     if (service_) EXPECT_OK(service_->Shutdown());
   }
-  std::string db() const { return dir_.File("t.db"); }
+  // The database: a file by default; fixtures parametrised over backends set db_ first.
+  const std::string& db() const { return db_; }
   static boost::json::value Json(const HttpResult& r) { return boost::json::parse(r.body); }
   static std::string EventJson(const std::string& session, const std::string& type,
                                std::int64_t ts, const std::string& extra = "") {
@@ -39,6 +40,7 @@ class ServerFixture : public ::testing::Test {
   }
 
   TempDir dir_;
+  std::string db_ = dir_.File("t.db");
   std::unique_ptr<TelemetryService> service_;
   std::unique_ptr<server::TelemetryServer> server_;
   std::string url_;

@@ -313,6 +313,61 @@ TEST_F(PgStoreTest, RangeStatisticsAndTheDeliveryOutboxMatchSqlite) {
   }
 }
 
+// Restores go by COPY in chunks; they keep ids, move the sequences on and refuse duplicates.
+TEST_F(PgStoreTest, RestoreKeepsIdsAcrossCopyChunksAndRefusesDuplicates) {
+  auto store = NewStore();
+  {
+    auto w = store->BeginRestore(1000);
+    ASSERT_TRUE(w.ok()) << w.status().ToString();
+    Session s;
+    s.id = "restored";
+    s.agent_type = "claude";
+    s.start_time = 1000;
+    s.last_event_time = 1000;
+    s.event_count = 4500;
+    ASSERT_OK((*w)->AddSession(s));
+    for (int i = 0; i < 4500; ++i) {  // more than two COPY chunks
+      Event e = MakeEvent("restored", EventType::kStream, 1000 + i, "line\twith\ttabs\n");
+      e.id = 10 + i * 2;
+      ASSERT_OK((*w)->AddEvent(e));
+    }
+    ErrorRecord r;
+    r.id = 7;
+    r.session_id = "restored";
+    r.event_id = 10;
+    r.error_type = "boom";
+    r.error_message = "it broke";
+    r.timestamp = 1000;
+    ASSERT_OK((*w)->AddError(r));
+    ASSERT_OK((*w)->Commit());
+  }
+  EXPECT_EQ(QueryInt(url_, "SELECT count(*) FROM telemetry_events"), 4500);
+  EXPECT_EQ(QueryInt(url_, "SELECT max(id) FROM telemetry_events"), 10 + 4499 * 2);
+  EXPECT_EQ(QueryInt(url_, "SELECT count(*) FROM telemetry_errors WHERE event_id = 10"), 1);
+  EXPECT_EQ(QueryInt(url_, "SELECT total_events FROM telemetry_stats WHERE stat_type='global'"),
+            4500);
+  auto back = store->QueryEvents(EventQueryFilter{});
+  ASSERT_TRUE(back.ok());
+  ASSERT_FALSE(back->empty());
+  EXPECT_EQ(back->front().stream_data, "line\twith\ttabs\n");  // COPY escaping round trip
+  std::vector<Event> batch = {MakeEvent("new", EventType::kStart, 9000, "after")};
+  ASSERT_OK(store->ApplyBatch(batch, 9000));
+  EXPECT_GT(store->LastBatchIds().first, 10 + 4499 * 2);
+  // The same session again: refused, and nothing of the second restore stays.
+  auto w = store->BeginRestore(2000);
+  ASSERT_TRUE(w.ok());
+  Session again;
+  again.id = "restored";
+  again.agent_type = "claude";
+  again.start_time = 1;
+  Status st = (*w)->AddSession(again);
+  if (st.ok()) st = (*w)->Commit();
+  EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(st.message().find("already exists"), std::string::npos) << st.message();
+  w->reset();
+  EXPECT_EQ(QueryInt(url_, "SELECT count(*) FROM telemetry_sessions"), 2);
+}
+
 TEST_F(PgStoreTest, UnreachableServerIsUnavailableWithLibpqsReason) {
   LocalStoreConfig c;
   c.db_path = "postgresql:///nope?host=/nonexistent-dir&user=postgres&connect_timeout=2";

@@ -1672,17 +1672,22 @@ Status RestoreError(const Status& st, const std::string& what) {
   const std::string& m = st.message();
   if (m.find("duplicate key") != std::string::npos) {
     return Status::InvalidArgument(what + " already exists in the database (restore into an "
-                                          "empty database, or one without these rows)");
+                                          "empty database, or one without these rows): " + m);
   }
   if (m.find("foreign key") != std::string::npos) {
     return Status::InvalidArgument(what + " references a session or event that is in neither "
-                                          "the input nor the database");
+                                          "the input nor the database: " + m);
   }
   return st.WithContext("restore " + what);
 }
 
 }  // namespace
 
+// Rows are buffered and sent with COPY, kRestoreChunk at a time (one round trip per chunk
+// instead of per row; a restore of a million rows is otherwise bound by latency). Sessions go
+// before events and events before errors, so the keys they reference are there. A duplicate id
+// or a dangling reference fails the chunk: the error names the row PostgreSQL reports, and
+// arrives with the call that flushed it (or with Commit).
 class PgStore::PgRestoreWriter final : public RestoreWriter {
  public:
   PgRestoreWriter(PgStore& store, std::unique_lock<std::mutex> lock, std::int64_t now_ms)
@@ -1700,49 +1705,84 @@ class PgStore::PgRestoreWriter final : public RestoreWriter {
   }
 
   Status AddSession(const Session& s) override {
-    PgParams p;
-    p.Add(s.id).Add(s.agent_type).Add(s.mode).Add(SessionStatusName(s.status)).Add(s.start_time)
-        .Add(s.end_time).Add(s.duration).Add(s.event_count).Add(s.stream_event_count)
-        .Add(s.error_count).Add(s.sandbox_id).Add(s.repo_url).Add(s.metadata)
-        .Add(s.last_event_time).Add(s.created_at).Add(s.updated_at);
-    Status st = store_.writer_->Query(
-        "INSERT INTO telemetry_sessions (id, agent_type, mode, status, start_time, end_time, "
-        "duration, event_count, stream_event_count, error_count, sandbox_id, repo_url, metadata, "
-        "last_event_time, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, "
-        "$10, $11, $12, $13, $14, $15, $16)", p).status();
-    if (!st.ok()) return RestoreError(st, "session \"" + s.id + "\"");
+    VK_RETURN_IF_ERROR(failed_);
+    std::string& o = sessions_;
+    AppendCopyText(o, s.id);
+    o += '\t';
+    AppendCopyText(o, s.agent_type);
+    o += '\t';
+    CopyField(o, s.mode);
+    o += '\t';
+    o += SessionStatusName(s.status);
+    o += '\t' + std::to_string(s.start_time) + '\t';
+    CopyInt(o, s.end_time);
+    o += '\t';
+    CopyInt(o, s.duration);
+    o += '\t' + std::to_string(s.event_count) + '\t' + std::to_string(s.stream_event_count) +
+         '\t' + std::to_string(s.error_count) + '\t';
+    CopyField(o, s.sandbox_id);
+    o += '\t';
+    CopyField(o, s.repo_url);
+    o += '\t';
+    CopyField(o, s.metadata);
+    o += '\t' + std::to_string(s.last_event_time) + '\t' + std::to_string(s.created_at) + '\t' +
+         std::to_string(s.updated_at) + '\n';
     delta_.AddSession(s, +1);
-    return Status::Ok();
+    return ++session_rows_ >= kRestoreChunk ? Flush() : Status::Ok();
   }
 
   Status AddEvent(const Event& e) override {
-    PgParams p;
-    p.Add(e.id).Add(e.session_id).Add(EventTypeName(e.event_type)).Add(e.agent_type).Add(e.mode)
-        .Add(e.prompt).Add(e.stream_data).Add(e.sandbox_id).Add(e.repo_url).Add(e.metadata)
-        .Add(e.timestamp).Add(e.created_at);
-    Status st = store_.writer_->Query(
-        "INSERT INTO telemetry_events (id, session_id, event_type, agent_type, mode, prompt, "
-        "stream_data, sandbox_id, repo_url, metadata, timestamp, created_at) VALUES ($1, $2, $3, "
-        "$4, $5, $6, $7, $8, $9, $10, $11, $12)", p).status();
-    if (!st.ok()) return RestoreError(st, "event id " + std::to_string(e.id));
+    VK_RETURN_IF_ERROR(failed_);
+    std::string& o = events_;
+    o += std::to_string(e.id) + '\t';
+    AppendCopyText(o, e.session_id);
+    o += '\t';
+    o += EventTypeName(e.event_type);
+    o += '\t';
+    AppendCopyText(o, e.agent_type);
+    o += '\t';
+    CopyField(o, e.mode);
+    o += '\t';
+    CopyField(o, e.prompt);
+    o += '\t';
+    CopyField(o, e.stream_data);
+    o += '\t';
+    CopyField(o, e.sandbox_id);
+    o += '\t';
+    CopyField(o, e.repo_url);
+    o += '\t';
+    CopyField(o, e.metadata);
+    o += '\t' + std::to_string(e.timestamp) + '\t' + std::to_string(e.created_at) + '\n';
     delta_.AddEvent(e);
-    return Status::Ok();
+    return ++event_rows_ >= kRestoreChunk ? Flush() : Status::Ok();
   }
 
   Status AddError(const ErrorRecord& r) override {
-    PgParams p;
-    p.Add(r.id).Add(r.session_id).Add(r.event_id).Add(r.error_type).Add(r.error_message)
-        .Add(r.error_stack).Add(r.context).Add(ErrorSeverityName(r.severity))
-        .Add(r.resolved ? 1 : 0).Add(r.metadata).Add(r.timestamp).Add(r.created_at);
-    Status st = store_.writer_->Query(
-        "INSERT INTO telemetry_errors (id, session_id, event_id, error_type, error_message, "
-        "error_stack, context, severity, resolved, metadata, timestamp, created_at) VALUES ($1, "
-        "$2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)", p).status();
-    if (!st.ok()) return RestoreError(st, "error id " + std::to_string(r.id));
-    return Status::Ok();
+    VK_RETURN_IF_ERROR(failed_);
+    std::string& o = errors_;
+    o += std::to_string(r.id) + '\t';
+    AppendCopyText(o, r.session_id);
+    o += '\t';
+    CopyInt(o, r.event_id);
+    o += '\t';
+    AppendCopyText(o, r.error_type);
+    o += '\t';
+    AppendCopyText(o, r.error_message);
+    o += '\t';
+    CopyField(o, r.error_stack);
+    o += '\t';
+    CopyField(o, r.context);
+    o += '\t';
+    o += ErrorSeverityName(r.severity);
+    o += r.resolved ? "\t1\t" : "\t0\t";
+    CopyField(o, r.metadata);
+    o += '\t' + std::to_string(r.timestamp) + '\t' + std::to_string(r.created_at) + '\n';
+    return ++error_rows_ >= kRestoreChunk ? Flush() : Status::Ok();
   }
 
   Status Commit() override {
+    VK_RETURN_IF_ERROR(failed_);
+    VK_RETURN_IF_ERROR(Flush());
     PgConn& db = *store_.writer_;
     // Identity sequences past the restored ids, so new batches never collide with them.
     VK_RETURN_IF_ERROR(db.Exec(
@@ -1759,11 +1799,57 @@ class PgStore::PgRestoreWriter final : public RestoreWriter {
   }
 
  private:
+  static constexpr int kRestoreChunk = 2000;
+
+  static void CopyInt(std::string& o, const std::optional<std::int64_t>& v) {
+    o += v ? std::to_string(*v) : std::string("\\N");
+  }
+
+  // Sends what is buffered, sessions first. A failure is kept: the transaction is lost.
+  Status Flush() {
+    PgConn& db = *store_.writer_;
+    struct Part {
+      std::string* data;
+      int* rows;
+      const char* copy;
+      const char* what;
+    };
+    const Part parts[] = {
+        {&sessions_, &session_rows_,
+         "COPY telemetry_sessions (id, agent_type, mode, status, start_time, end_time, duration, "
+         "event_count, stream_event_count, error_count, sandbox_id, repo_url, metadata, "
+         "last_event_time, created_at, updated_at) FROM STDIN",
+         "a session"},
+        {&events_, &event_rows_,
+         "COPY telemetry_events (id, session_id, event_type, agent_type, mode, prompt, "
+         "stream_data, sandbox_id, repo_url, metadata, timestamp, created_at) FROM STDIN",
+         "an event"},
+        {&errors_, &error_rows_,
+         "COPY telemetry_errors (id, session_id, event_id, error_type, error_message, "
+         "error_stack, context, severity, resolved, metadata, timestamp, created_at) FROM STDIN",
+         "an error row"},
+    };
+    for (const Part& p : parts) {
+      if (*p.rows == 0) continue;
+      Status st = db.CopyIn(p.copy, *p.data);
+      p.data->clear();
+      *p.rows = 0;
+      if (!st.ok()) {
+        failed_ = RestoreError(st, p.what);
+        return failed_;
+      }
+    }
+    return Status::Ok();
+  }
+
   PgStore& store_;
   std::unique_lock<std::mutex> lock_;  // writer_mu_, held for the whole restore
   const std::int64_t now_ms_;
   bool open_ = false;  // a transaction to roll back on destruction
   RollupDelta delta_;
+  std::string sessions_, events_, errors_;  // COPY text of rows not yet sent
+  int session_rows_ = 0, event_rows_ = 0, error_rows_ = 0;
+  Status failed_;  // the first failure; everything after it fails the same way
 };
 
 Result<std::unique_ptr<RestoreWriter>> PgStore::BeginRestore(std::int64_t now_ms) {
