@@ -70,6 +70,26 @@ struct IngestFigures {
   PerformanceMetrics perf;
 };
 
+// Creates the database at `path` and drops the audit triggers of schema 1.6.0 (they are not
+// put back: the version is recorded), so an ingest into it measures the path without auditing.
+void CreateWithoutAuditTriggers(const std::string& path) {
+  {
+    TelemetryService s(BenchConfig(path));
+    Check(s.Initialize(), "create without audit");
+    Check(s.Shutdown(), "create without audit");
+  }
+  sqlite3* db = nullptr;
+  if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) Die("open without audit");
+  char* err = nullptr;
+  if (sqlite3_exec(db,
+                   "DROP TRIGGER telemetry_audit_sessions_au; DROP TRIGGER "
+                   "telemetry_audit_errors_au;",
+                   nullptr, nullptr, &err) != SQLITE_OK) {
+    Die(std::string("drop audit triggers: ") + (err ? err : "?"));
+  }
+  sqlite3_close(db);
+}
+
 IngestFigures IngestService(const std::string& path, const workload::WorkloadOptions& wo) {
   TelemetryService s(BenchConfig(path));
   Check(s.Initialize(), "initialize");
@@ -266,6 +286,10 @@ int main(int argc, char** argv) {
   app.add_option("--page-size", g_page_size, "SQLite page size of the new databases");
   app.add_flag("--skip-import", skip_import);
   app.add_flag("--skip-bare", skip_bare);
+  int audit_ab = 0;
+  app.add_option("--audit-ab", audit_ab,
+                 "Only measure the audit triggers' cost: N alternating service ingests with and "
+                 "without them; prints their medians and the ratio");
   CLI11_PARSE(app, argc, argv);
 
   std::filesystem::remove_all(dir);
@@ -273,6 +297,33 @@ int main(int argc, char** argv) {
   workload::WorkloadOptions wo;
   wo.total_events = events;
   wo.seed = seed;
+
+  if (audit_ab > 0) {
+    std::vector<double> with, without;
+    for (int i = 0; i < audit_ab; ++i) {
+      const std::string a = dir + "/audit_on.db";
+      const std::string b = dir + "/audit_off.db";
+      with.push_back(IngestService(a, wo).events_per_s);
+      CreateWithoutAuditTriggers(b);
+      without.push_back(IngestService(b, wo).events_per_s);
+      std::fprintf(stderr, "audit on %.0f, off %.0f events/s\n", with.back(), without.back());
+      std::filesystem::remove_all(dir);
+      std::filesystem::create_directories(dir);
+    }
+    auto median = [](std::vector<double> v) {
+      std::sort(v.begin(), v.end());
+      return v[v.size() / 2];
+    };
+    const double on = median(with);
+    const double off = median(without);
+    std::printf("{\n  \"events\": %lld,\n  \"runs\": %d,\n"
+                "  \"service_events_per_s_with_audit\": %.0f,\n"
+                "  \"service_events_per_s_without_audit\": %.0f,\n"
+                "  \"with_over_without\": %.3f\n}\n",
+                static_cast<long long>(events), audit_ab, on, off, on / off);
+    std::filesystem::remove_all(dir);
+    return 0;
+  }
 
   // Service first: the process's peak RSS is then the service's.
   const std::string service_db = dir + "/service.db";

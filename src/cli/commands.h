@@ -65,6 +65,8 @@ void RegisterDbOptimizeCommand(CLI::App& db, const GlobalOptions& global, Runner
 void RegisterDbVacuumCommand(CLI::App& db, const GlobalOptions& global, Runner& run);
 void RegisterDbClearCommand(CLI::App& db, const GlobalOptions& global, Runner& run);
 void RegisterDbPerformanceCommand(CLI::App& db, const GlobalOptions& global, Runner& run);
+// `db audit|migrate|rollback|validate|repair` (db_integrity.cc, DataIntegrityService).
+void RegisterDbIntegrityCommands(CLI::App& db, const GlobalOptions& global, Runner& run);
 void RegisterQueryCommand(CLI::App& telemetry, const GlobalOptions& global, Runner& run);
 void RegisterSessionsCommand(CLI::App& telemetry, const GlobalOptions& global, Runner& run);
 void RegisterStatsCommand(CLI::App& telemetry, const GlobalOptions& global, Runner& run);

@@ -17,6 +17,7 @@ void RegisterDbCommands(CLI::App& app, const GlobalOptions& global, Runner& run)
   RegisterDbClearCommand(*db, global, run);
   RegisterDbPerformanceCommand(*db, global, run);
   RegisterDbCopyCommand(*db, global, run);
+  RegisterDbIntegrityCommands(*db, global, run);
 }
 
 }  // namespace vibekit::cli

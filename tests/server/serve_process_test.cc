@@ -101,6 +101,67 @@ TEST(ServeProcess, WorksFromAnyDirectoryWithTheDefaultDatabaseAndStopsOnSigint) 
             1);
 }
 
+// Upgrading while the server runs: the schema is rolled back one step (1.6.0, the audit
+// triggers) and migrated again by `vibekit db rollback/migrate` while a client keeps posting;
+// every acknowledged event is on disk afterwards and the audit triggers work again.
+TEST(ServeProcess, MigrateWhileServingLosesNoAcknowledgedEvent) {
+  TempDir dir;
+  const std::string db = dir.File("m.db");
+  ServeProcess p = StartServe(dir.path(), {"serve", "--port", "0", "--db", db});
+  ASSERT_FALSE(p.url.empty());
+  std::atomic<bool> stop{false};
+  std::atomic<int> acked{0};
+  std::atomic<int> failed{0};
+  constexpr int kPerBatch = 20;
+  std::thread client([&] {
+    for (int batch = 0; batch < 400 && !stop.load(); ++batch) {
+      const std::string sid = "live-" + std::to_string(batch);
+      std::string body = "[";
+      for (int i = 0; i < kPerBatch; ++i) {
+        const char* type = i == 0 ? "start" : (i == kPerBatch - 1 ? "end" : "stream");
+        body += std::string(i ? "," : "") + R"({"sessionId":")" + sid + R"(","eventType":")" +
+                type + R"(","agentType":"codex","streamData":"chunk )" + std::to_string(i) +
+                R"(","timestamp":)" + std::to_string(1764000000000 + batch * 100 + i) + "}";
+      }
+      body += "]";
+      HttpResult r = HttpPost(p.url + "/api/events", body);
+      if (r.status == 200) {
+        acked.fetch_add(1);
+      } else {
+        failed.fetch_add(1);
+      }
+    }
+  });
+  ASSERT_TRUE(WaitFor([&] { return acked.load() >= 3; }));
+  CliRun down = Vibekit("--db " + db + " db rollback --to-version 1.5.0");
+  EXPECT_EQ(down.code, 0) << down.all();
+  const int acked_at_rollback = acked.load();
+  ASSERT_TRUE(WaitFor([&] { return acked.load() >= acked_at_rollback + 3; }));
+  CliRun up = Vibekit("--db " + db + " db migrate");
+  EXPECT_EQ(up.code, 0) << up.all();
+  const int acked_at_migrate = acked.load();
+  ASSERT_TRUE(WaitFor([&] { return acked.load() >= acked_at_migrate + 3; }));
+  stop.store(true);
+  client.join();
+  // A session ended after the migrate is audited again (start and end in separate requests, so
+  // the end updates the stored row).
+  ASSERT_EQ(HttpPost(p.url + "/api/events", R"([{"sessionId":"after","eventType":"start",)"
+                     R"("agentType":"codex","timestamp":1764100000000}])").status, 200);
+  ASSERT_EQ(HttpPost(p.url + "/api/events", R"([{"sessionId":"after","eventType":"end",)"
+                     R"("agentType":"codex","timestamp":1764100005000}])").status, 200);
+  EXPECT_EQ(StopServe(p, SIGTERM), 0);
+  EXPECT_EQ(failed.load(), 0);
+  EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM telemetry_events WHERE session_id LIKE 'live-%'"),
+            acked.load() * kPerBatch);
+  EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM telemetry_sessions WHERE status = 'completed' "
+                         "AND id LIKE 'live-%'"),
+            acked.load());
+  EXPECT_EQ(QueryText(db, "SELECT max(version) FROM telemetry_schema_versions"), "1.6.0");
+  EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM telemetry_audit_log WHERE table_name = "
+                         "'telemetry_sessions' AND record_id = 'after'"),
+            1);
+}
+
 TEST(ServeProcess, RefusesPublicHostWithoutToken) {
   TempDir dir;
   CliRun run = Vibekit("serve --host 0.0.0.0 --port 0 --db " + dir.File("x.db"));

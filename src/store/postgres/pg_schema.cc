@@ -313,6 +313,88 @@ constexpr std::string_view kSchema150 =
 
 constexpr std::string_view kRollback150 = "DROP TABLE IF EXISTS telemetry_period_rollups;";
 
+// 1.6.0: the audit trail of user-visible changes (as the SQLite schema's 1.6.0: a session's
+// status or end time, an error's resolution, every validation-rule change; deletes are audited
+// per purge by the code that purges).
+constexpr std::string_view kSchema160 = R"sql(
+CREATE INDEX idx_audit_time ON telemetry_audit_log (timestamp);
+CREATE FUNCTION telemetry_audit_session_change() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE fields text[] := '{}';
+BEGIN
+  IF OLD.status IS DISTINCT FROM NEW.status THEN fields := fields || 'status'::text; END IF;
+  IF OLD.end_time IS DISTINCT FROM NEW.end_time THEN fields := fields || 'end_time'::text; END IF;
+  IF OLD.duration IS DISTINCT FROM NEW.duration THEN fields := fields || 'duration'::text; END IF;
+  INSERT INTO telemetry_audit_log (table_name, record_id, operation, old_values, new_values,
+    changed_fields, reason, timestamp)
+  VALUES ('telemetry_sessions', NEW.id, 'UPDATE',
+    json_build_object('status', OLD.status, 'end_time', OLD.end_time, 'duration', OLD.duration)::text,
+    json_build_object('status', NEW.status, 'end_time', NEW.end_time, 'duration', NEW.duration)::text,
+    array_to_json(fields)::text,
+    CASE WHEN NEW.status = 'timeout' THEN 'session timed out (no event within the timeout)'
+      WHEN OLD.status = 'timeout' AND NEW.status = 'active' THEN 'session revived by a new event'
+      WHEN NEW.status = 'completed' THEN 'end event'
+      WHEN NEW.status = 'failed' THEN 'error event or failed end event'
+      ELSE 'session event' END,
+    NEW.updated_at);
+  RETURN NULL;
+END $$;
+CREATE TRIGGER telemetry_audit_sessions_au AFTER UPDATE OF status, end_time ON telemetry_sessions
+  FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status OR OLD.end_time IS DISTINCT FROM NEW.end_time)
+  EXECUTE FUNCTION telemetry_audit_session_change();
+CREATE FUNCTION telemetry_audit_error_change() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE fields text[] := '{}';
+BEGIN
+  IF OLD.resolved IS DISTINCT FROM NEW.resolved THEN fields := fields || 'resolved'::text; END IF;
+  IF OLD.resolved_at IS DISTINCT FROM NEW.resolved_at THEN fields := fields || 'resolved_at'::text; END IF;
+  IF OLD.resolved_by IS DISTINCT FROM NEW.resolved_by THEN fields := fields || 'resolved_by'::text; END IF;
+  INSERT INTO telemetry_audit_log (table_name, record_id, operation, old_values, new_values,
+    changed_fields, reason, timestamp)
+  VALUES ('telemetry_errors', NEW.id::text, 'UPDATE',
+    json_build_object('resolved', OLD.resolved, 'resolved_at', OLD.resolved_at, 'resolved_by', OLD.resolved_by)::text,
+    json_build_object('resolved', NEW.resolved, 'resolved_at', NEW.resolved_at, 'resolved_by', NEW.resolved_by)::text,
+    array_to_json(fields)::text,
+    CASE WHEN NEW.resolved <> 0 THEN 'error resolved' ELSE 'error reopened' END,
+    coalesce(NEW.resolved_at, )sql" VK_NOW_MS R"sql());
+  RETURN NULL;
+END $$;
+CREATE TRIGGER telemetry_audit_errors_au AFTER UPDATE OF resolved, resolved_at, resolved_by
+  ON telemetry_errors FOR EACH ROW
+  WHEN (OLD.resolved IS DISTINCT FROM NEW.resolved OR OLD.resolved_at IS DISTINCT FROM NEW.resolved_at
+        OR OLD.resolved_by IS DISTINCT FROM NEW.resolved_by)
+  EXECUTE FUNCTION telemetry_audit_error_change();
+CREATE FUNCTION telemetry_audit_rule_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+    INSERT INTO telemetry_audit_log (table_name, record_id, operation, new_values, reason, timestamp)
+    VALUES ('telemetry_validation_rules', NEW.id::text, 'INSERT', row_to_json(NEW)::text,
+            'validation rule added', )sql" VK_NOW_MS R"sql();
+  ELSIF TG_OP = 'UPDATE' THEN
+    INSERT INTO telemetry_audit_log (table_name, record_id, operation, old_values, new_values,
+      reason, timestamp)
+    VALUES ('telemetry_validation_rules', NEW.id::text, 'UPDATE', row_to_json(OLD)::text,
+            row_to_json(NEW)::text,
+            CASE WHEN OLD.is_active <> 0 AND NEW.is_active = 0 THEN 'validation rule disabled'
+                 WHEN NEW.is_active <> 0 AND OLD.is_active = 0 THEN 'validation rule enabled'
+                 ELSE 'validation rule changed' END, )sql" VK_NOW_MS R"sql();
+  ELSE
+    INSERT INTO telemetry_audit_log (table_name, record_id, operation, old_values, reason, timestamp)
+    VALUES ('telemetry_validation_rules', OLD.id::text, 'DELETE', row_to_json(OLD)::text,
+            'validation rule removed', )sql" VK_NOW_MS R"sql();
+  END IF;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER telemetry_audit_rules AFTER INSERT OR UPDATE OR DELETE ON telemetry_validation_rules
+  FOR EACH ROW EXECUTE FUNCTION telemetry_audit_rule_change();
+)sql";
+
+constexpr std::string_view kRollback160 = R"sql(
+DROP TRIGGER IF EXISTS telemetry_audit_rules ON telemetry_validation_rules;
+DROP TRIGGER IF EXISTS telemetry_audit_errors_au ON telemetry_errors;
+DROP TRIGGER IF EXISTS telemetry_audit_sessions_au ON telemetry_sessions;
+DROP FUNCTION IF EXISTS telemetry_audit_rule_change(); DROP FUNCTION IF EXISTS telemetry_audit_error_change();
+DROP FUNCTION IF EXISTS telemetry_audit_session_change(); DROP INDEX IF EXISTS idx_audit_time;
+)sql";
+
 #undef VK_ROLLUP_COLUMNS
 #undef VK_NOW_MS
 
@@ -339,6 +421,8 @@ const std::vector<PgMigration>& Migrations() {
       {"1.4.0", "Threshold alert history (fired, resolved) kept across restarts", kSchema140,
        kRollback140},
       {"1.5.0", "Hour and day levels of the analytics rollups", kSchema150, kRollback150},
+      {"1.6.0", "Audit trail triggers: session status/end changes, error resolution, rule changes",
+       kSchema160, kRollback160},
   };
   return migrations;
 }

@@ -1,5 +1,8 @@
 #include "store/sqlite/schema.h"
 
+#include "store/sqlite/minute_rollup_sql.h"
+#include "store/sqlite/reference_import.h"
+
 #include <algorithm>
 #include <string>
 
@@ -201,8 +204,19 @@ CREATE TRIGGER telemetry_events_fts_au AFTER UPDATE OF prompt, stream_data ON te
 END;
 )sql";
 
+// Rolling back keeps what cannot be recomputed in vk_stash_* tables, and migrating again puts
+// it back (kRestore*), so rollback then migrate loses nothing. The rollup tables are kept aside
+// too (restored exactly; should an older program have written events meanwhile, `vibekit db
+// validate` sees the difference and `db repair` rebuilds them). The text index is dropped and
+// rebuilt by the migration.
 constexpr std::string_view kRollback110 = R"sql(
-DROP TRIGGER IF EXISTS telemetry_events_fts_au; DROP TRIGGER IF EXISTS telemetry_events_fts_ad; DROP TABLE IF EXISTS telemetry_events_fts;
+DROP TABLE IF EXISTS vk_stash_110_sessions; DROP TABLE IF EXISTS vk_stash_110_stats;
+CREATE TABLE vk_stash_110_sessions AS SELECT id, last_event_time FROM telemetry_sessions;
+CREATE TABLE vk_stash_110_stats AS SELECT id, active_sessions, completed_sessions,
+  failed_sessions, timeout_sessions, sessions_with_errors, duration_sum, duration_count
+  FROM telemetry_stats;
+DROP TRIGGER IF EXISTS telemetry_events_fts_au; DROP TRIGGER IF EXISTS telemetry_events_fts_ad;
+DROP TABLE IF EXISTS telemetry_events_fts_vocab; DROP TABLE IF EXISTS telemetry_events_fts;
 DROP INDEX IF EXISTS idx_sessions_status_last; DROP INDEX IF EXISTS idx_sessions_last;
 ALTER TABLE telemetry_sessions DROP COLUMN last_event_time;
 ALTER TABLE telemetry_stats DROP COLUMN active_sessions;
@@ -212,6 +226,19 @@ ALTER TABLE telemetry_stats DROP COLUMN timeout_sessions;
 ALTER TABLE telemetry_stats DROP COLUMN sessions_with_errors;
 ALTER TABLE telemetry_stats DROP COLUMN duration_sum;
 ALTER TABLE telemetry_stats DROP COLUMN duration_count;
+)sql";
+
+constexpr std::string_view kRestore110 = R"sql(
+UPDATE telemetry_sessions SET last_event_time = (SELECT s.last_event_time
+  FROM vk_stash_110_sessions s WHERE s.id = telemetry_sessions.id)
+  WHERE id IN (SELECT id FROM vk_stash_110_sessions WHERE last_event_time IS NOT NULL);
+UPDATE telemetry_stats SET (active_sessions, completed_sessions, failed_sessions,
+  timeout_sessions, sessions_with_errors, duration_sum, duration_count) =
+  (SELECT s.active_sessions, s.completed_sessions, s.failed_sessions, s.timeout_sessions,
+   s.sessions_with_errors, s.duration_sum, s.duration_count FROM vk_stash_110_stats s
+   WHERE s.id = telemetry_stats.id)
+  WHERE id IN (SELECT id FROM vk_stash_110_stats);
+DROP TABLE vk_stash_110_sessions; DROP TABLE vk_stash_110_stats;
 )sql";
 
 // 1.3.0: per-minute analytics rollups (store/minute_rollup.h), written with each batch. The
@@ -249,7 +276,13 @@ CREATE TABLE telemetry_minute_rollups (
 )sql";
 
 constexpr std::string_view kRollback130 = R"sql(
-DROP TABLE IF EXISTS telemetry_minute_rollups;
+DROP TABLE IF EXISTS vk_stash_130_minutes;
+ALTER TABLE telemetry_minute_rollups RENAME TO vk_stash_130_minutes;
+)sql";
+
+constexpr std::string_view kRestore130 = R"sql(
+INSERT INTO telemetry_minute_rollups SELECT * FROM vk_stash_130_minutes;
+DROP TABLE vk_stash_130_minutes;
 )sql";
 
 // 1.2.0: the outbox of live OTLP delivery. Events need no copy: ids are assigned in commit order
@@ -311,9 +344,20 @@ END;
 constexpr std::string_view kRollback120 = R"sql(
 DROP TRIGGER IF EXISTS telemetry_delivery_session_final_au;
 DROP TRIGGER IF EXISTS telemetry_delivery_session_final_ai;
-DROP TABLE IF EXISTS telemetry_delivery_failures;
-DROP TABLE IF EXISTS telemetry_delivery_sessions;
-DROP TABLE IF EXISTS telemetry_delivery_state;
+DROP TABLE IF EXISTS vk_stash_120_state; DROP TABLE IF EXISTS vk_stash_120_sessions;
+DROP TABLE IF EXISTS vk_stash_120_failures;
+ALTER TABLE telemetry_delivery_state RENAME TO vk_stash_120_state;
+ALTER TABLE telemetry_delivery_sessions RENAME TO vk_stash_120_sessions;
+ALTER TABLE telemetry_delivery_failures RENAME TO vk_stash_120_failures;
+)sql";
+
+constexpr std::string_view kRestore120 = R"sql(
+INSERT INTO telemetry_delivery_state SELECT * FROM vk_stash_120_state;
+INSERT INTO telemetry_delivery_sessions SELECT * FROM vk_stash_120_sessions
+  WHERE session_id IN (SELECT id FROM telemetry_sessions);
+INSERT INTO telemetry_delivery_failures SELECT * FROM vk_stash_120_failures;
+DROP TABLE vk_stash_120_state; DROP TABLE vk_stash_120_sessions;
+DROP TABLE vk_stash_120_failures;
 )sql";
 
 // 1.4.0: threshold alerts fired while monitoring (AnalyticsService), so the history, the alerts
@@ -336,7 +380,14 @@ CREATE INDEX idx_telemetry_alerts_fired_at ON telemetry_alerts(fired_at);
 )sql";
 
 constexpr std::string_view kRollback140 = R"sql(
-DROP TABLE IF EXISTS telemetry_alerts;
+DROP INDEX IF EXISTS idx_telemetry_alerts_fired_at;
+DROP TABLE IF EXISTS vk_stash_140_alerts;
+ALTER TABLE telemetry_alerts RENAME TO vk_stash_140_alerts;
+)sql";
+
+constexpr std::string_view kRestore140 = R"sql(
+INSERT INTO telemetry_alerts SELECT * FROM vk_stash_140_alerts;
+DROP TABLE vk_stash_140_alerts;
 )sql";
 
 // 1.5.0: hour and day levels of the minute rollups (same columns; period_ms 3600000 or 86400000,
@@ -376,7 +427,107 @@ CREATE TABLE telemetry_period_rollups (
 )sql";
 
 constexpr std::string_view kRollback150 = R"sql(
-DROP TABLE IF EXISTS telemetry_period_rollups;
+DROP TABLE IF EXISTS vk_stash_150_periods;
+ALTER TABLE telemetry_period_rollups RENAME TO vk_stash_150_periods;
+)sql";
+
+constexpr std::string_view kRestore150 = R"sql(
+INSERT INTO telemetry_period_rollups SELECT * FROM vk_stash_150_periods;
+DROP TABLE vk_stash_150_periods;
+)sql";
+
+// 1.6.0: the audit trail of user-visible changes, written by triggers so that no write path
+// (batches, the timeout sweep, restores, repairs, other tools) can forget one. Sessions: a change
+// of status or end time (one row per session end, timeout or revival, not one per streamed
+// event: counters and last_event_time change with every batch and are derived from the events,
+// so auditing them would double the writes of the hot path and say nothing the events do not).
+// Errors: resolution. Validation rules: every insert, update and delete. Deletes of sessions are
+// audited per purge (retention, clear, repair: one row listing the ids), not per row: a purge of
+// a million sessions must not leave a million audit rows behind.
+constexpr std::string_view kSchema160 = R"sql(
+CREATE INDEX idx_audit_time ON telemetry_audit_log (timestamp);
+CREATE TRIGGER telemetry_audit_sessions_au AFTER UPDATE OF status, end_time ON telemetry_sessions
+  WHEN old.status IS NOT new.status OR old.end_time IS NOT new.end_time BEGIN
+  INSERT INTO telemetry_audit_log (table_name, record_id, operation, old_values, new_values,
+    changed_fields, reason, timestamp)
+  VALUES ('telemetry_sessions', new.id, 'UPDATE',
+    json_object('status', old.status, 'end_time', old.end_time, 'duration', old.duration),
+    json_object('status', new.status, 'end_time', new.end_time, 'duration', new.duration),
+    '[' || rtrim(CASE WHEN old.status IS NOT new.status THEN '"status",' ELSE '' END ||
+      CASE WHEN old.end_time IS NOT new.end_time THEN '"end_time",' ELSE '' END ||
+      CASE WHEN old.duration IS NOT new.duration THEN '"duration",' ELSE '' END, ',') || ']',
+    CASE WHEN new.status = 'timeout' THEN 'session timed out (no event within the timeout)'
+      WHEN old.status = 'timeout' AND new.status = 'active' THEN 'session revived by a new event'
+      WHEN new.status = 'completed' THEN 'end event'
+      WHEN new.status = 'failed' THEN 'error event or failed end event'
+      ELSE 'session event' END,
+    new.updated_at);
+END;
+CREATE TRIGGER telemetry_audit_errors_au
+  AFTER UPDATE OF resolved, resolved_at, resolved_by ON telemetry_errors
+  WHEN old.resolved IS NOT new.resolved OR old.resolved_at IS NOT new.resolved_at
+    OR old.resolved_by IS NOT new.resolved_by BEGIN
+  INSERT INTO telemetry_audit_log (table_name, record_id, operation, old_values, new_values,
+    changed_fields, reason, timestamp)
+  VALUES ('telemetry_errors', CAST(new.id AS TEXT), 'UPDATE',
+    json_object('resolved', old.resolved, 'resolved_at', old.resolved_at,
+                'resolved_by', old.resolved_by),
+    json_object('resolved', new.resolved, 'resolved_at', new.resolved_at,
+                'resolved_by', new.resolved_by),
+    '[' || rtrim(CASE WHEN old.resolved IS NOT new.resolved THEN '"resolved",' ELSE '' END ||
+      CASE WHEN old.resolved_at IS NOT new.resolved_at THEN '"resolved_at",' ELSE '' END ||
+      CASE WHEN old.resolved_by IS NOT new.resolved_by THEN '"resolved_by",' ELSE '' END, ',')
+      || ']',
+    CASE WHEN new.resolved THEN 'error resolved' ELSE 'error reopened' END,
+    coalesce(new.resolved_at, )sql" VK_NOW_MS R"sql());
+END;
+CREATE TRIGGER telemetry_audit_rules_ai AFTER INSERT ON telemetry_validation_rules BEGIN
+  INSERT INTO telemetry_audit_log (table_name, record_id, operation, new_values, changed_fields,
+    reason, timestamp)
+  VALUES ('telemetry_validation_rules', CAST(new.id AS TEXT), 'INSERT',
+    json_object('table_name', new.table_name, 'field_name', new.field_name,
+      'rule_type', new.rule_type, 'rule_config', new.rule_config,
+      'error_message', new.error_message, 'is_active', new.is_active, 'priority', new.priority),
+    NULL, 'validation rule added', coalesce(new.created_at, )sql" VK_NOW_MS R"sql());
+END;
+CREATE TRIGGER telemetry_audit_rules_au AFTER UPDATE ON telemetry_validation_rules BEGIN
+  INSERT INTO telemetry_audit_log (table_name, record_id, operation, old_values, new_values,
+    changed_fields, reason, timestamp)
+  VALUES ('telemetry_validation_rules', CAST(new.id AS TEXT), 'UPDATE',
+    json_object('table_name', old.table_name, 'field_name', old.field_name,
+      'rule_type', old.rule_type, 'rule_config', old.rule_config,
+      'error_message', old.error_message, 'is_active', old.is_active, 'priority', old.priority),
+    json_object('table_name', new.table_name, 'field_name', new.field_name,
+      'rule_type', new.rule_type, 'rule_config', new.rule_config,
+      'error_message', new.error_message, 'is_active', new.is_active, 'priority', new.priority),
+    '[' || rtrim(
+      CASE WHEN old.table_name IS NOT new.table_name THEN '"table_name",' ELSE '' END ||
+      CASE WHEN old.field_name IS NOT new.field_name THEN '"field_name",' ELSE '' END ||
+      CASE WHEN old.rule_type IS NOT new.rule_type THEN '"rule_type",' ELSE '' END ||
+      CASE WHEN old.rule_config IS NOT new.rule_config THEN '"rule_config",' ELSE '' END ||
+      CASE WHEN old.error_message IS NOT new.error_message THEN '"error_message",' ELSE '' END ||
+      CASE WHEN old.is_active IS NOT new.is_active THEN '"is_active",' ELSE '' END ||
+      CASE WHEN old.priority IS NOT new.priority THEN '"priority",' ELSE '' END, ',') || ']',
+    CASE WHEN old.is_active AND NOT new.is_active THEN 'validation rule disabled'
+      WHEN new.is_active AND NOT old.is_active THEN 'validation rule enabled'
+      ELSE 'validation rule changed' END,
+    coalesce(new.updated_at, )sql" VK_NOW_MS R"sql());
+END;
+CREATE TRIGGER telemetry_audit_rules_ad AFTER DELETE ON telemetry_validation_rules BEGIN
+  INSERT INTO telemetry_audit_log (table_name, record_id, operation, old_values, changed_fields,
+    reason, timestamp)
+  VALUES ('telemetry_validation_rules', CAST(old.id AS TEXT), 'DELETE',
+    json_object('table_name', old.table_name, 'field_name', old.field_name,
+      'rule_type', old.rule_type, 'rule_config', old.rule_config,
+      'error_message', old.error_message, 'is_active', old.is_active, 'priority', old.priority),
+    NULL, 'validation rule removed', )sql" VK_NOW_MS R"sql();
+END;
+)sql";
+
+constexpr std::string_view kRollback160 = R"sql(
+DROP TRIGGER IF EXISTS telemetry_audit_rules_ad; DROP TRIGGER IF EXISTS telemetry_audit_rules_au;
+DROP TRIGGER IF EXISTS telemetry_audit_rules_ai; DROP TRIGGER IF EXISTS telemetry_audit_errors_au;
+DROP TRIGGER IF EXISTS telemetry_audit_sessions_au; DROP INDEX IF EXISTS idx_audit_time;
 )sql";
 
 #undef VK_NOW_MS
@@ -388,14 +539,17 @@ const std::vector<Migration>& Migrations() {
       {"1.0.0", "Reference schema: eight telemetry tables, millisecond timestamps, cascading keys",
        kSchema100, kRollback100},
       {"1.1.0", "Session activity time, exact rollup sums, FTS5 text index over prompt and stream",
-       kSchema110, kRollback110},
+       kSchema110, kRollback110, kRestore110, "vk_stash_110_sessions"},
       {"1.2.0", "Live OTLP delivery outbox: event cursor, pending root spans, rejected requests",
-       kSchema120, kRollback120},
+       kSchema120, kRollback120, kRestore120, "vk_stash_120_state"},
       {"1.3.0", "Per-minute analytics rollups with mergeable quantile sketches", kSchema130,
-       kRollback130},
+       kRollback130, kRestore130, "vk_stash_130_minutes"},
       {"1.4.0", "Threshold alert history (fired, resolved) kept across restarts", kSchema140,
-       kRollback140},
-      {"1.5.0", "Hour and day levels of the analytics rollups", kSchema150, kRollback150},
+       kRollback140, kRestore140, "vk_stash_140_alerts"},
+      {"1.5.0", "Hour and day levels of the analytics rollups", kSchema150, kRollback150,
+       kRestore150, "vk_stash_150_periods"},
+      {"1.6.0", "Audit trail triggers: session status/end changes, error resolution, rule changes",
+       kSchema160, kRollback160},
   };
   return migrations;
 }
@@ -428,6 +582,69 @@ Status ConfigureConnection(Database& db, bool writer, const LocalStoreConfig& co
   return db.Exec(sql).WithContext("configure connection");
 }
 
+Status ApplyMigration(Database& db, const Migration& m, std::int64_t now_ms) {
+  VK_RETURN_IF_ERROR(db.Exec(m.script).WithContext("migration " + std::string(m.version)));
+  if (!m.restore_script.empty()) {
+    VK_ASSIGN_OR_RETURN(Statement has, Statement::Prepare(db,
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?"));
+    has.Bind(1, m.stash_table);
+    VK_ASSIGN_OR_RETURN(bool row, has.Step());
+    const bool stashed = row && has.ColumnInt(0) > 0;
+    has.Reset();  // a pending read of sqlite_master would lock the DROP TABLE below
+    if (stashed) {
+      VK_RETURN_IF_ERROR(db.Exec(m.restore_script)
+                             .WithContext("restore data kept by the rollback of " +
+                                          std::string(m.version)));
+    }
+  }
+  VK_ASSIGN_OR_RETURN(Statement ins, Statement::Prepare(db,
+      "INSERT INTO telemetry_schema_versions (version, description, migration_script, "
+      "rollback_script, applied_at, is_active) VALUES (?, ?, ?, ?, ?, 1)"));
+  ins.Bind(1, m.version);
+  ins.Bind(2, m.description);
+  ins.Bind(3, m.script);
+  ins.Bind(4, m.rollback_script);
+  ins.Bind(5, now_ms);
+  return ins.Run();
+}
+
+Status RebuildMissingRollups(Database& db) {
+  // Events stored before the minute rollups existed (schema < 1.3.0), or whose rollups a
+  // rollback dropped, are rolled up once.
+  VK_ASSIGN_OR_RETURN(std::int64_t has_minutes,
+                      db.QueryInt("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
+                                  "name = 'telemetry_minute_rollups'"));
+  if (has_minutes == 0) return Status::Ok();
+  VK_ASSIGN_OR_RETURN(std::int64_t rollups,
+                      db.QueryInt("SELECT count(*) FROM (SELECT 1 FROM "
+                                  "telemetry_minute_rollups LIMIT 1)"));
+  VK_ASSIGN_OR_RETURN(std::int64_t events,
+                      db.QueryInt("SELECT count(*) FROM (SELECT 1 FROM telemetry_events "
+                                  "LIMIT 1)"));
+  if (rollups == 0 && events > 0) {
+    Transaction txn(db);
+    VK_RETURN_IF_ERROR(txn.Begin().WithContext("roll up existing events"));
+    VK_RETURN_IF_ERROR(RebuildMinuteRollups(db));
+    return txn.Commit().WithContext("roll up existing events");
+  }
+  VK_ASSIGN_OR_RETURN(std::int64_t has_periods,
+                      db.QueryInt("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
+                                  "name = 'telemetry_period_rollups'"));
+  if (rollups > 0 && has_periods > 0) {
+    // Minute rollups from before the hour/day levels existed (schema < 1.5.0).
+    VK_ASSIGN_OR_RETURN(std::int64_t periods,
+                        db.QueryInt("SELECT count(*) FROM (SELECT 1 FROM "
+                                    "telemetry_period_rollups LIMIT 1)"));
+    if (periods == 0) {
+      Transaction txn(db);
+      VK_RETURN_IF_ERROR(txn.Begin().WithContext("roll up hours and days"));
+      VK_RETURN_IF_ERROR(RebuildPeriodRollups(db));
+      return txn.Commit().WithContext("roll up hours and days");
+    }
+  }
+  return Status::Ok();
+}
+
 Status Migrate(Database& db, std::int64_t now_ms) {
   // Fast path: already current.
   {
@@ -442,6 +659,8 @@ Status Migrate(Database& db, std::int64_t now_ms) {
   }
   Transaction txn(db);
   VK_RETURN_IF_ERROR(txn.Begin().WithContext("migrate"));
+  VK_ASSIGN_OR_RETURN(bool reference, IsReferenceDatabase(db));
+  if (reference) VK_RETURN_IF_ERROR(ImportReferenceTables(db, now_ms));
   for (const Migration& m : Migrations()) {
     auto has_table = db.QueryInt(
         "SELECT count(*) FROM sqlite_master WHERE name='telemetry_schema_versions'");
@@ -453,17 +672,9 @@ Status Migrate(Database& db, std::int64_t now_ms) {
       VK_ASSIGN_OR_RETURN(bool row, q.Step());
       if (row && q.ColumnInt(0) > 0) continue;
     }
-    VK_RETURN_IF_ERROR(db.Exec(m.script).WithContext("migration " + std::string(m.version)));
-    VK_ASSIGN_OR_RETURN(Statement ins, Statement::Prepare(db,
-        "INSERT INTO telemetry_schema_versions (version, description, migration_script, "
-        "rollback_script, applied_at, is_active) VALUES (?, ?, ?, ?, ?, 1)"));
-    ins.Bind(1, m.version);
-    ins.Bind(2, m.description);
-    ins.Bind(3, m.script);
-    ins.Bind(4, m.rollback_script);
-    ins.Bind(5, now_ms);
-    VK_RETURN_IF_ERROR(ins.Run());
+    VK_RETURN_IF_ERROR(ApplyMigration(db, m, now_ms));
   }
+  if (reference) VK_RETURN_IF_ERROR(FinishReferenceImport(db, now_ms));
   return txn.Commit().WithContext("migrate commit");
 }
 

@@ -17,6 +17,11 @@ struct Migration {
   std::string_view description;
   std::string_view script;
   std::string_view rollback_script;
+  // Run after `script` when the table `stash_table` exists: puts back what the rollback script
+  // kept aside (so rollback then migrate loses nothing). Empty when the rollback drops only
+  // derived data.
+  std::string_view restore_script = {};
+  std::string_view stash_table = {};
 };
 
 // In the order they apply.
@@ -27,6 +32,15 @@ std::string_view CurrentSchemaVersion();
 // Sets the per-connection pragmas (WAL, synchronous=NORMAL, foreign_keys, secure_delete=OFF,
 // cache size). `writer` also sets what only matters for the connection that creates the file.
 Status ConfigureConnection(Database& db, bool writer, const LocalStoreConfig& config);
+
+// Runs `m` (its script, then its restore script when the rollback left a stash) and records it
+// in telemetry_schema_versions. Inside the caller's transaction.
+Status ApplyMigration(Database& db, const Migration& m, std::int64_t now_ms);
+
+// Fills the minute rollups when they are empty but events exist, and the hour/day rollups when
+// they are empty but minute rows exist (an older database, or one whose rollups a rollback
+// dropped). Each fill is one transaction; a no-op when nothing is missing.
+Status RebuildMissingRollups(Database& db);
 
 // Applies every migration not yet recorded. Safe to call on every open; concurrent openers are
 // serialized by BEGIN IMMEDIATE.

@@ -255,32 +255,7 @@ Status SqliteStore::Open() {
   VK_RETURN_IF_ERROR(db->Exec("SELECT count(*) FROM sqlite_master").WithContext(
       "\"" + config_.db_path + "\" is not a usable SQLite database"));
   VK_RETURN_IF_ERROR(Migrate(*db, clock_.NowMs()));
-  // Events stored before the minute rollups existed (schema < 1.3.0) are rolled up once.
-  {
-    VK_ASSIGN_OR_RETURN(std::int64_t rollups,
-                        db->QueryInt("SELECT count(*) FROM (SELECT 1 FROM "
-                                     "telemetry_minute_rollups LIMIT 1)"));
-    VK_ASSIGN_OR_RETURN(std::int64_t events,
-                        db->QueryInt("SELECT count(*) FROM (SELECT 1 FROM telemetry_events "
-                                     "LIMIT 1)"));
-    if (rollups == 0 && events > 0) {
-      Transaction txn(*db);
-      VK_RETURN_IF_ERROR(txn.Begin().WithContext("roll up existing events"));
-      VK_RETURN_IF_ERROR(RebuildMinuteRollups(*db));
-      VK_RETURN_IF_ERROR(txn.Commit().WithContext("roll up existing events"));
-    } else if (rollups > 0) {
-      // Minute rollups from before the hour/day levels existed (schema < 1.5.0).
-      VK_ASSIGN_OR_RETURN(std::int64_t periods,
-                          db->QueryInt("SELECT count(*) FROM (SELECT 1 FROM "
-                                       "telemetry_period_rollups LIMIT 1)"));
-      if (periods == 0) {
-        Transaction txn(*db);
-        VK_RETURN_IF_ERROR(txn.Begin().WithContext("roll up hours and days"));
-        VK_RETURN_IF_ERROR(RebuildPeriodRollups(*db));
-        VK_RETURN_IF_ERROR(txn.Commit().WithContext("roll up hours and days"));
-      }
-    }
-  }
+  VK_RETURN_IF_ERROR(RebuildMissingRollups(*db));
 
   auto ws = std::make_unique<WriterStatements>();
   auto prep = [&](Statement& out, std::string_view sql) -> Status {

@@ -1,0 +1,153 @@
+// `vibekit db audit|migrate|rollback|validate|repair` on the real binary: output, exit codes,
+// and a clear message with a non-zero exit on bad input.
+#include <boost/json.hpp>
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "e2e/cli_runner.h"
+#include "integrity/integrity_test_util.h"
+
+namespace vibekit {
+namespace {
+
+namespace json = boost::json;
+using testing::ExecSql;
+using testing::QueryInt;
+using testing::TempDir;
+
+class CliIntegrityTest : public ::testing::Test {
+ protected:
+  void SetUp() override { testing::PopulateDatabase(db_, 6); }
+  std::string Db() const { return "--db " + db_ + " "; }
+  TempDir dir_;
+  std::string db_ = dir_.File("cli.db");
+};
+
+TEST_F(CliIntegrityTest, AuditListsSessionChangesAndFiltersByRecord) {
+  CliRun all = Vibekit(Db() + "db audit --table telemetry_sessions --since 1d --format json");
+  ASSERT_EQ(all.code, 0) << all.err;
+  json::array rows = json::parse(all.out).as_array();
+  ASSERT_GE(rows.size(), 5u);  // five of six sessions ended
+  for (const auto& r : rows) {
+    EXPECT_EQ(r.at("operation").as_string(), "UPDATE");
+    EXPECT_TRUE(r.at("oldValues").is_object());
+    EXPECT_TRUE(r.at("changedFields").is_array());
+  }
+  CliRun one = Vibekit(Db() + "db audit --table telemetry_sessions --since 1d --record sess-0 "
+                              "--format json");
+  ASSERT_EQ(one.code, 0) << one.err;
+  json::array just = json::parse(one.out).as_array();
+  ASSERT_EQ(just.size(), 1u);
+  EXPECT_EQ(just[0].at("newValues").at("status").as_string(), "completed");
+  EXPECT_EQ(just[0].at("reason").as_string(), "end event");
+  CliRun table = Vibekit(Db() + "db audit --table telemetry_sessions --since 1d --record sess-0");
+  ASSERT_EQ(table.code, 0) << table.err;
+  EXPECT_NE(table.out.find("end event"), std::string::npos) << table.out;
+  CliRun future = Vibekit(Db() + "db audit --table telemetry_sessions --since 2099-01-01 "
+                                 "--format json");
+  ASSERT_EQ(future.code, 0);
+  EXPECT_EQ(json::parse(future.out).as_array().size(), 0u);
+}
+
+TEST_F(CliIntegrityTest, AuditRejectsBadInputWithAMessage) {
+  CliRun table = Vibekit(Db() + "db audit --table no_such --since 1d");
+  EXPECT_EQ(table.code, 2);
+  EXPECT_NE(table.err.find("unknown table"), std::string::npos) << table.err;
+  CliRun since = Vibekit(Db() + "db audit --table telemetry_sessions --since yesterday-ish");
+  EXPECT_EQ(since.code, 2);
+  EXPECT_NE(since.err.find("--since"), std::string::npos) << since.err;
+  CliRun missing = Vibekit(Db() + "db audit --since 1d");
+  EXPECT_EQ(missing.code, 2);
+  EXPECT_NE(missing.err.find("--table"), std::string::npos) << missing.err;
+  CliRun nodb = Vibekit("--db " + dir_.File("none.db") + " db audit --table telemetry_sessions "
+                        "--since 1d");
+  EXPECT_EQ(nodb.code, 1);
+  EXPECT_NE(nodb.err.find("db init"), std::string::npos) << nodb.err;
+}
+
+TEST_F(CliIntegrityTest, RollbackAndMigrateRoundTrip) {
+  const std::int64_t events = QueryInt(db_, "SELECT count(*) FROM telemetry_events");
+  CliRun down = Vibekit(Db() + "db rollback --to-version 1.3.0 --format json");
+  ASSERT_EQ(down.code, 0) << down.err;
+  json::object d = json::parse(down.out).as_object();
+  EXPECT_EQ(d.at("fromVersion").as_string(), "1.6.0");
+  EXPECT_EQ(d.at("toVersion").as_string(), "1.3.0");
+  EXPECT_EQ(d.at("steps").as_array().size(), 3u);
+  EXPECT_EQ(QueryInt(db_, "SELECT count(*) FROM sqlite_master WHERE name = 'telemetry_alerts'"),
+            0);
+  CliRun up = Vibekit(Db() + "db migrate");
+  ASSERT_EQ(up.code, 0) << up.err;
+  EXPECT_NE(up.out.find("applied 1.4.0"), std::string::npos) << up.out;
+  EXPECT_NE(up.out.find("-> 1.6.0"), std::string::npos) << up.out;
+  EXPECT_EQ(QueryInt(db_, "SELECT count(*) FROM telemetry_events"), events);
+  CliRun again = Vibekit(Db() + "db migrate --to-version 1.6.0 --format json");
+  ASSERT_EQ(again.code, 0);
+  EXPECT_EQ(json::parse(again.out).at("steps").as_array().size(), 0u);
+  CliRun audit = Vibekit(Db() + "db audit --table telemetry_schema_versions --since 1h "
+                                "--format json");
+  ASSERT_EQ(audit.code, 0);
+  EXPECT_EQ(json::parse(audit.out).as_array().size(), 6u);  // 3 down, 3 up
+}
+
+TEST_F(CliIntegrityTest, MigrateAndRollbackRejectUnknownVersions) {
+  CliRun bad = Vibekit(Db() + "db rollback --to-version 7.7.7");
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.err.find("not applied"), std::string::npos) << bad.err;
+  CliRun unknown = Vibekit(Db() + "db migrate --to-version 0.0.1");
+  EXPECT_EQ(unknown.code, 2);
+  EXPECT_NE(unknown.err.find("this build knows"), std::string::npos) << unknown.err;
+  CliRun none = Vibekit(Db() + "db rollback");
+  EXPECT_EQ(none.code, 2);
+  EXPECT_NE(none.err.find("--to-version"), std::string::npos) << none.err;
+}
+
+TEST_F(CliIntegrityTest, ValidateAndRepairFixInjectedDefects) {
+  CliRun clean = Vibekit(Db() + "db validate --foreign-keys");
+  ASSERT_EQ(clean.code, 0) << clean.all();
+  EXPECT_NE(clean.out.find("ok: 0 findings"), std::string::npos) << clean.out;
+  ExecSql(db_,
+          "UPDATE telemetry_sessions SET event_count = 99 WHERE id = 'sess-1';"
+          "INSERT INTO telemetry_events (session_id, event_type, agent_type, timestamp) VALUES "
+          "('ghost', 'start', 'claude', 1767225600000);");
+  CliRun found = Vibekit(Db() + "db validate --foreign-keys --format json");
+  EXPECT_EQ(found.code, 1);
+  json::object v = json::parse(found.out).as_object();
+  EXPECT_FALSE(v.at("ok").as_bool());
+  std::string kinds;
+  for (const auto& f : v.at("findings").as_array()) kinds += std::string(f.at("kind").as_string()) + " ";
+  EXPECT_NE(kinds.find("session_counters"), std::string::npos) << kinds;
+  EXPECT_NE(kinds.find("orphaned_events"), std::string::npos) << kinds;
+  EXPECT_NE(kinds.find("foreign_key"), std::string::npos) << kinds;
+  EXPECT_NE(kinds.find("stats_rollup"), std::string::npos) << kinds;
+
+  // Not a terminal and neither --yes nor --dry-run: refused, nothing changed.
+  CliRun refused = Vibekit(Db() + "db repair");
+  EXPECT_EQ(refused.code, 2);
+  EXPECT_NE(refused.err.find("--yes"), std::string::npos) << refused.err;
+  CliRun both = Vibekit(Db() + "db repair --dry-run --yes");
+  EXPECT_EQ(both.code, 2);
+  CliRun dry = Vibekit(Db() + "db repair --fix-constraints --dry-run");
+  EXPECT_EQ(dry.code, 0) << dry.all();
+  EXPECT_NE(dry.out.find("dry run"), std::string::npos) << dry.out;
+  EXPECT_EQ(QueryInt(db_, "SELECT event_count FROM telemetry_sessions WHERE id = 'sess-1'"), 99);
+
+  CliRun partial = Vibekit(Db() + "db repair --yes");
+  EXPECT_EQ(partial.code, 1) << partial.all();  // the orphan needs --fix-constraints
+  EXPECT_NE(partial.out.find("--fix-constraints"), std::string::npos) << partial.out;
+  EXPECT_EQ(QueryInt(db_, "SELECT event_count FROM telemetry_sessions WHERE id = 'sess-1'"), 7);
+  CliRun full = Vibekit(Db() + "db repair --fix-constraints --yes --format json");
+  ASSERT_EQ(full.code, 0) << full.all();
+  json::object rep = json::parse(full.out).as_object();
+  EXPECT_GT(rep.at("auditRows").as_int64(), 0);
+  EXPECT_EQ(rep.at("remaining").as_array().size(), 0u);
+  EXPECT_EQ(Vibekit(Db() + "db validate --foreign-keys").code, 0);
+  CliRun ghost = Vibekit(Db() + "db audit --table telemetry_sessions --since 1h --record ghost "
+                                "--format json");
+  ASSERT_EQ(ghost.code, 0);
+  EXPECT_EQ(json::parse(ghost.out).as_array().at(0).at("operation").as_string(), "INSERT");
+}
+
+}  // namespace
+}  // namespace vibekit
