@@ -7,6 +7,7 @@
 #include <string>
 
 #include "e2e/cli_runner.h"
+#include "e2e/pty_runner.h"
 #include "integrity/integrity_test_util.h"
 
 namespace vibekit {
@@ -147,6 +148,23 @@ TEST_F(CliIntegrityTest, ValidateAndRepairFixInjectedDefects) {
                                 "--format json");
   ASSERT_EQ(ghost.code, 0);
   EXPECT_EQ(json::parse(ghost.out).as_array().at(0).at("operation").as_string(), "INSERT");
+}
+
+TEST_F(CliIntegrityTest, RepairOnATerminalShowsThePlanAndAsksFirst) {
+  ExecSql(db_, "UPDATE telemetry_sessions SET event_count = 42 WHERE id = 'sess-2';");
+  PtyOptions no;
+  no.input = {{"[y/N]", "n\r"}};
+  PtyRun refused = VibekitOnPty(Db() + "db repair", no);
+  EXPECT_EQ(refused.code, 1) << refused.output;
+  EXPECT_NE(refused.output.find("session_counters"), std::string::npos) << refused.output;
+  EXPECT_NE(refused.output.find("cancelled"), std::string::npos) << refused.output;
+  EXPECT_EQ(QueryInt(db_, "SELECT event_count FROM telemetry_sessions WHERE id = 'sess-2'"), 42);
+  PtyOptions yes;
+  yes.input = {{"[y/N]", "y\r"}};
+  PtyRun applied = VibekitOnPty(Db() + "db repair", yes);
+  EXPECT_EQ(applied.code, 0) << applied.output;
+  EXPECT_NE(applied.output.find("repaired"), std::string::npos) << applied.output;
+  EXPECT_EQ(QueryInt(db_, "SELECT event_count FROM telemetry_sessions WHERE id = 'sess-2'"), 6);
 }
 
 }  // namespace

@@ -99,6 +99,9 @@ TEST(Retention, SizeLimitRemovesOldestSessionsFirstAndShrinksTheFile) {
   TelemetryConfig c = TestConfig(db);
   c.local_store.max_size_mb = 1;
   c.local_store.compress_min_bytes = 0;  // the repetitive test text would shrink 100x
+  // Small pages: an empty database of ~45 tables and indexes takes one page each, which at
+  // 16 KiB is most of the 1 MiB cap and would leave room for no session at all.
+  c.local_store.page_size = 4096;
   TelemetryService s(c);
   ASSERT_OK(s.Initialize());
   // About 4 MB of text in 80 sessions, oldest first.
