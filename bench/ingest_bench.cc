@@ -55,6 +55,7 @@ TelemetryConfig BenchConfig(const std::string& path) {
   c.local_store.db_path = path;
   c.local_store.max_size_mb = 0;  // no cap while measuring
   c.local_store.prune_days = 0;
+  c.local_store.enqueue_timeout_ms = 600000;  // a slow (shared) machine waits, never fails
   return c;
 }
 
