@@ -3,10 +3,13 @@
 #                   .vibekit/telemetry.db (created if missing) and open the browser
 #   make test       install what is missing, build, run every test suite (plus an ASan+UBSan pass)
 # and `make demo`: fill .vibekit/telemetry.db with a generated workload, print the stats.
-.PHONY: all deps build demo dashboard test test-unit test-asan bench clean format
+.PHONY: all deps build demo dashboard test test-unit test-asan test-fuzz fuzz fuzz-build bench clean format
 
 BUILD ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_RUNS ?= 10000
+FUZZ_SECONDS ?= 300
 JOBS ?= $(shell nproc)
 DEMO_EVENTS ?= 200000
 
@@ -43,7 +46,23 @@ test-asan: deps $(ASAN_BUILD)/build.ninja
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --output-on-failure -j $(JOBS) --timeout 900
 
-test: test-unit test-asan
+# libFuzzer targets (fuzz/): clang, ASan+UBSan, coverage-instrumented libraries. `make test`
+# runs each for FUZZ_RUNS inputs from the seed corpus; `make fuzz` for FUZZ_SECONDS each.
+$(FUZZ_BUILD)/build.ninja:
+	CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DVIBEKIT_FUZZ=ON -DVIBEKIT_SANITIZE=address,undefined,fuzzer-no-link \
+	  -DVIBEKIT_BUILD_TESTS=OFF -DVIBEKIT_BUILD_BENCH=OFF
+
+fuzz-build: deps $(FUZZ_BUILD)/build.ninja
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzzers
+
+test-fuzz: fuzz-build
+	./scripts/run-fuzzers.sh --build $(FUZZ_BUILD) --runs $(FUZZ_RUNS)
+
+fuzz: fuzz-build
+	./scripts/run-fuzzers.sh --build $(FUZZ_BUILD) --seconds $(FUZZ_SECONDS)
+
+test: test-unit test-asan test-fuzz
 
 bench: build
 	./$(BUILD)/bench/vibekit_bench
@@ -52,4 +71,4 @@ format:
 	clang-format -i $$(git ls-files '*.h' '*.cc')
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

@@ -15,6 +15,7 @@ PACKAGES=(
   zsh  # the completion test checks the generated zsh script
   brotli zstd gzip coreutils  # export tests check files with the standard tools (and sha256sum)
   chromium  # the dashboard's browser tests drive /usr/bin/chromium through playwright-core
+  clang libclang-rt-dev  # the libFuzzer targets (fuzz/, make fuzz; make test runs them briefly)
 )
 
 # Node.js and npm: any installed node will do (the machine may carry its own build); Debian's

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "common/json.h"
+#include "common/json_parse.h"
 
 namespace vibekit::internal {
 namespace json = boost::json;
@@ -96,7 +97,7 @@ Result<Event> EventFromJson(std::string_view text) {
   boost::system::error_code ec;
   json::value doc;
   try {
-    doc = json::parse(text, ec);
+    doc = vibekit::internal::ParseJson(text, ec);
   } catch (const std::exception& ex) {
     return Status::InvalidArgument(std::string("cannot read event: ") + ex.what());
   }

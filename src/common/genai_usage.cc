@@ -5,6 +5,8 @@
 #include <cmath>
 #include <initializer_list>
 
+#include "common/json_parse.h"
+
 namespace vibekit::internal {
 namespace json = boost::json;
 
@@ -75,7 +77,7 @@ GenAiUsage ExtractGenAiUsage(std::string_view metadata) {
   GenAiUsage usage;
   if (metadata.empty()) return usage;
   boost::system::error_code ec;
-  json::value parsed = json::parse(metadata, ec);
+  json::value parsed = vibekit::internal::ParseJson(metadata, ec);
   if (ec || !parsed.is_object()) return usage;
   const json::object& obj = parsed.as_object();
   ReadFrom(obj, usage);

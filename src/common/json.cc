@@ -5,6 +5,8 @@
 #include <array>
 #include <string>
 
+#include "common/json_parse.h"
+
 namespace vibekit::internal {
 namespace json = boost::json;
 
@@ -19,9 +21,7 @@ struct ParsedObject {
 
 Status Parse(std::string_view text, std::string_view field, ParsedObject& out) {
   boost::system::error_code ec;
-  json::parse_options options;
-  options.max_depth = 64;
-  out.value = json::parse(text, ec, &out.resource, options);
+  out.value = ParseJson(text, ec, &out.resource, kMaxMetadataDepth);
   if (ec) {
     return Status::InvalidArgument(std::string(field) + " is not valid JSON: " + ec.message());
   }

@@ -10,7 +10,8 @@
 namespace vibekit::internal {
 
 // OK when `text` is one JSON object (whitespace around it allowed). Otherwise kInvalidArgument
-// "<field> is not valid JSON: ..." or "<field> must be a JSON object".
+// "<field> is not valid JSON: ..." (also when nested deeper than kMaxMetadataDepth, see
+// json_parse.h) or "<field> must be a JSON object".
 Status ValidateJsonObject(std::string_view text, std::string_view field);
 
 // The string value of top-level `key` in the JSON object `text`, if present and a string.

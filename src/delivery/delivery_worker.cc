@@ -8,6 +8,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "common/json_parse.h"
 #include "common/log.h"
 #include "otlp/otlp_json.h"
 
@@ -47,7 +48,7 @@ std::string Excerpt(std::string_view body) {
 std::string PartialSuccess(const std::string& body) {
   if (body.find("partialSuccess") == std::string::npos) return {};
   boost::system::error_code ec;
-  boost::json::value v = boost::json::parse(body, ec);
+  boost::json::value v = vibekit::internal::ParseJson(body, ec);
   if (ec || !v.is_object()) return {};
   const boost::json::value* ps = v.as_object().if_contains("partialSuccess");
   if (ps == nullptr || !ps->is_object()) return {};

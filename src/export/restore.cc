@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "common/json.h"
+#include "common/json_parse.h"
 #include "export/input.h"
 #include "export/writers.h"
 
@@ -202,7 +203,7 @@ Result<ErrorRecord> ReadError(Fields& f) {
 
 Result<json::value> ParseJson(std::string_view text) {
   boost::system::error_code ec;
-  json::value v = json::parse(text, ec);
+  json::value v = vibekit::internal::ParseJson(text, ec);
   if (ec) return Status::InvalidArgument("not valid JSON: " + ec.message());
   return v;
 }

@@ -78,6 +78,19 @@ std::string Base64(std::string_view b) {
   return out;
 }
 
+namespace {
+
+// A KeyValue's key. Absent means "": the proto3 JSON mapping may omit fields at their default
+// value, and our protobuf transcoder does exactly that for an empty key.
+Result<json::string_view> KeyOf(const json::object& kv, const std::string& at) {
+  const json::value* k = kv.if_contains("key");
+  if (k == nullptr) return json::string_view();
+  if (!k->is_string()) return Bad(at + ".key", "must be a string");
+  return json::string_view(k->get_string());
+}
+
+}  // namespace
+
 Result<json::value> AnyToJson(const json::value& any, const std::string& path) {
   VK_ASSIGN_OR_RETURN(const json::object* o, ObjectOf(any, path));
   if (o->empty()) return json::value(nullptr);
@@ -140,14 +153,13 @@ Result<json::value> AnyToJson(const json::value& any, const std::string& path) {
       for (std::size_t i = 0; i < values->size(); ++i) {
         const std::string at = here + ".values[" + std::to_string(i) + "]";
         VK_ASSIGN_OR_RETURN(const json::object* kv, ObjectOf((*values)[i], at));
-        const json::value* k = kv->if_contains("key");
+        VK_ASSIGN_OR_RETURN(json::string_view k, KeyOf(*kv, at));
         const json::value* val = kv->if_contains("value");
-        if (k == nullptr || !k->is_string()) return Bad(at + ".key", "must be a string");
         json::value item(nullptr);
         if (val != nullptr) {
           VK_ASSIGN_OR_RETURN(item, AnyToJson(*val, at + ".value"));
         }
-        out[k->get_string()] = std::move(item);
+        out[k] = std::move(item);
       }
     }
     return json::value(std::move(out));
@@ -163,13 +175,12 @@ Result<json::object> AttributesOf(const json::object& owner, const std::string& 
   for (std::size_t i = 0; i < attrs->size(); ++i) {
     const std::string at = path + ".attributes[" + std::to_string(i) + "]";
     VK_ASSIGN_OR_RETURN(const json::object* kv, ObjectOf((*attrs)[i], at));
-    const json::value* k = kv->if_contains("key");
-    if (k == nullptr || !k->is_string()) return Bad(at + ".key", "must be a string");
+    VK_ASSIGN_OR_RETURN(json::string_view k, KeyOf(*kv, at));
     json::value value(nullptr);
     if (const json::value* v = kv->if_contains("value")) {
       VK_ASSIGN_OR_RETURN(value, AnyToJson(*v, at + ".value"));
     }
-    out[k->get_string()] = std::move(value);
+    out[k] = std::move(value);
   }
   return out;
 }

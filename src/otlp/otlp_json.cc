@@ -8,6 +8,7 @@
 
 #include "common/genai_usage.h"
 #include "common/json.h"
+#include "common/json_parse.h"
 
 namespace vibekit::otlp {
 namespace json = boost::json;
@@ -99,7 +100,7 @@ class Attributes {
   void Metadata(std::string_view key, const std::optional<std::string>& metadata) {
     if (!metadata || metadata->empty()) return;
     boost::system::error_code ec;
-    json::value parsed = json::parse(*metadata, ec);
+    json::value parsed = vibekit::internal::ParseJson(*metadata, ec);
     if (ec) {
       String(key, *metadata);
     } else {

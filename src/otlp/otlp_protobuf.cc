@@ -1,5 +1,6 @@
 #include "otlp/otlp_protobuf.h"
 
+#include "common/utf8.h"
 #include "otlp/otlp_attributes.h"
 
 #include <boost/json.hpp>
@@ -271,6 +272,12 @@ Status Decode(Msg m, std::string_view bytes, int depth, json::object& out) {
         VK_RETURN_IF_ERROR(expect(2));
         if (!r.Bytes(b)) return Bad(m, field, std::string("(") + f.name + ") is truncated");
         if (f.kind == Kind::kString) {
+          // proto3 strings are UTF-8; the JSON we hand on must be too (protobuf's own parsers
+          // reject such a message as well).
+          if (const std::size_t at = vibekit::internal::FindInvalidUtf8(b); at != b.size()) {
+            return Bad(m, field, std::string("(") + f.name + ") is not valid UTF-8 at byte " +
+                                     std::to_string(at));
+          }
           value = json::string(b);
         } else if (f.kind == Kind::kHex) {
           value = Hex(b);

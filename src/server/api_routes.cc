@@ -19,8 +19,8 @@
 #include <cmath>
 #include <filesystem>
 
-#include "common/event_json.h"
-#include "ingest/validation.h"
+#include "common/json_parse.h"
+#include "ingest/event_body.h"
 #include "vibekit/clock.h"
 #include "vibekit/export.h"
 #include "views/json_views.h"
@@ -101,66 +101,15 @@ std::string NextCursor(const std::vector<std::int64_t>& times, const std::option
 // POST /api/events
 
 Response PostEvents(const ApiContext& ctx, Request& req) {
-  const std::string_view body = req.body;
-  const std::size_t first = body.find_first_not_of(" \t\r\n");
-  if (first == std::string_view::npos) {
-    return ErrorResponse(400, "empty body: send a JSON array of events or NDJSON");
-  }
-  const LocalStoreConfig& store_config = ctx.service->config().local_store;
-  const std::int64_t now = NowMs();
-  std::vector<Event> valid;
-  json::array errors;
-  std::int64_t rejected = 0;
-  auto reject = [&](std::int64_t index, const std::string& message) {
-    ++rejected;
-    errors.push_back(json::object{{"index", index}, {"message", message}});
-  };
-  auto take = [&](std::int64_t index, Result<Event> parsed) {
-    if (!parsed.ok()) return reject(index, parsed.status().message());
-    Status s = ingest::ValidateEvent(*parsed, store_config, now);
-    if (!s.ok()) return reject(index, s.message());
-    valid.push_back(std::move(*parsed));
-  };
   const bool ndjson_type = req.Header("content-type").starts_with("application/x-ndjson");
-  if (body[first] == '[' && !ndjson_type) {
-    boost::system::error_code ec;
-    json::value doc = json::parse(body, ec);
-    if (ec || !doc.is_array()) {
-      return ErrorResponse(400, "the body is not a valid JSON array: " +
-                                    (ec ? ec.message() : std::string("not an array")));
-    }
-    const json::array& items = doc.get_array();
-    valid.reserve(items.size());
-    for (std::size_t i = 0; i < items.size(); ++i) {
-      take(static_cast<std::int64_t>(i), internal::EventFromJsonValue(items[i]));
-    }
-  } else {
-    std::int64_t line_no = 0;
-    std::int64_t json_lines = 0;
-    std::size_t pos = 0;
-    while (pos <= body.size()) {
-      std::size_t end = body.find('\n', pos);
-      if (end == std::string_view::npos) end = body.size();
-      std::string_view line = body.substr(pos, end - pos);
-      const std::int64_t index = line_no++;
-      pos = end + 1;
-      while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) {
-        line.remove_suffix(1);
-      }
-      while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
-      if (line.empty()) continue;
-      boost::system::error_code ec;
-      json::value doc = json::parse(line, ec);
-      if (ec) {
-        reject(index, "not valid JSON: " + ec.message());
-        continue;
-      }
-      ++json_lines;
-      take(index, internal::EventFromJsonValue(doc));
-    }
-    if (json_lines == 0) {
-      return ErrorResponse(400, "the body is neither a JSON array of events nor NDJSON");
-    }
+  VK_HTTP_ASSIGN(parsed, ingest::ParseEventBody(req.body, ndjson_type,
+                                                ctx.service->config().local_store, NowMs()));
+  std::vector<Event>& valid = parsed.valid;
+  const auto rejected = static_cast<std::int64_t>(parsed.rejected.size());
+  json::array errors;
+  errors.reserve(parsed.rejected.size());
+  for (const ingest::BodyRejection& r : parsed.rejected) {
+    errors.push_back(json::object{{"index", r.index}, {"message", r.message}});
   }
   double wait_s = 0;
   if (!valid.empty()) {
@@ -505,7 +454,7 @@ Response PostExport(const ApiContext& ctx, Request& req) {
   json::object body;
   if (req.body.find_first_not_of(" \t\r\n") != std::string::npos) {
     boost::system::error_code ec;
-    json::value v = json::parse(req.body, ec);
+    json::value v = vibekit::internal::ParseJson(req.body, ec);
     if (ec || !v.is_object()) return ErrorResponse(400, "the body must be a JSON object");
     body = std::move(v.as_object());
   }

@@ -23,6 +23,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/json_parse.h"
 #include "common/log.h"
 #include "server/api_routes.h"
 #include "server/app.h"
@@ -171,7 +172,7 @@ class WebSocketHub::Impl : public std::enable_shared_from_this<WebSocketHub::Imp
 
   void HandleClientMessage(const std::shared_ptr<WsClient>& c, const std::string& text) {
     boost::system::error_code ec;
-    json::value v = json::parse(text, ec);
+    json::value v = vibekit::internal::ParseJson(text, ec);
     if (ec || !v.is_object() || !v.as_object().contains("type") ||
         !v.as_object().at("type").is_string()) {
       Reply(c, {{"type", "error"}, {"error", "messages are JSON objects with a \"type\""}});

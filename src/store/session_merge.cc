@@ -6,6 +6,7 @@
 #include <string>
 
 #include "common/json.h"
+#include "common/json_parse.h"
 
 namespace vibekit::store {
 namespace {
@@ -62,9 +63,11 @@ RollupCounts SessionContribution(const Session& s, int sign) {
 // when either is not an object (validation guarantees they are).
 std::string MergeObjects(const std::string& into, const std::string& from) {
   try {
-    boost::json::value a = boost::json::parse(into);
-    boost::json::value b = boost::json::parse(from);
-    if (!a.is_object() || !b.is_object()) return into;
+    boost::system::error_code ec_a;
+    boost::system::error_code ec_b;
+    boost::json::value a = internal::ParseJson(into, ec_a);
+    boost::json::value b = internal::ParseJson(from, ec_b);
+    if (ec_a || ec_b || !a.is_object() || !b.is_object()) return into;
     for (const auto& kv : b.as_object()) a.as_object()[kv.key()] = kv.value();
     return boost::json::serialize(a);
   } catch (...) {

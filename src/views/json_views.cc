@@ -11,6 +11,7 @@
 #include <string_view>
 #include <utility>
 
+#include "common/json_parse.h"
 #include "common/utf8.h"
 
 namespace vibekit::views {
@@ -102,7 +103,7 @@ void AppendIndent(std::string& out, int indent, int depth) {
 json::value MetadataValue(const std::optional<std::string>& metadata) {
   if (!metadata) return nullptr;
   boost::system::error_code ec;
-  json::value parsed = json::parse(*metadata, ec);
+  json::value parsed = vibekit::internal::ParseJson(*metadata, ec);
   if (!ec && parsed.is_object()) return parsed;
   return json::value(json::string(*metadata));
 }

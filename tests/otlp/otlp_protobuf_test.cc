@@ -179,6 +179,43 @@ TEST(OtlpProtobuf, BrokenBodiesAreRefusedWithTheField) {
   EXPECT_TRUE(OtlpProtobufToJson(OtlpSignal::kLogs, "").ok());
 }
 
+// Two findings of fuzz/otlp_protobuf_fuzz.cc: whatever the transcoder accepts, the JSON receiver
+// must read. (1) A string field that is not UTF-8 made JSON text no parser takes: refused now,
+// naming the field, as protobuf's own parsers do. (2) An empty attribute key is omitted from the
+// JSON, as the proto3 JSON mapping allows; the receiver took the missing "key" as an error.
+TEST(OtlpProtobuf, WhatTheTranscoderAcceptsTheReceiverReads) {
+  const std::string pb = Case("sdk_traces.pb");
+  const std::size_t at = pb.find("claude");
+  ASSERT_NE(at, std::string::npos);
+  std::string bad_utf8 = pb;
+  bad_utf8[at + 2] = '\xe9';  // a lone continuation-less lead byte
+  auto refused = OtlpProtobufToJson(OtlpSignal::kTraces, bad_utf8);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(refused.status().message().find("not valid UTF-8"), std::string::npos)
+      << refused.status().message();
+
+  std::ifstream in(std::string(VIBEKIT_FUZZ_CORPUS) +
+                       "/otlp_protobuf/regression_absent_attribute_key.pb",
+                   std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  ASSERT_FALSE(ss.str().empty());
+  auto json_text = OtlpProtobufToJson(OtlpSignal::kTraces, ss.str());
+  ASSERT_TRUE(json_text.ok()) << json_text.status().ToString();
+  EXPECT_NE(json_text->find(R"({"value":{"stringValue":"amd64"}})"), std::string::npos);
+  const ReceivedBatch batch = Receive(OtlpSignal::kTraces, *json_text);
+  ASSERT_FALSE(batch.events.empty());
+  // A present but mistyped key is still an error of that record's path.
+  auto mistyped = ReceiveOtlpJson(
+      OtlpSignal::kTraces,
+      R"({"resourceSpans":[{"resource":{"attributes":[{"key":7,"value":{"stringValue":"x"}}]}}]})",
+      kNoneKnown);
+  ASSERT_FALSE(mistyped.ok());
+  EXPECT_NE(mistyped.status().message().find("attributes[0].key must be a string"),
+            std::string::npos) << mistyped.status().message();
+}
+
 TEST(OtlpProtobuf, PartialSuccessResponse) {
   EXPECT_EQ(PartialSuccessProtobuf(0, ""), "");
   EXPECT_EQ(PartialSuccessProtobuf(2, "x"), std::string("\x0a\x05\x08\x02\x12\x01x", 7));
