@@ -14,6 +14,9 @@
 // crash_test.cc holds a copy of this description; keep them in sync.
 //
 // Any failure prints "ERR <what>" on standard output and exits with status 2.
+//
+// vibekit_crash_child --migrate <db_path> opens (and so migrates) the database, prints
+// "MIGRATED" and exits: the victim of the migration crash loop.
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -39,8 +42,19 @@ int StreamCount(long seed, long k) { return static_cast<int>(3 + (7 * k + seed) 
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc == 3 && std::string(argv[1]) == "--migrate") {
+    // The victim of the migration crash loop: opening the database migrates it.
+    vibekit::TelemetryConfig config;
+    config.apply_environment = false;
+    config.local_store.db_path = argv[2];
+    vibekit::TelemetryService service(config);
+    if (vibekit::Status st = service.Initialize(); !st.ok()) Fail("Initialize", st);
+    std::printf("MIGRATED\n");
+    std::fflush(stdout);
+    return 0;
+  }
   if (argc != 3) {
-    std::fprintf(stderr, "usage: %s <db_path> <seed>\n", argv[0]);
+    std::fprintf(stderr, "usage: %s <db_path> <seed> | --migrate <db_path>\n", argv[0]);
     return 64;
   }
   const std::string db_path = argv[1];

@@ -4,10 +4,12 @@
 //
 // The child (crash_child.cc, path in VIBEKIT_CRASH_CHILD) tracks a deterministic sequence of
 // events and prints "ACK <n>" after each successful flush; we SIGKILL it after a varying number
-// of ACKs, 20 times on the same database file, and check the file after each kill.
+// of ACKs, 100 times on the same database file, and check the file after each kill.
+// The migration loop kills a process 100 times while it migrates an old database.
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <filesystem>
 #include <optional>
 #include <random>
 #include <string>
@@ -24,6 +26,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "store/sqlite/schema.h"
 #include "vibekit/telemetry_service.h"
 
 #include "testing/test_util.h"
@@ -103,6 +106,15 @@ class Sql {
     return rows;
   }
 
+  // Runs a script of several statements.
+  void Exec(const std::string& sql) {
+    char* err = nullptr;
+    if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+      ADD_FAILURE() << "script failed: " << (err != nullptr ? err : "?") << "\n" << sql;
+    }
+    sqlite3_free(err);
+  }
+
   std::int64_t Int(const std::string& sql) {
     Rows rows = Query(sql);
     if (rows.empty() || rows[0].empty()) return 0;
@@ -127,7 +139,10 @@ std::string Describe(const Rows& rows, std::size_t max = 5) {
 
 class ChildProcess {
  public:
-  ChildProcess(const std::string& db_path, int seed) {
+  ChildProcess(const std::string& db_path, int seed)
+      : ChildProcess({db_path, std::to_string(seed)}) {}
+
+  explicit ChildProcess(std::vector<std::string> args) {
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) != 0) {
       ADD_FAILURE() << "pipe2 failed";
@@ -137,10 +152,10 @@ class ChildProcess {
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
     std::string exe = VIBEKIT_CRASH_CHILD;
-    std::string db = db_path;
-    std::string seed_text = std::to_string(seed);
-    char* argv[] = {exe.data(), db.data(), seed_text.data(), nullptr};
-    const int rc = posix_spawn(&pid_, exe.c_str(), &actions, nullptr, argv, environ);
+    std::vector<char*> argv = {exe.data()};
+    for (std::string& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    const int rc = posix_spawn(&pid_, exe.c_str(), &actions, nullptr, argv.data(), environ);
     posix_spawn_file_actions_destroy(&actions);
     close(fds[1]);
     if (rc != 0) {
@@ -221,10 +236,10 @@ std::optional<long> ParseAck(const std::string& line) {
 TEST(CrashTest, AcknowledgedEventsSurviveKillNine) {
   TempDir dir;
   const std::string db_path = dir.File("crash.db");
-  constexpr int kRounds = 20;
+  constexpr int kRounds = 100;
   const std::uint32_t seed = 20240611;
   std::mt19937 rng(seed);
-  std::uniform_int_distribution<int> acks_dist(3, 40);
+  std::uniform_int_distribution<int> acks_dist(1, 12);
   std::uniform_int_distribution<int> delay_us_dist(0, 20000);
 
   std::int64_t previous_total = 0;
@@ -345,7 +360,7 @@ TEST(CrashTest, AcknowledgedEventsSurviveKillNine) {
     if (::testing::Test::HasFailure()) return;  // one broken round is enough to diagnose
   }
 
-  // 3. After 20 crashes the database is still a working telemetry store.
+  // 3. After 100 crashes the database is still a working telemetry store.
   TelemetryService service(testing::TestConfig(db_path));
   ASSERT_OK(service.Initialize());
   auto stats = service.GetAggregateStats();
@@ -358,6 +373,121 @@ TEST(CrashTest, AcknowledgedEventsSurviveKillNine) {
   ASSERT_OK(service.FlushBuffers());
   EXPECT_EQ(testing::QueryInt(db_path, "SELECT count(*) FROM telemetry_events"),
             previous_total + 1);
+}
+
+// Kill -9 during migration, 100 times: a database made by schema 1.0.0 (a current one rolled
+// back with the migrations' own rollback scripts) is opened by a child process, which migrates
+// it to the current version, and killed at a random moment of that. Every time the file is
+// intact, at exactly one of the two versions (the migrations commit as one transaction), with
+// every event; and the next open finishes the migration with everything in place.
+TEST(CrashTest, KillNineDuringMigrationLeavesTheOldOrTheNewSchemaWithEveryEvent) {
+  TempDir dir;
+  const std::string old_path = dir.File("old.db");
+  constexpr int kSessions = 1500;
+  {
+    TelemetryService service(testing::TestConfig(old_path));
+    ASSERT_OK(service.Initialize());
+    std::vector<Event> batch;
+    for (int k = 0; k < kSessions; ++k) {
+      for (int i = 0; i < 10; ++i) {
+        Event e;
+        e.session_id = "m" + std::to_string(k);
+        e.agent_type = k % 3 == 0 ? "claude" : "codex";
+        e.event_type = i == 0 ? EventType::kStart : (i == 9 ? EventType::kEnd : EventType::kStream);
+        e.stream_data = "migrating chunk " + std::to_string(k) + "/" + std::to_string(i);
+        e.timestamp = 1764000000000 + k * 60000LL + i * 1000;
+        batch.push_back(std::move(e));
+      }
+    }
+    ASSERT_OK(service.InsertEventBatch(batch));
+    ASSERT_OK(service.FlushBuffers(60000));
+    ASSERT_OK(service.Shutdown());
+  }
+  const std::int64_t events = kSessions * 10;
+  const std::string current(store::sqlite::CurrentSchemaVersion());
+  {
+    Sql sql(old_path);
+    const auto& migrations = store::sqlite::Migrations();
+    for (auto m = migrations.rbegin(); m != migrations.rend(); ++m) {
+      if (m->version == "1.0.0") break;
+      sql.Exec("BEGIN");
+      sql.Exec(std::string(m->rollback_script));
+      sql.Exec("DELETE FROM telemetry_schema_versions WHERE version = '" +
+               std::string(m->version) + "'");
+      sql.Exec("COMMIT");
+    }
+    sql.Query("PRAGMA wal_checkpoint(TRUNCATE)");
+    ASSERT_EQ(sql.Int("SELECT count(*) FROM telemetry_schema_versions"), 1);
+    ASSERT_EQ(sql.Int("SELECT count(*) FROM telemetry_events"), events);
+  }
+  const auto copy_old = [&](const std::string& to) {
+    std::filesystem::remove(to + "-wal");
+    std::filesystem::remove(to + "-shm");
+    std::filesystem::copy_file(old_path, to, std::filesystem::copy_options::overwrite_existing);
+  };
+
+  // How long an uninterrupted migration takes here: the kills are spread over it.
+  const std::string db_path = dir.File("migrating.db");
+  copy_old(db_path);
+  const auto t0 = std::chrono::steady_clock::now();
+  {
+    ChildProcess child(std::vector<std::string>{"--migrate", db_path});
+    const auto line = child.ReadLine(t0 + std::chrono::seconds(120));
+    ASSERT_TRUE(line.has_value() && *line == "MIGRATED") << line.value_or("(nothing)");
+  }
+  const auto full_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                           std::chrono::steady_clock::now() - t0)
+                           .count();
+
+  constexpr int kRounds = 100;
+  std::mt19937 rng(7);
+  std::uniform_int_distribution<std::int64_t> delay_dist(0, full_us);
+  int killed_before_done = 0;
+  for (int round = 0; round < kRounds; ++round) {
+    SCOPED_TRACE("migration round " + std::to_string(round));
+    copy_old(db_path);
+    bool finished = false;
+    {
+      ChildProcess child(std::vector<std::string>{"--migrate", db_path});
+      std::this_thread::sleep_for(std::chrono::microseconds(delay_dist(rng)));
+      const int status = child.Kill();
+      const auto line = child.ReadLine(std::chrono::steady_clock::now());
+      finished = !WIFSIGNALED(status) || (line && *line == "MIGRATED");
+    }
+    killed_before_done += finished ? 0 : 1;
+    Sql sql(db_path);
+    const Rows integrity = sql.Query("PRAGMA integrity_check");
+    ASSERT_FALSE(integrity.empty());
+    ASSERT_EQ(integrity[0][0], "ok") << Describe(integrity);
+    EXPECT_TRUE(sql.Query("PRAGMA foreign_key_check").empty());
+    const std::int64_t versions = sql.Int("SELECT count(*) FROM telemetry_schema_versions");
+    const bool is_current = sql.Int("SELECT count(*) FROM telemetry_schema_versions WHERE "
+                                    "version = '" + current + "'") == 1;
+    if (is_current) {
+      EXPECT_EQ(versions, static_cast<std::int64_t>(store::sqlite::Migrations().size()));
+    } else {
+      EXPECT_EQ(versions, 1) << "a migration was half applied";
+    }
+    if (finished) {
+      EXPECT_TRUE(is_current);
+    }
+    ASSERT_EQ(sql.Int("SELECT count(*) FROM telemetry_events"), events);
+    ASSERT_EQ(sql.Int("SELECT count(*) FROM telemetry_sessions"), kSessions);
+    if (::testing::Test::HasFailure()) return;
+  }
+  std::printf("migration crash loop: %d of %d kills landed before the migration finished "
+              "(an uninterrupted one takes %lld us)\n",
+              killed_before_done, kRounds, static_cast<long long>(full_us));
+  EXPECT_GE(killed_before_done, kRounds / 4) << "the kills did not hit the migration";
+
+  // The last killed copy opens, migrates and answers like one that was never interrupted.
+  TelemetryService service(testing::TestConfig(db_path));
+  ASSERT_OK(service.Initialize());
+  auto stats = service.GetAggregateStats();
+  ASSERT_OK(stats.status());
+  EXPECT_EQ(stats->total.total_events, events);
+  EXPECT_EQ(stats->total.sessions, kSessions);
+  EXPECT_EQ(testing::SearchIds(service, "chunk 77/3").size(), 1u);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstring>
 #include <string>
 
 #include "store/sqlite/text_codec.h"
@@ -26,7 +27,18 @@ Status StatusFromSqlite(int rc, sqlite3* db, std::string_view context) {
   std::string msg(context);
   msg += ": ";
   msg += (db != nullptr) ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
-  switch (rc & 0xff) {
+  // What the operating system said, for the errors that come from it ("disk I/O error" alone
+  // does not tell a full disk from a failing one).
+  const int primary = rc & 0xff;
+  if (db != nullptr && (primary == SQLITE_IOERR || primary == SQLITE_FULL ||
+                        primary == SQLITE_CANTOPEN || primary == SQLITE_READONLY)) {
+    if (const int err = sqlite3_system_errno(db); err != 0) {
+      msg += " (";
+      msg += std::strerror(err);
+      msg += ")";
+    }
+  }
+  switch (primary) {
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
       return Status::Busy(std::move(msg));
@@ -83,6 +95,14 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& path,
     return st;
   }
   sqlite3_extended_result_codes(raw, 1);
+  // SQLite quietly falls back to read-only when the file is not writable; a writer must know
+  // now, not at its first commit.
+  if (!options.read_only && sqlite3_db_readonly(raw, "main") == 1) {
+    sqlite3_close_v2(raw);
+    return Status::FailedPrecondition("database \"" + path +
+                                      "\" is read-only for this process (file or directory "
+                                      "permissions, or a read-only file system)");
+  }
   if (Status fn = RegisterTextFunctions(raw); !fn.ok()) {
     sqlite3_close_v2(raw);
     return fn;

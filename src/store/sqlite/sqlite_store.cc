@@ -1,9 +1,13 @@
 #include "store/sqlite/sqlite_store.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -207,6 +211,7 @@ ErrorRecord ReadErrorRecord(const Statement& s) {
 struct SqliteStore::Reader {
   std::unique_ptr<Database> db;
   std::unordered_map<std::string, Statement> cache;
+  std::uint64_t generation = 0;  // reader_generation_ when opened: older ones are not reused
 };
 
 class SqliteStore::ReaderLease {
@@ -246,6 +251,15 @@ SqliteStore::~SqliteStore() { Close(); }
 Status SqliteStore::Open() {
   std::lock_guard lock(writer_mu_);
   if (open_) return Status::Ok();
+  Status st = OpenLocked();
+  // Every failure names the file (a damaged one may fail on any statement of the opening).
+  if (!st.ok() && st.message().find(config_.db_path) == std::string::npos) {
+    st = st.WithContext("opening \"" + config_.db_path + "\"");
+  }
+  return st;
+}
+
+Status SqliteStore::OpenLocked() {
   VK_RETURN_IF_ERROR(internal::CreatePrivateDirectories(internal::DirName(config_.db_path)));
   OpenOptions options;
   options.busy_timeout_ms = config_.busy_timeout_ms;
@@ -326,10 +340,47 @@ Status SqliteStore::Open() {
       "AND (prompt IS NOT NULL OR stream_data IS NOT NULL)"));
   VK_ASSIGN_OR_RETURN(MinuteRollupWriter minutes, MinuteRollupWriter::Prepare(*db));
   ws->minutes.emplace(std::move(minutes));
+  struct stat st {};
+  if (::stat(config_.db_path.c_str(), &st) != 0) {
+    return Status::IoError("cannot stat \"" + config_.db_path + "\": " + std::strerror(errno));
+  }
+  file_dev_ = st.st_dev;
+  file_ino_ = st.st_ino;
   writer_ = std::move(db);
   ws_ = std::move(ws);
   open_ = true;
   return Status::Ok();
+}
+
+Status SqliteStore::CheckFileIdentityLocked() const {
+  struct stat st {};
+  if (::stat(config_.db_path.c_str(), &st) != 0) {
+    return Status::Unavailable("the database file \"" + config_.db_path +
+                               "\" was deleted while in use (" + std::strerror(errno) + ")");
+  }
+  if (st.st_dev != file_dev_ || st.st_ino != file_ino_) {
+    return Status::Unavailable("the database file \"" + config_.db_path +
+                               "\" was replaced by another file while in use");
+  }
+  return Status::Ok();
+}
+
+Status SqliteStore::RecreateIfGoneLocked() {
+  const Status gone = CheckFileIdentityLocked();
+  if (gone.ok()) return gone;
+  // SQLite would keep writing into the unlinked file and every commit would vanish with this
+  // process. Start over at the configured path; the caller's events go there.
+  internal::LogError(gone.message() + "; creating a new database there");
+  ws_.reset();
+  writer_.reset();
+  open_ = false;
+  {
+    std::lock_guard lock(pool_mu_);
+    readers_total_ -= static_cast<int>(idle_readers_.size());
+    idle_readers_.clear();
+    ++reader_generation_;
+  }
+  return OpenLocked().WithContext("recreating the deleted database");
 }
 
 void SqliteStore::Close() noexcept {
@@ -366,6 +417,7 @@ Result<SqliteStore::ReaderLease> SqliteStore::AcquireReader() {
   auto reader = std::make_unique<Reader>();
   reader->db = std::move(db);
   std::lock_guard lock(pool_mu_);
+  reader->generation = reader_generation_;
   ++readers_total_;
   ++readers_active_;
   return ReaderLease(this, std::move(reader));
@@ -375,7 +427,8 @@ void SqliteStore::ReleaseReader(std::unique_ptr<Reader> reader) {
   reader->db->SetDeadline(0);
   std::lock_guard lock(pool_mu_);
   --readers_active_;
-  if (static_cast<int>(idle_readers_.size()) < std::max(1, config_.read_connections)) {
+  if (reader->generation == reader_generation_ &&
+      static_cast<int>(idle_readers_.size()) < std::max(1, config_.read_connections)) {
     idle_readers_.push_back(std::move(reader));
   } else {
     --readers_total_;
@@ -438,12 +491,16 @@ Status SqliteStore::ApplyRollup(const RollupDelta& delta, std::int64_t now_ms) {
 Status SqliteStore::ApplyBatch(std::span<const Event> events, std::int64_t now_ms) {
   std::lock_guard lock(writer_mu_);
   if (!open_) return Status::FailedPrecondition("store is not open");
+  VK_RETURN_IF_ERROR(RecreateIfGoneLocked());
   Transaction txn(*writer_);
   last_batch_ids_ = {0, 0};
   pending_batch_ids_ = {0, 0};
   VK_RETURN_IF_ERROR(txn.Begin().WithContext("begin batch"));
   VK_RETURN_IF_ERROR(ApplyBatchLocked(events, now_ms));
   VK_RETURN_IF_ERROR(txn.Commit().WithContext("commit batch"));
+  // Deleted between the check and the commit: the batch went into the unlinked file. Not
+  // acknowledged; the writer's retry puts it into the new file.
+  VK_RETURN_IF_ERROR(CheckFileIdentityLocked());
   last_batch_ids_ = pending_batch_ids_;
   data_version_.fetch_add(1, std::memory_order_release);
   return Status::Ok();

@@ -2,6 +2,8 @@
 // and a pool of read-only connections for queries (WAL lets them read while the writer writes).
 #pragma once
 
+#include <sys/types.h>
+
 #include <memory>
 #include <atomic>
 #include <mutex>
@@ -126,6 +128,12 @@ class SqliteStore final : public Store {
   Status ApplyRollup(const RollupDelta& delta, std::int64_t now_ms);
   Status RefreshRollupBounds(const std::vector<std::string>& agents, std::int64_t now_ms);
   Status ApplyBatchLocked(std::span<const Event> events, std::int64_t now_ms);
+  Status OpenLocked();
+  // kUnavailable when the file at db_path is no longer the one opened (deleted or replaced).
+  Status CheckFileIdentityLocked() const;
+  // After CheckFileIdentityLocked fails: drops every connection and opens a new database at
+  // db_path (schema included), so commits are never acknowledged into an unlinked file.
+  Status RecreateIfGoneLocked();
   void LogQuery(const std::string& sql, std::int64_t micros) const;
 
   const LocalStoreConfig config_;
@@ -138,6 +146,9 @@ class SqliteStore final : public Store {
   int readers_total_ = 0;                              // guarded by pool_mu_
   int readers_active_ = 0;                             // guarded by pool_mu_
   bool open_ = false;
+  dev_t file_dev_ = 0;  // identity of the file opened at db_path; guarded by writer_mu_
+  ino_t file_ino_ = 0;
+  std::uint64_t reader_generation_ = 0;  // guarded by pool_mu_; bumped when the file is replaced
   // Commits that changed events, sessions or rollups (batches, sweeps, retention, clear,
   // restore) in this process.
   std::atomic<std::uint64_t> data_version_{0};
