@@ -139,6 +139,7 @@ TEST_F(PgStoreTest, ContainsSearchUsesTheTextIndexAndStaysExact) {
       MakeEvent("c", EventType::kStream, 1001, "see /usr/bin/parser_tool for details"),
       MakeEvent("c", EventType::kStream, 1002, "reparse everything"),
       MakeEvent("c", EventType::kStream, 1003, std::string(300000, 'a') + " needle here"),
+      MakeEvent("c", EventType::kStream, 1004, "x" + std::string(3000, 'b') + " tailword"),
   };
   ASSERT_OK(store->ApplyBatch(batch, 2000));
   auto find = [&](const std::string& text) {
@@ -157,6 +158,8 @@ TEST_F(PgStoreTest, ContainsSearchUsesTheTextIndexAndStaysExact) {
   EXPECT_EQ(find("PARSER MOD"), (std::vector<std::int64_t>{1000}));   // last word a prefix
   EXPECT_EQ(find("bin/parser"), (std::vector<std::int64_t>{1001}));   // path parts are words
   EXPECT_EQ(find("needle"), (std::vector<std::int64_t>{1003}));       // too long to index
+  EXPECT_EQ(find("tailword"), (std::vector<std::int64_t>{1004}));     // a word too long to index
+  EXPECT_EQ(QueryInt(url_, "SELECT count(*) FROM telemetry_events WHERE search IS NULL"), 2);
   EXPECT_TRUE(find("parse everything").empty());                     // exact check
   EXPECT_EQ(QueryInt(url_, "SELECT count(*) FROM pg_indexes WHERE indexname = "
                            "'idx_events_search' AND schemaname = current_schema() AND indexdef LIKE '%gin%'"),

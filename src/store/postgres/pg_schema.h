@@ -5,6 +5,8 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <string>
 #include <string_view>
 
 #include "store/postgres/pg_conn.h"
@@ -15,6 +17,12 @@ namespace vibekit::store::postgres {
 // several processes opening one database at once migrate it once.
 Status Migrate(PgConn& conn, std::int64_t now_ms);
 std::string_view PgCurrentSchemaVersion();
+
+// Appends the COPY text of an event's `search` column: its words (maximal runs of ASCII
+// letters and digits, lowercased; other bytes separate words) as a tsvector literal, or \N (not
+// indexed: always checked by the query) when the text is over 256 KiB or a word over 2046 bytes.
+void AppendSearchVector(std::string& out, const std::optional<std::string>& prompt,
+                        const std::optional<std::string>& stream_data);
 
 // The advisory lock every write transaction takes first (pg_advisory_xact_lock): one writer at a
 // time per database, across processes, as SQLite's BEGIN IMMEDIATE gives.

@@ -467,6 +467,8 @@ Status PgStore::ApplyBatchLocked(PgConn& db, std::span<const Event> events,
     data += std::to_string(e.timestamp);
     data += '\t';
     data += now;
+    data += '\t';
+    AppendSearchVector(data, e.prompt, e.stream_data);
     data += '\n';
     delta.AddEvent(e);
     if (e.event_type == EventType::kError) {
@@ -498,7 +500,7 @@ Status PgStore::ApplyBatchLocked(PgConn& db, std::span<const Event> events,
   }
   VK_RETURN_IF_ERROR(db.CopyIn("COPY telemetry_events (id, session_id, event_type, agent_type, "
                                "mode, prompt, stream_data, sandbox_id, repo_url, metadata, "
-                               "timestamp, created_at) FROM STDIN",
+                               "timestamp, created_at, search) FROM STDIN",
                                data)
                          .WithContext("insert events"));
   if (!errors.empty()) {
@@ -1752,7 +1754,9 @@ class PgStore::PgRestoreWriter final : public RestoreWriter {
     CopyField(o, e.repo_url);
     o += '\t';
     CopyField(o, e.metadata);
-    o += '\t' + std::to_string(e.timestamp) + '\t' + std::to_string(e.created_at) + '\n';
+    o += '\t' + std::to_string(e.timestamp) + '\t' + std::to_string(e.created_at) + '\t';
+    AppendSearchVector(o, e.prompt, e.stream_data);
+    o += '\n';
     delta_.AddEvent(e);
     return ++event_rows_ >= kRestoreChunk ? Flush() : Status::Ok();
   }
@@ -1822,7 +1826,8 @@ class PgStore::PgRestoreWriter final : public RestoreWriter {
          "a session"},
         {&events_, &event_rows_,
          "COPY telemetry_events (id, session_id, event_type, agent_type, mode, prompt, "
-         "stream_data, sandbox_id, repo_url, metadata, timestamp, created_at) FROM STDIN",
+         "stream_data, sandbox_id, repo_url, metadata, timestamp, created_at, search) "
+         "FROM STDIN",
          "an event"},
         {&errors_, &error_rows_,
          "COPY telemetry_errors (id, session_id, event_id, error_type, error_message, "
