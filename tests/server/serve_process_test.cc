@@ -8,7 +8,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <cstdlib>
 #include <cstdio>
 #include <string>
 #include <thread>
@@ -170,10 +173,25 @@ TEST(ServeProcess, RefusesPublicHostWithoutToken) {
   EXPECT_EQ(run.out.find("VibeKit server"), std::string::npos);
 }
 
+// A PostgreSQL array literal of session ids (ids made of [a-z0-9-] only).
+std::string PgIdArray(const std::vector<std::vector<std::string>>& lists) {
+  std::string out = "ARRAY[";
+  bool first = true;
+  for (const auto& list : lists) {
+    for (const std::string& sid : list) {
+      out += (first ? "'" : ",'") + sid + "'";
+      first = false;
+    }
+  }
+  return out + "]::text[]";
+}
+
 // Two `vibekit serve` processes on different ports write one PostgreSQL database, 8 client
 // threads posting to both; one server is killed (SIGKILL) mid-run. Every batch a server
 // acknowledged is there exactly once; nothing is duplicated; the session counters and the
-// statistics agree with the rows.
+// statistics agree with the rows. The default size (9,600 events) runs in every `make test`;
+// VIBEKIT_TWO_SERVER_EVENTS=1000000 runs the 1M-event version of the same test
+// (docs/BENCHMARKS.md quotes that run).
 TEST(ServeProcess, TwoServersShareOnePostgresDatabaseAndAKilledOneLosesNothingItAcknowledged) {
   TempDir dir;
   const std::string pg = PgCluster::Get().NewDatabase();
@@ -182,8 +200,13 @@ TEST(ServeProcess, TwoServersShareOnePostgresDatabaseAndAKilledOneLosesNothingIt
   ASSERT_FALSE(a.url.empty());
   ASSERT_FALSE(b.url.empty());
   constexpr int kThreads = 8;
-  constexpr int kBatches = 30;
   constexpr int kPerBatch = 40;  // start, 38 streams, end: one whole session per batch
+  std::int64_t total_events = 9600;
+  if (const char* env = std::getenv("VIBEKIT_TWO_SERVER_EVENTS"); env != nullptr) {
+    total_events = std::max<std::int64_t>(kThreads * kPerBatch, std::atoll(env));
+  }
+  const int kBatches = static_cast<int>(total_events / (kThreads * kPerBatch));
+  const auto started = std::chrono::steady_clock::now();
   std::atomic<int> acked_total{0};
   std::atomic<bool> b_alive{true};
   std::vector<std::vector<std::string>> acked(kThreads);
@@ -215,7 +238,10 @@ TEST(ServeProcess, TwoServersShareOnePostgresDatabaseAndAKilledOneLosesNothingIt
       }
     });
   }
-  ASSERT_TRUE(WaitFor([&] { return acked_total.load() >= kThreads * kBatches / 3; }, 60000));
+  // The kill comes once a third of the batches are acknowledged (generous deadline: ~1 ms per
+  // event covers a loaded machine).
+  ASSERT_TRUE(WaitFor([&] { return acked_total.load() >= kThreads * kBatches / 3; },
+                      60000 + static_cast<int>(total_events / 3)));
   kill(b.pid, SIGKILL);
   b_alive.store(false);
   int status = 0;
@@ -224,24 +250,27 @@ TEST(ServeProcess, TwoServersShareOnePostgresDatabaseAndAKilledOneLosesNothingIt
   for (auto& c : clients) c.join();
   EXPECT_EQ(StopServe(a, SIGTERM), 0);
 
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   std::int64_t acked_sessions = 0;
-  for (const auto& list : acked) {
-    for (const std::string& sid : list) {
-      ++acked_sessions;
-      EXPECT_EQ(QueryInt(pg, "SELECT count(*) FROM telemetry_events WHERE session_id = '" + sid +
-                                 "'"),
-                kPerBatch)
-          << sid;
-    }
-  }
+  for (const auto& list : acked) acked_sessions += static_cast<std::int64_t>(list.size());
+  std::printf("two servers: %d batches acknowledged (%lld events) in %.1f s, %.0f events/s\n",
+              acked_total.load(), static_cast<long long>(acked_sessions * kPerBatch), seconds,
+              static_cast<double>(acked_sessions * kPerBatch) / seconds);
   EXPECT_GT(acked_sessions, kThreads * kBatches / 2);
+  // Every acknowledged batch is there whole: its session has exactly its events.
+  EXPECT_EQ(QueryInt(pg, "SELECT count(*) FROM (SELECT session_id FROM telemetry_events WHERE "
+                         "session_id = ANY(" + PgIdArray(acked) + ") GROUP BY session_id "
+                         "HAVING count(*) = " + std::to_string(kPerBatch) + ") whole"),
+            acked_sessions);
   // Unanswered batches are all or nothing (one transaction), never half.
-  for (const auto& list : lost_answer) {
-    for (const std::string& sid : list) {
-      const std::int64_t n =
-          QueryInt(pg, "SELECT count(*) FROM telemetry_events WHERE session_id = '" + sid + "'");
-      EXPECT_TRUE(n == 0 || n == kPerBatch) << sid << " has " << n;
-    }
+  std::int64_t unanswered = 0;
+  for (const auto& list : lost_answer) unanswered += static_cast<std::int64_t>(list.size());
+  if (unanswered > 0) {
+    EXPECT_EQ(QueryInt(pg, "SELECT count(*) FROM (SELECT session_id FROM telemetry_events WHERE "
+                           "session_id = ANY(" + PgIdArray(lost_answer) + ") GROUP BY "
+                           "session_id HAVING count(*) <> " + std::to_string(kPerBatch) + ") half"),
+              0);
   }
   const std::int64_t sessions = QueryInt(pg, "SELECT count(*) FROM telemetry_sessions");
   EXPECT_GE(sessions, acked_sessions);
