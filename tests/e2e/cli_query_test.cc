@@ -8,6 +8,8 @@
 #include <boost/json.hpp>
 #include <cstdio>
 #include <fstream>
+#include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -67,39 +69,45 @@ std::vector<std::vector<std::string>> ParseCsv(const std::string& text) {
   return rows;
 }
 
-class CliQueryTest : public ::testing::Test {
+// One suite, run on both backends: a SQLite file and a PostgreSQL database of the test run's
+// cluster (testing/pg_cluster.h), each filled once with the same workload.
+class CliQueryTest : public ::testing::TestWithParam<testing::Backend> {
  protected:
-  static void SetUpTestSuite() {
-    dir_ = new TempDir();
-    db_ = dir_->File("q.db");
-    TelemetryService s(TestConfig(db_));
-    ASSERT_TRUE(s.Initialize().ok());
-    workload::WorkloadOptions wo;
-    wo.total_events = 4000;
-    wo.seed = 5;
-    wo.start_time_ms = testing::WallNowMs() - 3600 * 1000;
-    workload::Generator gen(wo);
-    Event e;
-    while (gen.Next(&e)) ASSERT_TRUE(s.Track(e).ok());
-    ASSERT_TRUE(s.Shutdown().ok());
+  struct Fixture {
+    TempDir dir;
+    std::string db;
+    std::unique_ptr<TelemetryService> library;
+  };
+  static Fixture& State() {
+    static std::map<testing::Backend, std::unique_ptr<Fixture>> fixtures;
+    std::unique_ptr<Fixture>& f = fixtures[GetParam()];
+    if (!f) {
+      f = std::make_unique<Fixture>();
+      f->db = testing::FreshDatabase(GetParam(), f->dir);
+      TelemetryService s(TestConfig(f->db));
+      EXPECT_TRUE(s.Initialize().ok());
+      workload::WorkloadOptions wo;
+      wo.total_events = 4000;
+      wo.seed = 5;
+      wo.start_time_ms = testing::WallNowMs() - 3600 * 1000;
+      workload::Generator gen(wo);
+      Event e;
+      while (gen.Next(&e)) EXPECT_TRUE(s.Track(e).ok());
+      EXPECT_TRUE(s.Shutdown().ok());
+      f->library = std::make_unique<TelemetryService>(TestConfig(f->db));
+      EXPECT_TRUE(f->library->Initialize().ok());
+    }
+    return *f;
   }
-  static void TearDownTestSuite() { delete dir_; }
-  static std::string Db() { return "--db " + db_ + " "; }
-  static TelemetryService& Library() {
-    static TelemetryService* s = [] {
-      auto* svc = new TelemetryService(TestConfig(db_));
-      EXPECT_TRUE(svc->Initialize().ok());
-      return svc;
-    }();
-    return *s;
-  }
-  static TempDir* dir_;
-  static std::string db_;
+  static std::string Db() { return "--db '" + State().db + "' "; }
+  static TelemetryService& Library() { return *State().library; }
 };
-TempDir* CliQueryTest::dir_ = nullptr;
-std::string CliQueryTest::db_;
 
-TEST_F(CliQueryTest, QueryJsonEqualsTheLibraryAnswer) {
+INSTANTIATE_TEST_SUITE_P(Backends, CliQueryTest,
+                         ::testing::Values(testing::Backend::kSqlite, testing::Backend::kPostgres),
+                         testing::BackendName);
+
+TEST_P(CliQueryTest, QueryJsonEqualsTheLibraryAnswer) {
   EventQueryFilter f;
   f.agent_type = "claude";
   f.event_type = EventType::kStream;
@@ -126,7 +134,7 @@ TEST_F(CliQueryTest, QueryJsonEqualsTheLibraryAnswer) {
   }
 }
 
-TEST_F(CliQueryTest, QueryNdjsonAndCsvCarryTheSameRows) {
+TEST_P(CliQueryTest, QueryNdjsonAndCsvCarryTheSameRows) {
   EventQueryFilter f;
   f.contains = "error";
   f.limit = 25;
@@ -155,7 +163,7 @@ TEST_F(CliQueryTest, QueryNdjsonAndCsvCarryTheSameRows) {
   }
 }
 
-TEST_F(CliQueryTest, SessionsFiltersAndNestedErrors) {
+TEST_P(CliQueryTest, SessionsFiltersAndNestedErrors) {
   SessionQueryFilter f;
   f.status = SessionStatus::kCompleted;
   f.agent_type = "codex";
@@ -180,7 +188,7 @@ TEST_F(CliQueryTest, SessionsFiltersAndNestedErrors) {
   EXPECT_EQ(ParseCsv(csv.out).size(), expected->size() + 1);
 }
 
-TEST_F(CliQueryTest, StatsJsonMatchesTheRollup) {
+TEST_P(CliQueryTest, StatsJsonMatchesTheRollup) {
   auto expected = Library().GetAggregateStats();
   ASSERT_TRUE(expected.ok());
   CliRun r = Vibekit(Db() + "telemetry stats --breakdown agent,event_type,status --format json");
@@ -198,7 +206,7 @@ TEST_F(CliQueryTest, StatsJsonMatchesTheRollup) {
   EXPECT_EQ(Vibekit(Db() + "telemetry stats --breakdown planet").code, 2);
 }
 
-TEST_F(CliQueryTest, DbCommandsReport) {
+TEST_P(CliQueryTest, DbCommandsReport) {
   CliRun init = Vibekit(Db() + "db init --migration --format json");
   ASSERT_EQ(init.code, 0) << init.err;
   EXPECT_EQ(json::parse(init.out).as_array().back().as_object().at("version").as_string(), "1.6.0");
@@ -217,7 +225,7 @@ TEST_F(CliQueryTest, DbCommandsReport) {
   EXPECT_EQ(table.out.find("\x1b["), std::string::npos) << "no colour when stdout is not a TTY";
 }
 
-TEST_F(CliQueryTest, BadFlagsAreUsageErrors) {
+TEST_P(CliQueryTest, BadFlagsAreUsageErrors) {
   for (const char* args : {"telemetry query --since yesterday", "telemetry query --limit 0",
                            "telemetry query --order sideways", "telemetry sessions --status done",
                            "telemetry query --format xml", "telemetry cleanup"}) {
