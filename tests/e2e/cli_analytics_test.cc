@@ -14,10 +14,11 @@ namespace {
 namespace json = boost::json;
 using testing::TempDir;
 
-class CliAnalyticsTest : public ::testing::Test {
+// Run on both backends: a SQLite file and a PostgreSQL database (testing/pg_cluster.h).
+class CliAnalyticsTest : public ::testing::TestWithParam<testing::Backend> {
  protected:
   void SetUp() override {
-    db_ = dir_.File("a.db");
+    db_ = testing::FreshDatabase(GetParam(), dir_);
     TelemetryService s(testing::TestConfig(db_));
     ASSERT_OK(s.Initialize());
     workload::WorkloadOptions o;
@@ -31,13 +32,17 @@ class CliAnalyticsTest : public ::testing::Test {
     ASSERT_OK(s.InsertEventBatch(batch));
     ASSERT_OK(s.Shutdown());
   }
-  std::string Db() const { return "--db " + db_ + " "; }
+  std::string Db() const { return "--db '" + db_ + "' "; }
   TempDir dir_;
   std::string db_;
   std::int64_t start_ = 0;
 };
 
-TEST_F(CliAnalyticsTest, ReportJsonEqualsTheLibrary) {
+INSTANTIATE_TEST_SUITE_P(Backends, CliAnalyticsTest,
+                         ::testing::Values(testing::Backend::kSqlite, testing::Backend::kPostgres),
+                         testing::BackendName);
+
+TEST_P(CliAnalyticsTest, ReportJsonEqualsTheLibrary) {
   const std::int64_t from = start_;
   const std::int64_t to = from + 6 * 3'600'000;
   CliRun r = Vibekit(Db() + "--format json telemetry analytics report --since " +
@@ -64,7 +69,7 @@ TEST_F(CliAnalyticsTest, ReportJsonEqualsTheLibrary) {
   EXPECT_OK(s.Shutdown());
 }
 
-TEST_F(CliAnalyticsTest, AnomaliesAndPredictPrintValidJsonAndBadInputIsAUsageError) {
+TEST_P(CliAnalyticsTest, AnomaliesAndPredictPrintValidJsonAndBadInputIsAUsageError) {
   CliRun an = Vibekit(Db() + "--format json telemetry analytics anomalies --lookback 400d");
   EXPECT_EQ(an.code, 2) << "longer than the 60-day limit: " << an.err;
   an = Vibekit(Db() + "--format json telemetry analytics anomalies --lookback 30d");

@@ -21,20 +21,22 @@ using testing::ReadFile;
 using testing::Shell;
 using testing::TempDir;
 
-class CliExportTest : public ::testing::Test {
+// The source database is a SQLite file or a PostgreSQL database (one suite, both backends);
+// imports go into fresh SQLite files, so the PostgreSQL runs also check the copy across stores.
+class CliExportTest : public ::testing::TestWithParam<testing::Backend> {
  protected:
   void SetUp() override {
     auto s = testing::OpenService(db_);
     testing::FillKnownData(*s);
     ASSERT_OK(s->Shutdown());
   }
-  std::string Db() const { return "--db " + db_; }
+  std::string Db() const { return "--db '" + db_ + "'"; }
   std::vector<std::string> Files() const {
     std::vector<std::string> names;
     DIR* d = opendir(dir_.path().c_str());
     while (dirent* e = readdir(d)) {
       const std::string n = e->d_name;
-      if (n != "." && n != ".." && n.rfind("src.db", 0) != 0) names.push_back(n);
+      if (n != "." && n != ".." && n != "data") names.push_back(n);  // data/: the SQLite source
     }
     closedir(d);
     std::sort(names.begin(), names.end());
@@ -47,10 +49,14 @@ class CliExportTest : public ::testing::Test {
   }
 
   TempDir dir_;
-  std::string db_ = dir_.File("src.db");
+  std::string db_ = testing::FreshDatabase(GetParam(), dir_);
 };
 
-TEST_F(CliExportTest, JsonSummaryNamesEachFileWithSizeAndSha256) {
+INSTANTIATE_TEST_SUITE_P(Backends, CliExportTest,
+                         ::testing::Values(testing::Backend::kSqlite, testing::Backend::kPostgres),
+                         testing::BackendName);
+
+TEST_P(CliExportTest, JsonSummaryNamesEachFileWithSizeAndSha256) {
   const std::string out = dir_.File("t.json");
   CliRun r = Vibekit(Db() +
                      " --format json telemetry export --format csv --compress gzip "
@@ -77,7 +83,7 @@ TEST_F(CliExportTest, JsonSummaryNamesEachFileWithSizeAndSha256) {
   EXPECT_EQ(static_cast<std::int64_t>(rows.size()), sum.at("events").as_int64() + 1);
 }
 
-TEST_F(CliExportTest, FiltersFromTheCommandLine) {
+TEST_P(CliExportTest, FiltersFromTheCommandLine) {
   CliRun r = Vibekit(Db() +
                      " --format json telemetry export --format ndjson --tables events "
                      "--agents codex --event-types stream --since 1767225600000 "
@@ -104,7 +110,7 @@ TEST_F(CliExportTest, FiltersFromTheCommandLine) {
   EXPECT_EQ(doc.at("sessions").as_array().size(), 2u);
 }
 
-TEST_F(CliExportTest, StdoutCarriesTheDataAndStderrTheSummary) {
+TEST_P(CliExportTest, StdoutCarriesTheDataAndStderrTheSummary) {
   for (const std::string compress : {"none", "brotli"}) {
     CliRun r = Vibekit(Db() + " --format json telemetry export --format ndjson --compress " +
                        compress + " --output -");
@@ -117,7 +123,7 @@ TEST_F(CliExportTest, StdoutCarriesTheDataAndStderrTheSummary) {
   }
 }
 
-TEST_F(CliExportTest, ExportImportExportIsByteIdenticalThroughTheCli) {
+TEST_P(CliExportTest, ExportImportExportIsByteIdenticalThroughTheCli) {
   for (const std::string format : {"ndjson", "json"}) {
     SCOPED_TRACE(format);
     const std::string a = dir_.File("a." + format);
@@ -150,7 +156,7 @@ TEST_F(CliExportTest, ExportImportExportIsByteIdenticalThroughTheCli) {
   }
 }
 
-TEST_F(CliExportTest, PlainEventNdjsonStillImportsAsEvents) {
+TEST_P(CliExportTest, PlainEventNdjsonStillImportsAsEvents) {
   const std::string path = dir_.File("plain.ndjson");
   std::ofstream(path)
       << R"({"sessionId":"p1","eventType":"start","agentType":"claude","timestamp":1767225600000})"
@@ -160,7 +166,7 @@ TEST_F(CliExportTest, PlainEventNdjsonStillImportsAsEvents) {
   EXPECT_NE(r.out.find("imported 1 events"), std::string::npos) << r.out;
 }
 
-TEST_F(CliExportTest, ConvertBetweenEveryFormatKeepsTheRows) {
+TEST_P(CliExportTest, ConvertBetweenEveryFormatKeepsTheRows) {
   const std::string json_in = dir_.File("in.json.zst");
   ASSERT_EQ(
       Vibekit(Db() + " -q telemetry export --compress zstd --output " + dir_.File("in.json")).code,
@@ -210,7 +216,7 @@ std::vector<json::object> EventContent(const std::string& ndjson) {
   return out;
 }
 
-TEST_F(CliExportTest, OtlpExportAndConvertBothWaysKeepTheEvents) {
+TEST_P(CliExportTest, OtlpExportAndConvertBothWaysKeepTheEvents) {
   const std::string otlp = dir_.File("all.otlp.json");
   CliRun r = Vibekit(Db() + " --format json telemetry export --format otlp --output " + otlp);
   ASSERT_EQ(r.code, 0) << r.err;
@@ -243,7 +249,7 @@ TEST_F(CliExportTest, OtlpExportAndConvertBothWaysKeepTheEvents) {
   ExpectOneLineError(wrong);
 }
 
-TEST_F(CliExportTest, ImportOfAnOtlpFileRederivesTheSameSessionsAndEvents) {
+TEST_P(CliExportTest, ImportOfAnOtlpFileRederivesTheSameSessionsAndEvents) {
   const std::string otlp = dir_.File("all.otlp.json");
   ASSERT_EQ(Vibekit(Db() + " -q telemetry export --format otlp --output " + otlp).code, 0);
   const std::string fresh = dir_.File("fresh.db");
@@ -267,7 +273,7 @@ TEST_F(CliExportTest, ImportOfAnOtlpFileRederivesTheSameSessionsAndEvents) {
     std::sort(rows.begin(), rows.end());
     return rows;
   };
-  const auto want_sessions = sessions(db_);
+  const auto want_sessions = sessions("'" + db_ + "'");
   EXPECT_EQ(want_sessions.size(), 12u);
   EXPECT_EQ(sessions(fresh), want_sessions);
   const std::string a = dir_.File("a.ndjson");
@@ -283,7 +289,7 @@ TEST_F(CliExportTest, ImportOfAnOtlpFileRederivesTheSameSessionsAndEvents) {
   }
 }
 
-TEST_F(CliExportTest, BadInputsFailWithOneLineAndLeaveNoFile) {
+TEST_P(CliExportTest, BadInputsFailWithOneLineAndLeaveNoFile) {
   const auto before = Files();
   struct Case {
     std::string args;
