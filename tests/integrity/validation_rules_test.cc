@@ -3,6 +3,7 @@
 // InsertEventBatch, ImportNdjson and ValidateEvent, also for rules added while it runs.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <string>
 
@@ -79,8 +80,14 @@ TEST(ValidationRulesService, AddListDisableEnableRemoveAreAudited) {
   auto history = svc->GetAuditHistory("telemetry_validation_rules", std::to_string(*id));
   ASSERT_TRUE(history.ok());
   ASSERT_EQ(history->size(), 4u);
+  // In the order written (the rows of one millisecond may carry clock readings of the library
+  // and of SQLite that differ by one).
+  std::sort(history->begin(), history->end(),
+            [](const AuditEntry& a, const AuditEntry& b) { return a.id < b.id; });
   EXPECT_EQ((*history)[0].operation, "INSERT");
   EXPECT_EQ((*history)[1].operation, "UPDATE");
+  EXPECT_EQ((*history)[1].reason, "validation rule disabled");
+  EXPECT_EQ((*history)[2].reason, "validation rule enabled");
   EXPECT_EQ((*history)[3].operation, "DELETE");
 }
 
