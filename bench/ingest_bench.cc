@@ -22,7 +22,9 @@
 #include <unordered_set>
 #include <vector>
 
+#include "common/privacy.h"
 #include "common/sys.h"
+#include "ingest/validation_rules.h"
 #include "store/sqlite/sqlite_store.h"
 #include "store/sqlite/text_codec.h"
 #include "vibekit/telemetry_service.h"
@@ -98,6 +100,40 @@ void CreateWithoutAuditTriggers(const std::string& path) {
 double Median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   return v[v.size() / 2];
+}
+
+// CPU time per event of the privacy transform (the defaults) and of one custom regex rule, on
+// the workload's events held in memory: the costs without the noise of the writer and the disk.
+struct CpuCosts {
+  double privacy_us = 0;
+  double rule_us = 0;
+};
+
+CpuCosts MeasureCpuCosts(const workload::WorkloadOptions& wo, const std::string& dir) {
+  std::vector<Event> events;
+  workload::Generator gen(wo);
+  Event e;
+  while (gen.Next(&e)) events.push_back(e);
+  TelemetryConfig config = BenchConfig(dir + "/cpu.db");
+  config.privacy.hash_key = "bench-key";
+  auto privacy = internal::Privacy::Create(config);
+  if (!privacy.ok()) Die("privacy: " + privacy.status().ToString());
+  ValidationRule rule;
+  rule.field_name = "sessionId";
+  rule.rule_type = ValidationRuleType::kRegex;
+  rule.rule_config = R"("^[A-Za-z0-9_.:-]+$")";
+  auto rules = ingest::RuleSet::Compile({rule}, nullptr);
+  CpuCosts c;
+  std::vector<Event> copy = events;
+  auto t0 = SteadyClock::now();
+  for (Event& ev : copy) (*privacy)->ApplyIncoming(ev);
+  c.privacy_us = Seconds(t0) * 1e6 / static_cast<double>(events.size());
+  std::size_t failed = 0;
+  t0 = SteadyClock::now();
+  for (const Event& ev : events) failed += rules->Check(ev).ok() ? 0 : 1;
+  c.rule_us = Seconds(t0) * 1e6 / static_cast<double>(events.size());
+  if (failed != 0) Die("the bench rule refused workload events");
+  return c;
 }
 
 // How the service ingest is set up (the A/B modes compare them).
@@ -369,6 +405,8 @@ int main(int argc, char** argv) {
     }
     const double m_on = Median(on), m_off = Median(off), m_none = Median(no_rules),
                  m_custom = Median(custom);
+    const CpuCosts cpu = MeasureCpuCosts(wo, dir);
+    const double service_us = 1e6 / m_off;
     std::printf("{\n  \"events\": %lld,\n  \"runs\": %d,\n"
                 "  \"service_events_per_s_privacy_on\": %.0f,\n"
                 "  \"service_events_per_s_privacy_off\": %.0f,\n"
@@ -376,9 +414,15 @@ int main(int argc, char** argv) {
                 "  \"service_events_per_s_custom_rule\": %.0f,\n"
                 "  \"privacy_on_over_off\": %.3f,\n"
                 "  \"default_rules_over_no_rules\": %.3f,\n"
-                "  \"custom_rule_over_no_rules\": %.3f\n}\n",
+                "  \"custom_rule_over_no_rules\": %.3f,\n"
+                "  \"privacy_cpu_us_per_event\": %.2f,\n"
+                "  \"custom_rule_cpu_us_per_event\": %.2f,\n"
+                "  \"service_us_per_event_privacy_off\": %.1f,\n"
+                "  \"privacy_cpu_share_of_service_time\": %.4f,\n"
+                "  \"custom_rule_cpu_share_of_service_time\": %.4f\n}\n",
                 static_cast<long long>(events), privacy_ab, m_on, m_off, m_none, m_custom,
-                m_on / m_off, m_off / m_none, m_custom / m_none);
+                m_on / m_off, m_off / m_none, m_custom / m_none, cpu.privacy_us, cpu.rule_us,
+                service_us, cpu.privacy_us / service_us, cpu.rule_us / service_us);
     std::filesystem::remove_all(dir);
     return 0;
   }
