@@ -12,6 +12,7 @@
 #include <filesystem>
 
 #include "common/json_parse.h"
+#include "common/log.h"
 
 namespace vibekit::internal {
 namespace json = boost::json;
@@ -150,18 +151,27 @@ Result<std::shared_ptr<const Privacy>> Privacy::Create(const TelemetryConfig& co
   VK_ASSIGN_OR_RETURN(p->redactor_, Redactor::Create(c.redact_secrets, c.redact_patterns));
   p->hash_keys_ = c.hash_metadata_keys;
   p->store_content_ = c.store_content;
-  if (!p->hash_keys_.empty()) {
-    if (!c.hash_key.empty()) {
-      p->key_ = c.hash_key;
-    } else {
-      VK_ASSIGN_OR_RETURN(p->key_, LoadOrCreateInstallKey(DefaultKeyFile(config)));
-    }
+  if (!c.hash_key.empty()) {
+    p->key_ = c.hash_key;
+  } else {
+    p->key_file_ = DefaultKeyFile(config);
   }
   p->inert_ = !p->redactor_->enabled() && p->hash_keys_.empty() && p->store_content_;
   return std::shared_ptr<const Privacy>(std::move(p));
 }
 
 std::string Privacy::Hash(std::string_view value) const {
+  if (!key_file_.empty()) {
+    std::call_once(key_once_, [this] {
+      auto key = LoadOrCreateInstallKey(key_file_);
+      if (key.ok()) {
+        key_ = std::move(*key);
+      } else {
+        LogError("metadata values to hash are dropped: " + key.status().message());
+      }
+    });
+  }
+  if (key_.empty()) return "[REDACTED:unhashed]";
   return "hmac:" + HmacSha256Hex(key_, value);
 }
 

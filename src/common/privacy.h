@@ -6,6 +6,7 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -18,9 +19,11 @@ namespace vibekit::internal {
 
 class Privacy {
  public:
-  // Compiles the patterns and, when metadata keys are to be hashed without a configured key,
-  // reads (or creates: 32 bytes of getrandom, hex, mode 0600, never overwritten) the install key
-  // file. kInvalidArgument for a bad pattern, kIoError when the key file cannot be read/made.
+  // Compiles the patterns (kInvalidArgument for a bad one). Without a configured hash key, the
+  // install key file is read (or created: 32 bytes of getrandom, hex, mode 0600, never
+  // overwritten) when the first value is hashed, so a database whose metadata never holds such
+  // a key gets no file. If it cannot be read or made, hashed values are dropped
+  // ("[REDACTED:unhashed]") and the error is logged once: never stored in the clear.
   static Result<std::shared_ptr<const Privacy>> Create(const TelemetryConfig& config);
 
   // An event on its way in: content mode, hashing, redaction.
@@ -31,7 +34,7 @@ class Privacy {
   void ApplyOutgoing(ErrorRecord& error) const;
   void ApplyOutgoing(Session& session) const;
 
-  // "hmac:" + HMAC-SHA-256(key, value) in hex.
+  // "hmac:" + HMAC-SHA-256(key, value) in hex (see Create for a missing key).
   std::string Hash(std::string_view value) const;
   // True when nothing would ever change (every setting off).
   bool inert() const noexcept { return inert_; }
@@ -44,7 +47,9 @@ class Privacy {
 
   std::shared_ptr<const Redactor> redactor_;
   std::vector<std::string> hash_keys_;
-  std::string key_;
+  std::string key_file_;  // empty when the key is configured
+  mutable std::once_flag key_once_;
+  mutable std::string key_;  // set once (configured, or by key_once_)
   bool store_content_ = true;
   bool inert_ = false;
 };

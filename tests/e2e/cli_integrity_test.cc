@@ -81,15 +81,15 @@ TEST_F(CliIntegrityTest, RollbackAndMigrateRoundTrip) {
   CliRun up = Vibekit(Db() + "db migrate");
   ASSERT_EQ(up.code, 0) << up.err;
   EXPECT_NE(up.out.find("applied 1.4.0"), std::string::npos) << up.out;
-  EXPECT_NE(up.out.find("-> 1.6.0"), std::string::npos) << up.out;
+  EXPECT_NE(up.out.find("-> 1.7.0"), std::string::npos) << up.out;
   EXPECT_EQ(QueryInt(db_, "SELECT count(*) FROM telemetry_events"), events);
-  CliRun again = Vibekit(Db() + "db migrate --to-version 1.6.0 --format json");
+  CliRun again = Vibekit(Db() + "db migrate --to-version 1.7.0 --format json");
   ASSERT_EQ(again.code, 0);
   EXPECT_EQ(json::parse(again.out).at("steps").as_array().size(), 0u);
   CliRun audit = Vibekit(Db() + "db audit --table telemetry_schema_versions --since 1h "
                                 "--format json");
   ASSERT_EQ(audit.code, 0);
-  EXPECT_EQ(json::parse(audit.out).as_array().size(), 6u);  // 3 down, 3 up
+  EXPECT_EQ(json::parse(audit.out).as_array().size(), 8u);  // 4 down, 4 up
 }
 
 TEST_F(CliIntegrityTest, MigrateAndRollbackRejectUnknownVersions) {

@@ -249,6 +249,17 @@ TEST(Privacy, ThePerInstallKeyIsMadeOnceWithMode0600AndReused) {
   const std::string db = dir.File("k.db");
   TelemetryConfig config = TestConfig(db);
   config.privacy.hash_key.clear();
+  {
+    // Nothing to hash yet: no key file.
+    TelemetryService s(config);
+    ASSERT_OK(s.Initialize());
+    TrackStartParams p{"none", "claude"};
+    p.metadata = R"({"team":"infra"})";
+    ASSERT_OK(s.TrackStart(p));
+    ASSERT_OK(s.Shutdown());
+    struct stat none {};
+    EXPECT_NE(::stat(dir.File("install.key").c_str(), &none), 0);
+  }
   for (const char* id : {"a", "b"}) {
     TelemetryService s(config);
     ASSERT_OK(s.Initialize());
