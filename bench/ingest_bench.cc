@@ -22,7 +22,9 @@
 #include <unordered_set>
 #include <vector>
 
+#include "common/privacy.h"
 #include "common/sys.h"
+#include "ingest/validation_rules.h"
 #include "store/sqlite/sqlite_store.h"
 #include "store/sqlite/text_codec.h"
 #include "vibekit/telemetry_service.h"
@@ -71,28 +73,82 @@ struct IngestFigures {
   PerformanceMetrics perf;
 };
 
-// Creates the database at `path` and drops the audit triggers of schema 1.6.0 (they are not
-// put back: the version is recorded), so an ingest into it measures the path without auditing.
-void CreateWithoutAuditTriggers(const std::string& path) {
+// Creates the database at `path` with `sql` run on it afterwards (raw SQL, as a tool would).
+void CreateThenRun(const std::string& path, const char* sql, const char* what) {
   {
     TelemetryService s(BenchConfig(path));
-    Check(s.Initialize(), "create without audit");
-    Check(s.Shutdown(), "create without audit");
+    Check(s.Initialize(), what);
+    Check(s.Shutdown(), what);
   }
   sqlite3* db = nullptr;
-  if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) Die("open without audit");
+  if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) Die(std::string("open: ") + what);
   char* err = nullptr;
-  if (sqlite3_exec(db,
-                   "DROP TRIGGER telemetry_audit_sessions_au; DROP TRIGGER "
-                   "telemetry_audit_errors_au;",
-                   nullptr, nullptr, &err) != SQLITE_OK) {
-    Die(std::string("drop audit triggers: ") + (err ? err : "?"));
+  if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    Die(std::string(what) + ": " + (err ? err : "?"));
   }
   sqlite3_close(db);
 }
 
-IngestFigures IngestService(const std::string& path, const workload::WorkloadOptions& wo) {
-  TelemetryService s(BenchConfig(path));
+// Creates the database at `path` and drops the audit triggers of schema 1.6.0 (they are not
+// put back: the version is recorded), so an ingest into it measures the path without auditing.
+void CreateWithoutAuditTriggers(const std::string& path) {
+  CreateThenRun(path,
+                "DROP TRIGGER telemetry_audit_sessions_au; DROP TRIGGER telemetry_audit_errors_au;",
+                "drop audit triggers");
+}
+
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+// CPU time per event of the privacy transform (the defaults) and of one custom regex rule, on
+// the workload's events held in memory: the costs without the noise of the writer and the disk.
+struct CpuCosts {
+  double privacy_us = 0;
+  double rule_us = 0;
+};
+
+CpuCosts MeasureCpuCosts(const workload::WorkloadOptions& wo, const std::string& dir) {
+  std::vector<Event> events;
+  workload::Generator gen(wo);
+  Event e;
+  while (gen.Next(&e)) events.push_back(e);
+  TelemetryConfig config = BenchConfig(dir + "/cpu.db");
+  config.privacy.hash_key = "bench-key";
+  auto privacy = internal::Privacy::Create(config);
+  if (!privacy.ok()) Die("privacy: " + privacy.status().ToString());
+  ValidationRule rule;
+  rule.field_name = "sessionId";
+  rule.rule_type = ValidationRuleType::kRegex;
+  rule.rule_config = R"("^[A-Za-z0-9_.:-]+$")";
+  auto rules = ingest::RuleSet::Compile({rule}, nullptr);
+  CpuCosts c;
+  std::vector<Event> copy = events;
+  auto t0 = SteadyClock::now();
+  for (Event& ev : copy) (*privacy)->ApplyIncoming(ev);
+  c.privacy_us = Seconds(t0) * 1e6 / static_cast<double>(events.size());
+  std::size_t failed = 0;
+  t0 = SteadyClock::now();
+  for (const Event& ev : events) failed += rules->Check(ev).ok() ? 0 : 1;
+  c.rule_us = Seconds(t0) * 1e6 / static_cast<double>(events.size());
+  if (failed != 0) Die("the bench rule refused workload events");
+  return c;
+}
+
+// How the service ingest is set up (the A/B modes compare them).
+struct ServiceVariant {
+  bool privacy = true;  // PrivacyConfig defaults (redaction, keyed hashes); false = all off
+};
+
+IngestFigures IngestService(const std::string& path, const workload::WorkloadOptions& wo,
+                            ServiceVariant variant = {}) {
+  TelemetryConfig config = BenchConfig(path);
+  if (!variant.privacy) {
+    config.privacy.redact_secrets = false;
+    config.privacy.hash_metadata_keys.clear();
+  }
+  TelemetryService s(config);
   Check(s.Initialize(), "initialize");
   workload::Generator gen(wo);
   Event e;
@@ -291,6 +347,11 @@ int main(int argc, char** argv) {
   app.add_option("--audit-ab", audit_ab,
                  "Only measure the audit triggers' cost: N alternating service ingests with and "
                  "without them; prints their medians and the ratio");
+  int privacy_ab = 0;
+  app.add_option("--privacy-ab", privacy_ab,
+                 "Only measure privacy and validation rules: N rounds of four service ingests "
+                 "(privacy on = the defaults; privacy off; off without the default rules; off "
+                 "with one custom regex rule); prints their medians and ratios");
   CLI11_PARSE(app, argc, argv);
 
   std::filesystem::remove_all(dir);
@@ -311,17 +372,57 @@ int main(int argc, char** argv) {
       std::filesystem::remove_all(dir);
       std::filesystem::create_directories(dir);
     }
-    auto median = [](std::vector<double> v) {
-      std::sort(v.begin(), v.end());
-      return v[v.size() / 2];
-    };
-    const double on = median(with);
-    const double off = median(without);
+    const double on = Median(with);
+    const double off = Median(without);
     std::printf("{\n  \"events\": %lld,\n  \"runs\": %d,\n"
                 "  \"service_events_per_s_with_audit\": %.0f,\n"
                 "  \"service_events_per_s_without_audit\": %.0f,\n"
                 "  \"with_over_without\": %.3f\n}\n",
                 static_cast<long long>(events), audit_ab, on, off, on / off);
+    std::filesystem::remove_all(dir);
+    return 0;
+  }
+
+  if (privacy_ab > 0) {
+    std::vector<double> on, off, no_rules, custom;
+    for (int i = 0; i < privacy_ab; ++i) {
+      on.push_back(IngestService(dir + "/privacy_on.db", wo).events_per_s);
+      off.push_back(IngestService(dir + "/privacy_off.db", wo, {.privacy = false}).events_per_s);
+      CreateThenRun(dir + "/no_rules.db", "DELETE FROM telemetry_validation_rules;",
+                    "remove the default rules");
+      no_rules.push_back(
+          IngestService(dir + "/no_rules.db", wo, {.privacy = false}).events_per_s);
+      CreateThenRun(dir + "/custom.db",
+                    "INSERT INTO telemetry_validation_rules (table_name, field_name, rule_type, "
+                    "rule_config) VALUES ('telemetry_events', 'sessionId', 'regex', "
+                    "'\"^[A-Za-z0-9_.:-]+$\"');",
+                    "add a custom rule");
+      custom.push_back(IngestService(dir + "/custom.db", wo, {.privacy = false}).events_per_s);
+      std::fprintf(stderr, "privacy on %.0f, off %.0f, no rules %.0f, custom rule %.0f events/s\n",
+                   on.back(), off.back(), no_rules.back(), custom.back());
+      std::filesystem::remove_all(dir);
+      std::filesystem::create_directories(dir);
+    }
+    const double m_on = Median(on), m_off = Median(off), m_none = Median(no_rules),
+                 m_custom = Median(custom);
+    const CpuCosts cpu = MeasureCpuCosts(wo, dir);
+    const double service_us = 1e6 / m_off;
+    std::printf("{\n  \"events\": %lld,\n  \"runs\": %d,\n"
+                "  \"service_events_per_s_privacy_on\": %.0f,\n"
+                "  \"service_events_per_s_privacy_off\": %.0f,\n"
+                "  \"service_events_per_s_no_rules\": %.0f,\n"
+                "  \"service_events_per_s_custom_rule\": %.0f,\n"
+                "  \"privacy_on_over_off\": %.3f,\n"
+                "  \"default_rules_over_no_rules\": %.3f,\n"
+                "  \"custom_rule_over_no_rules\": %.3f,\n"
+                "  \"privacy_cpu_us_per_event\": %.2f,\n"
+                "  \"custom_rule_cpu_us_per_event\": %.2f,\n"
+                "  \"service_us_per_event_privacy_off\": %.1f,\n"
+                "  \"privacy_cpu_share_of_service_time\": %.4f,\n"
+                "  \"custom_rule_cpu_share_of_service_time\": %.4f\n}\n",
+                static_cast<long long>(events), privacy_ab, m_on, m_off, m_none, m_custom,
+                m_on / m_off, m_off / m_none, m_custom / m_none, cpu.privacy_us, cpu.rule_us,
+                service_us, cpu.privacy_us / service_us, cpu.rule_us / service_us);
     std::filesystem::remove_all(dir);
     return 0;
   }

@@ -19,6 +19,12 @@
 //   OTEL_EXPORTER_OTLP_ENDPOINT        -> endpoint = value + "/v1/traces"
 //   OTEL_EXPORTER_OTLP_HEADERS, OTEL_EXPORTER_OTLP_TRACES_HEADERS ("k=v,k2=v2", values
 //       percent-decoded) -> headers not already set (the TRACES_ variable wins over the other)
+// Privacy (docs/PRIVACY.md):
+//   TELEMETRY_REDACT=off|0|false    -> privacy.redact_secrets = false (on|1|true turns it on)
+//   TELEMETRY_REDACT_PATTERNS        -> privacy.redact_patterns (one regex per line)
+//   TELEMETRY_HASH_KEYS              -> privacy.hash_metadata_keys (comma-separated; "" = none)
+//   TELEMETRY_HASH_KEY               -> privacy.hash_key
+//   TELEMETRY_STORE_CONTENT=off|0|false -> privacy.store_content = false (counts and sizes only)
 //
 // Thread-safety: a plain value.
 #pragma once
@@ -73,6 +79,10 @@ struct LocalStoreConfig {
   // back through the library or vk_text()). Measured: 493 -> 282 stored bytes per stream chunk
   // on the benchmark workload. 0 stores everything as plain TEXT.
   int compress_min_bytes = 512;
+  // Validation rules (telemetry_validation_rules, managed by DataIntegrityService / `vibekit db
+  // rules`) are re-read at most this often by the write paths: a rule added, disabled or removed
+  // by another connection takes effect within this time. Read at Initialize too.
+  int rules_refresh_ms = 1000;
 };
 
 using DrizzleTelemetryConfig = LocalStoreConfig;
@@ -109,6 +119,32 @@ struct AnalyticsConfig {
   int webhook_backoff_max_ms = 30000;
 };
 
+// Privacy of what is stored and exported (docs/PRIVACY.md). Applied by every write path after
+// validation, and again by exports and OTLP encoding (rows stored before it was turned on).
+struct PrivacyConfig {
+  // Secrets (API keys, tokens, private keys, NAME=value secrets; the list is in docs/PRIVACY.md)
+  // in prompt, stream data, error message/stack/context and every metadata string are replaced
+  // by "[REDACTED:<kind>]".
+  bool redact_secrets = true;
+  // Further ECMAScript regexes; each match becomes "[REDACTED:custom]" (also when
+  // redact_secrets is false).
+  std::vector<std::string> redact_patterns;
+  // Metadata values under these keys (a key at any depth, or a dotted path from the top such
+  // as "user.email") are replaced by "hmac:" + HMAC-SHA-256(install key, value) in hex: equal
+  // values stay equal (per install), the value itself is not stored.
+  std::vector<std::string> hash_metadata_keys = {"userId", "user_id", "user.id", "user.email",
+                                                 "userEmail", "user_email", "email"};
+  // The HMAC key. Empty: the per-install key in `hash_key_file`, created on first use with 32
+  // random bytes from getrandom (mode 0600).
+  std::string hash_key;
+  // Empty: "install.key" beside the SQLite file, ~/.vibekit/install.key for PostgreSQL.
+  std::string hash_key_file;
+  // false: prompt and stream text are not stored at all; the event keeps its type and times and
+  // metadata gains "vibekit.prompt_bytes" / "vibekit.stream_bytes" (like the agents' own
+  // OpenTelemetry settings that log prompt lengths only). Error messages are kept (redacted).
+  bool store_content = true;
+};
+
 struct TelemetryConfig {
   bool is_enabled = true;
   std::string endpoint;  // OTLP/HTTP traces endpoint (http[s]://host/v1/traces); empty = none
@@ -117,6 +153,7 @@ struct TelemetryConfig {
   DeliveryConfig delivery;
   AnalyticsConfig analytics;
   LocalStoreConfig local_store;
+  PrivacyConfig privacy;
   bool apply_environment = true;  // let the TELEMETRY_* variables override the values above
 };
 

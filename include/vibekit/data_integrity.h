@@ -17,6 +17,7 @@
 #include "vibekit/config.h"
 #include "vibekit/status.h"
 #include "vibekit/telemetry_service.h"
+#include "vibekit/validation_rule.h"
 
 namespace vibekit {
 
@@ -155,6 +156,18 @@ class DataIntegrityService {
   // Fixes what Validate finds (with options.foreign_keys checked too when fix_constraints);
   // each fix is audited. One transaction: a failure leaves the database as it was.
   Result<RepairReport> Repair(const RepairOptions& options) noexcept;
+
+  // --- validation rules (telemetry_validation_rules; validation_rule.h) ---
+  // Checks the rule (table, field, type, config: a regex must compile, a range needs min <= max,
+  // ...) and stores it; returns its id. kInvalidArgument saying what is wrong. A running
+  // TelemetryService on the file applies it within its local_store.rules_refresh_ms.
+  Result<std::int64_t> AddValidationRule(const ValidationRule& rule) noexcept;
+  // Every rule, active or not, by id.
+  Result<std::vector<ValidationRule>> ListValidationRules() noexcept;
+  // Turns a rule on or off (audited); kNotFound for an unknown id.
+  Status SetValidationRuleActive(std::int64_t id, bool active) noexcept;
+  // Deletes a rule (audited); kNotFound for an unknown id.
+  Status RemoveValidationRule(std::int64_t id) noexcept;
 
   class Impl;
 

@@ -220,6 +220,13 @@ class TelemetryService {
   // separately: the batch is one unit). Durable after FlushBuffers().
   Status InsertEventBatch(std::span<const Event> events) noexcept;
 
+  // The checks every write path runs on one event, without recording it: the built-in checks
+  // (fills a timestamp of 0 with now) and the database's validation rules (validation_rule.h;
+  // re-read at most every local_store.rules_refresh_ms). kInvalidArgument names the field, and
+  // for a rule its table, field, type and value. The HTTP and OTLP receivers use it to refuse
+  // single events of a request.
+  Status ValidateEvent(Event& event) noexcept;
+
   Result<std::vector<Event>> QueryEvents(const EventQueryFilter& filter) const noexcept;
   Result<std::vector<Session>> QuerySessions(const SessionQueryFilter& filter) const noexcept;
   // Sessions, events and errors per (agent, mode) pair, most sessions first (one GROUP BY over

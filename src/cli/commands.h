@@ -13,6 +13,10 @@
 #include "vibekit/config.h"
 #include "vibekit/telemetry_service.h"
 
+namespace vibekit {
+class DataIntegrityService;
+}
+
 namespace vibekit::cli {
 
 // Options every command shares.
@@ -67,6 +71,11 @@ void RegisterDbClearCommand(CLI::App& db, const GlobalOptions& global, Runner& r
 void RegisterDbPerformanceCommand(CLI::App& db, const GlobalOptions& global, Runner& run);
 // `db audit|migrate|rollback|validate|repair` (db_integrity.cc, DataIntegrityService).
 void RegisterDbIntegrityCommands(CLI::App& db, const GlobalOptions& global, Runner& run);
+// The database of --db through DataIntegrityService; null (the error printed) when it cannot
+// be opened (db_integrity.cc).
+std::unique_ptr<DataIntegrityService> OpenIntegrity(const GlobalOptions& global);
+// `db rules list|add|enable|disable|remove` (db_rules.cc).
+void RegisterDbRulesCommands(CLI::App& db, const GlobalOptions& global, Runner& run);
 void RegisterQueryCommand(CLI::App& telemetry, const GlobalOptions& global, Runner& run);
 void RegisterSessionsCommand(CLI::App& telemetry, const GlobalOptions& global, Runner& run);
 void RegisterStatsCommand(CLI::App& telemetry, const GlobalOptions& global, Runner& run);

@@ -18,6 +18,7 @@ void RegisterDbCommands(CLI::App& app, const GlobalOptions& global, Runner& run)
   RegisterDbPerformanceCommand(*db, global, run);
   RegisterDbCopyCommand(*db, global, run);
   RegisterDbIntegrityCommands(*db, global, run);
+  RegisterDbRulesCommands(*db, global, run);
 }
 
 }  // namespace vibekit::cli

@@ -16,15 +16,6 @@
 namespace vibekit::cli {
 namespace {
 
-std::unique_ptr<DataIntegrityService> OpenIntegrity(const GlobalOptions& global) {
-  auto r = DataIntegrityService::Open(MakeConfig(global));
-  if (!r.ok()) {
-    FailStatus("open", r.status(), global);
-    return nullptr;
-  }
-  return std::move(*r);
-}
-
 // Stored JSON text as a JSON value (text that is not JSON stays a string).
 boost::json::value JsonOrText(const std::optional<std::string>& text) {
   if (!text) return nullptr;
@@ -71,6 +62,15 @@ void PrintSchemaReport(const SchemaChangeReport& r, const GlobalOptions& global)
 }
 
 }  // namespace
+
+std::unique_ptr<DataIntegrityService> OpenIntegrity(const GlobalOptions& global) {
+  auto r = DataIntegrityService::Open(MakeConfig(global));
+  if (!r.ok()) {
+    FailStatus("open", r.status(), global);
+    return nullptr;
+  }
+  return std::move(*r);
+}
 
 void RegisterDbIntegrityCommands(CLI::App& db, const GlobalOptions& global, Runner& run) {
   // --- audit ---

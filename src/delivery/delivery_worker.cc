@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "common/json_parse.h"
+#include "common/privacy.h"
 #include "common/log.h"
 #include "otlp/otlp_json.h"
 
@@ -91,11 +92,13 @@ struct DeliveryWorker::Batch {
 };
 
 DeliveryWorker::DeliveryWorker(const TelemetryConfig& config, store::Store& store,
-                               WriterRunner run_on_writer, const Clock& clock)
+                               WriterRunner run_on_writer, const Clock& clock,
+                               std::shared_ptr<const internal::Privacy> privacy)
     : config_(config),
       store_(store),
       run_on_writer_(std::move(run_on_writer)),
       clock_(clock),
+      privacy_(std::move(privacy)),
       rng_(std::random_device{}()) {
   headers_.push_back("Content-Type: application/json");
   if (config_.delivery.gzip) headers_.push_back("Content-Encoding: gzip");
@@ -219,6 +222,10 @@ Result<DeliveryWorker::Batch> DeliveryWorker::BuildBatch() {
       VK_ASSIGN_OR_RETURN(errors,
                           store_.ErrorsForEvents(batch.first_event_id, batch.last_event_id));
     }
+    if (privacy_) {
+      for (Event& e : events) privacy_->ApplyOutgoing(e);
+      for (ErrorRecord& r : errors) privacy_->ApplyOutgoing(r);
+    }
     // Per session, in order of first appearance; each group keeps id order.
     std::vector<std::string> order;
     std::unordered_map<std::string, std::vector<Event>> groups;
@@ -242,6 +249,10 @@ Result<DeliveryWorker::Batch> DeliveryWorker::BuildBatch() {
     std::vector<ErrorRecord> errors;
     if (session->status == SessionStatus::kFailed) {
       VK_ASSIGN_OR_RETURN(errors, store_.GetSessionErrors(root.session_id));
+    }
+    if (privacy_) {
+      privacy_->ApplyOutgoing(*session);
+      for (ErrorRecord& r : errors) privacy_->ApplyOutgoing(r);
     }
     // The events travel in the child spans; the root carries the session's outcome.
     writer.SessionSpan(*session, {}, errors);

@@ -33,6 +33,10 @@
 #include "vibekit/clock.h"
 #include "vibekit/config.h"
 
+namespace vibekit::internal {
+class Privacy;
+}
+
 namespace vibekit::delivery {
 
 // What this process did since Start() (the store keeps the totals over the database's life).
@@ -60,8 +64,10 @@ class DeliveryWorker {
   // Runs `task` on the store's writer thread and waits for its status.
   using WriterRunner = std::function<Status(std::function<Status()> task)>;
 
+  // Every event, error and session sent goes through `privacy` (redaction, hashing; may be
+  // null = none).
   DeliveryWorker(const TelemetryConfig& config, store::Store& store, WriterRunner run_on_writer,
-                 const Clock& clock);
+                 const Clock& clock, std::shared_ptr<const internal::Privacy> privacy = nullptr);
   ~DeliveryWorker();  // Stop()
   DeliveryWorker(const DeliveryWorker&) = delete;
   DeliveryWorker& operator=(const DeliveryWorker&) = delete;
@@ -91,6 +97,7 @@ class DeliveryWorker {
   store::Store& store_;  // outlives the worker
   WriterRunner run_on_writer_;
   const Clock& clock_;  // outlives the worker
+  std::shared_ptr<const internal::Privacy> privacy_;
   std::vector<std::string> headers_;  // "Name: value" lines of every request
   std::unique_ptr<HttpClient> client_;
   std::int64_t cursor_ = 0;  // worker thread only

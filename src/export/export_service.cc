@@ -10,6 +10,7 @@
 
 #include "vibekit/export.h"
 
+#include "common/privacy.h"
 #include "common/sys.h"
 #include "export/input.h"
 #include "export/restore.h"
@@ -196,14 +197,40 @@ class StreamSet {
   std::vector<std::unique_ptr<Stream>> streams_;
 };
 
+// A restore's rows through the privacy settings (redaction, keyed hashes) before they are
+// written: a restored file is one more way in.
+class PrivateRestoreWriter final : public store::RestoreWriter {
+ public:
+  PrivateRestoreWriter(store::RestoreWriter& inner, const internal::Privacy& privacy)
+      : inner_(inner), privacy_(privacy) {}
+  Status AddSession(const Session& s) override { return Add(s, &store::RestoreWriter::AddSession); }
+  Status AddEvent(const Event& e) override { return Add(e, &store::RestoreWriter::AddEvent); }
+  Status AddError(const ErrorRecord& r) override { return Add(r, &store::RestoreWriter::AddError); }
+  Status Commit() override { return inner_.Commit(); }
+
+ private:
+  template <typename Row>
+  Status Add(const Row& row, Status (store::RestoreWriter::*add)(const Row&)) {
+    if (privacy_.inert()) return (inner_.*add)(row);
+    Row copy = row;
+    privacy_.ApplyOutgoing(copy);
+    return (inner_.*add)(copy);
+  }
+  store::RestoreWriter& inner_;
+  const internal::Privacy& privacy_;
+};
+
 // Feeds scanned rows to a record writer, opening and closing tables in order (every chosen
 // table appears, also when it has no rows) and reporting progress.
 class ExportVisitor final : public store::ScanVisitor {
  public:
   // `by_session`: rows come grouped by session (FormatSpec::by_session); no tables are opened.
+  // Every row goes through `privacy` (redaction, hashing) on its way out.
   ExportVisitor(exporting::RecordWriter& writer, exporting::ExportHeader header,
-                const ExportConfig& config, ExportResult& result, bool by_session)
-      : writer_(writer),
+                const ExportConfig& config, ExportResult& result, bool by_session,
+                const internal::Privacy& privacy)
+      : privacy_(privacy),
+        writer_(writer),
         header_(std::move(header)),
         config_(config),
         result_(result),
@@ -220,19 +247,21 @@ class ExportVisitor final : public store::ScanVisitor {
   Status OnSession(const Session& s) override {
     VK_RETURN_IF_ERROR(SwitchTo(Table::kSessions));
     ++result_.session_count;
-    VK_RETURN_IF_ERROR(writer_.WriteSession(s));
+    VK_RETURN_IF_ERROR(
+        Write(s, [this](const Session& row) { return writer_.WriteSession(row); }));
     return Progress(false);
   }
   Status OnEvent(const Event& e) override {
     VK_RETURN_IF_ERROR(SwitchTo(Table::kEvents));
     ++result_.event_count;
-    VK_RETURN_IF_ERROR(writer_.WriteEvent(e));
+    VK_RETURN_IF_ERROR(Write(e, [this](const Event& row) { return writer_.WriteEvent(row); }));
     return Progress(false);
   }
   Status OnError(const ErrorRecord& r) override {
     VK_RETURN_IF_ERROR(SwitchTo(Table::kErrors));
     ++result_.error_count;
-    VK_RETURN_IF_ERROR(writer_.WriteError(r));
+    VK_RETURN_IF_ERROR(
+        Write(r, [this](const ErrorRecord& row) { return writer_.WriteError(row); }));
     return Progress(false);
   }
   // After the scan: the tables without rows, then the end of the document.
@@ -266,7 +295,16 @@ class ExportVisitor final : public store::ScanVisitor {
     return Status::Ok();
   }
   void ProgressNow() { (void)Progress(true); }
+  // `row` through the privacy settings (a copy, when they change anything), then `write`.
+  template <typename Row, typename WriteFn>
+  Status Write(const Row& row, const WriteFn& write) {
+    if (privacy_.inert()) return write(row);
+    Row copy = row;
+    privacy_.ApplyOutgoing(copy);
+    return write(copy);
+  }
 
+  const internal::Privacy& privacy_;
   exporting::RecordWriter& writer_;
   exporting::ExportHeader header_;
   const ExportConfig& config_;
@@ -351,7 +389,9 @@ Result<ExportResult> TelemetryExportService::Export(const ExportFilter& filter,
     result.compression = std::string(exporting::CompressionName(plan.compression));
     StreamSet streams(plan);
     auto writer = plan.format->make([&streams](const Table* table) { return streams.Open(table); });
-    ExportVisitor visitor(*writer, header, config, result, plan.format->by_session);
+    VK_ASSIGN_OR_RETURN(const internal::Privacy* privacy,
+                        service::ServiceInternals::PrivacyOf(service_));
+    ExportVisitor visitor(*writer, header, config, result, plan.format->by_session, *privacy);
     VK_RETURN_IF_ERROR(store->Scan(request, visitor));
     VK_RETURN_IF_ERROR(visitor.Finish());
     VK_ASSIGN_OR_RETURN(result.files, streams.Commit());
@@ -421,12 +461,16 @@ Result<RestoreResult> TelemetryExportService::Restore(const std::string& path) n
       RestoreResult result;
     };
     auto task = std::make_shared<Task>(Task{path, kind, {}});
+    VK_ASSIGN_OR_RETURN(const internal::Privacy* privacy,
+                        service::ServiceInternals::PrivacyOf(service_));
     const std::int64_t now = WallNowMs();
     const Status ran = service::ServiceInternals::RunOnWriter(
         service_,
-        [task, store, now]() -> Status {
+        [task, store, now, privacy]() -> Status {
           VK_ASSIGN_OR_RETURN(auto writer, store->BeginRestore(now));
-          VK_RETURN_IF_ERROR(exporting::RestoreInto(task->path, task->kind, *writer, task->result));
+          PrivateRestoreWriter private_writer(*writer, *privacy);
+          VK_RETURN_IF_ERROR(
+              exporting::RestoreInto(task->path, task->kind, private_writer, task->result));
           return writer->Commit();
         },
         24 * 3600 * 1000);

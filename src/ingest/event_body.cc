@@ -25,7 +25,8 @@ std::string_view TrimLine(std::string_view line) {
 }  // namespace
 
 Result<ParsedEventBody> ParseEventBody(std::string_view body, bool ndjson_type,
-                                       const LocalStoreConfig& config, std::int64_t now_ms) {
+                                       const LocalStoreConfig& config, std::int64_t now_ms,
+                                       const EventCheck& extra) {
   const std::size_t first = body.find_first_not_of(" \t\r\n");
   if (first == std::string_view::npos) {
     return Status::InvalidArgument("empty body: send a JSON array of events or NDJSON");
@@ -36,7 +37,9 @@ Result<ParsedEventBody> ParseEventBody(std::string_view body, bool ndjson_type,
       out.rejected.push_back({index, std::string(parsed.status().message())});
       return;
     }
-    if (Status s = ValidateEvent(*parsed, config, now_ms); !s.ok()) {
+    Status s = ValidateEvent(*parsed, config, now_ms);
+    if (s.ok() && extra) s = extra(*parsed);
+    if (!s.ok()) {
       out.rejected.push_back({index, std::string(s.message())});
       return;
     }

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "ingest/validation.h"
 #include "vibekit/config.h"
 #include "vibekit/event.h"
 #include "vibekit/status.h"
@@ -21,7 +22,7 @@ struct BodyRejection {
 };
 
 struct ParsedEventBody {
-  std::vector<Event> valid;  // parsed and passed ValidateEvent, in body order
+  std::vector<Event> valid;  // parsed and passed ValidateEvent (and `extra`), in body order
   std::vector<BodyRejection> rejected;
 };
 
@@ -30,6 +31,7 @@ struct ParsedEventBody {
 // kInvalidArgument when the body as a whole is unusable: empty, a broken array, or no line that
 // is JSON. Problems of single events are listed in `rejected`, the rest is still accepted.
 Result<ParsedEventBody> ParseEventBody(std::string_view body, bool ndjson_type,
-                                       const LocalStoreConfig& config, std::int64_t now_ms);
+                                       const LocalStoreConfig& config, std::int64_t now_ms,
+                                       const EventCheck& extra = {});
 
 }  // namespace vibekit::ingest

@@ -138,7 +138,7 @@ namespace {
 // One pass over the input. With `sink` null only validates.
 Status Pass(const std::string& path, const ImportOptions& options, const LocalStoreConfig& config,
             const std::function<std::int64_t()>& now_ms, const BatchSink* sink,
-            ImportResult& result) {
+            const EventCheck& extra, ImportResult& result) {
   VK_ASSIGN_OR_RETURN(auto reader, LineReader::Open(path));
   std::string line;
   std::int64_t line_no = 0;
@@ -165,6 +165,7 @@ Status Pass(const std::string& path, const ImportOptions& options, const LocalSt
     }
     Event e = std::move(parsed).value();
     Status st = ValidateEvent(e, config, now_ms());
+    if (st.ok() && extra) st = extra(e);
     if (!st.ok()) {
       report(st.message());
       continue;
@@ -195,7 +196,7 @@ Status Pass(const std::string& path, const ImportOptions& options, const LocalSt
 Result<ImportResult> RunImport(const std::string& path, const ImportOptions& options,
                                const LocalStoreConfig& config,
                                const std::function<std::int64_t()>& now_ms,
-                               const BatchSink& sink) {
+                               const BatchSink& sink, const EventCheck& extra) {
   const auto t0 = std::chrono::steady_clock::now();
   ImportResult result;
   std::string input = path;
@@ -213,7 +214,7 @@ Result<ImportResult> RunImport(const std::string& path, const ImportOptions& opt
 
   if (options.strict) {
     ImportResult check;
-    VK_RETURN_IF_ERROR(Pass(input, options, config, now_ms, nullptr, check));
+    VK_RETURN_IF_ERROR(Pass(input, options, config, now_ms, nullptr, extra, check));
     if (check.skipped > 0) {
       const ImportLineError& first = check.errors.front();
       return Status::InvalidArgument(
@@ -221,7 +222,7 @@ Result<ImportResult> RunImport(const std::string& path, const ImportOptions& opt
           std::to_string(first.line) + ": " + first.message);
     }
   }
-  VK_RETURN_IF_ERROR(Pass(input, options, config, now_ms, &sink, result));
+  VK_RETURN_IF_ERROR(Pass(input, options, config, now_ms, &sink, extra, result));
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return result;
 }

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "ingest/validation.h"
 #include "vibekit/config.h"
 #include "vibekit/event.h"
 #include "vibekit/import.h"
@@ -47,6 +48,6 @@ using BatchSink = std::function<Status(std::vector<Event>)>;
 // input is spooled to a temporary file for that.
 Result<ImportResult> RunImport(const std::string& path, const ImportOptions& options,
                                const LocalStoreConfig& config, const std::function<std::int64_t()>& now_ms,
-                               const BatchSink& sink);
+                               const BatchSink& sink, const EventCheck& extra = {});
 
 }  // namespace vibekit::ingest

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 
 #include "vibekit/config.h"
 #include "vibekit/event.h"
@@ -18,6 +19,10 @@ inline constexpr std::int64_t kMaxTimestampMs = 253402300799999;
 //   byte offset); a text field longer than config.max_field_bytes; a negative or too large
 //   timestamp; metadata that is not one JSON object; an error event without a message.
 Status ValidateEvent(Event& event, const LocalStoreConfig& config, std::int64_t now_ms);
+
+// A further check run after ValidateEvent by the write paths that report per event (HTTP body,
+// NDJSON import, OTLP receiver): the service's validation rules. Empty = none.
+using EventCheck = std::function<Status(Event&)>;
 
 // Approximate memory an event holds (for the pipeline's byte bound).
 std::int64_t EventBytes(const Event& event) noexcept;

@@ -102,8 +102,10 @@ std::string NextCursor(const std::vector<std::int64_t>& times, const std::option
 
 Response PostEvents(const ApiContext& ctx, Request& req) {
   const bool ndjson_type = req.Header("content-type").starts_with("application/x-ndjson");
-  VK_HTTP_ASSIGN(parsed, ingest::ParseEventBody(req.body, ndjson_type,
-                                                ctx.service->config().local_store, NowMs()));
+  TelemetryService* service = ctx.service;
+  VK_HTTP_ASSIGN(parsed, ingest::ParseEventBody(
+                             req.body, ndjson_type, ctx.service->config().local_store, NowMs(),
+                             [service](Event& e) { return service->ValidateEvent(e); }));
   std::vector<Event>& valid = parsed.valid;
   const auto rejected = static_cast<std::int64_t>(parsed.rejected.size());
   json::array errors;

@@ -79,6 +79,7 @@ Response Receive(const ApiContext& ctx, RecentSessions& recent, otlp::OtlpSignal
   std::string first_invalid;
   for (Event& e : batch->events) {
     Status s = ingest::ValidateEvent(e, store_config, now);
+    if (s.ok()) s = ctx.service->ValidateEvent(e);  // the database's validation rules too
     if (!s.ok()) {
       if (invalid++ == 0) first_invalid = s.message();
       continue;

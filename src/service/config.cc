@@ -134,6 +134,36 @@ Status ApplyEnvironment(TelemetryConfig& config) {
       next.endpoint = base + "/v1/traces";
     }
   }
+  if (const char* v = std::getenv("TELEMETRY_REDACT"); v != nullptr && *v != '\0') {
+    next.privacy.redact_secrets = !IsOff(v);
+  }
+  if (const char* v = std::getenv("TELEMETRY_REDACT_PATTERNS"); v != nullptr) {
+    next.privacy.redact_patterns.clear();
+    std::string_view rest(v);
+    while (!rest.empty()) {
+      const std::size_t nl = rest.find('\n');
+      std::string line(rest.substr(0, nl));
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      if (!line.empty()) next.privacy.redact_patterns.push_back(std::move(line));
+      rest = nl == std::string_view::npos ? std::string_view() : rest.substr(nl + 1);
+    }
+  }
+  if (const char* v = std::getenv("TELEMETRY_HASH_KEYS"); v != nullptr) {
+    next.privacy.hash_metadata_keys.clear();
+    std::string_view rest(v);
+    while (!rest.empty()) {
+      const std::size_t comma = rest.find(',');
+      std::string key = Trim(rest.substr(0, comma));
+      if (!key.empty()) next.privacy.hash_metadata_keys.push_back(std::move(key));
+      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    }
+  }
+  if (const char* v = std::getenv("TELEMETRY_HASH_KEY"); v != nullptr && *v != '\0') {
+    next.privacy.hash_key = v;
+  }
+  if (const char* v = std::getenv("TELEMETRY_STORE_CONTENT"); v != nullptr && *v != '\0') {
+    next.privacy.store_content = !IsOff(v);
+  }
   std::map<std::string, std::string> env_headers;
   VK_RETURN_IF_ERROR(AddEnvHeaders("OTEL_EXPORTER_OTLP_HEADERS", env_headers));
   VK_RETURN_IF_ERROR(AddEnvHeaders("OTEL_EXPORTER_OTLP_TRACES_HEADERS", env_headers));
@@ -159,6 +189,7 @@ Status ValidateConfig(const TelemetryConfig& config) {
   if (c.max_pending_bytes < (1 << 20)) return bad("maxPendingBytes", "must be at least 1 MiB");
   if (c.max_write_batch < 1) return bad("maxWriteBatch", "must be at least 1");
   if (c.max_field_bytes < 1024) return bad("maxFieldBytes", "must be at least 1024");
+  if (c.rules_refresh_ms < 1) return bad("rulesRefreshMs", "must be at least 1");
   if (c.max_field_bytes * 4 > c.max_pending_bytes) {
     return bad("maxFieldBytes", "times 4 must fit in maxPendingBytes");
   }

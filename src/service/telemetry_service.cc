@@ -13,11 +13,13 @@
 #include <utility>
 
 #include "common/log.h"
+#include "common/privacy.h"
 #include "common/sys.h"
 #include "delivery/delivery_worker.h"
 #include "ingest/ndjson_import.h"
 #include "ingest/pipeline.h"
 #include "ingest/validation.h"
+#include "ingest/validation_rules.h"
 #include "service/health.h"
 #include "service/maintenance.h"
 #include "service/service_internal.h"
@@ -77,8 +79,12 @@ class TelemetryService::Impl {
     } else {
       store = std::make_unique<store::sqlite::SqliteStore>(config_.local_store, clock_);
     }
+    auto privacy = internal::Privacy::Create(config_);
+    if (!privacy.ok()) return privacy.status().WithContext("privacy settings");
+    privacy_ = std::move(*privacy);
     VK_RETURN_IF_ERROR(store->Open());
     store_ = std::move(store);
+    ReloadRules();
     pipeline_ = std::make_unique<ingest::IngestPipeline>(config_.local_store, *store_, clock_);
     if (!config_.endpoint.empty()) {
       // Before the writer starts: the outbox triggers need the state row from the first batch.
@@ -97,7 +103,7 @@ class TelemetryService::Impl {
           [pipeline](std::function<Status()> task) {
             return pipeline->RunMaintenance(std::move(task), 60000);
           },
-          clock_);
+          clock_, privacy_);
       Status st = delivery_->Start();
       if (!st.ok()) {
         delivery_.reset();
@@ -120,14 +126,81 @@ class TelemetryService::Impl {
     return Status::Internal("bad state");
   }
 
+  // --- validation rules: a compiled set, re-read at most every rules_refresh_ms ---
+  static std::int64_t SteadyMs() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  }
+
+  // Reads the table and recompiles when it changed. A failed read keeps the rules in force.
+  void ReloadRules() {
+    rules_checked_ms_.store(SteadyMs(), std::memory_order_relaxed);
+    auto rows = store_->ReadValidationRules();
+    if (!rows.ok()) {
+      internal::LogWarn("validation rules not re-read: " + rows.status().message());
+      return;
+    }
+    auto same = [](const std::vector<ValidationRule>& a, const std::vector<ValidationRule>& b) {
+      if (a.size() != b.size()) return false;
+      for (std::size_t i = 0; i < a.size(); ++i) {
+        const ValidationRule& x = a[i];
+        const ValidationRule& y = b[i];
+        if (x.id != y.id || x.updated_at != y.updated_at || x.is_active != y.is_active ||
+            x.priority != y.priority || x.rule_type != y.rule_type ||
+            x.table_name != y.table_name || x.field_name != y.field_name ||
+            x.rule_config != y.rule_config || x.error_message != y.error_message) {
+          return false;
+        }
+      }
+      return true;
+    };
+    if (rules_loaded_once_ && same(*rows, rule_rows_)) return;
+    std::vector<std::string> skipped;
+    std::shared_ptr<const ingest::RuleSet> set = ingest::RuleSet::Compile(*rows, &skipped);
+    for (const std::string& why : skipped) internal::LogWarn(why);
+    rule_rows_ = std::move(*rows);
+    rules_loaded_once_ = true;
+    std::lock_guard lock(rules_mu_);
+    rules_ = set->empty() ? nullptr : std::move(set);
+    rules_empty_.store(rules_ == nullptr, std::memory_order_release);
+  }
+
+  // The validation rules of the database (any thread); OK when there are none.
+  // Like the built-in checks, off when local_store.enable_data_integrity is false.
+  Status CheckRules(const Event& event) {
+    if (!config_.local_store.enable_data_integrity) return Status::Ok();
+    const std::int64_t now = SteadyMs();
+    if (now - rules_checked_ms_.load(std::memory_order_relaxed) >=
+        config_.local_store.rules_refresh_ms) {
+      std::unique_lock reload(rules_reload_mu_, std::try_to_lock);
+      if (reload.owns_lock() && now - rules_checked_ms_.load(std::memory_order_relaxed) >=
+                                    config_.local_store.rules_refresh_ms) {
+        ReloadRules();
+      }
+    }
+    if (rules_empty_.load(std::memory_order_acquire)) return Status::Ok();
+    std::shared_ptr<const ingest::RuleSet> rules;
+    {
+      std::lock_guard lock(rules_mu_);
+      rules = rules_;
+    }
+    return rules ? rules->Check(event) : Status::Ok();
+  }
+
+  // Built-in checks, then the database's rules: what every write path runs per event.
+  Status Validate(Event& event, std::int64_t now_ms) {
+    Status st = ingest::ValidateEvent(event, config_.local_store, now_ms);
+    if (st.ok()) st = CheckRules(event);
+    if (!st.ok()) rejected_invalid_.fetch_add(1, std::memory_order_relaxed);
+    return st;
+  }
+
   Status Track(Event event) {
     if (!enabled_) return Status::Ok();
     VK_RETURN_IF_ERROR(Running());
-    Status st = ingest::ValidateEvent(event, config_.local_store, clock_.NowMs());
-    if (!st.ok()) {
-      rejected_invalid_.fetch_add(1, std::memory_order_relaxed);
-      return st;
-    }
+    VK_RETURN_IF_ERROR(Validate(event, clock_.NowMs()));
+    privacy_->ApplyIncoming(event);
     return pipeline_->Submit(std::move(event));
   }
 
@@ -138,12 +211,10 @@ class TelemetryService::Impl {
     const std::int64_t now = clock_.NowMs();
     for (std::size_t i = 0; i < copy.size(); ++i) {
       copy[i].id = 0;
-      Status st = ingest::ValidateEvent(copy[i], config_.local_store, now);
-      if (!st.ok()) {
-        rejected_invalid_.fetch_add(1, std::memory_order_relaxed);
-        return st.WithContext("event " + std::to_string(i));
-      }
+      Status st = Validate(copy[i], now);
+      if (!st.ok()) return st.WithContext("event " + std::to_string(i));
     }
+    for (Event& e : copy) privacy_->ApplyIncoming(e);
     return pipeline_->SubmitBatch(copy);
   }
 
@@ -173,6 +244,15 @@ class TelemetryService::Impl {
   std::unique_ptr<ingest::IngestPipeline> pipeline_;
   std::unique_ptr<delivery::DeliveryWorker> delivery_;  // null without an endpoint
   std::atomic<std::int64_t> rejected_invalid_{0};
+  std::shared_ptr<const internal::Privacy> privacy_;  // set by Initialize
+  // Validation rules: rows as last read and their compiled set (null when none is active).
+  std::mutex rules_reload_mu_;                 // one reader of the table at a time
+  std::vector<ValidationRule> rule_rows_;      // guarded by rules_reload_mu_ (or init_mu_)
+  bool rules_loaded_once_ = false;             // guarded likewise
+  std::mutex rules_mu_;
+  std::shared_ptr<const ingest::RuleSet> rules_;  // guarded by rules_mu_
+  std::atomic<bool> rules_empty_{true};
+  std::atomic<std::int64_t> rules_checked_ms_{0};
 };
 
 namespace {
@@ -277,6 +357,14 @@ Status TelemetryService::Track(const Event& event) noexcept {
 
 Status TelemetryService::InsertEventBatch(std::span<const Event> events) noexcept {
   return GuardStatus([&] { return impl_->InsertBatch(events); });
+}
+
+Status TelemetryService::ValidateEvent(Event& event) noexcept {
+  return GuardStatus([&]() -> Status {
+    if (!impl_->enabled_) return Status::Ok();
+    VK_RETURN_IF_ERROR(impl_->Running());
+    return impl_->Validate(event, impl_->clock_.NowMs());
+  });
 }
 
 Result<std::vector<Event>> TelemetryService::QueryEvents(const EventQueryFilter& filter) const noexcept {
@@ -543,7 +631,9 @@ Result<ImportResult> TelemetryService::ImportNdjson(const std::string& path,
     };
     // Backpressure: a full queue means "wait", never "drop" or "fail the import" (unless the
     // wait is for a lock held elsewhere and the caller set a limit on that).
-    ingest::BatchSink sink = [&pipeline, &locked_out](std::vector<Event> batch) -> Status {
+    const internal::Privacy& privacy = *impl_->privacy_;
+    ingest::BatchSink sink = [&pipeline, &locked_out, &privacy](std::vector<Event> batch) -> Status {
+      for (Event& e : batch) privacy.ApplyIncoming(e);
       while (true) {
         Status st = pipeline.SubmitBatch(batch);
         if (st.code() != StatusCode::kBusy) return st;
@@ -553,7 +643,8 @@ Result<ImportResult> TelemetryService::ImportNdjson(const std::string& path,
     const Clock& clock = impl_->clock_;
     VK_ASSIGN_OR_RETURN(ImportResult result,
                         ingest::RunImport(path, options, impl_->config_.local_store,
-                                          [&clock] { return clock.NowMs(); }, sink));
+                                          [&clock] { return clock.NowMs(); }, sink,
+                                          [this](Event& e) { return impl_->CheckRules(e); }));
     // The final flush, in slices so a lock held elsewhere can end it early.
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(10);
     while (true) {
@@ -682,6 +773,14 @@ Result<store::Store*> ServiceInternals::StoreOf(TelemetryService& service) {
   }
   VK_RETURN_IF_ERROR(service.impl_->Running());
   return service.impl_->store_.get();
+}
+
+Result<const internal::Privacy*> ServiceInternals::PrivacyOf(TelemetryService& service) {
+  if (!service.impl_->enabled_) {
+    return Status::FailedPrecondition("telemetry is disabled; there is no database to use");
+  }
+  VK_RETURN_IF_ERROR(service.impl_->Running());
+  return service.impl_->privacy_.get();
 }
 
 Status ServiceInternals::RunOnWriter(TelemetryService& service, std::function<Status()> fn,

@@ -21,6 +21,7 @@
 #include "vibekit/event.h"
 #include "vibekit/export.h"
 #include "vibekit/status.h"
+#include "vibekit/validation_rule.h"
 #include "vibekit/telemetry_service.h"
 
 namespace vibekit::store {
@@ -126,6 +127,12 @@ struct ScanCounts {
 // Receives a scan's rows one at a time, in table order sessions, events, errors. A non-OK
 // Status from any method stops the scan and is returned by Scan. References are valid only
 // during the call.
+// A ValidationRule from a telemetry_validation_rules row (both backends).
+ValidationRule ValidationRuleFromRow(std::int64_t id, std::string table, std::string field,
+                                     std::string_view type, std::string config,
+                                     std::string message, bool active, std::int64_t priority,
+                                     std::int64_t created, std::int64_t updated);
+
 class ScanVisitor {
  public:
   ScanVisitor() = default;
@@ -258,6 +265,11 @@ class Store {
   // Per-minute rollup rows with from_ms <= minute <= to_ms (store/minute_rollup.h), by minute.
   virtual Result<std::vector<MinuteRow>> ReadMinuteRollups(std::int64_t from_ms,
                                                            std::int64_t to_ms) = 0;
+  // --- validation rules (any thread, read pool) ---
+  // Every row of telemetry_validation_rules, active or not, by id. A row whose rule_type is not
+  // one of ours is returned with rule_type kRequired and `field_name` prefixed by "?" (the rule
+  // set then ignores it as an unknown field and says why).
+  virtual Result<std::vector<ValidationRule>> ReadValidationRules() = 0;
   // --- alert history (any thread; writes take the writer connection's lock) ---
   // Stores a fired alert and returns its id. kInvalidArgument for an unknown direction/severity.
   virtual Result<std::int64_t> InsertAlert(const AlertRecord& alert) = 0;

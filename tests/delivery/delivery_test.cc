@@ -511,5 +511,48 @@ TEST(Delivery, ShutdownInterruptsWaitsAndKeepsTheRestQueued) {
             5);
 }
 
+// Live delivery redacts too: events stored while redaction was off leave redacted.
+TEST(Delivery, SecretsStoredBeforeRedactionWasOnAreRedactedOnTheWayOut) {
+  TempDir dir;
+  TestCollector collector(dir.path());
+  ASSERT_TRUE(collector.Start()) << collector.error();
+  const TelemetryConfig config = DeliveryTestConfig(dir.File("t.db"), collector.url());
+  const std::string secret = "ghp_FAKE0123456789abcdefghijklmnopqrstuv";
+  {
+    TelemetryConfig off = config;
+    off.delivery.run_worker = false;  // keeps the outbox, sends nothing
+    off.privacy.redact_secrets = false;
+    TelemetryService s(off);
+    ASSERT_OK(s.Initialize());
+    TrackStartParams p{"sec", "claude"};
+    p.prompt = "use " + secret;
+    p.metadata = R"({"env":{"cmd":"GITHUB_TOKEN=)" + secret + R"("}})";
+    ASSERT_OK(s.TrackStart(p));
+    TrackErrorParams e;
+    e.session_id = "sec";
+    e.agent_type = "claude";
+    e.error = "401 for " + secret;
+    ASSERT_OK(s.TrackError(e));
+    ASSERT_OK(s.TrackEnd({"sec", "claude"}));
+    ASSERT_OK(s.Shutdown());
+  }
+  ASSERT_EQ(testing::QueryInt(config.local_store.db_path,
+                              "SELECT count(*) FROM telemetry_events WHERE instr(prompt, '" +
+                                  secret + "') > 0"),
+            1);
+  TelemetryService s(config);
+  ASSERT_OK(s.Initialize());
+  ASSERT_TRUE(testing::WaitFor(
+      [&] { return Accepted(collector.requests()).event_ids.size() == 3; }, 10000));
+  ASSERT_TRUE(testing::WaitFor([&] { return DeliveryIdle(s); }, 10000));
+  ASSERT_OK(s.Shutdown());
+  std::string all;
+  for (const CollectorRequest& r : collector.requests()) all += r.body;
+  EXPECT_EQ(all.find(secret), std::string::npos) << all;
+  // The texts themselves travel (with the secret replaced), so the check above means something.
+  EXPECT_NE(all.find("401 for [REDACTED:github_token]"), std::string::npos) << all;
+  EXPECT_NE(all.find("use [REDACTED:github_token]"), std::string::npos) << all;
+}
+
 }  // namespace
 }  // namespace vibekit

@@ -73,23 +73,23 @@ TEST_F(CliIntegrityTest, RollbackAndMigrateRoundTrip) {
   CliRun down = Vibekit(Db() + "db rollback --to-version 1.3.0 --format json");
   ASSERT_EQ(down.code, 0) << down.err;
   json::object d = json::parse(down.out).as_object();
-  EXPECT_EQ(d.at("fromVersion").as_string(), "1.6.0");
+  EXPECT_EQ(d.at("fromVersion").as_string(), "1.7.0");
   EXPECT_EQ(d.at("toVersion").as_string(), "1.3.0");
-  EXPECT_EQ(d.at("steps").as_array().size(), 3u);
+  EXPECT_EQ(d.at("steps").as_array().size(), 4u);
   EXPECT_EQ(QueryInt(db_, "SELECT count(*) FROM sqlite_master WHERE name = 'telemetry_alerts'"),
             0);
   CliRun up = Vibekit(Db() + "db migrate");
   ASSERT_EQ(up.code, 0) << up.err;
   EXPECT_NE(up.out.find("applied 1.4.0"), std::string::npos) << up.out;
-  EXPECT_NE(up.out.find("-> 1.6.0"), std::string::npos) << up.out;
+  EXPECT_NE(up.out.find("-> 1.7.0"), std::string::npos) << up.out;
   EXPECT_EQ(QueryInt(db_, "SELECT count(*) FROM telemetry_events"), events);
-  CliRun again = Vibekit(Db() + "db migrate --to-version 1.6.0 --format json");
+  CliRun again = Vibekit(Db() + "db migrate --to-version 1.7.0 --format json");
   ASSERT_EQ(again.code, 0);
   EXPECT_EQ(json::parse(again.out).at("steps").as_array().size(), 0u);
   CliRun audit = Vibekit(Db() + "db audit --table telemetry_schema_versions --since 1h "
                                 "--format json");
   ASSERT_EQ(audit.code, 0);
-  EXPECT_EQ(json::parse(audit.out).as_array().size(), 6u);  // 3 down, 3 up
+  EXPECT_EQ(json::parse(audit.out).as_array().size(), 8u);  // 4 down, 4 up
 }
 
 TEST_F(CliIntegrityTest, MigrateAndRollbackRejectUnknownVersions) {
@@ -165,6 +165,82 @@ TEST_F(CliIntegrityTest, RepairOnATerminalShowsThePlanAndAsksFirst) {
   EXPECT_EQ(applied.code, 0) << applied.output;
   EXPECT_NE(applied.output.find("repaired"), std::string::npos) << applied.output;
   EXPECT_EQ(QueryInt(db_, "SELECT event_count FROM telemetry_sessions WHERE id = 'sess-2'"), 6);
+}
+
+}  // namespace
+}  // namespace vibekit
+
+namespace vibekit {
+namespace {
+
+TEST_F(CliIntegrityTest, RulesListAddDisableEnableRemove) {
+  CliRun list = Vibekit(Db() + "db rules list --format json");
+  ASSERT_EQ(list.code, 0) << list.err;
+  json::array rules = json::parse(list.out).as_array();
+  ASSERT_EQ(rules.size(), 7u);  // the defaults of schema 1.7.0
+  EXPECT_EQ(rules[0].at("field").as_string(), "eventType");
+  EXPECT_EQ(rules[0].at("type").as_string(), "enum");
+
+  CliRun add = Vibekit(Db() + "db rules add --field agentType --type enum "
+                              "--config '[\"claude\"]' --message 'Only claude here' "
+                              "--priority 5 --format json");
+  ASSERT_EQ(add.code, 0) << add.err;
+  const std::int64_t id = json::parse(add.out).as_object().at("id").as_int64();
+  CliRun table = Vibekit(Db() + "db rules list");
+  ASSERT_EQ(table.code, 0);
+  EXPECT_NE(table.out.find("Only claude here"), std::string::npos) << table.out;
+
+  // The rule is in force for the next writer: an import of a codex event skips it.
+  const std::string file = dir_.File("e.ndjson");
+  {
+    std::FILE* f = std::fopen(file.c_str(), "w");
+    std::fputs(R"({"sessionId":"n1","eventType":"start","agentType":"codex","timestamp":1000})"
+               "\n", f);
+    std::fclose(f);
+  }
+  CliRun imp = Vibekit(Db() + "telemetry import " + file);
+  EXPECT_EQ(imp.code, 1);  // a skipped line
+  EXPECT_NE(imp.err.find("line 1: validation rule " + std::to_string(id) +
+                         " failed: table=telemetry_events field=agentType rule=enum "
+                         "value=\"codex\": Only claude here"),
+            std::string::npos)
+      << imp.err;
+  EXPECT_EQ(QueryInt(db_, "SELECT count(*) FROM telemetry_sessions WHERE id = 'n1'"), 0);
+
+  const std::string sid = std::to_string(id);
+  CliRun off = Vibekit(Db() + "db rules disable " + sid);
+  ASSERT_EQ(off.code, 0) << off.err;
+  EXPECT_NE(off.out.find("disabled"), std::string::npos);
+  EXPECT_EQ(QueryInt(db_, "SELECT is_active FROM telemetry_validation_rules WHERE id = " + sid), 0);
+  ASSERT_EQ(Vibekit(Db() + "db rules enable " + sid).code, 0);
+  EXPECT_EQ(QueryInt(db_, "SELECT is_active FROM telemetry_validation_rules WHERE id = " + sid), 1);
+  ASSERT_EQ(Vibekit(Db() + "db rules remove " + sid).code, 0);
+  EXPECT_EQ(QueryInt(db_, "SELECT count(*) FROM telemetry_validation_rules WHERE id = " + sid), 0);
+  CliRun again = Vibekit(Db() + "db rules remove " + sid);
+  EXPECT_EQ(again.code, 1);
+  EXPECT_NE(again.err.find("no validation rule with id"), std::string::npos) << again.err;
+  // Every change is in the audit trail.
+  EXPECT_EQ(QueryInt(db_, "SELECT count(*) FROM telemetry_audit_log WHERE table_name = "
+                          "'telemetry_validation_rules' AND record_id = '" + sid + "'"), 4);
+}
+
+TEST_F(CliIntegrityTest, BadRulesAreUsageErrors) {
+  CliRun regex = Vibekit(Db() + "db rules add --field prompt --type regex --config '\"(\"'");
+  EXPECT_EQ(regex.code, 2);
+  EXPECT_NE(regex.err.find("does not compile"), std::string::npos) << regex.err;
+  CliRun type = Vibekit(Db() + "db rules add --field prompt --type between");
+  EXPECT_EQ(type.code, 2);
+  EXPECT_NE(type.err.find("unknown rule type"), std::string::npos) << type.err;
+  CliRun field = Vibekit(Db() + "db rules add --field nope --type required");
+  EXPECT_EQ(field.code, 2);
+  EXPECT_NE(field.err.find("unknown field 'nope'"), std::string::npos) << field.err;
+  CliRun range = Vibekit(Db() + "db rules add --field timestamp --type range "
+                                "--config '{\"min\":9,\"max\":1}'");
+  EXPECT_EQ(range.code, 2);
+  EXPECT_NE(range.err.find("min greater than max"), std::string::npos) << range.err;
+  CliRun id = Vibekit(Db() + "db rules disable abc");
+  EXPECT_EQ(id.code, 2);
+  EXPECT_EQ(QueryInt(db_, "SELECT count(*) FROM telemetry_validation_rules"), 7);
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "testing/test_util.h"
+#include "vibekit/data_integrity.h"
 #include "vibekit/telemetry_service.h"
 
 namespace vibekit::testing {
@@ -66,6 +67,13 @@ inline std::string TableSnapshot(const std::string& db_path, const std::string& 
   sqlite3_finalize(st);
   sqlite3_close(db);
   return out;
+}
+
+// DataIntegrityService on `db_path` (a test failure, and null, when it cannot be opened).
+inline std::unique_ptr<DataIntegrityService> OpenIntegrityService(const std::string& db_path) {
+  auto r = DataIntegrityService::Open(TestConfig(db_path));
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  return r.ok() ? std::move(*r) : nullptr;
 }
 
 // A database with finished, failed and open sessions (streams, errors, metadata) written through

@@ -107,7 +107,9 @@ void CheckImported(const std::string& db) {
   EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM telemetry_sessions"), 3);
   EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM telemetry_events"), 7);
   EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM telemetry_errors"), 1);
-  EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM telemetry_validation_rules"), 1);
+  // Its one rule (the description's eventType enum, which schema 1.7.0 does not add a second
+  // time) and the six other defaults.
+  EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM telemetry_validation_rules"), 7);
   EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM telemetry_buffers"), 1);
   EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM telemetry_audit_log WHERE record_id = 'ref-1'"), 1);
   EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM sqlite_master WHERE name LIKE 'vk_ref_%'"), 0);

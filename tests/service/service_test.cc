@@ -88,7 +88,9 @@ TEST_P(ServiceTest, TrackStartStreamEndRecordsSessionWithCounters) {
   EXPECT_EQ(s->agent_type, "claude");
   EXPECT_EQ(*s->mode, "code");
   // Start metadata merged with the end's.
-  EXPECT_NE(s->metadata->find("user-789"), std::string::npos);
+  // userId is one of the hashed metadata keys (PrivacyConfig::hash_metadata_keys).
+  EXPECT_EQ(s->metadata->find("user-789"), std::string::npos);
+  EXPECT_NE(s->metadata->find(R"("userId":"hmac:)"), std::string::npos) << *s->metadata;
   EXPECT_NE(s->metadata->find("success"), std::string::npos);
   auto stats = service_->GetSessionStats("s1");
   ASSERT_TRUE(stats.ok());

@@ -47,6 +47,9 @@ TelemetryConfig TestConfig(const std::string& db_path) {
   c.apply_environment = false;
   c.local_store.db_path = db_path;
   c.local_store.enqueue_timeout_ms = 5000;
+  // A fixed metadata hash key: no install.key file written outside the test's directory (a
+  // PostgreSQL database has none); tests of the install key clear it.
+  c.privacy.hash_key = "vibekit-tests-hash-key-0123456789abcdef";
   return c;
 }
 

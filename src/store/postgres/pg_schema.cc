@@ -1,5 +1,7 @@
 #include "store/postgres/pg_schema.h"
 
+#include "store/default_rules.h"
+
 #include <cctype>
 #include <string>
 #include <vector>
@@ -418,6 +420,7 @@ const std::vector<PgMigration>& Migrations() {
       {"1.5.0", "Hour and day levels of the analytics rollups", kSchema150, kRollback150},
       {"1.6.0", "Audit trail triggers: session status/end changes, error resolution, rule changes",
        kSchema160, kRollback160},
+      {"1.7.0", kDefaultRulesDescription, kDefaultRulesScript, kDefaultRulesRollback},
   };
   return migrations;
 }

@@ -939,6 +939,20 @@ Result<AggregateStats> PgStore::GetAggregateStats() {
   return out;
 }
 
+Result<std::vector<ValidationRule>> PgStore::ReadValidationRules() {
+  VK_ASSIGN_OR_RETURN(PgResult r, Read(
+      "SELECT id, table_name, field_name, rule_type, coalesce(rule_config, ''), "
+      "coalesce(error_message, ''), is_active, priority, created_at, updated_at "
+      "FROM telemetry_validation_rules ORDER BY id"));
+  std::vector<ValidationRule> out;
+  for (int i = 0; i < r.rows(); ++i) {
+    out.push_back(ValidationRuleFromRow(r.Int(i, 0), r.Text(i, 1), r.Text(i, 2), r.Text(i, 3),
+                                        r.Text(i, 4), r.Text(i, 5), r.Int(i, 6) != 0,
+                                        r.Int(i, 7), r.Int(i, 8), r.Int(i, 9)));
+  }
+  return out;
+}
+
 Result<std::vector<SchemaVersion>> PgStore::SchemaVersions() {
   VK_ASSIGN_OR_RETURN(PgResult r, Read(
       "SELECT version, coalesce(description, ''), applied_at, is_active "

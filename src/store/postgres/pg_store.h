@@ -96,6 +96,7 @@ class PgStore final : public Store {
   Result<std::int64_t> InsertAlert(const AlertRecord& alert) override;
   Status ResolveAlert(std::int64_t id, std::int64_t resolved_at, double resolved_value) override;
   Result<std::vector<AlertRecord>> ReadAlerts(int limit) override;
+  Result<std::vector<ValidationRule>> ReadValidationRules() override;
 
   Status Scan(const ScanRequest& request, ScanVisitor& visitor) override;
   Result<std::unique_ptr<RestoreWriter>> BeginRestore(std::int64_t now_ms) override;

@@ -1,5 +1,7 @@
 #include "store/sqlite/schema.h"
 
+#include "store/default_rules.h"
+
 #include "store/sqlite/minute_rollup_sql.h"
 #include "store/sqlite/reference_import.h"
 
@@ -550,6 +552,7 @@ const std::vector<Migration>& Migrations() {
        kRestore150, "vk_stash_150_periods"},
       {"1.6.0", "Audit trail triggers: session status/end changes, error resolution, rule changes",
        kSchema160, kRollback160},
+      {"1.7.0", kDefaultRulesDescription, kDefaultRulesScript, kDefaultRulesRollback},
   };
   return migrations;
 }

@@ -1196,6 +1196,26 @@ Result<AggregateStats> SqliteStore::GetAggregateStats() {
   return out;
 }
 
+Result<std::vector<ValidationRule>> SqliteStore::ReadValidationRules() {
+  VK_ASSIGN_OR_RETURN(ReaderLease reader, AcquireReader());
+  VK_ASSIGN_OR_RETURN(Statement * stmt, Cached(*reader,
+      "SELECT id, table_name, field_name, rule_type, coalesce(rule_config, ''), "
+      "coalesce(error_message, ''), is_active, priority, created_at, updated_at "
+      "FROM telemetry_validation_rules ORDER BY id"));
+  std::vector<ValidationRule> out;
+  while (true) {
+    VK_ASSIGN_OR_RETURN(bool row, stmt->Step());
+    if (!row) break;
+    out.push_back(ValidationRuleFromRow(stmt->ColumnInt(0), stmt->ColumnText(1),
+                                        stmt->ColumnText(2), stmt->ColumnText(3),
+                                        stmt->ColumnText(4), stmt->ColumnText(5),
+                                        stmt->ColumnInt(6) != 0, stmt->ColumnInt(7),
+                                        stmt->ColumnInt(8), stmt->ColumnInt(9)));
+  }
+  stmt->Reset();
+  return out;
+}
+
 Result<std::vector<SchemaVersion>> SqliteStore::SchemaVersions() {
   VK_ASSIGN_OR_RETURN(ReaderLease reader, AcquireReader());
   VK_ASSIGN_OR_RETURN(Statement * stmt, Cached(*reader,

@@ -102,6 +102,7 @@ class SqliteStore final : public Store {
   Result<std::int64_t> InsertAlert(const AlertRecord& alert) override;
   Status ResolveAlert(std::int64_t id, std::int64_t resolved_at, double resolved_value) override;
   Result<std::vector<AlertRecord>> ReadAlerts(int limit) override;
+  Result<std::vector<ValidationRule>> ReadValidationRules() override;
   Result<std::vector<MinuteRow>> ReadPeriodRollups(std::int64_t period_ms, std::int64_t from_ms,
                                                    std::int64_t to_ms) override;
   Result<std::array<std::int64_t, 24>> EventsByHourOfDay(std::int64_t from_ms,

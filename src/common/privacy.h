@@ -1,0 +1,60 @@
+// The privacy settings (vibekit/config.h PrivacyConfig) applied to events: the keyed hash of
+// identifying metadata values, "counts and sizes only" content mode and secret redaction
+// (redact.h). One object per service, shared with the export service and the delivery worker.
+//
+// Thread-safety: immutable after Create; use from any thread.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "common/redact.h"
+#include "vibekit/config.h"
+#include "vibekit/event.h"
+#include "vibekit/status.h"
+
+namespace vibekit::internal {
+
+class Privacy {
+ public:
+  // Compiles the patterns (kInvalidArgument for a bad one). Without a configured hash key, the
+  // install key file is read (or created: 32 bytes of getrandom, hex, mode 0600, never
+  // overwritten) when the first value is hashed, so a database whose metadata never holds such
+  // a key gets no file. If it cannot be read or made, hashed values are dropped
+  // ("[REDACTED:unhashed]") and the error is logged once: never stored in the clear.
+  static Result<std::shared_ptr<const Privacy>> Create(const TelemetryConfig& config);
+
+  // An event on its way in: content mode, hashing, redaction.
+  void ApplyIncoming(Event& event) const;
+  // Rows on their way out (exports, OTLP): hashing (values not yet "hmac:") and redaction, so
+  // rows stored before these settings were on do not leave with secrets.
+  void ApplyOutgoing(Event& event) const;
+  void ApplyOutgoing(ErrorRecord& error) const;
+  void ApplyOutgoing(Session& session) const;
+
+  // "hmac:" + HMAC-SHA-256(key, value) in hex (see Create for a missing key).
+  std::string Hash(std::string_view value) const;
+  // True when nothing would ever change (every setting off).
+  bool inert() const noexcept { return inert_; }
+  const Redactor& redactor() const noexcept { return *redactor_; }
+
+ private:
+  Privacy() = default;
+  void Text(std::optional<std::string>& text) const;
+  void Metadata(std::optional<std::string>& metadata) const;
+
+  std::shared_ptr<const Redactor> redactor_;
+  std::vector<std::string> hash_keys_;
+  std::string key_file_;  // empty when the key is configured
+  mutable std::once_flag key_once_;
+  mutable std::string key_;  // set once (configured, or by key_once_)
+  bool store_content_ = true;
+  bool inert_ = false;
+};
+
+// Reads the install key in `path`, creating it (and its directory, 0700) when missing.
+Result<std::string> LoadOrCreateInstallKey(const std::string& path);
+
+}  // namespace vibekit::internal

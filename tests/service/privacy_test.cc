@@ -1,0 +1,355 @@
+// Privacy end to end: the redaction corpus (tests/data/redaction_corpus.tsv) sent through every
+// library write path in prompts, stream text, error details and nested metadata; no secret in the
+// database file, in a JSON export or in an OTLP export (also for rows stored before redaction was
+// on); look-alikes kept; metadata keys hashed with a keyed hash (deterministic per key, different
+// across keys, the install key file); the counts-only content mode; the environment switches.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "testing/redaction_corpus.h"
+#include "testing/test_util.h"
+#include "vibekit/export.h"
+#include "vibekit/telemetry_service.h"
+
+namespace vibekit {
+namespace {
+
+using testing::CorpusSecret;
+using testing::JsonString;
+using testing::LoadRedactionCorpus;
+using testing::QueryInt;
+using testing::QueryText;
+using testing::TempDir;
+using testing::TestConfig;
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Plain TEXT storage (no zstd) so the file's bytes can be searched for the secrets.
+TelemetryConfig PlainConfig(const std::string& db) {
+  TelemetryConfig c = TestConfig(db);
+  c.local_store.compress_min_bytes = 0;
+  return c;
+}
+
+// Every corpus text through Track*, InsertEventBatch and ImportNdjson, in every text field.
+void WriteCorpus(TelemetryService& s, const testing::RedactionCorpus& corpus,
+                 const std::string& dir) {
+  int n = 0;
+  std::string ndjson;
+  for (const CorpusSecret& c : corpus.secrets) {
+    const std::string id = "sess-" + std::to_string(n++);
+    TrackStartParams p{id, "claude"};
+    p.prompt = "please deploy; " + c.text;
+    p.metadata = R"({"env":{"vars":[)" + JsonString(c.text) + R"(]},"note":)" +
+                 JsonString(c.text) + "}";
+    p.repo_url = "https://github.com/acme/app";
+    ASSERT_OK(s.TrackStart(p));
+    TrackStreamParams sp{id, "claude"};
+    sp.stream_data = "running: " + c.text;
+    ASSERT_OK(s.TrackStream(sp));
+    TrackErrorParams e;
+    e.session_id = id;
+    e.agent_type = "claude";
+    e.error = "request failed with " + c.text;
+    e.stack = "at call (" + c.text + ")";
+    ASSERT_OK(s.TrackError(e));
+    Event batch_event;
+    batch_event.session_id = id + "-batch";
+    batch_event.agent_type = "codex";
+    batch_event.event_type = EventType::kStart;
+    batch_event.prompt = c.text;
+    batch_event.metadata = R"({"a":{"b":{"c":)" + JsonString(c.text) + "}}}";
+    ASSERT_OK(s.InsertEventBatch(std::span<const Event>(&batch_event, 1)));
+    ndjson += R"({"sessionId":")" + id + R"(-import","eventType":"stream","agentType":"codex",)"
+              R"("timestamp":1700000000000,"streamData":)" + JsonString(c.text) +
+              R"(,"metadata":{"x":[)" + JsonString(c.text) + "]}}\n";
+  }
+  const std::string file = dir + "/corpus.ndjson";
+  std::ofstream(file) << ndjson;
+  auto r = s.ImportNdjson(file, ImportOptions{});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->skipped, 0);
+  // Look-alikes, which must stay exactly.
+  for (const std::string& keep : corpus.keeps) {
+    TrackStreamParams sp{"keep", "claude"};
+    sp.stream_data = keep;
+    sp.metadata = R"({"k":)" + JsonString(keep) + "}";
+    ASSERT_OK(s.TrackStream(sp));
+  }
+  ASSERT_OK(s.FlushBuffers());
+}
+
+void ExpectNoSecret(const std::string& where, const std::string& bytes,
+                    const testing::RedactionCorpus& corpus) {
+  for (const CorpusSecret& c : corpus.secrets) {
+    EXPECT_EQ(bytes.find(c.secret), std::string::npos) << c.kind << " leaked into " << where;
+  }
+}
+
+Result<ExportResult> ExportTo(TelemetryService& s, const std::string& format,
+                              const std::string& path) {
+  TelemetryExportService ex(s);
+  ExportConfig config;
+  config.format = format;
+  config.output_path = path;
+  return ex.Export(ExportFilter{}, config);
+}
+
+TEST(Privacy, NoCorpusSecretReachesTheDatabaseOrAnExport) {
+  TempDir dir;
+  const std::string db = dir.File("p.db");
+  const auto corpus = LoadRedactionCorpus();
+  ASSERT_GE(corpus.secrets.size(), 20u);
+  {
+    TelemetryService s(PlainConfig(db));
+    ASSERT_OK(s.Initialize());
+    WriteCorpus(s, corpus, dir.path());
+    // What the library reads back: markers in place of the secrets, look-alikes intact.
+    EventQueryFilter f;
+    f.session_id = "keep";
+    f.limit = 1000;
+    auto kept = s.QueryEvents(f);
+    ASSERT_TRUE(kept.ok());
+    ASSERT_EQ(kept->size(), corpus.keeps.size());
+    for (const Event& e : *kept) {
+      EXPECT_NE(std::find(corpus.keeps.begin(), corpus.keeps.end(), *e.stream_data),
+                corpus.keeps.end())
+          << "changed: " << *e.stream_data;
+    }
+    ASSERT_TRUE(ExportTo(s, "json", dir.File("all.json")).ok());
+    ASSERT_TRUE(ExportTo(s, "otlp", dir.File("all.otlp.json")).ok());
+    ASSERT_OK(s.Shutdown());
+  }
+  EXPECT_GT(QueryInt(db, "SELECT count(*) FROM telemetry_events WHERE stream_data LIKE "
+                         "'%[REDACTED:github_token]%'"), 0);
+  EXPECT_GT(QueryInt(db, "SELECT count(*) FROM telemetry_errors WHERE error_message LIKE "
+                         "'%[REDACTED:%'"), 0);
+  // The file itself (events, errors, sessions' merged metadata, the text index, audit rows).
+  ExpectNoSecret("the database file", ReadFile(db) + ReadFile(db + "-wal"), corpus);
+  const std::string json = ReadFile(dir.File("all.json"));
+  EXPECT_NE(json.find("[REDACTED:private_key]"), std::string::npos);
+  ExpectNoSecret("the JSON export", json, corpus);
+  ExpectNoSecret("the OTLP export", ReadFile(dir.File("all.otlp.json")), corpus);
+}
+
+TEST(Privacy, RowsStoredBeforeRedactionWasOnDoNotLeaveThroughExports) {
+  TempDir dir;
+  const std::string db = dir.File("p.db");
+  const auto corpus = LoadRedactionCorpus();
+  {
+    TelemetryConfig off = PlainConfig(db);
+    off.privacy.redact_secrets = false;
+    off.privacy.hash_metadata_keys.clear();
+    TelemetryService s(off);
+    ASSERT_OK(s.Initialize());
+    WriteCorpus(s, corpus, dir.path());
+    ASSERT_OK(s.Shutdown());
+  }
+  // Off means off: the secrets are in the file.
+  EXPECT_NE(ReadFile(db).find(corpus.secrets.front().secret), std::string::npos);
+  TelemetryService s(PlainConfig(db));
+  ASSERT_OK(s.Initialize());
+  ASSERT_TRUE(ExportTo(s, "json", dir.File("old.json")).ok());
+  ASSERT_TRUE(ExportTo(s, "ndjson", dir.File("old.ndjson")).ok());
+  ASSERT_TRUE(ExportTo(s, "otlp", dir.File("old.otlp.json")).ok());
+  ASSERT_OK(s.Shutdown());
+  ExpectNoSecret("the JSON export", ReadFile(dir.File("old.json")), corpus);
+  ExpectNoSecret("the NDJSON export", ReadFile(dir.File("old.ndjson")), corpus);
+  ExpectNoSecret("the OTLP export", ReadFile(dir.File("old.otlp.json")), corpus);
+  for (const std::string& keep : corpus.keeps) {
+    if (keep.find('"') != std::string::npos || keep.find('\\') != std::string::npos) continue;
+    EXPECT_NE(ReadFile(dir.File("old.json")).find(keep), std::string::npos) << keep;
+  }
+}
+
+TEST(Privacy, ARestoredExportIsRedactedBeforeItIsWritten) {
+  TempDir dir;
+  const auto corpus = LoadRedactionCorpus();
+  {
+    TelemetryConfig off = PlainConfig(dir.File("old.db"));
+    off.privacy.redact_secrets = false;
+    off.privacy.hash_metadata_keys.clear();
+    TelemetryService s(off);
+    ASSERT_OK(s.Initialize());
+    WriteCorpus(s, corpus, dir.path());
+    ASSERT_TRUE(ExportTo(s, "json", dir.File("raw.json")).ok());
+    ASSERT_OK(s.Shutdown());
+  }
+  EXPECT_NE(ReadFile(dir.File("raw.json")).find(corpus.secrets.front().secret),
+            std::string::npos);
+  const std::string db = dir.File("new.db");
+  {
+    TelemetryService s(PlainConfig(db));
+    ASSERT_OK(s.Initialize());
+    TelemetryExportService ex(s);
+    auto restored = ex.Restore(dir.File("raw.json"));
+    ASSERT_TRUE(restored.ok()) << restored.status().ToString();
+    EXPECT_GT(restored->events, 0);
+    ASSERT_OK(s.Shutdown());
+  }
+  ExpectNoSecret("the restored database", ReadFile(db) + ReadFile(db + "-wal"), corpus);
+}
+
+std::string StoredMetadata(const std::string& db, const std::string& session) {
+  return QueryText(db, "SELECT metadata FROM telemetry_events WHERE session_id = '" + session +
+                           "' ORDER BY id LIMIT 1");
+}
+
+TEST(Privacy, MetadataKeysAreHashedDeterministicallyPerKey) {
+  TempDir dir;
+  const std::string db = dir.File("h.db");
+  TelemetryConfig config = TestConfig(db);
+  config.privacy.hash_key = "key-one-0123456789abcdef0123456789";
+  {
+    TelemetryService s(config);
+    ASSERT_OK(s.Initialize());
+    for (const char* id : {"a", "b"}) {
+      TrackStartParams p{id, "claude"};
+      p.metadata = R"({"userId":"alice@example.com","user":{"email":"alice@example.com"},)"
+                   R"("team":"infra","n":1})";
+      ASSERT_OK(s.TrackStart(p));
+    }
+    ASSERT_OK(s.Shutdown());
+  }
+  config.privacy.hash_key = "key-two-0123456789abcdef0123456789";
+  {
+    TelemetryService s(config);
+    ASSERT_OK(s.Initialize());
+    TrackStartParams p{"c", "claude"};
+    p.metadata = R"({"userId":"alice@example.com"})";
+    ASSERT_OK(s.TrackStart(p));
+    ASSERT_OK(s.Shutdown());
+  }
+  const std::string a = StoredMetadata(db, "a");
+  const std::string b = StoredMetadata(db, "b");
+  const std::string c = StoredMetadata(db, "c");
+  EXPECT_EQ(a.find("alice"), std::string::npos) << a;
+  EXPECT_NE(a.find(R"("team":"infra")"), std::string::npos) << a;
+  EXPECT_EQ(a, b);  // same value, same key: same hash
+  const std::size_t at = a.find(R"("userId":"hmac:)");
+  ASSERT_NE(at, std::string::npos) << a;
+  const std::string hash_one = a.substr(at + 10, 5 + 64);
+  EXPECT_NE(a.find(R"("email":")" + hash_one + "\""), std::string::npos) << a;  // user.email
+  EXPECT_EQ(c.find(hash_one), std::string::npos) << c;  // another key, another hash
+  EXPECT_NE(c.find(R"("userId":"hmac:)"), std::string::npos) << c;
+}
+
+TEST(Privacy, ThePerInstallKeyIsMadeOnceWithMode0600AndReused) {
+  TempDir dir;
+  const std::string db = dir.File("k.db");
+  TelemetryConfig config = TestConfig(db);
+  config.privacy.hash_key.clear();
+  {
+    // Nothing to hash yet: no key file.
+    TelemetryService s(config);
+    ASSERT_OK(s.Initialize());
+    TrackStartParams p{"none", "claude"};
+    p.metadata = R"({"team":"infra"})";
+    ASSERT_OK(s.TrackStart(p));
+    ASSERT_OK(s.Shutdown());
+    struct stat none {};
+    EXPECT_NE(::stat(dir.File("install.key").c_str(), &none), 0);
+  }
+  for (const char* id : {"a", "b"}) {
+    TelemetryService s(config);
+    ASSERT_OK(s.Initialize());
+    TrackStartParams p{id, "claude"};
+    p.metadata = R"({"user_id":"42"})";
+    ASSERT_OK(s.TrackStart(p));
+    ASSERT_OK(s.Shutdown());
+  }
+  struct stat st {};
+  ASSERT_EQ(::stat(dir.File("install.key").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  const std::string key = ReadFile(dir.File("install.key"));
+  EXPECT_EQ(key.size(), 65u);  // 64 hex digits and a newline
+  EXPECT_EQ(StoredMetadata(db, "a"), StoredMetadata(db, "b"));
+  EXPECT_NE(StoredMetadata(db, "a").find("hmac:"), std::string::npos);
+  // Another install (another key file) hashes differently.
+  TempDir other;
+  TelemetryConfig config2 = TestConfig(other.File("k.db"));
+  config2.privacy.hash_key.clear();
+  TelemetryService s(config2);
+  ASSERT_OK(s.Initialize());
+  TrackStartParams p{"a", "claude"};
+  p.metadata = R"({"user_id":"42"})";
+  ASSERT_OK(s.TrackStart(p));
+  ASSERT_OK(s.Shutdown());
+  EXPECT_NE(StoredMetadata(other.File("k.db"), "a"), StoredMetadata(db, "a"));
+}
+
+TEST(Privacy, ContentOffStoresCountsAndSizesOnly) {
+  TempDir dir;
+  const std::string db = dir.File("c.db");
+  TelemetryConfig config = PlainConfig(db);
+  config.privacy.store_content = false;
+  TelemetryService s(config);
+  ASSERT_OK(s.Initialize());
+  TrackStartParams p{"s", "claude"};
+  p.prompt = "refactor the payment module";  // 27 bytes
+  p.metadata = R"({"model":"m1"})";
+  ASSERT_OK(s.TrackStart(p));
+  TrackStreamParams sp{"s", "claude"};
+  sp.stream_data = "12345";
+  ASSERT_OK(s.TrackStream(sp));
+  TrackErrorParams e;
+  e.session_id = "s";
+  e.agent_type = "claude";
+  e.error = "tool failed";
+  ASSERT_OK(s.TrackError(e));
+  ASSERT_OK(s.FlushBuffers());
+  auto stats = s.GetSessionStats("s");
+  ASSERT_TRUE(stats.ok());
+  ASSERT_OK(s.Shutdown());
+  EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM telemetry_events"), 3);
+  EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM telemetry_events WHERE prompt IS NOT NULL "
+                         "OR (stream_data IS NOT NULL AND event_type <> 'error')"), 0);
+  EXPECT_EQ(StoredMetadata(db, "s"), R"({"vibekit.prompt_bytes":27,"model":"m1"})");
+  EXPECT_EQ(QueryText(db, "SELECT metadata FROM telemetry_events WHERE event_type = 'stream'"),
+            R"({"vibekit.stream_bytes":5})");
+  EXPECT_EQ(QueryText(db, "SELECT error_message FROM telemetry_errors"), "tool failed");
+  EXPECT_EQ(ReadFile(db).find("payment module"), std::string::npos);
+}
+
+TEST(Privacy, EnvironmentSwitches) {
+  ::setenv("TELEMETRY_REDACT", "off", 1);
+  ::setenv("TELEMETRY_STORE_CONTENT", "false", 1);
+  ::setenv("TELEMETRY_HASH_KEYS", "userId, account.id", 1);
+  ::setenv("TELEMETRY_HASH_KEY", "k", 1);
+  ::setenv("TELEMETRY_REDACT_PATTERNS", "ACME-[0-9]+\nINT-[a-z]+", 1);
+  TelemetryConfig c;
+  Status st = ApplyEnvironment(c);
+  for (const char* v : {"TELEMETRY_REDACT", "TELEMETRY_STORE_CONTENT", "TELEMETRY_HASH_KEYS",
+                        "TELEMETRY_HASH_KEY", "TELEMETRY_REDACT_PATTERNS"}) {
+    ::unsetenv(v);
+  }
+  ASSERT_OK(st);
+  EXPECT_FALSE(c.privacy.redact_secrets);
+  EXPECT_FALSE(c.privacy.store_content);
+  EXPECT_EQ(c.privacy.hash_metadata_keys, (std::vector<std::string>{"userId", "account.id"}));
+  EXPECT_EQ(c.privacy.hash_key, "k");
+  EXPECT_EQ(c.privacy.redact_patterns, (std::vector<std::string>{"ACME-[0-9]+", "INT-[a-z]+"}));
+}
+
+TEST(Privacy, ABadPatternStopsInitialize) {
+  TempDir dir;
+  TelemetryConfig config = TestConfig(dir.File("x.db"));
+  config.privacy.redact_patterns = {"(oops"};
+  TelemetryService s(config);
+  Status st = s.Initialize();
+  EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(st.message().find("(oops"), std::string::npos) << st.message();
+}
+
+}  // namespace
+}  // namespace vibekit
