@@ -7,6 +7,7 @@
 
 #include <boost/json.hpp>
 #include <dirent.h>
+#include <sqlite3.h>
 #include <sys/resource.h>
 
 #include "common/sys.h"
@@ -408,6 +409,47 @@ TEST_F(ExportTest, FailedExportLeavesNoFileBehind) {
   bad.event_types = {"bogus"};
   EXPECT_FALSE(exporter_->Export(bad, csv).ok());
   EXPECT_TRUE(ListDir(empty.path()).empty());
+}
+
+// A row that cannot be read (stage 1 of the export: here a stored zstd frame damaged on disk)
+// aborts the export with the store's error, and no file is left, whatever the format.
+TEST_F(ExportTest, UnreadableStoredTextAbortsTheExportAndLeavesNoFile) {
+  TrackStreamParams big{"sess-0", "claude"};
+  big.stream_data = std::string(4000, 'x');  // stored as a zstd BLOB
+  big.timestamp = kT0 + 999999;
+  ASSERT_OK(service_->TrackStream(big));
+  ASSERT_OK(service_->FlushBuffers());
+  const std::string db = dir_.File("t.db");
+  ASSERT_EQ(QueryText(db, "SELECT typeof(stream_data) FROM telemetry_events WHERE id = "
+                          "(SELECT max(id) FROM telemetry_events)"),
+            "blob");
+  // Damage the frame through a raw connection (without vk_text(), so the text index's update
+  // trigger goes first; the test database is thrown away).
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open(db.c_str(), &raw), SQLITE_OK);
+  sqlite3_busy_timeout(raw, 5000);
+  char* err = nullptr;
+  const int rc = sqlite3_exec(raw,
+                              "DROP TRIGGER telemetry_events_fts_au;"
+                              "UPDATE telemetry_events SET stream_data = x'0128b52ffd0001' "
+                              "WHERE id = (SELECT max(id) FROM telemetry_events);",
+                              nullptr, nullptr, &err);
+  const std::string message = err != nullptr ? err : "";
+  sqlite3_free(err);
+  sqlite3_close(raw);
+  ASSERT_EQ(rc, SQLITE_OK) << message;
+
+  for (const std::string format : {"json", "ndjson", "csv", "otlp"}) {
+    SCOPED_TRACE(format);
+    TempDir out;
+    ExportConfig c;
+    c.format = format;
+    c.output_path = out.File("x." + format);
+    auto r = exporter_->Export({}, c);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().code(), StatusCode::kCorruption) << r.status().ToString();
+    EXPECT_TRUE(ListDir(out.path()).empty());
+  }
 }
 
 TEST_F(ExportTest, ListAvailableDataDescribesTheDatabase) {

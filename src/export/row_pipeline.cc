@@ -1,0 +1,137 @@
+#include "export/row_pipeline.h"
+
+#include <algorithm>
+#include <exception>
+#include <string>
+#include <utility>
+
+namespace vibekit::exporting {
+
+RowPipeline::RowPipeline(store::ScanVisitor& downstream, Options options)
+    : downstream_(downstream),
+      options_{std::max<std::size_t>(options.chunk_rows, 1),
+               std::max<std::size_t>(options.max_chunks, 2)} {
+  current_ = std::make_unique<Chunk>();
+  for (std::size_t i = 1; i < options_.max_chunks; ++i) free_.push_back(std::make_unique<Chunk>());
+  thread_ = std::thread([this] { Run(); });
+}
+
+RowPipeline::~RowPipeline() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+    queued_.clear();  // abandoned: the export failed or was not finished
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+Status RowPipeline::OnCounts(const store::ScanCounts& counts) {
+  // Before any row, so stage 2 is idle; the hand-over's mutex publishes what this wrote.
+  return downstream_.OnCounts(counts);
+}
+
+template <typename Row>
+Status RowPipeline::Add(Kind kind, std::vector<Row>& rows, std::size_t& used, const Row& row) {
+  if (used < rows.size()) {
+    rows[used] = row;  // copy-assignment keeps the slot's string capacity
+  } else {
+    rows.push_back(row);
+  }
+  ++used;
+  current_->order.push_back(kind);
+  return current_->order.size() >= options_.chunk_rows ? HandOver() : Status::Ok();
+}
+
+Status RowPipeline::OnSession(const Session& session) {
+  return Add(Kind::kSession, current_->sessions, current_->n_sessions, session);
+}
+Status RowPipeline::OnEvent(const Event& event) {
+  return OnStoredEvent(event, {});
+}
+Status RowPipeline::OnStoredEvent(const Event& event, store::StoredTexts encoded) {
+  Chunk& c = *current_;
+  if (c.encoded.size() <= c.n_events) c.encoded.resize(c.n_events + 1);
+  c.encoded[c.n_events] = encoded;
+  return Add(Kind::kEvent, c.events, c.n_events, event);
+}
+Status RowPipeline::OnError(const ErrorRecord& error) {
+  return Add(Kind::kError, current_->errors, current_->n_errors, error);
+}
+
+Status RowPipeline::HandOver() {
+  std::unique_lock lock(mu_);
+  cv_.wait(lock, [this] { return !free_.empty() || !error_.ok(); });
+  if (!error_.ok()) return error_;
+  queued_.push_back(std::move(current_));
+  current_ = std::move(free_.back());
+  free_.pop_back();
+  ++handed_over_;
+  cv_.notify_all();
+  return Status::Ok();
+}
+
+Status RowPipeline::Finish() {
+  if (current_ != nullptr && !current_->order.empty()) VK_RETURN_IF_ERROR(HandOver());
+  std::unique_lock lock(mu_);
+  cv_.wait(lock, [this] { return (queued_.empty() && !busy_) || !error_.ok(); });
+  return error_;
+}
+
+void RowPipeline::Run() {
+  std::unique_lock lock(mu_);
+  while (true) {
+    cv_.wait(lock, [this] { return stop_ || !queued_.empty(); });
+    if (queued_.empty()) return;  // stopped
+    std::unique_ptr<Chunk> chunk = std::move(queued_.front());
+    queued_.pop_front();
+    busy_ = true;
+    const bool failed = !error_.ok();
+    lock.unlock();
+    Status st = failed ? Status::Ok() : Deliver(*chunk);
+    chunk->Clear();
+    lock.lock();
+    busy_ = false;
+    if (!st.ok() && error_.ok()) error_ = std::move(st);
+    free_.push_back(std::move(chunk));
+    cv_.notify_all();
+  }
+}
+
+Status RowPipeline::Deliver(Chunk& chunk) {
+  // The decoded text goes into decoded_, which then swaps places with the stored form: both
+  // buffers stay allocated for the next rows.
+  auto decode = [this](std::optional<std::string>& text) -> Status {
+    VK_RETURN_IF_ERROR(store::DecodeStoredText(*text, &decoded_));
+    text->swap(decoded_);
+    return Status::Ok();
+  };
+  try {
+    std::size_t s = 0, e = 0, r = 0;
+    for (const Kind kind : chunk.order) {
+      switch (kind) {
+        case Kind::kSession:
+          VK_RETURN_IF_ERROR(downstream_.OnSession(chunk.sessions[s++]));
+          break;
+        case Kind::kEvent: {
+          Event& event = chunk.events[e];
+          const store::StoredTexts encoded = chunk.encoded[e++];
+          if (encoded.prompt) VK_RETURN_IF_ERROR(decode(event.prompt));
+          if (encoded.stream_data) VK_RETURN_IF_ERROR(decode(event.stream_data));
+          VK_RETURN_IF_ERROR(downstream_.OnEvent(event));
+          break;
+        }
+        case Kind::kError:
+          VK_RETURN_IF_ERROR(downstream_.OnError(chunk.errors[r++]));
+          break;
+      }
+    }
+    return Status::Ok();
+  } catch (const std::exception& ex) {
+    return Status::Internal(std::string("export formatting: ") + ex.what());
+  } catch (...) {
+    return Status::Internal("export formatting: unexpected exception");
+  }
+}
+
+}  // namespace vibekit::exporting
