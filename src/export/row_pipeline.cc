@@ -32,31 +32,48 @@ Status RowPipeline::OnCounts(const store::ScanCounts& counts) {
 }
 
 template <typename Row>
-Status RowPipeline::Add(Kind kind, std::vector<Row>& rows, std::size_t& used, const Row& row) {
-  if (used < rows.size()) {
-    rows[used] = row;  // copy-assignment keeps the slot's string capacity
-  } else {
-    rows.push_back(row);
-  }
-  ++used;
+Row& RowPipeline::NextSlot(std::vector<Row>& rows, std::size_t& used) {
+  if (used == rows.size()) rows.emplace_back();
+  return rows[used++];  // assigned by copy, which keeps the slot's string capacity
+}
+
+Status RowPipeline::Added(Kind kind) {
   current_->order.push_back(kind);
   return current_->order.size() >= options_.chunk_rows ? HandOver() : Status::Ok();
 }
 
 Status RowPipeline::OnSession(const Session& session) {
-  return Add(Kind::kSession, current_->sessions, current_->n_sessions, session);
+  NextSlot(current_->sessions, current_->n_sessions) = session;
+  return Added(Kind::kSession);
 }
-Status RowPipeline::OnEvent(const Event& event) {
-  return OnStoredEvent(event, {});
+Status RowPipeline::OnEvent(const Event& event) { return OnStoredEvent(event, {}); }
+Status RowPipeline::OnError(const ErrorRecord& error) {
+  NextSlot(current_->errors, current_->n_errors) = error;
+  return Added(Kind::kError);
 }
+
 Status RowPipeline::OnStoredEvent(const Event& event, store::StoredTexts encoded) {
   Chunk& c = *current_;
   if (c.encoded.size() <= c.n_events) c.encoded.resize(c.n_events + 1);
-  c.encoded[c.n_events] = encoded;
-  return Add(Kind::kEvent, c.events, c.n_events, event);
+  store::StoredTexts& slot_encoded = c.encoded[c.n_events];
+  Event& slot = NextSlot(c.events, c.n_events);
+  slot = event;
+  slot_encoded = encoded;
+  if ((encoded.prompt || encoded.stream_data) &&
+      queued_count_.load(std::memory_order_relaxed) + 2 >= options_.max_chunks) {
+    // Stage 2 is behind: every other chunk waits for it, so stage 1 has time to decode.
+    if (encoded.prompt) VK_RETURN_IF_ERROR(DecodeInPlace(slot.prompt, stage1_decoded_));
+    if (encoded.stream_data) VK_RETURN_IF_ERROR(DecodeInPlace(slot.stream_data, stage1_decoded_));
+    slot_encoded = {};
+    ++stage1_decoded_texts_;
+  }
+  return Added(Kind::kEvent);
 }
-Status RowPipeline::OnError(const ErrorRecord& error) {
-  return Add(Kind::kError, current_->errors, current_->n_errors, error);
+
+Status RowPipeline::DecodeInPlace(std::optional<std::string>& text, std::string& buffer) {
+  VK_RETURN_IF_ERROR(store::DecodeStoredText(*text, &buffer));
+  text->swap(buffer);
+  return Status::Ok();
 }
 
 Status RowPipeline::HandOver() {
@@ -64,6 +81,7 @@ Status RowPipeline::HandOver() {
   cv_.wait(lock, [this] { return !free_.empty() || !error_.ok(); });
   if (!error_.ok()) return error_;
   queued_.push_back(std::move(current_));
+  queued_count_.store(queued_.size(), std::memory_order_relaxed);
   current_ = std::move(free_.back());
   free_.pop_back();
   ++handed_over_;
@@ -85,6 +103,7 @@ void RowPipeline::Run() {
     if (queued_.empty()) return;  // stopped
     std::unique_ptr<Chunk> chunk = std::move(queued_.front());
     queued_.pop_front();
+    queued_count_.store(queued_.size(), std::memory_order_relaxed);
     busy_ = true;
     const bool failed = !error_.ok();
     lock.unlock();
@@ -99,13 +118,6 @@ void RowPipeline::Run() {
 }
 
 Status RowPipeline::Deliver(Chunk& chunk) {
-  // The decoded text goes into decoded_, which then swaps places with the stored form: both
-  // buffers stay allocated for the next rows.
-  auto decode = [this](std::optional<std::string>& text) -> Status {
-    VK_RETURN_IF_ERROR(store::DecodeStoredText(*text, &decoded_));
-    text->swap(decoded_);
-    return Status::Ok();
-  };
   try {
     std::size_t s = 0, e = 0, r = 0;
     for (const Kind kind : chunk.order) {
@@ -116,8 +128,8 @@ Status RowPipeline::Deliver(Chunk& chunk) {
         case Kind::kEvent: {
           Event& event = chunk.events[e];
           const store::StoredTexts encoded = chunk.encoded[e++];
-          if (encoded.prompt) VK_RETURN_IF_ERROR(decode(event.prompt));
-          if (encoded.stream_data) VK_RETURN_IF_ERROR(decode(event.stream_data));
+          if (encoded.prompt) VK_RETURN_IF_ERROR(DecodeInPlace(event.prompt, decoded_));
+          if (encoded.stream_data) VK_RETURN_IF_ERROR(DecodeInPlace(event.stream_data, decoded_));
           VK_RETURN_IF_ERROR(downstream_.OnEvent(event));
           break;
         }

@@ -2,8 +2,9 @@
 // (SQLite stepping); it copies each row into a chunk and hands full chunks over. Stage 2 is a
 // thread of this pipeline that decodes texts the store delivered in stored form (zstd; scan
 // with ScanRequest::stored_texts) and delivers the chunks' rows, in order, to the downstream
-// visitor (formatting, escaping, compressing, buffering). Measured on the 1M-event database,
-// decoding in stage 2 balances the two stages best (docs/BENCHMARKS.md, Export).
+// visitor (formatting, escaping, compressing, buffering). Decoding moves to whichever stage has
+// time: stage 1 decodes a chunk's texts itself while every other chunk is queued for stage 2
+// (it would wait at the next hand-over anyway), otherwise it leaves them to stage 2.
 //
 // Memory is bounded: at most `max_chunks` chunks of `chunk_rows` rows exist (being filled,
 // queued, or being delivered), and their rows are reused (string capacity kept), so a scan of
@@ -14,12 +15,14 @@
 // Scan and the pipeline's destructor abandons the queued rows.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -56,6 +59,8 @@ class RowPipeline final : public store::ScanVisitor {
 
   // Chunks handed to stage 2 so far (tests: a tiny chunk size really pipelines).
   std::int64_t chunks_handed_over() const { return handed_over_; }
+  // Stored texts stage 1 decoded because stage 2 was behind (the rest were decoded by stage 2).
+  std::int64_t texts_decoded_by_stage1() const { return stage1_decoded_texts_; }
 
  private:
   enum class Kind : std::uint8_t { kSession, kEvent, kError };
@@ -76,13 +81,22 @@ class RowPipeline final : public store::ScanVisitor {
     }
   };
 
+  // The next unused row of `rows` (a new one when all are used).
   template <typename Row>
-  Status Add(Kind kind, std::vector<Row>& rows, std::size_t& used, const Row& row);
+  static Row& NextSlot(std::vector<Row>& rows, std::size_t& used);
+  Status Added(Kind kind);      // records the row's kind; hands the chunk over when full
   Status HandOver();            // stage 1: queue current_ and take a free chunk
   void Run();                   // stage 2
   Status Deliver(Chunk& chunk);  // decodes stored texts in place
 
-  std::string decoded_;  // stage 2's decoding buffer (swapped with the chunk's texts)
+  // Decodes a stored text in place, through `buffer` (which swaps places with it, so both stay
+  // allocated).
+  static Status DecodeInPlace(std::optional<std::string>& text, std::string& buffer);
+
+  std::string decoded_;         // stage 2's decoding buffer
+  std::string stage1_decoded_;  // stage 1's
+  std::int64_t stage1_decoded_texts_ = 0;  // stage 1 only
+  std::atomic<std::size_t> queued_count_{0};  // queued_.size(), read by stage 1 without the lock
 
   store::ScanVisitor& downstream_;
   const Options options_;

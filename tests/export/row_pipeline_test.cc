@@ -3,12 +3,15 @@
 #include "export/row_pipeline.h"
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
 
+#include "store/sqlite/text_codec.h"
 #include "testing/test_util.h"
 
 namespace vibekit::exporting {
@@ -32,9 +35,26 @@ class Recorder final : public store::ScanVisitor {
   store::ScanCounts counts;
   std::int64_t fail_at = -1;   // the row (0-based) whose delivery fails
   bool throw_instead = false;  // ... by throwing
+  bool gated = false;          // the first row waits for Release()
+
+  void WaitUntilEntered() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [this] { return entered_; });
+  }
+  void Release() {
+    std::lock_guard lock(mu_);
+    released_ = true;
+    cv_.notify_all();
+  }
 
  private:
   Status Take(std::string row) {
+    if (gated) {
+      std::unique_lock lock(mu_);
+      entered_ = true;
+      cv_.notify_all();
+      cv_.wait(lock, [this] { return released_; });
+    }
     if (static_cast<std::int64_t>(rows.size()) == fail_at) {
       if (throw_instead) throw std::runtime_error("formatter broke");
       return Status::IoError("disk gone at row " + std::to_string(fail_at));
@@ -42,7 +62,31 @@ class Recorder final : public store::ScanVisitor {
     rows.push_back(std::move(row));
     return Status::Ok();
   }
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool entered_ = false;
+  bool released_ = false;
 };
+
+// Code-like text of `n` lines: stored zstd-encoded by the SQLite store.
+std::string LongText(int n) {
+  std::string s;
+  for (int i = 0; i < n; ++i) s += "  line " + std::to_string(i) + ": const x = await f(y);\n";
+  return s;
+}
+
+// An event delivered as the store does with ScanRequest::stored_texts.
+Status FeedStored(store::ScanVisitor& v, int i, std::vector<std::string>* expected) {
+  Event e;
+  e.id = i;
+  e.stream_data = LongText(20 + i % 40);
+  e.metadata = "{}";
+  expected->push_back("e:" + std::to_string(i) + ":" + *e.stream_data + ":{}");
+  std::string stored;
+  EXPECT_TRUE(store::sqlite::EncodeText(*e.stream_data, 512, &stored));
+  e.stream_data = stored;
+  return v.OnStoredEvent(e, {false, true});
+}
 
 // Row i of a mixed scan: mostly events (with and without stream data and metadata, so reused
 // slots switch between null and text), a session every 7th, an error every 13th.
@@ -90,6 +134,42 @@ TEST(RowPipeline, DeliversEveryRowOnceInOrderUnderATinyBound) {
     EXPECT_EQ(rec.counts.events, 2);
     ASSERT_EQ(rec.rows.size(), expected.size());
     EXPECT_EQ(rec.rows, expected);
+  }
+}
+
+// Stored texts are decoded by stage 2, or by stage 1 when stage 2 is behind (every other chunk
+// queued); either way each row arrives decoded, once, in order.
+TEST(RowPipeline, StoredTextsAreDecodedByWhicheverStageHasTime) {
+  Recorder rec;
+  rec.gated = true;  // stage 2 stops inside the first row until released
+  std::vector<std::string> expected;
+  RowPipeline pipeline(rec, {2, 3});
+  ASSERT_OK(FeedStored(pipeline, 0, &expected));
+  ASSERT_OK(FeedStored(pipeline, 1, &expected));  // chunk A handed over
+  rec.WaitUntilEntered();                          // stage 2 holds A
+  ASSERT_OK(FeedStored(pipeline, 2, &expected));
+  EXPECT_EQ(pipeline.texts_decoded_by_stage1(), 0);  // stage 2 was not behind yet
+  ASSERT_OK(FeedStored(pipeline, 3, &expected));      // chunk B queued; C is the last free one
+  ASSERT_OK(FeedStored(pipeline, 4, &expected));
+  EXPECT_EQ(pipeline.texts_decoded_by_stage1(), 1);  // B waits for stage 2: stage 1 decoded it
+  rec.Release();
+  for (int i = 5; i < 3000; ++i) ASSERT_OK(FeedStored(pipeline, i, &expected));
+  ASSERT_OK(pipeline.Finish());
+  EXPECT_EQ(rec.rows, expected);
+}
+
+// A stored text that does not decode fails the export whichever stage decodes it.
+TEST(RowPipeline, UndecodableStoredTextIsCorruption) {
+  for (const std::size_t chunks : {2u, 64u}) {
+    Recorder rec;
+    RowPipeline pipeline(rec, {1, chunks});
+    Event e;
+    e.stream_data = std::string("\x01not zstd", 10);
+    Status st;
+    for (int i = 0; i < 200 && st.ok(); ++i) st = pipeline.OnStoredEvent(e, {false, true});
+    if (st.ok()) st = pipeline.Finish();
+    EXPECT_EQ(st.code(), StatusCode::kCorruption) << st.ToString();
+    EXPECT_TRUE(rec.rows.empty());
   }
 }
 
