@@ -11,6 +11,7 @@ RowPipeline::RowPipeline(store::ScanVisitor& downstream, Options options)
     : downstream_(downstream),
       options_{std::max<std::size_t>(options.chunk_rows, 1),
                std::max<std::size_t>(options.max_chunks, 2)} {
+  resume_free_ = std::max<std::size_t>(1, (options_.max_chunks - 1) / 2);
   current_ = std::make_unique<Chunk>();
   for (std::size_t i = 1; i < options_.max_chunks; ++i) free_.push_back(std::make_unique<Chunk>());
   thread_ = std::thread([this] { Run(); });
@@ -78,14 +79,18 @@ Status RowPipeline::DecodeInPlace(std::optional<std::string>& text, std::string&
 
 Status RowPipeline::HandOver() {
   std::unique_lock lock(mu_);
-  cv_.wait(lock, [this] { return !free_.empty() || !error_.ok(); });
+  if (free_.empty()) {
+    // Blocked: resume once half the chunks are free, so that on a busy machine each wake-up
+    // (which may wait for a time slice) is worth many chunks.
+    cv_.wait(lock, [this] { return free_.size() >= resume_free_ || !error_.ok(); });
+  }
   if (!error_.ok()) return error_;
   queued_.push_back(std::move(current_));
   queued_count_.store(queued_.size(), std::memory_order_relaxed);
   current_ = std::move(free_.back());
   free_.pop_back();
   ++handed_over_;
-  cv_.notify_all();
+  if (queued_.size() == 1) cv_.notify_all();  // stage 2 waits only when nothing is queued
   return Status::Ok();
 }
 
@@ -113,7 +118,8 @@ void RowPipeline::Run() {
     busy_ = false;
     if (!st.ok() && error_.ok()) error_ = std::move(st);
     free_.push_back(std::move(chunk));
-    cv_.notify_all();
+    // Stage 1 waits for resume_free_ free chunks; Finish for an empty queue.
+    if (free_.size() == resume_free_ || queued_.empty() || !error_.ok()) cv_.notify_all();
   }
 }
 

@@ -37,7 +37,7 @@ class RowPipeline final : public store::ScanVisitor {
  public:
   struct Options {
     std::size_t chunk_rows = 256;  // rows per chunk (at least 1)
-    std::size_t max_chunks = 4;    // chunks in existence (at least 2)
+    std::size_t max_chunks = 8;    // chunks in existence (at least 2)
   };
 
   // `downstream` is called on the pipeline's thread only (OnCounts on the caller's, before any
@@ -100,6 +100,7 @@ class RowPipeline final : public store::ScanVisitor {
 
   store::ScanVisitor& downstream_;
   const Options options_;
+  std::size_t resume_free_ = 1;     // a blocked stage 1 resumes when this many chunks are free
   std::unique_ptr<Chunk> current_;  // stage 1's chunk being filled
   std::int64_t handed_over_ = 0;    // stage 1 only
 
