@@ -336,7 +336,8 @@ Result<ExportResult> TelemetryExportService::Export(const ExportFilter& filter,
     request.errors =
         std::find(plan.tables.begin(), plan.tables.end(), Table::kErrors) != plan.tables.end();
     request.by_session = plan.format->by_session;
-    request.stored_texts = true;  // decoded by the pipeline's second stage
+    const bool pipelined = exporting::UsePipeline();
+    request.stored_texts = pipelined;  // decoded by the pipeline's second stage
 
     exporting::ExportHeader header;
     header.format = plan.format->name;
@@ -354,10 +355,14 @@ Result<ExportResult> TelemetryExportService::Export(const ExportFilter& filter,
     StreamSet streams(plan);
     auto writer = plan.format->make([&streams](const Table* table) { return streams.Open(table); });
     ExportVisitor visitor(*writer, header, config, result, plan.format->by_session);
-    // Stage 1 (this thread) reads rows, stage 2 decodes their texts, formats and writes them.
-    exporting::RowPipeline pipeline(visitor, {});
-    VK_RETURN_IF_ERROR(store->Scan(request, pipeline));
-    VK_RETURN_IF_ERROR(pipeline.Finish());
+    if (pipelined) {
+      // Stage 1 (this thread) reads rows, stage 2 decodes their texts, formats and writes them.
+      exporting::RowPipeline pipeline(visitor, {});
+      VK_RETURN_IF_ERROR(store->Scan(request, pipeline));
+      VK_RETURN_IF_ERROR(pipeline.Finish());
+    } else {
+      VK_RETURN_IF_ERROR(store->Scan(request, visitor));
+    }
     VK_RETURN_IF_ERROR(visitor.Finish());
     VK_ASSIGN_OR_RETURN(result.files, streams.Commit());
     result.record_count = result.session_count + result.event_count + result.error_count;

@@ -1,6 +1,8 @@
 #include "export/row_pipeline.h"
 
 #include <algorithm>
+#include <atomic>
+#include <cstdlib>
 #include <exception>
 #include <string>
 #include <utility>
@@ -151,5 +153,25 @@ Status RowPipeline::Deliver(Chunk& chunk) {
     return Status::Internal("export formatting: unexpected exception");
   }
 }
+
+namespace {
+std::atomic<PipelineMode> g_mode{PipelineMode::kAuto};
+}  // namespace
+
+bool UsePipeline() noexcept {
+  switch (g_mode.load()) {
+    case PipelineMode::kOn:
+      return true;
+    case PipelineMode::kOff:
+      return false;
+    case PipelineMode::kAuto:
+      break;
+  }
+  const unsigned cores = std::thread::hardware_concurrency();
+  double load = 0;
+  return cores >= 2 && getloadavg(&load, 1) == 1 && load <= static_cast<double>(cores) - 1.0;
+}
+
+void SetPipelineModeForTesting(PipelineMode mode) noexcept { g_mode.store(mode); }
 
 }  // namespace vibekit::exporting

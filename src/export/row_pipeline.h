@@ -114,4 +114,13 @@ class RowPipeline final : public store::ScanVisitor {
   std::thread thread_;                         // started last, joined in the destructor
 };
 
+// Whether an export runs through a RowPipeline or formats on the scanning thread. The pipeline
+// costs CPU (rows copied between cores, hand-overs: ~15 % more per row, measured) and only pays
+// when a second core is free; on a machine whose cores are all busy it measured slower
+// (docs/BENCHMARKS.md, Export). kAuto uses it when the 1-minute load average leaves a core idle.
+enum class PipelineMode { kAuto, kOn, kOff };
+bool UsePipeline() noexcept;
+// Tests force one mode (kAuto restores the default).
+void SetPipelineModeForTesting(PipelineMode mode) noexcept;
+
 }  // namespace vibekit::exporting

@@ -12,6 +12,7 @@
 
 #include "common/sys.h"
 #include "export/export_test_util.h"
+#include "export/row_pipeline.h"
 
 namespace vibekit::testing {
 namespace {
@@ -439,16 +440,54 @@ TEST_F(ExportTest, UnreadableStoredTextAbortsTheExportAndLeavesNoFile) {
   sqlite3_close(raw);
   ASSERT_EQ(rc, SQLITE_OK) << message;
 
-  for (const std::string format : {"json", "ndjson", "csv", "otlp"}) {
-    SCOPED_TRACE(format);
-    TempDir out;
-    ExportConfig c;
-    c.format = format;
-    c.output_path = out.File("x." + format);
-    auto r = exporter_->Export({}, c);
-    ASSERT_FALSE(r.ok());
-    EXPECT_EQ(r.status().code(), StatusCode::kCorruption) << r.status().ToString();
-    EXPECT_TRUE(ListDir(out.path()).empty());
+  for (const auto mode : {exporting::PipelineMode::kOn, exporting::PipelineMode::kOff}) {
+    exporting::SetPipelineModeForTesting(mode);
+    for (const std::string format : {"json", "ndjson", "csv", "otlp"}) {
+      SCOPED_TRACE(format + (mode == exporting::PipelineMode::kOn ? " pipelined" : " one stage"));
+      TempDir out;
+      ExportConfig c;
+      c.format = format;
+      c.output_path = out.File("x." + format);
+      auto r = exporter_->Export({}, c);
+      ASSERT_FALSE(r.ok());
+      EXPECT_EQ(r.status().code(), StatusCode::kCorruption) << r.status().ToString();
+      EXPECT_TRUE(ListDir(out.path()).empty());
+    }
+  }
+  exporting::SetPipelineModeForTesting(exporting::PipelineMode::kAuto);
+}
+
+// The two-stage pipeline (used when a core is free) and the single stage write the same bytes,
+// with texts stored compressed and plain, for every format and compression.
+TEST_F(ExportTest, PipelinedAndSingleStageExportsAreByteIdentical) {
+  for (int i = 0; i < 300; ++i) {  // enough rows for many chunks; half the texts compressed
+    TrackStreamParams p{"sess-" + std::to_string(i % 5), "claude"};
+    p.stream_data = i % 2 == 0 ? std::string(600 + i, static_cast<char>('a' + i % 26)) + "\n\"q\""
+                               : "short " + std::to_string(i);
+    p.timestamp = kT0 + 500000 + i;
+    ASSERT_OK(service_->TrackStream(p));
+  }
+  ASSERT_OK(service_->FlushBuffers());
+  for (const std::string format : {"ndjson", "csv", "otlp"}) {
+    for (const std::string compression : {"none", "zstd"}) {
+      SCOPED_TRACE(format + " " + compression);
+      std::vector<std::string> shas;
+      for (const auto mode : {exporting::PipelineMode::kOn, exporting::PipelineMode::kOff}) {
+        exporting::SetPipelineModeForTesting(mode);
+        TempDir out;
+        ExportConfig c;
+        c.format = format;
+        c.compression = compression;
+        c.output_path = out.File("x." + format);
+        const ExportResult r = Run({}, c);
+        EXPECT_GE(r.event_count, 300);
+        std::string all;
+        for (const ExportedFile& f : r.files) all += f.sha256 + " ";
+        shas.push_back(all);
+      }
+      exporting::SetPipelineModeForTesting(exporting::PipelineMode::kAuto);
+      EXPECT_EQ(shas[0], shas[1]);
+    }
   }
 }
 
