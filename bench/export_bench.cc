@@ -1,7 +1,9 @@
 // vibekit_export_bench: export throughput and memory. Builds (or reuses) a database of N
 // generated events, then runs each export in a fresh process (this binary re-executed with
 // --run FORMAT) so that the peak RSS (getrusage ru_maxrss) belongs to that export alone.
-// Prints one JSON document: per run rows/s, MB/s, output bytes, peak RSS and RSS at start.
+// Prints one JSON document: per run rows/s, MB/s, output bytes, peak RSS and RSS at start, CPU
+// seconds of the process (all threads; comparable on a loaded machine) and the start of each
+// output file's SHA-256 (same database, same output: an A/B of two builds must match).
 //
 //   vibekit_export_bench --events 1000000 --dir /tmp/vk-export-bench
 #include <chrono>
@@ -78,21 +80,26 @@ int RunOne(const std::string& db, const std::string& out_dir, const std::string&
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (!r.ok()) Die("export: " + r.status().ToString());
   std::int64_t bytes = 0;
+  std::string sha256;
   for (const ExportedFile& file : r->files) {
     bytes += file.size_bytes;
+    sha256 += (sha256.empty() ? "" : ",") + file.sha256.substr(0, 16);
     std::filesystem::remove(file.path);
   }
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
+  const double cpu_seconds = static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+                             static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
   std::printf(
       "{\"format\":\"%s\",\"compression\":\"%s\",\"rows\":%lld,\"events\":%lld,\"seconds\":%.3f,"
       "\"rows_per_s\":%.0f,\"output_bytes\":%lld,\"output_mb_per_s\":%.1f,"
-      "\"peak_rss_bytes\":%lld,\"rss_at_start_bytes\":%lld}",
+      "\"peak_rss_bytes\":%lld,\"rss_at_start_bytes\":%lld,\"cpu_seconds\":%.2f,"
+      "\"sha256_prefix\":\"%s\"}",
       format.c_str(), compression.c_str(), static_cast<long long>(r->record_count),
       static_cast<long long>(r->event_count), seconds,
       static_cast<double>(r->record_count) / seconds, static_cast<long long>(bytes),
       static_cast<double>(bytes) / 1e6 / seconds, static_cast<long long>(ru.ru_maxrss) * 1024,
-      static_cast<long long>(rss_start));
+      static_cast<long long>(rss_start), cpu_seconds, sha256.c_str());
   (void)s.Shutdown();
   return 0;
 }
@@ -151,8 +158,8 @@ int main(int argc, char** argv) {
       {"json", "gzip"}, {"ndjson", "zstd"}, {"csv", "gzip"}};
   for (std::size_t i = 0; i < runs.size(); ++i) {
     const std::string out =
-        RunChild(self, {"--events", std::to_string(events), "--dir", dir, "--run", runs[i].first,
-                        "--compression", runs[i].second});
+        RunChild(self, {"--events", std::to_string(events), "--dir", dir, "--out-dir", out_dir,
+                        "--run", runs[i].first, "--compression", runs[i].second});
     std::printf("%s%s\n", i == 0 ? "\n" : ",\n", out.c_str());
     std::fflush(stdout);
   }

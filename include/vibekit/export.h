@@ -56,7 +56,8 @@ struct ExportConfig {
   bool pretty_print = false;         // json: 2-space indented document
   // csv: "comma", "semicolon", "tab" or any single character except '"', CR and LF.
   std::string csv_delimiter = ",";
-  // Called now and then with rows written so far and the total to write.
+  // Called now and then with rows written so far and the total to write (from a thread of the
+  // export, never two calls at once).
   std::function<void(std::int64_t rows_done, std::int64_t rows_total)> progress;
 };
 

@@ -14,6 +14,7 @@
 #include "common/sys.h"
 #include "export/input.h"
 #include "export/restore.h"
+#include "export/row_pipeline.h"
 #include "export/sink.h"
 #include "export/writers.h"
 #include "ingest/validation.h"
@@ -373,6 +374,8 @@ Result<ExportResult> TelemetryExportService::Export(const ExportFilter& filter,
     request.errors =
         std::find(plan.tables.begin(), plan.tables.end(), Table::kErrors) != plan.tables.end();
     request.by_session = plan.format->by_session;
+    const bool pipelined = exporting::UsePipeline();
+    request.stored_texts = pipelined;  // decoded by the pipeline's second stage
 
     exporting::ExportHeader header;
     header.format = plan.format->name;
@@ -392,7 +395,14 @@ Result<ExportResult> TelemetryExportService::Export(const ExportFilter& filter,
     VK_ASSIGN_OR_RETURN(const internal::Privacy* privacy,
                         service::ServiceInternals::PrivacyOf(service_));
     ExportVisitor visitor(*writer, header, config, result, plan.format->by_session, *privacy);
-    VK_RETURN_IF_ERROR(store->Scan(request, visitor));
+    if (pipelined) {
+      // Stage 1 (this thread) reads rows, stage 2 decodes their texts, formats and writes them.
+      exporting::RowPipeline pipeline(visitor, {});
+      VK_RETURN_IF_ERROR(store->Scan(request, pipeline));
+      VK_RETURN_IF_ERROR(pipeline.Finish());
+    } else {
+      VK_RETURN_IF_ERROR(store->Scan(request, visitor));
+    }
     VK_RETURN_IF_ERROR(visitor.Finish());
     VK_ASSIGN_OR_RETURN(result.files, streams.Commit());
     result.record_count = result.session_count + result.event_count + result.error_count;

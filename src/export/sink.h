@@ -68,7 +68,7 @@ class OutputTarget final : public ByteSink {
   std::string Sha256Hex() { return sha_.FinishHex(); }
 
  private:
-  static constexpr std::size_t kMaxQueued = 4;
+  static constexpr std::size_t kMaxQueued = 8;
 
   OutputTarget(int fd, std::string path, std::string temp_path);
   void Run();      // the writer thread

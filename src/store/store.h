@@ -116,7 +116,21 @@ struct ScanRequest {
   // timestamp, then id) and then its errors (time range; by id). The three booleans above are
   // ignored; OnCounts gives the sessions and the events and errors of those sessions.
   bool by_session = false;
+  // The visitor decodes stored texts itself: a store may then deliver events through
+  // ScanVisitor::OnStoredEvent with prompt/stream_data still in their stored (compressed) form,
+  // so that the decoding runs on the visitor's thread (the export's second stage), not the scan's.
+  bool stored_texts = false;
 };
+
+// Which texts of a scanned event hold the store's encoded form (decode with DecodeStoredText).
+struct StoredTexts {
+  bool prompt = false;
+  bool stream_data = false;
+};
+
+// The text of a value delivered in the store's encoded form, into *out (its capacity reused).
+// kCorruption when it is not one of the store's encodings.
+Status DecodeStoredText(std::string_view stored, std::string* out);
 
 struct ScanCounts {
   std::int64_t sessions = 0;
@@ -145,6 +159,9 @@ class ScanVisitor {
   virtual Status OnSession(const Session& session) = 0;
   virtual Status OnEvent(const Event& event) = 0;
   virtual Status OnError(const ErrorRecord& error) = 0;
+  // With ScanRequest::stored_texts: an event whose `encoded` texts are in stored form. The
+  // default decodes them into a copy and calls OnEvent.
+  virtual Status OnStoredEvent(const Event& event, StoredTexts encoded);
 };
 
 // Writes rows exactly as given (ids, timestamps, counters) in one write transaction, opened by

@@ -7,10 +7,12 @@
 
 #include <boost/json.hpp>
 #include <dirent.h>
+#include <sqlite3.h>
 #include <sys/resource.h>
 
 #include "common/sys.h"
 #include "export/export_test_util.h"
+#include "export/row_pipeline.h"
 
 namespace vibekit::testing {
 namespace {
@@ -408,6 +410,85 @@ TEST_F(ExportTest, FailedExportLeavesNoFileBehind) {
   bad.event_types = {"bogus"};
   EXPECT_FALSE(exporter_->Export(bad, csv).ok());
   EXPECT_TRUE(ListDir(empty.path()).empty());
+}
+
+// A row that cannot be read (stage 1 of the export: here a stored zstd frame damaged on disk)
+// aborts the export with the store's error, and no file is left, whatever the format.
+TEST_F(ExportTest, UnreadableStoredTextAbortsTheExportAndLeavesNoFile) {
+  TrackStreamParams big{"sess-0", "claude"};
+  big.stream_data = std::string(4000, 'x');  // stored as a zstd BLOB
+  big.timestamp = kT0 + 999999;
+  ASSERT_OK(service_->TrackStream(big));
+  ASSERT_OK(service_->FlushBuffers());
+  const std::string db = dir_.File("t.db");
+  ASSERT_EQ(QueryText(db, "SELECT typeof(stream_data) FROM telemetry_events WHERE id = "
+                          "(SELECT max(id) FROM telemetry_events)"),
+            "blob");
+  // Damage the frame through a raw connection (without vk_text(), so the text index's update
+  // trigger goes first; the test database is thrown away).
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open(db.c_str(), &raw), SQLITE_OK);
+  sqlite3_busy_timeout(raw, 5000);
+  char* err = nullptr;
+  const int rc = sqlite3_exec(raw,
+                              "DROP TRIGGER telemetry_events_fts_au;"
+                              "UPDATE telemetry_events SET stream_data = x'0128b52ffd0001' "
+                              "WHERE id = (SELECT max(id) FROM telemetry_events);",
+                              nullptr, nullptr, &err);
+  const std::string message = err != nullptr ? err : "";
+  sqlite3_free(err);
+  sqlite3_close(raw);
+  ASSERT_EQ(rc, SQLITE_OK) << message;
+
+  for (const auto mode : {exporting::PipelineMode::kOn, exporting::PipelineMode::kOff}) {
+    exporting::SetPipelineModeForTesting(mode);
+    for (const std::string format : {"json", "ndjson", "csv", "otlp"}) {
+      SCOPED_TRACE(format + (mode == exporting::PipelineMode::kOn ? " pipelined" : " one stage"));
+      TempDir out;
+      ExportConfig c;
+      c.format = format;
+      c.output_path = out.File("x." + format);
+      auto r = exporter_->Export({}, c);
+      ASSERT_FALSE(r.ok());
+      EXPECT_EQ(r.status().code(), StatusCode::kCorruption) << r.status().ToString();
+      EXPECT_TRUE(ListDir(out.path()).empty());
+    }
+  }
+  exporting::SetPipelineModeForTesting(exporting::PipelineMode::kAuto);
+}
+
+// The two-stage pipeline (used when a core is free) and the single stage write the same bytes,
+// with texts stored compressed and plain, for every format and compression.
+TEST_F(ExportTest, PipelinedAndSingleStageExportsAreByteIdentical) {
+  for (int i = 0; i < 300; ++i) {  // enough rows for many chunks; half the texts compressed
+    TrackStreamParams p{"sess-" + std::to_string(i % 5), "claude"};
+    p.stream_data = i % 2 == 0 ? std::string(600 + i, static_cast<char>('a' + i % 26)) + "\n\"q\""
+                               : "short " + std::to_string(i);
+    p.timestamp = kT0 + 500000 + i;
+    ASSERT_OK(service_->TrackStream(p));
+  }
+  ASSERT_OK(service_->FlushBuffers());
+  for (const std::string format : {"ndjson", "csv", "otlp"}) {
+    for (const std::string compression : {"none", "zstd"}) {
+      SCOPED_TRACE(format + " " + compression);
+      std::vector<std::string> shas;
+      for (const auto mode : {exporting::PipelineMode::kOn, exporting::PipelineMode::kOff}) {
+        exporting::SetPipelineModeForTesting(mode);
+        TempDir out;
+        ExportConfig c;
+        c.format = format;
+        c.compression = compression;
+        c.output_path = out.File("x." + format);
+        const ExportResult r = Run({}, c);
+        EXPECT_GE(r.event_count, 300);
+        std::string all;
+        for (const ExportedFile& f : r.files) all += f.sha256 + " ";
+        shas.push_back(all);
+      }
+      exporting::SetPipelineModeForTesting(exporting::PipelineMode::kAuto);
+      EXPECT_EQ(shas[0], shas[1]);
+    }
+  }
 }
 
 TEST_F(ExportTest, ListAvailableDataDescribesTheDatabase) {

@@ -4,20 +4,22 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
+#include <cstdio>
 #include <string>
 
 namespace vibekit::exporting {
 namespace {
 
 TEST(ExportText, JsonStringsParseBackToTheSameBytesAtEveryPosition) {
-  // Every byte that needs escaping, at every offset of a 24-byte string (the escaper skips
-  // plain bytes 8 at a time, so each position of a word is covered), next to UTF-8.
+  // Every byte that needs escaping, at every offset of a 40-byte string (the escaper skips
+  // plain bytes 16 at a time, so each position of a block and of the tail is covered), next to
+  // UTF-8 (bytes of 0x80 and above are plain).
   std::string special;
   for (int c = 0; c < 0x20; ++c) special += static_cast<char>(c);
   special += "\"\\";
   for (const char s : special) {
-    for (std::size_t pos = 0; pos < 24; ++pos) {
-      std::string value = "abcdefghijklmnopqrstuvwx";
+    for (std::size_t pos = 0; pos < 40; ++pos) {
+      std::string value = "abcdefghijklmnopqrstuvwxyz0123456789ABCD";
       value[pos] = s;
       value += "é✓";
       std::string out;
@@ -30,6 +32,50 @@ TEST(ExportText, JsonStringsParseBackToTheSameBytesAtEveryPosition) {
   std::string out;
   AppendJsonString(out, std::string("\n\t\"\\\x01", 5));
   EXPECT_EQ(out, "\"\\n\\t\\\"\\\\\\u0001\"");
+}
+
+// Against a byte-at-a-time reference, on strings of every length up to 100 with escapes,
+// runs of them, 0x7f and UTF-8 bytes (0x80+, which must not be mistaken for control bytes).
+TEST(ExportText, JsonEscapingMatchesAByteAtATimeReference) {
+  auto reference = [](std::string_view v) {
+    std::string out = "\"";
+    for (const char ch : v) {
+      const auto c = static_cast<unsigned char>(ch);
+      switch (ch) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\b': out += "\\b"; break;
+        case '\f': out += "\\f"; break;
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\t': out += "\\t"; break;
+        default:
+          if (c < 0x20) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\u%04x", c);
+            out += buf;
+          } else {
+            out += ch;
+          }
+      }
+    }
+    return out + "\"";
+  };
+  const std::string alphabet = std::string("ab \n\t\"\\\x01\x1f\x20\x7f\x80\xff", 14) + "é";
+  std::uint32_t x = 12345;
+  for (std::size_t len = 0; len <= 100; ++len) {
+    for (int round = 0; round < 20; ++round) {
+      std::string v;
+      for (std::size_t i = 0; i < len; ++i) {
+        x = x * 1103515245u + 12345u;
+        // Mostly plain letters, so that long plain runs occur too.
+        v += (x >> 16) % 4 == 0 ? alphabet[(x >> 8) % alphabet.size()] : static_cast<char>('a' + (x >> 20) % 26);
+      }
+      std::string out = "prefix";
+      AppendJsonString(out, v);
+      ASSERT_EQ(out, "prefix" + reference(v)) << "length " << len;
+    }
+  }
 }
 
 TEST(ExportText, CsvFieldsAreQuotedOnlyWhenNeeded) {

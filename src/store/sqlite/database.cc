@@ -234,18 +234,45 @@ bool Statement::IsBlob(int col) const noexcept {
 }
 
 Result<std::optional<std::string>> Statement::ColumnStoredText(int col) const {
-  switch (sqlite3_column_type(stmt_, col)) {
-    case SQLITE_NULL:
-      return std::optional<std::string>();
-    case SQLITE_BLOB: {
-      const void* p = sqlite3_column_blob(stmt_, col);
-      VK_ASSIGN_OR_RETURN(std::string text,
-                          DecodeText(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col))));
-      return std::optional<std::string>(std::move(text));
-    }
-    default:
-      return std::optional<std::string>(ColumnText(col));
+  std::optional<std::string> text;
+  VK_RETURN_IF_ERROR(ColumnStoredTextInto(col, &text));
+  return text;
+}
+
+Status Statement::ColumnStoredTextInto(int col, std::optional<std::string>* out) const {
+  if (sqlite3_column_type(stmt_, col) != SQLITE_BLOB) {
+    ColumnOptTextInto(col, out);
+    return Status::Ok();
   }
+  if (!out->has_value()) out->emplace();
+  const void* p = sqlite3_column_blob(stmt_, col);
+  return DecodeTextInto(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)), &**out);
+}
+
+bool Statement::ColumnStoredFormInto(int col, std::optional<std::string>* out) const {
+  if (sqlite3_column_type(stmt_, col) != SQLITE_BLOB) {
+    ColumnOptTextInto(col, out);
+    return false;
+  }
+  if (!out->has_value()) out->emplace();
+  const void* p = sqlite3_column_blob(stmt_, col);
+  (*out)->assign(static_cast<const char*>(p),
+                 static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)));
+  return true;
+}
+
+void Statement::ColumnTextInto(int col, std::string* out) const {
+  const std::string_view v = ColumnTextView(col);
+  out->assign(v.data(), v.size());
+}
+
+void Statement::ColumnOptTextInto(int col, std::optional<std::string>* out) const {
+  if (IsNull(col)) {
+    out->reset();
+    return;
+  }
+  if (!out->has_value()) out->emplace();
+  ColumnTextInto(col, &**out);
 }
 
 bool Statement::IsNull(int col) const noexcept {

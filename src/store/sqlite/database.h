@@ -98,6 +98,14 @@ class Statement {
   std::optional<std::int64_t> ColumnOptInt(int col) const noexcept;
   // TEXT as is; a BLOB written by EncodeText decoded back to its text (kCorruption otherwise).
   Result<std::optional<std::string>> ColumnStoredText(int col) const;
+  // The same reads into an existing value, reusing its capacity (export scans read millions of
+  // rows into one Event).
+  void ColumnTextInto(int col, std::string* out) const;
+  void ColumnOptTextInto(int col, std::optional<std::string>* out) const;
+  Status ColumnStoredTextInto(int col, std::optional<std::string>* out) const;
+  // Like ColumnOptTextInto, but a BLOB's bytes are copied as they are stored (still encoded);
+  // true when they were.
+  bool ColumnStoredFormInto(int col, std::optional<std::string>* out) const;
 
  private:
   Statement(sqlite3_stmt* stmt, Database* db) : stmt_(stmt), db_(db) {}

@@ -46,21 +46,33 @@ constexpr std::string_view kStatColumns =
     "unique_sessions, active_sessions, completed_sessions, failed_sessions, timeout_sessions, "
     "sessions_with_errors, duration_sum, duration_count, min_timestamp, max_timestamp";
 
-Result<Event> ReadEvent(const Statement& s) {
-  Event e;
+// Reads a row into `e`, reusing its strings' capacity (the export scan reads every row into
+// one Event). With `stored` set, BLOB-stored texts are left encoded and flagged there.
+Status ReadEventInto(const Statement& s, Event& e, StoredTexts* stored = nullptr) {
   e.id = s.ColumnInt(0);
-  e.session_id = s.ColumnText(1);
+  s.ColumnTextInto(1, &e.session_id);
   auto type = ParseEventType(s.ColumnTextView(2));
   e.event_type = type.ok() ? *type : EventType::kStream;
-  e.agent_type = s.ColumnText(3);
-  e.mode = s.ColumnOptText(4);
-  VK_ASSIGN_OR_RETURN(e.prompt, s.ColumnStoredText(5));
-  VK_ASSIGN_OR_RETURN(e.stream_data, s.ColumnStoredText(6));
-  e.sandbox_id = s.ColumnOptText(7);
-  e.repo_url = s.ColumnOptText(8);
-  e.metadata = s.ColumnOptText(9);
+  s.ColumnTextInto(3, &e.agent_type);
+  s.ColumnOptTextInto(4, &e.mode);
+  if (stored != nullptr) {
+    stored->prompt = s.ColumnStoredFormInto(5, &e.prompt);
+    stored->stream_data = s.ColumnStoredFormInto(6, &e.stream_data);
+  } else {
+    VK_RETURN_IF_ERROR(s.ColumnStoredTextInto(5, &e.prompt));
+    VK_RETURN_IF_ERROR(s.ColumnStoredTextInto(6, &e.stream_data));
+  }
+  s.ColumnOptTextInto(7, &e.sandbox_id);
+  s.ColumnOptTextInto(8, &e.repo_url);
+  s.ColumnOptTextInto(9, &e.metadata);
   e.timestamp = s.ColumnInt(10);
   e.created_at = s.ColumnInt(11);
+  return Status::Ok();
+}
+
+Result<Event> ReadEvent(const Statement& s) {
+  Event e;
+  VK_RETURN_IF_ERROR(ReadEventInto(s, e));
   return e;
 }
 
@@ -2004,6 +2016,18 @@ Result<std::int64_t> CountRows(Database& db, const std::string& sql,
   return row ? count.ColumnInt(0) : 0;
 }
 
+// One event row to the visitor: decoded here, or left encoded for it (ScanRequest::stored_texts).
+Status VisitEvent(const Statement& s, const ScanRequest& request, Event& e,
+                  ScanVisitor& visitor) {
+  if (!request.stored_texts) {
+    VK_RETURN_IF_ERROR(ReadEventInto(s, e));
+    return visitor.OnEvent(e);
+  }
+  StoredTexts stored;
+  VK_RETURN_IF_ERROR(ReadEventInto(s, e, &stored));
+  return visitor.OnStoredEvent(e, stored);
+}
+
 // ScanRequest::by_session: each session, then its events, then its errors, all from the
 // snapshot the caller opened. One session's rows at a time (two statements re-bound per session).
 Status ScanBySession(Database& db, const ScanRequest& request, ScanVisitor& visitor) {
@@ -2053,6 +2077,7 @@ Status ScanBySession(Database& db, const ScanRequest& request, ScanVisitor& visi
   const int session_param_events = static_cast<int>(events.where_binds.size()) + 1;
   const int session_param_errors = static_cast<int>(errors.where_binds.size()) + 1;
   Session session;  // outlives its bindings (bound without copying)
+  Event event;      // every row read into it
   while (true) {
     VK_ASSIGN_OR_RETURN(bool row, session_rows.Step());
     if (!row) break;
@@ -2064,8 +2089,7 @@ Status ScanBySession(Database& db, const ScanRequest& request, ScanVisitor& visi
     while (true) {
       VK_ASSIGN_OR_RETURN(bool more, event_rows.Step());
       if (!more) break;
-      VK_ASSIGN_OR_RETURN(Event e, ReadEvent(event_rows));
-      VK_RETURN_IF_ERROR(visitor.OnEvent(e));
+      VK_RETURN_IF_ERROR(VisitEvent(event_rows, request, event, visitor));
     }
     error_rows.Reset();
     BindAll(error_rows, errors.where_binds);
@@ -2122,14 +2146,14 @@ Status SqliteStore::Scan(const ScanRequest& request, ScanVisitor& visitor) {
     const std::int64_t t0 = SteadyNowMicros();
     VK_ASSIGN_OR_RETURN(Statement stmt, Statement::Prepare(db, q.sql));
     BindAll(stmt, q.binds);
+    Event event;  // every row read into it
     while (true) {
       VK_ASSIGN_OR_RETURN(bool row, stmt.Step());
       if (!row) break;
       if (t.name == "sessions") {
         VK_RETURN_IF_ERROR(visitor.OnSession(ReadSession(stmt)));
       } else if (t.name == "events") {
-        VK_ASSIGN_OR_RETURN(Event e, ReadEvent(stmt));
-        VK_RETURN_IF_ERROR(visitor.OnEvent(e));
+        VK_RETURN_IF_ERROR(VisitEvent(stmt, request, event, visitor));
       } else {
         VK_RETURN_IF_ERROR(visitor.OnError(ReadErrorRecord(stmt)));
       }

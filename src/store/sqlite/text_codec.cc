@@ -64,20 +64,27 @@ bool EncodeText(std::string_view text, int min_bytes, std::string* out) {
   return true;
 }
 
-Result<std::string> DecodeText(const void* blob, std::size_t size) {
+Status DecodeTextInto(const void* blob, std::size_t size, std::string* out) {
   const auto* p = static_cast<const unsigned char*>(blob);
   if (size < 2 || p[0] != kZstdV1) return Status::Corruption("stored text has an unknown encoding");
   const unsigned long long len = ZSTD_getFrameContentSize(p + 1, size - 1);
   if (len == ZSTD_CONTENTSIZE_ERROR || len == ZSTD_CONTENTSIZE_UNKNOWN || len > kMaxDecoded) {
     return Status::Corruption("stored text is not a valid zstd frame");
   }
-  std::string out(static_cast<std::size_t>(len), '\0');
+  out->resize(static_cast<std::size_t>(len));
   const std::size_t got =
-      ZSTD_decompressDCtx(ThreadContexts().d, out.data(), out.size(), p + 1, size - 1);
+      ZSTD_decompressDCtx(ThreadContexts().d, out->data(), out->size(), p + 1, size - 1);
   if (ZSTD_isError(got) || got != len) {
+    out->clear();
     return Status::Corruption(std::string("stored text does not decompress: ") +
                               (ZSTD_isError(got) ? ZSTD_getErrorName(got) : "short"));
   }
+  return Status::Ok();
+}
+
+Result<std::string> DecodeText(const void* blob, std::size_t size) {
+  std::string out;
+  VK_RETURN_IF_ERROR(DecodeTextInto(blob, size, &out));
   return out;
 }
 

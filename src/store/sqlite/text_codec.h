@@ -25,6 +25,8 @@ bool EncodeText(std::string_view text, int min_bytes, std::string* out);
 
 // The plain text of a stored BLOB. kCorruption if it is not one of our encodings.
 Result<std::string> DecodeText(const void* blob, std::size_t size);
+// The same into *out, reusing its capacity (the export scan decodes millions of texts).
+Status DecodeTextInto(const void* blob, std::size_t size, std::string* out);
 
 // Registers vk_text() on `db`.
 Status RegisterTextFunctions(sqlite3* db);
