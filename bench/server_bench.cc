@@ -8,6 +8,9 @@
 //   dashboard_ms           p50/p99/max of GET /api/dashboard polled every 50 ms during that ingest
 //   ws_events_per_s        the same ingest with W WebSocket clients connected and subscribed to
 //                          events, sessions and metrics (they read everything), ratio to none
+// --workload seeded (default): the seeded generator's events (src/workload: ~690 bytes of JSON
+// each, prose/code/tool output that the text index tokenizes); --workload small: one session per
+// batch, ~150-byte events with one short line of text. MB/s counts the request bodies' bytes.
 #include <curl/curl.h>
 
 #include <boost/asio/connect.hpp>
@@ -29,8 +32,10 @@
 #include <thread>
 #include <vector>
 
+#include "common/event_json.h"
 #include "server/server.h"
 #include "vibekit/telemetry_service.h"
+#include "workload/workload.h"
 
 namespace {
 
@@ -46,6 +51,7 @@ struct Args {
   int batch = 100;
   int ws_clients = 200;
   std::string dir = "server-bench";
+  std::string workload = "seeded";
 };
 
 vibekit::TelemetryConfig Config(const std::string& path) {
@@ -93,14 +99,61 @@ std::string ToJson(const std::vector<vibekit::Event>& events) {
   return s + "]";
 }
 
-double LibraryRate(const Args& a, const std::string& path) {
+// The batches of every connection, as events (library) and as request bodies (HTTP).
+struct Work {
+  std::vector<std::vector<std::vector<vibekit::Event>>> events;  // [connection][batch]
+  std::vector<std::vector<std::string>> bodies;                  // [connection][batch]
+  double body_bytes = 0;
+};
+
+Work MakeWork(const Args& a) {
+  Work w;
+  w.events.resize(a.connections);
+  w.bodies.resize(a.connections);
+  const std::int64_t t0 = 1764000000000;
+  if (a.workload == "small") {
+    for (int c = 0; c < a.connections; ++c) {
+      for (int b = 0; b < a.batches_per_connection; ++b) {
+        w.events[c].push_back(MakeBatch(c, b, a.batch, t0));
+      }
+    }
+  } else {
+    // Consecutive batches of the generator's stream go to the connections in turn.
+    vibekit::workload::WorkloadOptions o;
+    o.total_events = static_cast<std::int64_t>(a.connections) * a.batches_per_connection * a.batch;
+    vibekit::workload::Generator g(o);
+    for (int b = 0; b < a.batches_per_connection; ++b) {
+      for (int c = 0; c < a.connections; ++c) {
+        std::vector<vibekit::Event> batch(static_cast<std::size_t>(a.batch));
+        for (vibekit::Event& e : batch) g.Next(&e);
+        w.events[c].push_back(std::move(batch));
+      }
+    }
+  }
+  for (int c = 0; c < a.connections; ++c) {
+    for (const auto& batch : w.events[c]) {
+      std::string body;
+      if (a.workload == "small") {
+        body = ToJson(batch);
+      } else {
+        body = "[";
+        for (std::size_t i = 0; i < batch.size(); ++i) {
+          if (i) body += ',';
+          body += vibekit::internal::EventToJson(batch[i]);
+        }
+        body += "]";
+      }
+      w.body_bytes += static_cast<double>(body.size());
+      w.bodies[c].push_back(std::move(body));
+    }
+  }
+  return w;
+}
+
+double LibraryRate(const Args& a, const Work& w, const std::string& path) {
   vibekit::TelemetryService service(Config(path));
   if (!service.Initialize().ok()) return 0;
-  const std::int64_t t0 = 1764000000000;
-  std::vector<std::vector<std::vector<vibekit::Event>>> work(a.connections);
-  for (int c = 0; c < a.connections; ++c) {
-    for (int b = 0; b < a.batches_per_connection; ++b) work[c].push_back(MakeBatch(c, b, a.batch, t0));
-  }
+  auto work = w.events;
   const auto start = Clock::now();
   std::vector<std::thread> threads;
   for (int c = 0; c < a.connections; ++c) {
@@ -130,14 +183,9 @@ struct IngestResult {
   int failures = 0;
 };
 
-IngestResult HttpIngest(const Args& a, const std::string& url, bool poll_dashboard) {
-  const std::int64_t t0 = 1764000000000;
-  std::vector<std::vector<std::string>> bodies(a.connections);
-  for (int c = 0; c < a.connections; ++c) {
-    for (int b = 0; b < a.batches_per_connection; ++b) {
-      bodies[c].push_back(ToJson(MakeBatch(c, b, a.batch, t0)));
-    }
-  }
+IngestResult HttpIngest(const Args& a, const Work& w, const std::string& url,
+                        bool poll_dashboard) {
+  const auto& bodies = w.bodies;
   IngestResult result;
   std::atomic<int> failures{0};
   std::atomic<bool> done{false};
@@ -272,18 +320,21 @@ int main(int argc, char** argv) {
   app.add_option("--batch", a.batch, "Events per POST");
   app.add_option("--ws-clients", a.ws_clients, "WebSocket clients in the last run");
   app.add_option("--dir", a.dir, "Directory for the databases (emptied)");
+  app.add_option("--workload", a.workload, "seeded (~690-byte events) or small (~150 bytes)")
+      ->check(CLI::IsMember({"seeded", "small"}));
   CLI11_PARSE(app, argc, argv);
   std::filesystem::remove_all(a.dir);
   std::filesystem::create_directories(a.dir);
   curl_global_init(CURL_GLOBAL_DEFAULT);
 
-  const double library = LibraryRate(a, a.dir + "/library.db");
+  const Work work = MakeWork(a);
+  const double library = LibraryRate(a, work, a.dir + "/library.db");
 
   IngestResult http;
   {
     Served s = Serve(a.dir + "/http.db");
     if (!s.server) return 1;
-    http = HttpIngest(a, s.server->url(), /*poll_dashboard=*/true);
+    http = HttpIngest(a, work, s.server->url(), /*poll_dashboard=*/true);
     s.server->Stop();
     (void)s.service->Shutdown();
   }
@@ -295,7 +346,7 @@ int main(int argc, char** argv) {
     if (!s.server) return 1;
     {
       WsCrowd crowd(s.server->url(), a.ws_clients);
-      with_ws = HttpIngest(a, s.server->url(), /*poll_dashboard=*/false);
+      with_ws = HttpIngest(a, work, s.server->url(), /*poll_dashboard=*/false);
       std::this_thread::sleep_for(std::chrono::milliseconds(500));
       ws_messages = crowd.messages();
     }
@@ -303,13 +354,16 @@ int main(int argc, char** argv) {
     s.server->Stop();
     (void)s.service->Shutdown();
   }
+  const int total = a.connections * a.batches_per_connection * a.batch;
   std::printf(
-      "{\"events\":%d,\"connections\":%d,\"batch\":%d,"
+      "{\"workload\":\"%s\",\"events\":%d,\"connections\":%d,\"batch\":%d,"
+      "\"body_bytes_per_event\":%.0f,\"http_mb_per_s\":%.2f,"
       "\"library_events_per_s\":%.0f,\"http_events_per_s\":%.0f,\"http_vs_library\":%.3f,"
       "\"http_failures\":%d,\"dashboard_ms\":{\"samples\":%zu,\"p50\":%.2f,\"p99\":%.2f,"
       "\"max\":%.2f},\"ws_clients\":%d,\"ws_events_per_s\":%.0f,\"ws_vs_none\":%.3f,"
       "\"ws_messages_received\":%lld,\"ws_dropped\":%lld,\"ws_failures\":%d}\n",
-      a.connections * a.batches_per_connection * a.batch, a.connections, a.batch, library,
+      a.workload.c_str(), total, a.connections, a.batch, work.body_bytes / total,
+      http.events_per_s * work.body_bytes / total / 1e6, library,
       http.events_per_s, library > 0 ? http.events_per_s / library : 0, http.failures,
       http.dashboard_ms.size(), Percentile(http.dashboard_ms, 50),
       Percentile(http.dashboard_ms, 99), Percentile(http.dashboard_ms, 100), a.ws_clients,
