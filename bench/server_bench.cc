@@ -52,6 +52,7 @@ struct Args {
   int ws_clients = 200;
   std::string dir = "server-bench";
   std::string workload = "seeded";
+  int rounds = 3;
 };
 
 vibekit::TelemetryConfig Config(const std::string& path) {
@@ -322,52 +323,76 @@ int main(int argc, char** argv) {
   app.add_option("--dir", a.dir, "Directory for the databases (emptied)");
   app.add_option("--workload", a.workload, "seeded (~690-byte events) or small (~150 bytes)")
       ->check(CLI::IsMember({"seeded", "small"}));
+  app.add_option("--rounds", a.rounds, "Rounds of library / HTTP / HTTP with WebSocket clients")
+      ->check(CLI::Range(1, 100));
   CLI11_PARSE(app, argc, argv);
   std::filesystem::remove_all(a.dir);
   std::filesystem::create_directories(a.dir);
   curl_global_init(CURL_GLOBAL_DEFAULT);
 
   const Work work = MakeWork(a);
-  const double library = LibraryRate(a, work, a.dir + "/library.db");
-
-  IngestResult http;
-  {
-    Served s = Serve(a.dir + "/http.db");
-    if (!s.server) return 1;
-    http = HttpIngest(a, work, s.server->url(), /*poll_dashboard=*/true);
-    s.server->Stop();
-    (void)s.service->Shutdown();
-  }
-  IngestResult with_ws;
+  // Rounds of: library, HTTP without WebSocket clients (dashboard polled), HTTP with them, each
+  // into a fresh database. The machine is shared: the figures are medians over the rounds and
+  // the ratios are taken within each round (the runs of one round are seconds apart).
+  std::vector<double> library, http, with_ws, http_vs_library, ws_vs_none, dashboard_ms;
   std::int64_t ws_messages = 0;
   std::int64_t ws_dropped = 0;
-  {
-    Served s = Serve(a.dir + "/ws.db");
-    if (!s.server) return 1;
+  int failures = 0;
+  for (int round = 0; round < a.rounds; ++round) {
+    const std::string tag = std::to_string(round);
+    library.push_back(LibraryRate(a, work, a.dir + "/library" + tag + ".db"));
     {
-      WsCrowd crowd(s.server->url(), a.ws_clients);
-      with_ws = HttpIngest(a, work, s.server->url(), /*poll_dashboard=*/false);
-      std::this_thread::sleep_for(std::chrono::milliseconds(500));
-      ws_messages = crowd.messages();
+      Served s = Serve(a.dir + "/http" + tag + ".db");
+      if (!s.server) return 1;
+      IngestResult r = HttpIngest(a, work, s.server->url(), /*poll_dashboard=*/true);
+      s.server->Stop();
+      (void)s.service->Shutdown();
+      http.push_back(r.events_per_s);
+      failures += r.failures;
+      dashboard_ms.insert(dashboard_ms.end(), r.dashboard_ms.begin(), r.dashboard_ms.end());
     }
-    ws_dropped = s.server->metrics().dropped_messages();
-    s.server->Stop();
-    (void)s.service->Shutdown();
+    {
+      Served s = Serve(a.dir + "/ws" + tag + ".db");
+      if (!s.server) return 1;
+      IngestResult r;
+      {
+        WsCrowd crowd(s.server->url(), a.ws_clients);
+        r = HttpIngest(a, work, s.server->url(), /*poll_dashboard=*/false);
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+        ws_messages += crowd.messages();
+      }
+      ws_dropped += s.server->metrics().dropped_messages();
+      s.server->Stop();
+      (void)s.service->Shutdown();
+      with_ws.push_back(r.events_per_s);
+      failures += r.failures;
+    }
+    http_vs_library.push_back(library.back() > 0 ? http.back() / library.back() : 0);
+    ws_vs_none.push_back(http.back() > 0 ? with_ws.back() / http.back() : 0);
   }
+  auto median = [](std::vector<double> v) { return Percentile(std::move(v), 50); };
+  auto list = [](const std::vector<double>& v, const char* fmt) {
+    std::string out = "[";
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      char b[32];
+      std::snprintf(b, sizeof b, fmt, v[i]);
+      out += (i ? "," : "") + std::string(b);
+    }
+    return out + "]";
+  };
   const int total = a.connections * a.batches_per_connection * a.batch;
   std::printf(
-      "{\"workload\":\"%s\",\"events\":%d,\"connections\":%d,\"batch\":%d,"
-      "\"body_bytes_per_event\":%.0f,\"http_mb_per_s\":%.2f,"
-      "\"library_events_per_s\":%.0f,\"http_events_per_s\":%.0f,\"http_vs_library\":%.3f,"
-      "\"http_failures\":%d,\"dashboard_ms\":{\"samples\":%zu,\"p50\":%.2f,\"p99\":%.2f,"
-      "\"max\":%.2f},\"ws_clients\":%d,\"ws_events_per_s\":%.0f,\"ws_vs_none\":%.3f,"
-      "\"ws_messages_received\":%lld,\"ws_dropped\":%lld,\"ws_failures\":%d}\n",
-      a.workload.c_str(), total, a.connections, a.batch, work.body_bytes / total,
-      http.events_per_s * work.body_bytes / total / 1e6, library,
-      http.events_per_s, library > 0 ? http.events_per_s / library : 0, http.failures,
-      http.dashboard_ms.size(), Percentile(http.dashboard_ms, 50),
-      Percentile(http.dashboard_ms, 99), Percentile(http.dashboard_ms, 100), a.ws_clients,
-      with_ws.events_per_s, http.events_per_s > 0 ? with_ws.events_per_s / http.events_per_s : 0,
-      static_cast<long long>(ws_messages), static_cast<long long>(ws_dropped), with_ws.failures);
-  return http.failures == 0 && with_ws.failures == 0 ? 0 : 1;
+      "{\"workload\":\"%s\",\"events\":%d,\"connections\":%d,\"batch\":%d,\"rounds\":%d,"
+      "\"body_bytes_per_event\":%.0f,\"library_events_per_s\":%.0f,\"http_events_per_s\":%.0f,"
+      "\"http_mb_per_s\":%.2f,\"http_vs_library\":%.3f,\"http_vs_library_rounds\":%s,"
+      "\"dashboard_ms\":{\"samples\":%zu,\"p50\":%.2f,\"p99\":%.2f,\"max\":%.2f},"
+      "\"ws_clients\":%d,\"ws_events_per_s\":%.0f,\"ws_vs_none\":%.3f,\"ws_vs_none_rounds\":%s,"
+      "\"ws_messages_received\":%lld,\"ws_dropped\":%lld,\"failures\":%d}\n",
+      a.workload.c_str(), total, a.connections, a.batch, a.rounds, work.body_bytes / total,
+      median(library), median(http), median(http) * work.body_bytes / total / 1e6,
+      median(http_vs_library), list(http_vs_library, "%.3f").c_str(), dashboard_ms.size(),
+      Percentile(dashboard_ms, 50), Percentile(dashboard_ms, 99), Percentile(dashboard_ms, 100),
+      a.ws_clients, median(with_ws), median(ws_vs_none), list(ws_vs_none, "%.3f").c_str(),
+      static_cast<long long>(ws_messages), static_cast<long long>(ws_dropped), failures);
+  return failures == 0 ? 0 : 1;
 }

@@ -14,7 +14,10 @@
 #include <boost/beast/websocket.hpp>
 #include <boost/json.hpp>
 
+#include <sys/resource.h>
 #include <unistd.h>
+
+#include <cerrno>
 
 #include <atomic>
 #include <chrono>
@@ -54,10 +57,25 @@ Message MakeMessage(const json::object& o) {
   return std::make_shared<const std::string>(views::JsonText(o));
 }
 
+constexpr int kHubNice = 10;  // Linux: a thread's own nice value
+
 const std::set<std::string>& KnownChannels() {
   static const std::set<std::string> kChannels = {"events", "sessions", "metrics", "alerts",
                                                   "health"};
   return kChannels;
+}
+
+// The hub's thread yields the CPU to ingest: copying every push to hundreds of sockets is the
+// one cost here that grows with the number of clients, and when the machine has no CPU to spare
+// the clients' queues fill and their messages are dropped (counted) rather than the POSTs waiting.
+void LowerThreadPriority() {
+#ifdef __linux__
+  errno = 0;
+  const int now = getpriority(PRIO_PROCESS, static_cast<id_t>(gettid()));
+  if (errno == 0 && now < kHubNice) {
+    (void)setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), kHubNice);
+  }
+#endif
 }
 
 }  // namespace
@@ -92,7 +110,10 @@ class WebSocketHub::Impl : public std::enable_shared_from_this<WebSocketHub::Imp
     metrics_timer_.emplace(*ioc_);
     health_timer_.emplace(*ioc_);
     window_timer_.emplace(*ioc_);
-    thread_ = std::thread([io = ioc_.get()] { io->run(); });
+    thread_ = std::thread([io = ioc_.get()] {
+      LowerThreadPriority();
+      io->run();
+    });
     std::weak_ptr<Impl> weak = shared_from_this();
     commit_subscription_ = service_.SubscribeCommits([weak](const CommitNotice& notice) {
       if (auto self = weak.lock()) self->Collect(notice);

@@ -12,7 +12,11 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -298,6 +302,34 @@ TEST_F(WebSocketTest, ManyClientsThatNeverReadDoNotSlowIngest) {
   HttpResult m = HttpGet(url_ + "/metrics");
   EXPECT_NE(m.body.find("vibekit_websocket_clients 33\n"), std::string::npos);
 }
+
+#ifdef __linux__
+// The nice values of this process's threads (field 19 of /proc/self/task/<tid>/stat).
+std::vector<int> ThreadNiceValues() {
+  std::vector<int> out;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream in(entry.path() / "stat");
+    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::size_t paren = stat.rfind(')');
+    if (paren == std::string::npos) continue;
+    std::istringstream fields(stat.substr(paren + 2));  // from field 3 (state)
+    std::string field;
+    for (int i = 3; i <= 19 && fields >> field; ++i) {
+      if (i == 19) out.push_back(std::stoi(field));
+    }
+  }
+  return out;
+}
+
+// The hub's thread runs at nice 10: when the CPU is short, the pushes wait, not the POSTs.
+TEST_F(WebSocketTest, HubThreadYieldsTheCpuToIngest) {
+  const auto before = ThreadNiceValues();
+  ASSERT_EQ(std::count(before.begin(), before.end(), 10), 0);
+  StartServer();
+  const auto after = ThreadNiceValues();
+  EXPECT_EQ(std::count(after.begin(), after.end(), 10), 1);
+}
+#endif
 
 }  // namespace
 }  // namespace vibekit::testing
