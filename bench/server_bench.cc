@@ -8,6 +8,8 @@
 //   dashboard_ms           p50/p99/max of GET /api/dashboard polled every 50 ms during that ingest
 //   ws_events_per_s        the same ingest with W WebSocket clients connected and subscribed to
 //                          events, sessions and metrics (they read everything), ratio to none
+// --rounds N repeats library / HTTP / HTTP+WebSocket (fresh databases) and prints medians and
+// the per-round ratios (the machine is shared and noisy).
 // --workload seeded (default): the seeded generator's events (src/workload: ~690 bytes of JSON
 // each, prose/code/tool output that the text index tokenizes); --workload small: one session per
 // batch, ~150-byte events with one short line of text. MB/s counts the request bodies' bytes.
