@@ -119,12 +119,12 @@ class WebSocketHub::Impl : public std::enable_shared_from_this<WebSocketHub::Imp
       if (auto self = weak.lock()) self->Collect(notice);
     });
     alert_subscription_ = analytics_.OnAlert([weak](const AlertEvent& a) {
-      if (auto self = weak.lock()) {
+      if (auto self = weak.lock(); self && !self->closing_.load()) {
         asio::post(*self->ioc_, [self, a] { self->Broadcast("alerts", AlertMessage("alert", a)); });
       }
     });
     resolved_subscription_ = analytics_.OnResolved([weak](const AlertEvent& a) {
-      if (auto self = weak.lock()) {
+      if (auto self = weak.lock(); self && !self->closing_.load()) {
         asio::post(*self->ioc_,
                    [self, a] { self->Broadcast("alerts", AlertMessage("alertResolved", a)); });
       }
