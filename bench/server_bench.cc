@@ -8,6 +8,11 @@
 //   dashboard_ms           p50/p99/max of GET /api/dashboard polled every 50 ms during that ingest
 //   ws_events_per_s        the same ingest with W WebSocket clients connected and subscribed to
 //                          events, sessions and metrics (they read everything), ratio to none
+// --rounds N repeats library / HTTP / HTTP+WebSocket (fresh databases) and prints medians and
+// the per-round ratios (the machine is shared and noisy).
+// --workload seeded (default): the seeded generator's events (src/workload: ~690 bytes of JSON
+// each, prose/code/tool output that the text index tokenizes); --workload small: one session per
+// batch, ~150-byte events with one short line of text. MB/s counts the request bodies' bytes.
 #include <curl/curl.h>
 
 #include <boost/asio/connect.hpp>
@@ -29,8 +34,10 @@
 #include <thread>
 #include <vector>
 
+#include "common/event_json.h"
 #include "server/server.h"
 #include "vibekit/telemetry_service.h"
+#include "workload/workload.h"
 
 namespace {
 
@@ -46,6 +53,8 @@ struct Args {
   int batch = 100;
   int ws_clients = 200;
   std::string dir = "server-bench";
+  std::string workload = "seeded";
+  int rounds = 3;
 };
 
 vibekit::TelemetryConfig Config(const std::string& path) {
@@ -93,14 +102,61 @@ std::string ToJson(const std::vector<vibekit::Event>& events) {
   return s + "]";
 }
 
-double LibraryRate(const Args& a, const std::string& path) {
+// The batches of every connection, as events (library) and as request bodies (HTTP).
+struct Work {
+  std::vector<std::vector<std::vector<vibekit::Event>>> events;  // [connection][batch]
+  std::vector<std::vector<std::string>> bodies;                  // [connection][batch]
+  double body_bytes = 0;
+};
+
+Work MakeWork(const Args& a) {
+  Work w;
+  w.events.resize(a.connections);
+  w.bodies.resize(a.connections);
+  const std::int64_t t0 = 1764000000000;
+  if (a.workload == "small") {
+    for (int c = 0; c < a.connections; ++c) {
+      for (int b = 0; b < a.batches_per_connection; ++b) {
+        w.events[c].push_back(MakeBatch(c, b, a.batch, t0));
+      }
+    }
+  } else {
+    // Consecutive batches of the generator's stream go to the connections in turn.
+    vibekit::workload::WorkloadOptions o;
+    o.total_events = static_cast<std::int64_t>(a.connections) * a.batches_per_connection * a.batch;
+    vibekit::workload::Generator g(o);
+    for (int b = 0; b < a.batches_per_connection; ++b) {
+      for (int c = 0; c < a.connections; ++c) {
+        std::vector<vibekit::Event> batch(static_cast<std::size_t>(a.batch));
+        for (vibekit::Event& e : batch) g.Next(&e);
+        w.events[c].push_back(std::move(batch));
+      }
+    }
+  }
+  for (int c = 0; c < a.connections; ++c) {
+    for (const auto& batch : w.events[c]) {
+      std::string body;
+      if (a.workload == "small") {
+        body = ToJson(batch);
+      } else {
+        body = "[";
+        for (std::size_t i = 0; i < batch.size(); ++i) {
+          if (i) body += ',';
+          body += vibekit::internal::EventToJson(batch[i]);
+        }
+        body += "]";
+      }
+      w.body_bytes += static_cast<double>(body.size());
+      w.bodies[c].push_back(std::move(body));
+    }
+  }
+  return w;
+}
+
+double LibraryRate(const Args& a, const Work& w, const std::string& path) {
   vibekit::TelemetryService service(Config(path));
   if (!service.Initialize().ok()) return 0;
-  const std::int64_t t0 = 1764000000000;
-  std::vector<std::vector<std::vector<vibekit::Event>>> work(a.connections);
-  for (int c = 0; c < a.connections; ++c) {
-    for (int b = 0; b < a.batches_per_connection; ++b) work[c].push_back(MakeBatch(c, b, a.batch, t0));
-  }
+  auto work = w.events;
   const auto start = Clock::now();
   std::vector<std::thread> threads;
   for (int c = 0; c < a.connections; ++c) {
@@ -130,14 +186,9 @@ struct IngestResult {
   int failures = 0;
 };
 
-IngestResult HttpIngest(const Args& a, const std::string& url, bool poll_dashboard) {
-  const std::int64_t t0 = 1764000000000;
-  std::vector<std::vector<std::string>> bodies(a.connections);
-  for (int c = 0; c < a.connections; ++c) {
-    for (int b = 0; b < a.batches_per_connection; ++b) {
-      bodies[c].push_back(ToJson(MakeBatch(c, b, a.batch, t0)));
-    }
-  }
+IngestResult HttpIngest(const Args& a, const Work& w, const std::string& url,
+                        bool poll_dashboard) {
+  const auto& bodies = w.bodies;
   IngestResult result;
   std::atomic<int> failures{0};
   std::atomic<bool> done{false};
@@ -272,48 +323,78 @@ int main(int argc, char** argv) {
   app.add_option("--batch", a.batch, "Events per POST");
   app.add_option("--ws-clients", a.ws_clients, "WebSocket clients in the last run");
   app.add_option("--dir", a.dir, "Directory for the databases (emptied)");
+  app.add_option("--workload", a.workload, "seeded (~690-byte events) or small (~150 bytes)")
+      ->check(CLI::IsMember({"seeded", "small"}));
+  app.add_option("--rounds", a.rounds, "Rounds of library / HTTP / HTTP with WebSocket clients")
+      ->check(CLI::Range(1, 100));
   CLI11_PARSE(app, argc, argv);
   std::filesystem::remove_all(a.dir);
   std::filesystem::create_directories(a.dir);
   curl_global_init(CURL_GLOBAL_DEFAULT);
 
-  const double library = LibraryRate(a, a.dir + "/library.db");
-
-  IngestResult http;
-  {
-    Served s = Serve(a.dir + "/http.db");
-    if (!s.server) return 1;
-    http = HttpIngest(a, s.server->url(), /*poll_dashboard=*/true);
-    s.server->Stop();
-    (void)s.service->Shutdown();
-  }
-  IngestResult with_ws;
+  const Work work = MakeWork(a);
+  // Rounds of: library, HTTP without WebSocket clients (dashboard polled), HTTP with them, each
+  // into a fresh database. The machine is shared: the figures are medians over the rounds and
+  // the ratios are taken within each round (the runs of one round are seconds apart).
+  std::vector<double> library, http, with_ws, http_vs_library, ws_vs_none, dashboard_ms;
   std::int64_t ws_messages = 0;
   std::int64_t ws_dropped = 0;
-  {
-    Served s = Serve(a.dir + "/ws.db");
-    if (!s.server) return 1;
+  int failures = 0;
+  for (int round = 0; round < a.rounds; ++round) {
+    const std::string tag = std::to_string(round);
+    library.push_back(LibraryRate(a, work, a.dir + "/library" + tag + ".db"));
     {
-      WsCrowd crowd(s.server->url(), a.ws_clients);
-      with_ws = HttpIngest(a, s.server->url(), /*poll_dashboard=*/false);
-      std::this_thread::sleep_for(std::chrono::milliseconds(500));
-      ws_messages = crowd.messages();
+      Served s = Serve(a.dir + "/http" + tag + ".db");
+      if (!s.server) return 1;
+      IngestResult r = HttpIngest(a, work, s.server->url(), /*poll_dashboard=*/true);
+      s.server->Stop();
+      (void)s.service->Shutdown();
+      http.push_back(r.events_per_s);
+      failures += r.failures;
+      dashboard_ms.insert(dashboard_ms.end(), r.dashboard_ms.begin(), r.dashboard_ms.end());
     }
-    ws_dropped = s.server->metrics().dropped_messages();
-    s.server->Stop();
-    (void)s.service->Shutdown();
+    {
+      Served s = Serve(a.dir + "/ws" + tag + ".db");
+      if (!s.server) return 1;
+      IngestResult r;
+      {
+        WsCrowd crowd(s.server->url(), a.ws_clients);
+        r = HttpIngest(a, work, s.server->url(), /*poll_dashboard=*/false);
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+        ws_messages += crowd.messages();
+      }
+      ws_dropped += s.server->metrics().dropped_messages();
+      s.server->Stop();
+      (void)s.service->Shutdown();
+      with_ws.push_back(r.events_per_s);
+      failures += r.failures;
+    }
+    http_vs_library.push_back(library.back() > 0 ? http.back() / library.back() : 0);
+    ws_vs_none.push_back(http.back() > 0 ? with_ws.back() / http.back() : 0);
   }
+  auto median = [](std::vector<double> v) { return Percentile(std::move(v), 50); };
+  auto list = [](const std::vector<double>& v, const char* fmt) {
+    std::string out = "[";
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      char b[32];
+      std::snprintf(b, sizeof b, fmt, v[i]);
+      out += (i ? "," : "") + std::string(b);
+    }
+    return out + "]";
+  };
+  const int total = a.connections * a.batches_per_connection * a.batch;
   std::printf(
-      "{\"events\":%d,\"connections\":%d,\"batch\":%d,"
-      "\"library_events_per_s\":%.0f,\"http_events_per_s\":%.0f,\"http_vs_library\":%.3f,"
-      "\"http_failures\":%d,\"dashboard_ms\":{\"samples\":%zu,\"p50\":%.2f,\"p99\":%.2f,"
-      "\"max\":%.2f},\"ws_clients\":%d,\"ws_events_per_s\":%.0f,\"ws_vs_none\":%.3f,"
-      "\"ws_messages_received\":%lld,\"ws_dropped\":%lld,\"ws_failures\":%d}\n",
-      a.connections * a.batches_per_connection * a.batch, a.connections, a.batch, library,
-      http.events_per_s, library > 0 ? http.events_per_s / library : 0, http.failures,
-      http.dashboard_ms.size(), Percentile(http.dashboard_ms, 50),
-      Percentile(http.dashboard_ms, 99), Percentile(http.dashboard_ms, 100), a.ws_clients,
-      with_ws.events_per_s, http.events_per_s > 0 ? with_ws.events_per_s / http.events_per_s : 0,
-      static_cast<long long>(ws_messages), static_cast<long long>(ws_dropped), with_ws.failures);
-  return http.failures == 0 && with_ws.failures == 0 ? 0 : 1;
+      "{\"workload\":\"%s\",\"events\":%d,\"connections\":%d,\"batch\":%d,\"rounds\":%d,"
+      "\"body_bytes_per_event\":%.0f,\"library_events_per_s\":%.0f,\"http_events_per_s\":%.0f,"
+      "\"http_mb_per_s\":%.2f,\"http_vs_library\":%.3f,\"http_vs_library_rounds\":%s,"
+      "\"dashboard_ms\":{\"samples\":%zu,\"p50\":%.2f,\"p99\":%.2f,\"max\":%.2f},"
+      "\"ws_clients\":%d,\"ws_events_per_s\":%.0f,\"ws_vs_none\":%.3f,\"ws_vs_none_rounds\":%s,"
+      "\"ws_messages_received\":%lld,\"ws_dropped\":%lld,\"failures\":%d}\n",
+      a.workload.c_str(), total, a.connections, a.batch, a.rounds, work.body_bytes / total,
+      median(library), median(http), median(http) * work.body_bytes / total / 1e6,
+      median(http_vs_library), list(http_vs_library, "%.3f").c_str(), dashboard_ms.size(),
+      Percentile(dashboard_ms, 50), Percentile(dashboard_ms, 99), Percentile(dashboard_ms, 100),
+      a.ws_clients, median(with_ws), median(ws_vs_none), list(ws_vs_none, "%.3f").c_str(),
+      static_cast<long long>(ws_messages), static_cast<long long>(ws_dropped), failures);
+  return failures == 0 ? 0 : 1;
 }

@@ -32,6 +32,7 @@ struct ServerOptions {
   // The dashboard listener (`vibekit dashboard`): -1 none, 0 any free port. It serves the
   // static files of `web_dir` (if set and present), /config.json and the same /api and /ws.
   std::size_t ws_max_queue_messages = 256;  // per WebSocket client; beyond: dropped
+  int ws_coalesce_ms = 100;  // commits within this window go out in one push (docs/API.md)
   int dashboard_port = -1;
   std::string web_dir;
 };

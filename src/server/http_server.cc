@@ -121,10 +121,10 @@ class HttpServer::Impl {
   }
 
   void Run() {
-    if (hub_ != nullptr) hub_->Start(ioc_.get_executor());
+    if (hub_ != nullptr) hub_->Start();
     for (auto& l : listeners_) asio::co_spawn(ioc_, Accept(*l), asio::detached);
-    // One I/O thread: reading, writing and the WebSocket hub's state; the handlers run on the
-    // worker pool.
+    // One I/O thread for HTTP reading and writing (the WebSocket hub has its own); the handlers
+    // run on the worker pool.
     threads_.emplace_back([this] { ioc_.run(); });
   }
 
@@ -213,7 +213,7 @@ class HttpServer::Impl {
           break;
         }
         stream.expires_never();
-        co_await hub_->Serve(std::move(stream), std::move(req));
+        hub_->Adopt(std::move(stream), std::move(req));  // served on the hub's thread from here
         co_return;
       }
       bool bad_path = false;

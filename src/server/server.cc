@@ -26,7 +26,8 @@ class TelemetryServer::Impl {
         analytics_(service),
         app_(options_, router_, metrics_),
         hub_(service, analytics_, metrics_,
-             WebSocketOptions{.max_queue_messages = options_.ws_max_queue_messages}),
+             WebSocketOptions{.max_queue_messages = options_.ws_max_queue_messages,
+                              .coalesce_ms = options_.ws_coalesce_ms}),
         started_(std::chrono::steady_clock::now()) {
     context_.service = &service_;
     context_.analytics = &analytics_;
@@ -87,7 +88,7 @@ class TelemetryServer::Impl {
     analytics_.StopMonitoring();
     if (http_) {
       http_->Stop();
-      // The hub's timers and sockets belong to the server's io_context: gone before it is.
+      // The server closed the hub's clients; its thread ends and its sockets go.
       hub_.ReleaseIo();
       http_.reset();
     }

@@ -9,9 +9,17 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <memory>
+#include <sstream>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "server/server_test_util.h"
 
@@ -30,14 +38,23 @@ class WsClient {
  public:
   // Connects to `url` ("http://127.0.0.1:port") at /ws<suffix>; throws on a refused handshake
   // (the status is in the exception's response when it is a websocket::error).
+  // `receive_buffer` > 0: the socket's receive buffer in bytes (small: the server's writes to a
+  // client that does not read block soon).
   WsClient(const std::string& url, const std::string& suffix = "",
-           const std::string& origin = "", const std::string& bearer = "")
+           const std::string& origin = "", const std::string& bearer = "",
+           int receive_buffer = 0)
       : ws_(ioc_) {
     const std::string hostport = url.substr(std::string("http://").size());
     const std::size_t colon = hostport.rfind(':');
     tcp::resolver resolver(ioc_);
     auto results = resolver.resolve(hostport.substr(0, colon), hostport.substr(colon + 1));
-    asio::connect(ws_.next_layer(), results.begin(), results.end());
+    if (receive_buffer > 0) {
+      ws_.next_layer().open(results.begin()->endpoint().protocol());
+      ws_.next_layer().set_option(asio::socket_base::receive_buffer_size(receive_buffer));
+      ws_.next_layer().connect(results.begin()->endpoint());
+    } else {
+      asio::connect(ws_.next_layer(), results.begin(), results.end());
+    }
     ws_.set_option(websocket::stream_base::decorator([origin, bearer](websocket::request_type& r) {
       if (!origin.empty()) r.set(beast::http::field::origin, origin);
       if (!bearer.empty()) r.set(beast::http::field::authorization, "Bearer " + bearer);
@@ -146,8 +163,9 @@ TEST_F(WebSocketTest, TokenAndOriginAreChecked) {
 TEST_F(WebSocketTest, ClientThatNeverReadsIsDroppedNotWaitedFor) {
   server::ServerOptions options;
   options.ws_max_queue_messages = 16;
+  options.ws_coalesce_ms = 10;  // many pushes
   StartServer(options);
-  WsClient slow(url_);
+  WsClient slow(url_, "", "", "", 4096);
   slow.Read();
   slow.Send(R"({"type":"subscribe","channels":["events"]})");
   slow.ReadType("subscribed");
@@ -177,6 +195,144 @@ TEST_F(WebSocketTest, ClientThatNeverReadsIsDroppedNotWaitedFor) {
   EXPECT_EQ(m.body.find("vibekit_websocket_dropped_messages_total 0\n"), std::string::npos);
   EXPECT_NE(m.body.find("vibekit_websocket_clients 1\n"), std::string::npos);
 }
+
+// Commits arriving within one coalescing window go out together: a client reading everything
+// gets each committed event exactly once, in commit order (ids contiguous from the first), in
+// far fewer messages than there were commits; a commit larger than one message is split, not cut.
+TEST_F(WebSocketTest, CoalescedPushesDeliverEveryCommittedEventOnceInOrder) {
+  server::ServerOptions options;
+  options.ws_coalesce_ms = 300;
+  StartServer(options);
+  WsClient c(url_);
+  c.Read();
+  c.Send(R"({"type":"subscribe","channels":["events"]})");
+  c.ReadType("subscribed");
+  constexpr int kThreads = 4, kPosts = 40, kPerPost = 5;
+  std::atomic<int> failed{0};
+  std::vector<std::thread> posters;
+  for (int t = 0; t < kThreads; ++t) {
+    posters.emplace_back([&, t] {
+      for (int p = 0; p < kPosts; ++p) {
+        std::string body = "[";
+        for (int k = 0; k < kPerPost; ++k) {
+          body += std::string(k ? "," : "") +
+                  EventJson("co" + std::to_string(t) + "-" + std::to_string(p),
+                            k == 0 ? "start" : "stream", kT0 + p * 10 + k,
+                            k == 0 ? "" : R"(,"streamData":"chunk")");
+        }
+        if (HttpPost(url_ + "/api/events", body + "]").status != 200) failed.fetch_add(1);
+      }
+    });
+  }
+  for (std::thread& t : posters) t.join();
+  ASSERT_EQ(failed.load(), 0);
+  // One commit of 2500 events: three messages of at most 1000.
+  std::string big = "[";
+  for (int k = 0; k < 2500; ++k) {
+    big += std::string(k ? "," : "") + EventJson("big", k == 0 ? "start" : "stream", kT0 + k,
+                                                 k == 0 ? "" : R"(,"streamData":"b")");
+  }
+  ASSERT_EQ(HttpPost(url_ + "/api/events", big + "]").status, 200);
+  const int total = kThreads * kPosts * kPerPost + 2500;
+  std::vector<std::int64_t> ids;
+  int messages = 0;
+  std::size_t largest = 0;
+  while (static_cast<int>(ids.size()) < total) {
+    json::object m = c.ReadType("events", 20000);
+    ASSERT_FALSE(m.empty()) << "got " << ids.size() << " of " << total << " events";
+    EXPECT_FALSE(m.contains("omitted"));
+    ++messages;
+    largest = std::max(largest, m["events"].as_array().size());
+    for (const json::value& e : m["events"].as_array()) ids.push_back(e.at("id").as_int64());
+  }
+  ASSERT_EQ(static_cast<int>(ids.size()), total);
+  EXPECT_EQ(ids.front(), QueryInt(db(), "SELECT min(id) FROM telemetry_events"));
+  for (std::size_t i = 1; i < ids.size(); ++i) {
+    ASSERT_EQ(ids[i], ids[i - 1] + 1) << "at " << i;
+  }
+  EXPECT_EQ(largest, 1000u);
+  // 161 POSTs (at least one commit each, unless the writer grouped them) in 300 ms windows.
+  EXPECT_LT(messages, kThreads * kPosts / 2) << messages << " messages";
+  // Nothing more: every event came once.
+  c.Send(R"({"type":"ping"})");
+  json::object next = c.Read();
+  while (next["type"].as_string() == "sessions" || next["type"].as_string() == "metrics") {
+    next = c.Read();
+  }
+  EXPECT_EQ(next["type"].as_string(), "pong");
+}
+
+// Many subscribers that never read (tiny receive buffers, small queues): every POST is still
+// answered after its commit in bounded time, their messages are counted as dropped, and the hub
+// still serves a new client.
+TEST_F(WebSocketTest, ManyClientsThatNeverReadDoNotSlowIngest) {
+  server::ServerOptions options;
+  options.ws_max_queue_messages = 4;
+  options.ws_coalesce_ms = 50;
+  StartServer(options);
+  std::vector<std::unique_ptr<WsClient>> slow;
+  for (int i = 0; i < 32; ++i) {
+    slow.push_back(std::make_unique<WsClient>(url_, "", "", "", 4096));
+    slow.back()->Read();
+    slow.back()->Send(R"({"type":"subscribe","channels":["events","sessions","metrics"]})");
+    slow.back()->ReadType("subscribed");
+  }
+  const std::string text(8000, 'y');
+  double slowest_ms = 0;
+  for (int i = 0; i < 150; ++i) {
+    std::string body = "[";
+    for (int k = 0; k < 10; ++k) {
+      body += std::string(k ? "," : "") + EventJson("slow" + std::to_string(i), "stream",
+                                                    kT0 + i * 10 + k,
+                                                    R"(,"streamData":")" + text + "\"");
+    }
+    const auto t0 = std::chrono::steady_clock::now();
+    ASSERT_EQ(HttpPost(url_ + "/api/events", body + "]").status, 200);
+    slowest_ms = std::max(slowest_ms, std::chrono::duration<double, std::milli>(
+                                          std::chrono::steady_clock::now() - t0)
+                                          .count());
+  }
+  EXPECT_LT(slowest_ms, 5000);
+  EXPECT_EQ(QueryInt(db(), "SELECT count(*) FROM telemetry_events"), 1500);
+  EXPECT_TRUE(WaitFor([&] { return server_->metrics().dropped_messages() > 0; }, 5000));
+  WsClient fresh(url_);
+  EXPECT_EQ(fresh.Read()["type"].as_string(), "hello");
+  fresh.Send(R"({"type":"ping"})");
+  EXPECT_EQ(fresh.ReadType("pong")["type"].as_string(), "pong");
+  HttpResult m = HttpGet(url_ + "/metrics");
+  EXPECT_NE(m.body.find("vibekit_websocket_clients 33\n"), std::string::npos);
+}
+
+#ifdef __linux__
+// The nice values of this process's threads (field 19 of /proc/self/task/<tid>/stat).
+std::vector<int> ThreadNiceValues() {
+  std::vector<int> out;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream in(entry.path() / "stat");
+    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::size_t paren = stat.rfind(')');
+    if (paren == std::string::npos) continue;
+    std::istringstream fields(stat.substr(paren + 2));  // from field 3 (state)
+    std::string field;
+    for (int i = 3; i <= 19 && fields >> field; ++i) {
+      if (i == 19) out.push_back(std::stoi(field));
+    }
+  }
+  return out;
+}
+
+// The hub's thread runs at nice 10: when the CPU is short, the pushes wait, not the POSTs.
+TEST_F(WebSocketTest, HubThreadYieldsTheCpuToIngest) {
+  const auto before = ThreadNiceValues();
+  ASSERT_EQ(std::count(before.begin(), before.end(), 10), 0);
+  StartServer();
+  // The hub's thread lowers its own priority as it starts.
+  EXPECT_TRUE(WaitFor([] {
+    const auto after = ThreadNiceValues();
+    return std::count(after.begin(), after.end(), 10) == 1;
+  }, 5000));
+}
+#endif
 
 }  // namespace
 }  // namespace vibekit::testing
