@@ -33,6 +33,7 @@ struct ServerOptions {
   // static files of `web_dir` (if set and present), /config.json and the same /api and /ws.
   std::size_t ws_max_queue_messages = 256;  // per WebSocket client; beyond: dropped
   int ws_coalesce_ms = 100;  // commits within this window go out in one push (docs/API.md)
+  std::size_t ws_max_events_per_message = 1000;  // a window's events split into messages of this
   int dashboard_port = -1;
   std::string web_dir;
 };

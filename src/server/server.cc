@@ -27,6 +27,7 @@ class TelemetryServer::Impl {
         app_(options_, router_, metrics_),
         hub_(service, analytics_, metrics_,
              WebSocketOptions{.max_queue_messages = options_.ws_max_queue_messages,
+                              .max_events_per_message = options_.ws_max_events_per_message,
                               .coalesce_ms = options_.ws_coalesce_ms}),
         started_(std::chrono::steady_clock::now()) {
     context_.service = &service_;
