@@ -56,6 +56,8 @@ struct ValidationRule {
   int priority = 0;
   std::int64_t created_at = 0;  // ms since the epoch (filled when read)
   std::int64_t updated_at = 0;
+
+  bool operator==(const ValidationRule&) const = default;
 };
 
 }  // namespace vibekit

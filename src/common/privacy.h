@@ -33,6 +33,15 @@ class Privacy {
   void ApplyOutgoing(Event& event) const;
   void ApplyOutgoing(ErrorRecord& error) const;
   void ApplyOutgoing(Session& session) const;
+  // Calls `use` with `row` as it leaves: a copy through ApplyOutgoing, or `row` itself when the
+  // settings are inert (no copy). For readers that hand out const rows (export, restore).
+  template <typename Row, typename Use>
+  auto WithOutgoing(const Row& row, Use&& use) const {
+    if (inert_) return use(row);
+    Row copy = row;
+    ApplyOutgoing(copy);
+    return use(copy);
+  }
 
   // "hmac:" + HMAC-SHA-256(key, value) in hex (see Create for a missing key).
   std::string Hash(std::string_view value) const;

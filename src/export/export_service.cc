@@ -212,10 +212,7 @@ class PrivateRestoreWriter final : public store::RestoreWriter {
  private:
   template <typename Row>
   Status Add(const Row& row, Status (store::RestoreWriter::*add)(const Row&)) {
-    if (privacy_.inert()) return (inner_.*add)(row);
-    Row copy = row;
-    privacy_.ApplyOutgoing(copy);
-    return (inner_.*add)(copy);
+    return privacy_.WithOutgoing(row, [&](const Row& r) { return (inner_.*add)(r); });
   }
   store::RestoreWriter& inner_;
   const internal::Privacy& privacy_;
@@ -249,20 +246,21 @@ class ExportVisitor final : public store::ScanVisitor {
     VK_RETURN_IF_ERROR(SwitchTo(Table::kSessions));
     ++result_.session_count;
     VK_RETURN_IF_ERROR(
-        Write(s, [this](const Session& row) { return writer_.WriteSession(row); }));
+        privacy_.WithOutgoing(s, [this](const Session& row) { return writer_.WriteSession(row); }));
     return Progress(false);
   }
   Status OnEvent(const Event& e) override {
     VK_RETURN_IF_ERROR(SwitchTo(Table::kEvents));
     ++result_.event_count;
-    VK_RETURN_IF_ERROR(Write(e, [this](const Event& row) { return writer_.WriteEvent(row); }));
+    VK_RETURN_IF_ERROR(
+        privacy_.WithOutgoing(e, [this](const Event& row) { return writer_.WriteEvent(row); }));
     return Progress(false);
   }
   Status OnError(const ErrorRecord& r) override {
     VK_RETURN_IF_ERROR(SwitchTo(Table::kErrors));
     ++result_.error_count;
-    VK_RETURN_IF_ERROR(
-        Write(r, [this](const ErrorRecord& row) { return writer_.WriteError(row); }));
+    VK_RETURN_IF_ERROR(privacy_.WithOutgoing(
+        r, [this](const ErrorRecord& row) { return writer_.WriteError(row); }));
     return Progress(false);
   }
   // After the scan: the tables without rows, then the end of the document.
@@ -296,14 +294,6 @@ class ExportVisitor final : public store::ScanVisitor {
     return Status::Ok();
   }
   void ProgressNow() { (void)Progress(true); }
-  // `row` through the privacy settings (a copy, when they change anything), then `write`.
-  template <typename Row, typename WriteFn>
-  Status Write(const Row& row, const WriteFn& write) {
-    if (privacy_.inert()) return write(row);
-    Row copy = row;
-    privacy_.ApplyOutgoing(copy);
-    return write(copy);
-  }
 
   const internal::Privacy& privacy_;
   exporting::RecordWriter& writer_;

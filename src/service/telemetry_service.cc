@@ -141,21 +141,7 @@ class TelemetryService::Impl {
       internal::LogWarn("validation rules not re-read: " + rows.status().message());
       return;
     }
-    auto same = [](const std::vector<ValidationRule>& a, const std::vector<ValidationRule>& b) {
-      if (a.size() != b.size()) return false;
-      for (std::size_t i = 0; i < a.size(); ++i) {
-        const ValidationRule& x = a[i];
-        const ValidationRule& y = b[i];
-        if (x.id != y.id || x.updated_at != y.updated_at || x.is_active != y.is_active ||
-            x.priority != y.priority || x.rule_type != y.rule_type ||
-            x.table_name != y.table_name || x.field_name != y.field_name ||
-            x.rule_config != y.rule_config || x.error_message != y.error_message) {
-          return false;
-        }
-      }
-      return true;
-    };
-    if (rules_loaded_once_ && same(*rows, rule_rows_)) return;
+    if (rules_loaded_once_ && *rows == rule_rows_) return;
     std::vector<std::string> skipped;
     std::shared_ptr<const ingest::RuleSet> set = ingest::RuleSet::Compile(*rows, &skipped);
     for (const std::string& why : skipped) internal::LogWarn(why);
