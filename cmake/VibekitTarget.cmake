@@ -20,3 +20,19 @@ function(vibekit_configure_target target)
     endif()
   endif()
 endfunction()
+
+# vibekit_precompile_headers(target header...): precompile these (third-party, stable) headers
+# for target when VIBEKIT_PCH is on. vibekit_reuse_precompiled_headers(target from): use the
+# precompiled header of `from` (same compiler flags; only -D values differ, which GCC accepts for
+# macros the header does not use, and otherwise it falls back to parsing with -Winvalid-pch).
+function(vibekit_precompile_headers target)
+  if(VIBEKIT_PCH)
+    target_precompile_headers(${target} PRIVATE ${ARGN})
+  endif()
+endfunction()
+
+function(vibekit_reuse_precompiled_headers target from)
+  if(VIBEKIT_PCH)
+    target_precompile_headers(${target} REUSE_FROM ${from})
+  endif()
+endfunction()
