@@ -209,10 +209,10 @@ bool Privacy::MayHoldHashedKey(std::string_view metadata) const {
 }
 
 bool Privacy::HashingChanges(std::string_view m) const {
-  // Metadata() hashes nothing unless this holds.
-  if (hash_key_needles_.empty() || !MayHoldHashedKey(m)) return false;
-  // Escaped names could decode to a hashed key: left to the full pass.
-  if (quoted_hash_key_ || m.find('\\') != std::string_view::npos) return true;
+  if (hash_key_needles_.empty()) return false;
+  // Escaped names could decode to a hashed key: then only Metadata()'s own test of whether it
+  // hashes anything at all (a needle somewhere in the text) tells.
+  if (quoted_hash_key_ || m.find('\\') != std::string_view::npos) return MayHoldHashedKey(m);
   const auto space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
   // Without escapes every member name is the quoted text before a ':'. HashMembers hashes a
   // member whose name is a hashed key, or whose path from the top is one: then its name is
