@@ -120,8 +120,10 @@ int main(int argc, char** argv) {
       "\"incoming_us_per_event\":%.3f,\"replaced_per_round\":%lld,"
       "\"rows_copied_per_round\":%lld}\n",
       events.size(), rounds, text_bytes, metadata_bytes,
-      static_cast<double>(text_bytes) / 1e6 / scan, static_cast<double>(metadata_bytes) / 1e6 / json,
-      scan * 1e9 / static_cast<double>(text_bytes), json * 1e9 / static_cast<double>(metadata_bytes),
+      static_cast<double>(text_bytes) / 1e6 / scan,
+      static_cast<double>(metadata_bytes) / 1e6 / json,
+      scan * 1e9 / static_cast<double>(text_bytes),
+      json * 1e9 / static_cast<double>(metadata_bytes),
       out * 1e6 / n, in * 1e6 / n, replaced / rounds, changed_rows / rounds);
   return 0;
 }

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -139,48 +140,57 @@ const std::vector<std::string>& Anchors() {
   return a;
 }
 
-bool CandidateByHand(std::string_view t, std::size_t i) {
-  if (t[i] == '=' || t[i] == ':') return true;
-  for (const std::string& a : Anchors()) {
-    if (t.substr(i).starts_with(a)) return true;
+// Where a detection can start in `t`, by the list: one flag per byte.
+std::vector<bool> CandidatesByHand(std::string_view t) {
+  static const std::set<std::string, std::less<>> three(Anchors().begin(), Anchors().end());
+  std::vector<bool> at(t.size());
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    at[i] = t[i] == '=' || t[i] == ':' || (i + 3 <= t.size() && three.contains(t.substr(i, 3)));
   }
-  return false;
+  return at;
 }
 
-std::size_t NextByHand(std::string_view t, std::size_t from) {
-  for (std::size_t i = from; i < t.size(); ++i) {
-    if (CandidateByHand(t, i)) return i;
+std::size_t NextByHand(const std::vector<bool>& at, std::size_t from) {
+  for (std::size_t i = from; i < at.size(); ++i) {
+    if (at[i]) return i;
   }
-  return t.size();
+  return at.size();
 }
 
 TEST(RedactFastSkip, StopsAtEveryAnchorAtEveryOffsetOfEveryLength) {
-  // Every anchor (and near misses: its first two bytes, its last two, its middle byte changed)
-  // placed at every offset 0..40 of filler strings of every length 0..40 (and 64, past a few
-  // 16-byte steps), cut where the string ends.
-  std::vector<std::string> anchors = {"=", ":"};
+  // Every anchor placed at every offset 0..40 of filler strings of every length 0..40 (and 64,
+  // past a few 16-byte steps), cut where the string ends; near misses (its first two bytes, its
+  // last two, its middle byte changed) and a filler that starts anchors ("s") at the lengths
+  // around the 16-byte steps.
+  std::vector<std::string> anchors = {"=", ":"}, near_misses;
   for (const std::string& a : Anchors()) {
     anchors.push_back(a);
-    anchors.push_back(a.substr(0, 2));  // near misses
-    anchors.push_back(a.substr(1));
-    anchors.push_back(a.substr(0, 1) + "." + a.substr(2));
+    near_misses.push_back(a.substr(0, 2));
+    near_misses.push_back(a.substr(1));
+    near_misses.push_back(a.substr(0, 1) + "." + a.substr(2));
   }
-  std::vector<std::size_t> lengths;
-  for (std::size_t len = 0; len <= 40; ++len) lengths.push_back(len);
-  lengths.push_back(64);
-  for (const char* filler : {".", "s"}) {
-    for (std::size_t len : lengths) {
-      for (std::size_t off = 0; off <= 40 && off < len; ++off) {
-        for (const std::string& a : anchors) {
-          std::string t(len, filler[0]);
-          t.replace(off, std::min(a.size(), len - off), a.substr(0, len - off));
-          for (std::size_t from : {std::size_t{0}, off}) {
-            ASSERT_EQ(NextScanCandidate(t, from), NextByHand(t, from))
-                << "text \"" << t << "\" from " << from;
-          }
+  const auto check = [](std::size_t len, std::size_t off, const std::string& a, char filler) {
+    std::string t(len, filler);
+    t.replace(off, std::min(a.size(), len - off), a.substr(0, len - off));
+    const std::vector<bool> at = CandidatesByHand(t);
+    for (std::size_t from : {std::size_t{0}, off}) {
+      ASSERT_EQ(NextScanCandidate(t, from), NextByHand(at, from))
+          << "text \"" << t << "\" from " << from;
+    }
+  };
+  for (std::size_t len = 0; len <= 64; len = len < 40 ? len + 1 : 64) {
+    const bool step_edge = len % 16 <= 2 || len % 16 >= 14;
+    for (std::size_t off = 0; off <= 40 && off < len; ++off) {
+      for (const std::string& a : anchors) {
+        ASSERT_NO_FATAL_FAILURE(check(len, off, a, '.'));
+        if (step_edge) {
+          ASSERT_NO_FATAL_FAILURE(check(len, off, a, 's'));
         }
       }
+      if (!step_edge) continue;
+      for (const std::string& a : near_misses) ASSERT_NO_FATAL_FAILURE(check(len, off, a, '.'));
     }
+    if (len == 64) break;
   }
   for (std::size_t len = 0; len <= 40; ++len) {
     const std::string t(len, '.');
@@ -220,7 +230,8 @@ TEST(RedactFastSkip, EverySecretIsFoundAtEveryOffsetAndStringLength) {
   }
   // Strings of length 0..40 of plain text and of near misses: nothing found, nothing changed.
   for (std::size_t len = 0; len <= 40; ++len) {
-    for (const char* unit : {"x", "sk ", "AIz", "ghp", "xox", "eyJ", "Bear", "-- ", "a=b ", "k: v"}) {
+    for (const char* unit :
+         {"x", "sk ", "AIz", "ghp", "xox", "eyJ", "Bear", "-- ", "a=b ", "k: v"}) {
       std::string text;
       while (text.size() < len) text += unit;
       text.resize(len);

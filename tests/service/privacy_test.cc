@@ -42,6 +42,14 @@ TelemetryConfig PlainConfig(const std::string& db) {
   return c;
 }
 
+// Redaction and hashing off: rows are stored as they are sent.
+TelemetryConfig PrivacyOffConfig(const std::string& db) {
+  TelemetryConfig c = PlainConfig(db);
+  c.privacy.redact_secrets = false;
+  c.privacy.hash_metadata_keys.clear();
+  return c;
+}
+
 // Every corpus text through Track*, InsertEventBatch and ImportNdjson, in every text field.
 void WriteCorpus(TelemetryService& s, const testing::RedactionCorpus& corpus,
                  const std::string& dir) {
@@ -106,6 +114,20 @@ Result<ExportResult> ExportTo(TelemetryService& s, const std::string& format,
   return ex.Export(ExportFilter{}, config);
 }
 
+// The corpus stored as sent by a process with privacy off; exported as `format` to `path` when
+// a format is given (the export then holds the secrets too).
+void WriteCorpusWithPrivacyOff(const std::string& db, const testing::RedactionCorpus& corpus,
+                               const std::string& dir, const std::string& format = "",
+                               const std::string& path = "") {
+  TelemetryService s(PrivacyOffConfig(db));
+  ASSERT_OK(s.Initialize());
+  WriteCorpus(s, corpus, dir);
+  if (!format.empty()) {
+    ASSERT_TRUE(ExportTo(s, format, path).ok());
+  }
+  ASSERT_OK(s.Shutdown());
+}
+
 TEST(Privacy, NoCorpusSecretReachesTheDatabaseOrAnExport) {
   TempDir dir;
   const std::string db = dir.File("p.db");
@@ -147,15 +169,7 @@ TEST(Privacy, RowsStoredBeforeRedactionWasOnDoNotLeaveThroughExports) {
   TempDir dir;
   const std::string db = dir.File("p.db");
   const auto corpus = LoadRedactionCorpus();
-  {
-    TelemetryConfig off = PlainConfig(db);
-    off.privacy.redact_secrets = false;
-    off.privacy.hash_metadata_keys.clear();
-    TelemetryService s(off);
-    ASSERT_OK(s.Initialize());
-    WriteCorpus(s, corpus, dir.path());
-    ASSERT_OK(s.Shutdown());
-  }
+  ASSERT_NO_FATAL_FAILURE(WriteCorpusWithPrivacyOff(db, corpus, dir.path()));
   // Off means off: the secrets are in the file.
   EXPECT_NE(ReadFile(db).find(corpus.secrets.front().secret), std::string::npos);
   TelemetryService s(PlainConfig(db));
@@ -176,16 +190,8 @@ TEST(Privacy, RowsStoredBeforeRedactionWasOnDoNotLeaveThroughExports) {
 TEST(Privacy, ARestoredExportIsRedactedBeforeItIsWritten) {
   TempDir dir;
   const auto corpus = LoadRedactionCorpus();
-  {
-    TelemetryConfig off = PlainConfig(dir.File("old.db"));
-    off.privacy.redact_secrets = false;
-    off.privacy.hash_metadata_keys.clear();
-    TelemetryService s(off);
-    ASSERT_OK(s.Initialize());
-    WriteCorpus(s, corpus, dir.path());
-    ASSERT_TRUE(ExportTo(s, "json", dir.File("raw.json")).ok());
-    ASSERT_OK(s.Shutdown());
-  }
+  ASSERT_NO_FATAL_FAILURE(WriteCorpusWithPrivacyOff(dir.File("old.db"), corpus, dir.path(),
+                                                    "json", dir.File("raw.json")));
   EXPECT_NE(ReadFile(dir.File("raw.json")).find(corpus.secrets.front().secret),
             std::string::npos);
   const std::string db = dir.File("new.db");
@@ -345,13 +351,10 @@ TEST(Privacy, RowsOfEveryTableStoredUnderOtherSettingsDoNotLeave) {
     ASSERT_OK(s.TrackError(e));
     ASSERT_OK(s.FlushBuffers());
   };
-  {  // 1: nothing on.
-    TelemetryConfig off = PlainConfig(db);
-    off.privacy.redact_secrets = false;
-    off.privacy.hash_metadata_keys.clear();
-    TelemetryService s(off);
+  ASSERT_NO_FATAL_FAILURE(WriteCorpusWithPrivacyOff(db, corpus, dir.path()));  // 1: nothing on
+  {
+    TelemetryService s(PrivacyOffConfig(db));
     ASSERT_OK(s.Initialize());
-    WriteCorpus(s, corpus, dir.path());
     write_tickets(s, "tickets-1");
     ASSERT_OK(s.Shutdown());
   }
@@ -362,10 +365,7 @@ TEST(Privacy, RowsOfEveryTableStoredUnderOtherSettingsDoNotLeave) {
     ASSERT_OK(s.Shutdown());
   }
   {  // 3: nothing on again, after rows stored with redaction on.
-    TelemetryConfig off = PlainConfig(db);
-    off.privacy.redact_secrets = false;
-    off.privacy.hash_metadata_keys.clear();
-    TelemetryService s(off);
+    TelemetryService s(PrivacyOffConfig(db));
     ASSERT_OK(s.Initialize());
     TrackStreamParams sp{"tickets-2", "claude"};
     sp.stream_data = "late: " + corpus.secrets.front().text;
@@ -415,20 +415,11 @@ TEST(Privacy, RowsOfEveryTableStoredUnderOtherSettingsDoNotLeave) {
 TEST(Privacy, RowsRestoredWithRedactionOffDoNotLeaveThroughExports) {
   TempDir dir;
   const auto corpus = LoadRedactionCorpus();
-  TelemetryConfig off = PlainConfig(dir.File("old.db"));
-  off.privacy.redact_secrets = false;
-  off.privacy.hash_metadata_keys.clear();
-  {
-    TelemetryService s(off);
-    ASSERT_OK(s.Initialize());
-    WriteCorpus(s, corpus, dir.path());
-    ASSERT_TRUE(ExportTo(s, "ndjson", dir.File("raw.ndjson")).ok());
-    ASSERT_OK(s.Shutdown());
-  }
+  ASSERT_NO_FATAL_FAILURE(WriteCorpusWithPrivacyOff(dir.File("old.db"), corpus, dir.path(),
+                                                    "ndjson", dir.File("raw.ndjson")));
   const std::string db = dir.File("restored.db");
   {  // The raw restore with redaction off, then rows with it on.
-    off.local_store.db_path = db;
-    TelemetryService s(off);
+    TelemetryService s(PrivacyOffConfig(db));
     ASSERT_OK(s.Initialize());
     TelemetryExportService ex(s);
     auto restored = ex.Restore(dir.File("raw.ndjson"));
