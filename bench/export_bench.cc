@@ -21,6 +21,7 @@
 #include "vibekit/telemetry_service.h"
 
 #include "common/sys.h"
+#include "export/row_pipeline.h"
 #include "workload/workload.h"
 
 namespace vibekit::bench {
@@ -63,8 +64,10 @@ void Build(const std::string& db, std::int64_t events) {
 
 // One export in this process; prints one JSON object.
 int RunOne(const std::string& db, const std::string& out_dir, const std::string& format,
-           const std::string& compression) {
+           const std::string& compression, const std::string& pipeline) {
   const std::int64_t rss_start = internal::ProcessRssBytes();
+  if (pipeline == "on") exporting::SetPipelineModeForTesting(exporting::PipelineMode::kOn);
+  if (pipeline == "off") exporting::SetPipelineModeForTesting(exporting::PipelineMode::kOff);
   TelemetryService s(Config(db));
   if (!s.Initialize().ok()) Die("initialize");
   TelemetryExportService ex(s);
@@ -94,12 +97,12 @@ int RunOne(const std::string& db, const std::string& out_dir, const std::string&
       "{\"format\":\"%s\",\"compression\":\"%s\",\"rows\":%lld,\"events\":%lld,\"seconds\":%.3f,"
       "\"rows_per_s\":%.0f,\"output_bytes\":%lld,\"output_mb_per_s\":%.1f,"
       "\"peak_rss_bytes\":%lld,\"rss_at_start_bytes\":%lld,\"cpu_seconds\":%.2f,"
-      "\"sha256_prefix\":\"%s\"}",
+      "\"pipeline\":\"%s\",\"sha256_prefix\":\"%s\"}",
       format.c_str(), compression.c_str(), static_cast<long long>(r->record_count),
       static_cast<long long>(r->event_count), seconds,
       static_cast<double>(r->record_count) / seconds, static_cast<long long>(bytes),
       static_cast<double>(bytes) / 1e6 / seconds, static_cast<long long>(ru.ru_maxrss) * 1024,
-      static_cast<long long>(rss_start), cpu_seconds, sha256.c_str());
+      static_cast<long long>(rss_start), cpu_seconds, pipeline.c_str(), sha256.c_str());
   (void)s.Shutdown();
   return 0;
 }
@@ -128,7 +131,12 @@ int main(int argc, char** argv) {
   std::string run_format, run_compression = "none";
   bool rebuild = false;
   std::string out_dir;
+  std::string pipeline = "auto";
   app.add_option("--events", events, "Events in the database");
+  app.add_option("--pipeline", pipeline,
+                 "auto: the export's own choice (load average); on / off: force the two-stage "
+                 "pipeline or one stage")
+      ->check(CLI::IsMember({"auto", "on", "off"}));
   app.add_option("--dir", dir, "Working directory (database kept for reuse)");
   app.add_flag("--rebuild", rebuild, "Rebuild the database even if it exists");
   app.add_option("--out-dir", out_dir,
@@ -138,7 +146,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   const std::string db = dir + "/bench-" + std::to_string(events) + ".db";
   if (out_dir.empty()) out_dir = dir;
-  if (!run_format.empty()) return RunOne(db, out_dir, run_format, run_compression);
+  if (!run_format.empty()) return RunOne(db, out_dir, run_format, run_compression, pipeline);
 
   std::filesystem::create_directories(dir);
   double build_s = 0;
@@ -159,7 +167,8 @@ int main(int argc, char** argv) {
   for (std::size_t i = 0; i < runs.size(); ++i) {
     const std::string out =
         RunChild(self, {"--events", std::to_string(events), "--dir", dir, "--out-dir", out_dir,
-                        "--run", runs[i].first, "--compression", runs[i].second});
+                        "--pipeline", pipeline, "--run", runs[i].first, "--compression",
+                        runs[i].second});
     std::printf("%s%s\n", i == 0 ? "\n" : ",\n", out.c_str());
     std::fflush(stdout);
   }

@@ -150,6 +150,16 @@ Result<std::shared_ptr<const Privacy>> Privacy::Create(const TelemetryConfig& co
   std::shared_ptr<Privacy> p(new Privacy());
   VK_ASSIGN_OR_RETURN(p->redactor_, Redactor::Create(c.redact_secrets, c.redact_patterns));
   p->hash_keys_ = c.hash_metadata_keys;
+  for (const std::string& key : p->hash_keys_) {
+    const std::size_t dot = key.rfind('.');
+    const std::string last = dot == std::string::npos ? key : key.substr(dot + 1);
+    p->hash_key_needles_.push_back("\"" + last + "\"");
+    if (key.find('"') != std::string::npos) p->quoted_hash_key_ = true;
+    p->hash_member_names_.push_back("\"" + key + "\"");
+    for (std::size_t d = key.find('.'); d != std::string::npos; d = key.find('.', d + 1)) {
+      p->hash_member_names_.push_back("\"" + key.substr(d + 1) + "\"");
+    }
+  }
   p->store_content_ = c.store_content;
   if (!c.hash_key.empty()) {
     p->key_ = c.hash_key;
@@ -182,22 +192,84 @@ void Privacy::Text(std::optional<std::string>& text) const {
 void Privacy::Metadata(std::optional<std::string>& metadata) const {
   if (!metadata || metadata->empty()) return;
   if (!hash_keys_.empty()) {
-    bool candidate = false;
-    for (const std::string& key : hash_keys_) {
-      const std::size_t dot = key.rfind('.');
-      const std::string last = "\"" + (dot == std::string::npos ? key : key.substr(dot + 1)) + "\"";
-      if (metadata->find(last) != std::string::npos) {
-        candidate = true;
-        break;
-      }
-    }
-    if (candidate) {
+    if (MayHoldHashedKey(*metadata)) {
       boost::system::error_code ec;
       json::value doc = ParseJson(*metadata, ec, {}, kMaxMetadataDepth);
       if (!ec && HashMembers(*this, hash_keys_, doc, "")) *metadata = json::serialize(doc);
     }
   }
   redactor_->RedactJson(*metadata);
+}
+
+bool Privacy::MayHoldHashedKey(std::string_view metadata) const {
+  for (const std::string& needle : hash_key_needles_) {
+    if (metadata.find(needle) != std::string_view::npos) return true;
+  }
+  return false;
+}
+
+bool Privacy::HashingChanges(std::string_view m) const {
+  if (hash_key_needles_.empty()) return false;
+  // Escaped names could decode to a hashed key: then only Metadata()'s own test of whether it
+  // hashes anything at all (a needle somewhere in the text) tells.
+  if (quoted_hash_key_ || m.find('\\') != std::string_view::npos) return MayHoldHashedKey(m);
+  const auto space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
+  // Without escapes every member name is the quoted text before a ':'. HashMembers hashes a
+  // member whose name is a hashed key, or whose path from the top is one: then its name is
+  // the key's part after one of its dots. Each such name is compared at every ':'.
+  for (std::size_t colon = m.find(':'); colon != std::string_view::npos;
+       colon = m.find(':', colon + 1)) {
+    std::size_t close = colon;
+    while (close > 0 && space(m[close - 1])) --close;
+    if (close < 2 || m[close - 1] != '"') continue;
+    const std::size_t open = m.rfind('"', close - 2);
+    if (open == std::string_view::npos) continue;
+    const std::string_view name = m.substr(open, close - open);
+    bool hashed = false;
+    for (const std::string& candidate : hash_member_names_) hashed = hashed || name == candidate;
+    if (!hashed) continue;
+    std::size_t v = colon + 1;
+    while (v < m.size() && space(m[v])) ++v;
+    const std::string_view value = m.substr(v);
+    // Hashing leaves values already hashed, objects and arrays (their members have names of
+    // their own) and null.
+    if (value.starts_with("\"hmac:") || value.starts_with('{') || value.starts_with('[') ||
+        value.starts_with("null")) {
+      continue;
+    }
+    return true;
+  }
+  return false;
+}
+
+bool Privacy::TextChanges(const std::optional<std::string>& text) const {
+  return text && !text->empty() && redactor_->Finds(*text);
+}
+
+bool Privacy::MetadataChanges(const std::optional<std::string>& metadata) const {
+  if (!metadata || metadata->empty()) return false;
+  return HashingChanges(*metadata) || redactor_->MayChangeJson(*metadata);
+}
+
+bool Privacy::ChangesOutgoing(const Event& e) const {
+  if (inert_) return false;
+  if (TextChanges(e.prompt) || TextChanges(e.stream_data) || TextChanges(e.repo_url) ||
+      MetadataChanges(e.metadata)) {
+    return true;
+  }
+  return e.error && (redactor_->Finds(e.error->message) || TextChanges(e.error->stack) ||
+                     TextChanges(e.error->context));
+}
+
+bool Privacy::ChangesOutgoing(const ErrorRecord& r) const {
+  if (inert_) return false;
+  return redactor_->Finds(r.error_message) || TextChanges(r.error_stack) ||
+         TextChanges(r.context) || MetadataChanges(r.metadata);
+}
+
+bool Privacy::ChangesOutgoing(const Session& s) const {
+  if (inert_) return false;
+  return TextChanges(s.repo_url) || MetadataChanges(s.metadata);
 }
 
 void Privacy::ApplyIncoming(Event& e) const {

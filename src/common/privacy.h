@@ -33,11 +33,19 @@ class Privacy {
   void ApplyOutgoing(Event& event) const;
   void ApplyOutgoing(ErrorRecord& error) const;
   void ApplyOutgoing(Session& session) const;
-  // Calls `use` with `row` as it leaves: a copy through ApplyOutgoing, or `row` itself when the
-  // settings are inert (no copy). For readers that hand out const rows (export, restore).
+  // False only when ApplyOutgoing would leave the row as it is: a read-only pass (the secret
+  // scanner's fast skip, the hashed keys looked up as text), no copy. It may answer true for a
+  // row that ApplyOutgoing then leaves unchanged (JSON with escapes, extra patterns in
+  // metadata), never false for one it would change.
+  bool ChangesOutgoing(const Event& event) const;
+  bool ChangesOutgoing(const ErrorRecord& error) const;
+  bool ChangesOutgoing(const Session& session) const;
+  // Calls `use` with `row` as it leaves: a copy through ApplyOutgoing when it would change, or
+  // `row` itself (no copy) when the settings are inert or nothing in the row would change. For
+  // readers that hand out const rows (export, restore).
   template <typename Row, typename Use>
   auto WithOutgoing(const Row& row, Use&& use) const {
-    if (inert_) return use(row);
+    if (inert_ || !ChangesOutgoing(row)) return use(row);
     Row copy = row;
     ApplyOutgoing(copy);
     return use(copy);
@@ -53,9 +61,20 @@ class Privacy {
   Privacy() = default;
   void Text(std::optional<std::string>& text) const;
   void Metadata(std::optional<std::string>& metadata) const;
+  bool TextChanges(const std::optional<std::string>& text) const;
+  bool MetadataChanges(const std::optional<std::string>& metadata) const;
+  // True when `metadata` names one of the hashed keys (its last part, quoted) anywhere.
+  bool MayHoldHashedKey(std::string_view metadata) const;
+  // False only when hashing would leave `metadata` as it is: no member named like a hashed key
+  // (its last part) has a value other than an "hmac:" string, an object, an array or null.
+  bool HashingChanges(std::string_view metadata) const;
 
   std::shared_ptr<const Redactor> redactor_;
   std::vector<std::string> hash_keys_;
+  std::vector<std::string> hash_key_needles_;  // "\"last part\"" of each hashed key
+  // Member names HashMembers may hash: each key and its parts after each dot, quoted.
+  std::vector<std::string> hash_member_names_;
+  bool quoted_hash_key_ = false;  // a hashed key with '"' in it: no shortcut
   std::string key_file_;  // empty when the key is configured
   mutable std::once_flag key_once_;
   mutable std::string key_;  // set once (configured, or by key_once_)

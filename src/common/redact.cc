@@ -6,6 +6,10 @@
 #include <cstring>
 #include <optional>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "common/json_parse.h"
 #include "common/sha256.h"
 
@@ -50,13 +54,39 @@ bool AtNoCase(std::string_view t, std::size_t i, std::string_view prefix) {
   return true;
 }
 
-// Bytes that can start a detection.
-constexpr std::array<bool, 256> MakeAnchors() {
-  std::array<bool, 256> a{};
-  for (unsigned char c : std::string_view("srAgxeBb-=:")) a[c] = true;
-  return a;
+// Whether a detection can start at `i`: a necessary condition of every detector (each checks
+// the rest), from the first three bytes. '=' and ':' end an assignment's name; "---" starts a
+// private key block; the tokens start with sk- / sk_ / rk_, AIz / AKI / ASI, gh[pousr] / git,
+// xox, eyJ and bea in any case (bearer).
+inline bool CandidateAt(const char* p, std::size_t i, std::size_t n) {
+  const char c = p[i];
+  if (c == '=' || c == ':') return true;
+  if (i + 2 >= n) return false;
+  const char d = p[i + 1];
+  const char e = p[i + 2];
+  switch (c) {
+    case 's':
+      return d == 'k' && (e == '-' || e == '_');
+    case 'r':
+      return d == 'k' && e == '_';
+    case 'A':
+      return (d == 'I' && e == 'z') || ((d == 'K' || d == 'S') && e == 'I');
+    case 'g':
+      return (d == 'h' && (e == 'p' || e == 'o' || e == 'u' || e == 's' || e == 'r')) ||
+             (d == 'i' && e == 't');
+    case 'x':
+      return d == 'o' && e == 'x';
+    case 'e':
+      return d == 'y' && e == 'J';
+    case 'B':
+    case 'b':
+      return (d == 'e' || d == 'E') && (e == 'a' || e == 'A');
+    case '-':
+      return d == '-' && e == '-';
+    default:
+      return false;
+  }
 }
-constexpr std::array<bool, 256> kAnchor = MakeAnchors();
 
 bool HasDigitAndLetter(std::string_view s) {
   bool digit = false, letter = false;
@@ -137,16 +167,25 @@ std::optional<Match> TokenAt(std::string_view t, std::size_t i) {
   return std::nullopt;
 }
 
+// `lower` is lower case.
+bool EqualsNoCase(std::string_view s, std::string_view lower) {
+  if (s.size() != lower.size()) return false;
+  for (std::size_t k = 0; k < s.size(); ++k) {
+    if (Lower(s[k]) != lower[k]) return false;
+  }
+  return true;
+}
+
 bool IsPlaceholder(std::string_view v) {
   if (v.empty()) return true;
   if (v[0] == '$' || v[0] == '<' || v[0] == '{' || v.starts_with("[REDACTED") ||
       v.starts_with("hmac:")) {
     return true;
   }
-  std::string lower;
-  for (char c : v) lower += Lower(c);
-  return lower == "true" || lower == "false" || lower == "null" || lower == "none" ||
-         lower == "undefined";
+  for (std::string_view word : {"true", "false", "null", "none", "undefined"}) {
+    if (EqualsNoCase(v, word)) return true;
+  }
+  return false;
 }
 
 // NAME=value / NAME: value with the separator at `i`.
@@ -212,15 +251,56 @@ std::optional<Match> BearerAt(std::string_view t, std::size_t i) {
   return Match{v, end, "bearer_token"};
 }
 
-void Scan(std::string_view t, std::vector<Match>& out) {
-  std::size_t i = 0;
+}  // namespace
+
+std::size_t NextScanCandidate(std::string_view t, std::size_t from) noexcept {
+  const char* p = t.data();
   const std::size_t n = t.size();
-  while (i < n) {
+  std::size_t i = from;
+#if defined(__SSE2__)
+  // 16 positions per step: bytes i..i+15 against the first byte of each anchor, i+1..i+16
+  // against the second, i+2..i+17 against the third (so the steps stop two bytes before the
+  // end; the tail goes through CandidateAt, the same rule byte by byte).
+  const auto eq = [](__m128i v, char c) { return _mm_cmpeq_epi8(v, _mm_set1_epi8(c)); };
+  const auto both = [](__m128i x, __m128i y) { return _mm_and_si128(x, y); };
+  const auto either = [](__m128i x, __m128i y) { return _mm_or_si128(x, y); };
+  const __m128i lower = _mm_set1_epi8(0x20);
+  for (; i + 18 <= n; i += 16) {
+    const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+    const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i + 1));
+    const __m128i c = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i + 2));
+    __m128i hit = either(eq(a, '='), eq(a, ':'));
+    hit = either(hit, both(both(eq(a, '-'), eq(b, '-')), eq(c, '-')));
+    const __m128i k = eq(b, 'k');
+    hit = either(hit, both(both(eq(a, 's'), k), either(eq(c, '-'), eq(c, '_'))));
+    hit = either(hit, both(both(eq(a, 'r'), k), eq(c, '_')));
+    hit = either(hit, both(eq(a, 'A'), either(both(eq(b, 'I'), eq(c, 'z')),
+                                              both(either(eq(b, 'K'), eq(b, 'S')), eq(c, 'I')))));
+    const __m128i gh_third =
+        either(either(either(eq(c, 'p'), eq(c, 'o')), either(eq(c, 'u'), eq(c, 's'))), eq(c, 'r'));
+    hit = either(hit, both(eq(a, 'g'), either(both(eq(b, 'h'), gh_third),
+                                              both(eq(b, 'i'), eq(c, 't')))));
+    hit = either(hit, both(both(eq(a, 'x'), eq(b, 'o')), eq(c, 'x')));
+    hit = either(hit, both(both(eq(a, 'e'), eq(b, 'y')), eq(c, 'J')));
+    // Any case of "bea": 0x20 set makes B/b 'b', E/e 'e', A/a 'a' and no other byte.
+    hit = either(hit, both(both(eq(either(a, lower), 'b'), eq(either(b, lower), 'e')),
+                           eq(either(c, lower), 'a')));
+    const int mask = _mm_movemask_epi8(hit);
+    if (mask != 0) return i + static_cast<std::size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
+  }
+#endif
+  while (i < n && !CandidateAt(p, i, n)) ++i;
+  return i < n ? i : n;
+}
+
+namespace {
+
+// Every match in `t`, in order, into `out`; with `first_only`, stops at the first.
+void Scan(std::string_view t, std::vector<Match>& out, bool first_only = false) {
+  const std::size_t n = t.size();
+  std::size_t i = 0;
+  while ((i = NextScanCandidate(t, i)) < n) {
     const char c = t[i];
-    if (!kAnchor[static_cast<unsigned char>(c)]) {
-      ++i;
-      continue;
-    }
     std::optional<Match> m;
     if (c == '=' || c == ':') {
       m = AssignmentAt(t, i);
@@ -240,6 +320,7 @@ void Scan(std::string_view t, std::vector<Match>& out) {
         continue;
       }
       out.push_back(*m);
+      if (first_only) return;
       i = m->end;
     } else {
       ++i;
@@ -280,16 +361,21 @@ bool WordEndsWith(std::string_view name, std::string_view word) {
 }  // namespace
 
 bool Redactor::IsSecretName(std::string_view name, std::size_t* min_value) noexcept {
-  std::string lower;
-  lower.reserve(name.size());
-  for (char c : name) lower += Lower(c);
-  for (std::string_view word : {"secret", "password", "passwd", "pwd"}) {
-    if (lower.find(word) != std::string::npos) {
+  // "secret", "password", "passwd", "pwd" anywhere, in any case; one pass over the name, no copy.
+  for (std::size_t i = 0; i < name.size(); ++i) {
+    const char c = Lower(name[i]);
+    const std::string_view rest = name.substr(i);
+    if ((c == 's' && rest.size() >= 6 && EqualsNoCase(rest.substr(0, 6), "secret")) ||
+        (c == 'p' && ((rest.size() >= 3 && EqualsNoCase(rest.substr(0, 3), "pwd")) ||
+                      (rest.size() >= 6 && EqualsNoCase(rest.substr(0, 6), "passwd")) ||
+                      (rest.size() >= 8 && EqualsNoCase(rest.substr(0, 8), "password"))))) {
       *min_value = 4;
       return true;
     }
   }
-  for (std::string_view word : {"key", "token", "apikey", "credential", "credentials"}) {
+  static constexpr std::string_view kEndWords[] = {"key", "token", "apikey", "credential",
+                                                    "credentials"};
+  for (std::string_view word : kEndWords) {
     if (WordEndsWith(name, word)) {
       *min_value = 8;
       return true;
@@ -339,6 +425,29 @@ int Redactor::Redact(std::string& text) const {
     }
   }
   return count;
+}
+
+bool Redactor::Finds(std::string_view text) const {
+  if (builtin_) {
+    std::vector<Match> first;
+    Scan(text, first, /*first_only=*/true);
+    if (!first.empty()) return true;
+  }
+  // Redact replaces the non-empty matches of each pattern.
+  for (const std::regex& re : patterns_) {
+    using It = std::regex_iterator<std::string_view::const_iterator>;
+    for (It it(text.begin(), text.end(), re); it != It(); ++it) {
+      if (it->length(0) > 0) return true;
+    }
+  }
+  return false;
+}
+
+bool Redactor::MayChangeJson(std::string_view json_text) const {
+  if (!enabled()) return false;
+  if (!patterns_.empty()) return true;  // RedactJson matches them in every decoded string
+  // RedactJson's own shortcut: no match in the raw text and no escapes leaves it unchanged.
+  return json_text.find('\\') != std::string_view::npos || Finds(json_text);
 }
 
 namespace {

@@ -49,10 +49,15 @@ class Redactor {
   bool enabled() const noexcept { return builtin_ || !patterns_.empty(); }
   // Replaces every secret in `text`; returns how many were replaced.
   int Redact(std::string& text) const;
+  // True when Redact would replace something in `text` (a read-only check, no copy).
+  bool Finds(std::string_view text) const;
   // Every string value inside the JSON text `json_text` (any nesting); the text is rewritten
   // only when something was replaced. Returns the count; text that is not JSON is
   // redacted as plain text.
   int RedactJson(std::string& json_text) const;
+  // False only when RedactJson would leave `json_text` as it is (a read-only check that may
+  // answer true for text RedactJson then leaves unchanged: escaped strings, extra patterns).
+  bool MayChangeJson(std::string_view json_text) const;
 
   // True when NAME (a variable, header or JSON key) names a secret; `min_value` is then the
   // shortest value treated as one.
@@ -63,6 +68,10 @@ class Redactor {
   bool builtin_ = true;
   std::vector<std::regex> patterns_;
 };
+
+// The first position >= `from` in `t` where a built-in detector can start (or t.size()):
+// the scanner's fast skip over plain text, 16 bytes per step with SSE2. Exposed for tests.
+std::size_t NextScanCandidate(std::string_view t, std::size_t from) noexcept;
 
 // HMAC-SHA-256 (RFC 2104) of `message` under `key`, 64 lower-case hex digits.
 std::string HmacSha256Hex(std::string_view key, std::string_view message);

@@ -457,7 +457,7 @@ TEST_F(ExportTest, UnreadableStoredTextAbortsTheExportAndLeavesNoFile) {
   exporting::SetPipelineModeForTesting(exporting::PipelineMode::kAuto);
 }
 
-// The two-stage pipeline (used when a core is free) and the single stage write the same bytes,
+// The two-stage pipeline (used on 2+ hardware threads) and the single stage write the same bytes,
 // with texts stored compressed and plain, for every format and compression.
 TEST_F(ExportTest, PipelinedAndSingleStageExportsAreByteIdentical) {
   for (int i = 0; i < 300; ++i) {  // enough rows for many chunks; half the texts compressed

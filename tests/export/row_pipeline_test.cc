@@ -7,6 +7,7 @@
 #include <mutex>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -218,6 +219,18 @@ TEST(RowPipeline, DestroyedMidScanStopsAndDeliversOnlyAPrefix) {
   }
   ASSERT_LE(rec.rows.size(), expected.size());
   EXPECT_TRUE(std::equal(rec.rows.begin(), rec.rows.end(), expected.begin()));
+}
+
+// The choice depends on the machine only, not on its load: the same export behaves the same
+// however busy the machine is. Forced modes win over it.
+TEST(RowPipeline, AutoModeUsesThePipelineOnTwoOrMoreHardwareThreads) {
+  SetPipelineModeForTesting(PipelineMode::kAuto);
+  EXPECT_EQ(UsePipeline(), std::thread::hardware_concurrency() >= 2);
+  SetPipelineModeForTesting(PipelineMode::kOff);
+  EXPECT_FALSE(UsePipeline());
+  SetPipelineModeForTesting(PipelineMode::kOn);
+  EXPECT_TRUE(UsePipeline());
+  SetPipelineModeForTesting(PipelineMode::kAuto);
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <sstream>
 #include <string>
 
+#include "common/privacy.h"
 #include "testing/redaction_corpus.h"
 #include "testing/test_util.h"
 #include "vibekit/export.h"
@@ -38,6 +39,14 @@ std::string ReadFile(const std::string& path) {
 TelemetryConfig PlainConfig(const std::string& db) {
   TelemetryConfig c = TestConfig(db);
   c.local_store.compress_min_bytes = 0;
+  return c;
+}
+
+// Redaction and hashing off: rows are stored as they are sent.
+TelemetryConfig PrivacyOffConfig(const std::string& db) {
+  TelemetryConfig c = PlainConfig(db);
+  c.privacy.redact_secrets = false;
+  c.privacy.hash_metadata_keys.clear();
   return c;
 }
 
@@ -105,6 +114,20 @@ Result<ExportResult> ExportTo(TelemetryService& s, const std::string& format,
   return ex.Export(ExportFilter{}, config);
 }
 
+// The corpus stored as sent by a process with privacy off; exported as `format` to `path` when
+// a format is given (the export then holds the secrets too).
+void WriteCorpusWithPrivacyOff(const std::string& db, const testing::RedactionCorpus& corpus,
+                               const std::string& dir, const std::string& format = "",
+                               const std::string& path = "") {
+  TelemetryService s(PrivacyOffConfig(db));
+  ASSERT_OK(s.Initialize());
+  WriteCorpus(s, corpus, dir);
+  if (!format.empty()) {
+    ASSERT_TRUE(ExportTo(s, format, path).ok());
+  }
+  ASSERT_OK(s.Shutdown());
+}
+
 TEST(Privacy, NoCorpusSecretReachesTheDatabaseOrAnExport) {
   TempDir dir;
   const std::string db = dir.File("p.db");
@@ -146,15 +169,7 @@ TEST(Privacy, RowsStoredBeforeRedactionWasOnDoNotLeaveThroughExports) {
   TempDir dir;
   const std::string db = dir.File("p.db");
   const auto corpus = LoadRedactionCorpus();
-  {
-    TelemetryConfig off = PlainConfig(db);
-    off.privacy.redact_secrets = false;
-    off.privacy.hash_metadata_keys.clear();
-    TelemetryService s(off);
-    ASSERT_OK(s.Initialize());
-    WriteCorpus(s, corpus, dir.path());
-    ASSERT_OK(s.Shutdown());
-  }
+  ASSERT_NO_FATAL_FAILURE(WriteCorpusWithPrivacyOff(db, corpus, dir.path()));
   // Off means off: the secrets are in the file.
   EXPECT_NE(ReadFile(db).find(corpus.secrets.front().secret), std::string::npos);
   TelemetryService s(PlainConfig(db));
@@ -175,16 +190,8 @@ TEST(Privacy, RowsStoredBeforeRedactionWasOnDoNotLeaveThroughExports) {
 TEST(Privacy, ARestoredExportIsRedactedBeforeItIsWritten) {
   TempDir dir;
   const auto corpus = LoadRedactionCorpus();
-  {
-    TelemetryConfig off = PlainConfig(dir.File("old.db"));
-    off.privacy.redact_secrets = false;
-    off.privacy.hash_metadata_keys.clear();
-    TelemetryService s(off);
-    ASSERT_OK(s.Initialize());
-    WriteCorpus(s, corpus, dir.path());
-    ASSERT_TRUE(ExportTo(s, "json", dir.File("raw.json")).ok());
-    ASSERT_OK(s.Shutdown());
-  }
+  ASSERT_NO_FATAL_FAILURE(WriteCorpusWithPrivacyOff(dir.File("old.db"), corpus, dir.path(),
+                                                    "json", dir.File("raw.json")));
   EXPECT_NE(ReadFile(dir.File("raw.json")).find(corpus.secrets.front().secret),
             std::string::npos);
   const std::string db = dir.File("new.db");
@@ -198,6 +205,247 @@ TEST(Privacy, ARestoredExportIsRedactedBeforeItIsWritten) {
     ASSERT_OK(s.Shutdown());
   }
   ExpectNoSecret("the restored database", ReadFile(db) + ReadFile(db + "-wal"), corpus);
+}
+
+// The export skips the copy and the rewrite of a row when Privacy::ChangesOutgoing says nothing
+// would change: it must never say so for a row ApplyOutgoing changes.
+template <typename Row>
+auto OutgoingFields(const Row& r) {
+  if constexpr (std::is_same_v<Row, Event>) {
+    return std::make_tuple(r.prompt, r.stream_data, r.repo_url, r.metadata,
+                           r.error ? r.error->message : "", r.error ? r.error->stack : std::nullopt,
+                           r.error ? r.error->context : std::nullopt);
+  } else if constexpr (std::is_same_v<Row, ErrorRecord>) {
+    return std::make_tuple(r.error_message, r.error_stack, r.context, r.metadata);
+  } else {
+    return std::make_tuple(r.repo_url, r.metadata);
+  }
+}
+
+// Returns whether ApplyOutgoing changed `row`.
+template <typename Row>
+bool ExpectChangeSeen(const internal::Privacy& p, const Row& row) {
+  Row copy = row;
+  p.ApplyOutgoing(copy);
+  const bool changed = OutgoingFields(copy) != OutgoingFields(row);
+  if (changed) {
+    EXPECT_TRUE(p.ChangesOutgoing(row)) << "a change the export would skip";
+  }
+  // WithOutgoing hands the writer exactly what ApplyOutgoing makes.
+  p.WithOutgoing(row, [&](const Row& out) {
+    EXPECT_TRUE(OutgoingFields(out) == OutgoingFields(copy));
+    return 0;
+  });
+  return changed;
+}
+
+std::vector<std::string> OutgoingCases(const testing::RedactionCorpus& corpus) {
+  std::vector<std::string> texts;
+  for (const CorpusSecret& c : corpus.secrets) texts.push_back(c.text);
+  for (const std::string& k : corpus.keeps) texts.push_back(k);
+  texts.push_back("ticket ACME-123456 closed");
+  return texts;
+}
+
+std::vector<std::string> MetadataCases(const std::vector<std::string>& texts) {
+  std::vector<std::string> m = {
+      R"({"userId":"u-1"})", R"({"userId" : 42})", R"({"userId":"hmac:00ff"})",
+      R"({"userId":null})", R"({"user":{"id":7}})", R"({"user":{"email":"a@b.c"}})",
+      R"({"note":"email"})", R"({"list":["userId"]})", R"({"user_email":{"x":1}})",
+      R"({"a":"line
+break"})", R"({"DB_PASSWORD":"correct horse"})", R"({"max_tokens":4096})",
+      R"({"x":""userId": 1"})", "not json at all: API_KEY=0123456789abcdef"};
+  for (const std::string& t : texts) m.push_back(R"({"k":{"v":[)" + JsonString(t) + "]}}");
+  return m;
+}
+
+TEST(Privacy, TheExportSkipsOnlyRowsThatApplyOutgoingLeavesAsTheyAre) {
+  TempDir dir;
+  const auto corpus = LoadRedactionCorpus();
+  const std::vector<std::string> texts = OutgoingCases(corpus);
+  const std::vector<std::string> metadata = MetadataCases(texts);
+  TelemetryConfig defaults = PlainConfig(dir.File("a.db"));
+  defaults.privacy.hash_key = "key-0123456789abcdef0123456789abcdef";
+  TelemetryConfig custom = defaults;
+  custom.privacy.redact_patterns = {"ACME-[0-9]{6}"};
+  TelemetryConfig only_custom = custom;
+  only_custom.privacy.redact_secrets = false;
+  only_custom.privacy.hash_metadata_keys.clear();
+  TelemetryConfig only_hashing = defaults;
+  only_hashing.privacy.redact_secrets = false;
+  for (const TelemetryConfig& config : {defaults, custom, only_custom, only_hashing}) {
+    auto p = internal::Privacy::Create(config);
+    ASSERT_TRUE(p.ok());
+    int changed = 0, skipped = 0;
+    const auto count = [&](bool c, bool seen) {
+      changed += c ? 1 : 0;
+      skipped += seen ? 0 : 1;
+    };
+    for (const std::string& t : texts) {
+      for (int field = 0; field < 6; ++field) {
+        Event e;
+        e.session_id = "s";
+        e.agent_type = "claude";
+        if (field == 0) e.prompt = t;
+        if (field == 1) e.stream_data = t;
+        if (field == 2) e.repo_url = t;
+        if (field >= 3) {
+          e.event_type = EventType::kError;
+          e.error = ErrorDetails{};
+          e.error->message = field == 3 ? t : "failed";
+          if (field == 4) e.error->stack = t;
+          if (field == 5) e.error->context = t;
+        }
+        count(ExpectChangeSeen(**p, e), (*p)->ChangesOutgoing(e));
+      }
+      for (int field = 0; field < 3; ++field) {
+        ErrorRecord r;
+        r.session_id = "s";
+        r.error_type = "E";
+        r.error_message = field == 0 ? t : "failed";
+        if (field == 1) r.error_stack = t;
+        if (field == 2) r.context = t;
+        count(ExpectChangeSeen(**p, r), (*p)->ChangesOutgoing(r));
+      }
+      Session session;
+      session.id = "s";
+      session.repo_url = t;
+      count(ExpectChangeSeen(**p, session), (*p)->ChangesOutgoing(session));
+    }
+    for (const std::string& m : metadata) {
+      Event e;
+      e.metadata = m;
+      count(ExpectChangeSeen(**p, e), (*p)->ChangesOutgoing(e));
+      ErrorRecord r;
+      r.metadata = m;
+      count(ExpectChangeSeen(**p, r), (*p)->ChangesOutgoing(r));
+      Session session;
+      session.metadata = m;
+      count(ExpectChangeSeen(**p, session), (*p)->ChangesOutgoing(session));
+    }
+    // Both kinds occur: the check is neither always true nor always false.
+    EXPECT_GT(changed, 5);
+    EXPECT_GT(skipped, 20);
+  }
+}
+
+// Three processes with different settings write to one database; the third exports. Whatever
+// the settings each row was stored under, none of its secrets leave, in any table or format.
+TEST(Privacy, RowsOfEveryTableStoredUnderOtherSettingsDoNotLeave) {
+  TempDir dir;
+  const std::string db = dir.File("mixed.db");
+  const auto corpus = LoadRedactionCorpus();
+  const std::string ticket = "ACME-424242";
+  const auto write_tickets = [&](TelemetryService& s, const std::string& session) {
+    TrackStartParams p{session, "claude"};
+    p.prompt = "close " + ticket;
+    p.repo_url = "https://example.com/" + ticket;
+    p.metadata = R"({"ticket":")" + ticket + R"(","userId":"plain-user-1"})";
+    ASSERT_OK(s.TrackStart(p));
+    TrackErrorParams e;
+    e.session_id = session;
+    e.agent_type = "claude";
+    e.error = "failed on " + ticket;
+    e.stack = "at " + ticket;
+    e.metadata = R"({"t":")" + ticket + R"("})";
+    ASSERT_OK(s.TrackError(e));
+    ASSERT_OK(s.FlushBuffers());
+  };
+  ASSERT_NO_FATAL_FAILURE(WriteCorpusWithPrivacyOff(db, corpus, dir.path()));  // 1: nothing on
+  {
+    TelemetryService s(PrivacyOffConfig(db));
+    ASSERT_OK(s.Initialize());
+    write_tickets(s, "tickets-1");
+    ASSERT_OK(s.Shutdown());
+  }
+  {  // 2: the defaults, without the custom pattern.
+    TelemetryService s(PlainConfig(db));
+    ASSERT_OK(s.Initialize());
+    write_tickets(s, "tickets-2");
+    ASSERT_OK(s.Shutdown());
+  }
+  {  // 3: nothing on again, after rows stored with redaction on.
+    TelemetryService s(PrivacyOffConfig(db));
+    ASSERT_OK(s.Initialize());
+    TrackStreamParams sp{"tickets-2", "claude"};
+    sp.stream_data = "late: " + corpus.secrets.front().text;
+    ASSERT_OK(s.TrackStream(sp));
+    ASSERT_OK(s.Shutdown());
+  }
+  EXPECT_NE(ReadFile(db).find(ticket), std::string::npos);
+  // The exporting process: the defaults plus a custom pattern added since.
+  TelemetryConfig on = PlainConfig(db);
+  on.privacy.redact_patterns = {"ACME-[0-9]{6}"};
+  on.privacy.hash_key = "key-0123456789abcdef0123456789abcdef";
+  TelemetryService s(on);
+  ASSERT_OK(s.Initialize());
+  TelemetryExportService ex(s);
+  for (const std::string format : {"json", "ndjson", "csv", "otlp"}) {
+    ExportConfig config;
+    config.format = format;
+    config.output_path = dir.File("mixed." + format);
+    auto r = ex.Export(ExportFilter{}, config);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_GT(r->session_count, 0) << format;
+    std::string bytes;
+    for (const ExportedFile& f : r->files) bytes += ReadFile(f.path);
+    ExpectNoSecret("the " + format + " export", bytes, corpus);
+    EXPECT_EQ(bytes.find(ticket), std::string::npos) << format;
+    EXPECT_EQ(bytes.find("plain-user-1"), std::string::npos) << format;
+    EXPECT_NE(bytes.find("[REDACTED:custom]"), std::string::npos) << format;
+    if (format != "otlp") {
+      for (const std::string table : {"sessions", "events", "errors"}) {
+        ExportFilter only;
+        only.tables = {table};
+        config.output_path = dir.File("only-" + table + "." + format);
+        auto one = ex.Export(only, config);
+        ASSERT_TRUE(one.ok()) << one.status().ToString();
+        const std::string text = ReadFile(one->files.front().path);
+        EXPECT_NE(text.find("[REDACTED:custom]"), std::string::npos) << table << " " << format;
+        EXPECT_EQ(text.find(ticket), std::string::npos) << table << " " << format;
+        ExpectNoSecret(table + " in " + format, text, corpus);
+      }
+    }
+  }
+  ASSERT_OK(s.Shutdown());
+}
+
+// A restore by a process with redaction off stores the secrets; a later export by a process
+// with it on does not let them out.
+TEST(Privacy, RowsRestoredWithRedactionOffDoNotLeaveThroughExports) {
+  TempDir dir;
+  const auto corpus = LoadRedactionCorpus();
+  ASSERT_NO_FATAL_FAILURE(WriteCorpusWithPrivacyOff(dir.File("old.db"), corpus, dir.path(),
+                                                    "ndjson", dir.File("raw.ndjson")));
+  const std::string db = dir.File("restored.db");
+  {  // The raw restore with redaction off, then rows with it on.
+    TelemetryService s(PrivacyOffConfig(db));
+    ASSERT_OK(s.Initialize());
+    TelemetryExportService ex(s);
+    auto restored = ex.Restore(dir.File("raw.ndjson"));
+    ASSERT_TRUE(restored.ok()) << restored.status().ToString();
+    ASSERT_OK(s.Shutdown());
+  }
+  {
+    TelemetryService s(PlainConfig(db));
+    ASSERT_OK(s.Initialize());
+    TrackStartParams p{"after-restore", "claude"};
+    p.prompt = "plain";
+    ASSERT_OK(s.TrackStart(p));
+    ASSERT_OK(s.Shutdown());
+  }
+  EXPECT_NE(ReadFile(db).find(corpus.secrets.front().secret), std::string::npos);
+  TelemetryService s(PlainConfig(db));
+  ASSERT_OK(s.Initialize());
+  for (const std::string format : {"json", "csv", "otlp"}) {
+    auto r = ExportTo(s, format, dir.File("out." + format));
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    std::string bytes;
+    for (const ExportedFile& f : r->files) bytes += ReadFile(f.path);
+    ExpectNoSecret("the " + format + " export of restored rows", bytes, corpus);
+    EXPECT_NE(bytes.find("after-restore"), std::string::npos) << format;
+  }
+  ASSERT_OK(s.Shutdown());
 }
 
 std::string StoredMetadata(const std::string& db, const std::string& session) {
