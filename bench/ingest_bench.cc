@@ -276,6 +276,204 @@ IngestFigures IngestBare(const std::string& path, const workload::WorkloadOption
   return f;
 }
 
+// --decompose: where the time of a bare INSERT into our schema goes. The same rows (held in
+// memory, generated once) go through one prepared INSERT per row into the real schema with parts
+// of it removed: no secondary index, each event index alone, the foreign key, the FTS5 fill (per
+// transaction, as the store does it; other tokenizers and chunk sizes), zstd for long texts, and
+// everything together; then through the service. Each variant writes a fresh database.
+struct BareVariant {
+  std::string name;
+  bool fk = false;                 // PRAGMA foreign_keys (session_id references a session row)
+  std::vector<std::string> keep;   // event indexes kept (the rest are dropped before the run)
+  bool fts = false;                // fill the text index once per `fts_every` rows
+  std::string tokenizer;           // non-empty: the FTS table is re-created with this tokenizer
+  int fts_every = 0;               // 0 = at every commit
+  bool zstd = false;               // texts of 512+ bytes stored compressed
+  int txn_rows = 5000;             // rows per transaction
+};
+
+const std::vector<std::string> kEventIndexes = {"idx_events_session_time", "idx_events_agent_time",
+                                                "idx_events_time"};
+
+double IngestBareVariant(const std::string& path, const std::vector<Event>& events,
+                         const BareVariant& v) {
+  {
+    LocalStoreConfig lc;
+    lc.db_path = path;
+    lc.page_size = g_page_size;
+    store::sqlite::SqliteStore schema(lc, SystemClock());
+    Check(schema.Open(), "create schema");
+  }
+  sqlite3* db = nullptr;
+  if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) Die("open bare");
+  auto exec = [&](const std::string& sql) {
+    char* err = nullptr;
+    if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+      Die(v.name + ": " + sql + ": " + (err ? err : "?"));
+    }
+  };
+  exec(std::string("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA secure_delete=OFF; "
+                   "PRAGMA cache_size=-16384; PRAGMA temp_store=MEMORY; "
+                   "PRAGMA wal_autocheckpoint=2560; PRAGMA foreign_keys=") +
+       (v.fk ? "ON;" : "OFF;"));
+  Check(store::sqlite::RegisterTextFunctions(db), "register vk_text");
+  for (const std::string& index : kEventIndexes) {
+    if (std::find(v.keep.begin(), v.keep.end(), index) == v.keep.end()) {
+      exec("DROP INDEX " + index);
+    }
+  }
+  if (!v.tokenizer.empty()) {
+    exec("DROP TABLE telemetry_events_fts_vocab; DROP TABLE telemetry_events_fts; "
+         "CREATE VIRTUAL TABLE telemetry_events_fts USING fts5(prompt, stream_data, "
+         "content='telemetry_events', content_rowid='id', detail=none, columnsize=0, "
+         "tokenize='" + v.tokenizer + "');");
+  }
+  sqlite3_stmt* ins = nullptr;
+  sqlite3_stmt* ses = nullptr;
+  sqlite3_stmt* fts = nullptr;
+  sqlite3_prepare_v2(db,
+                     "INSERT INTO telemetry_events_fts (rowid, prompt, stream_data) SELECT id, "
+                     "vk_text(prompt), vk_text(stream_data) FROM telemetry_events WHERE id > ?1 AND "
+                     "(prompt IS NOT NULL OR stream_data IS NOT NULL)",
+                     -1, &fts, nullptr);
+  sqlite3_prepare_v2(db,
+                     "INSERT INTO telemetry_events (session_id, event_type, agent_type, mode, "
+                     "prompt, stream_data, sandbox_id, repo_url, metadata, timestamp, created_at) "
+                     "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                     -1, &ins, nullptr);
+  sqlite3_prepare_v2(db,
+                     "INSERT OR IGNORE INTO telemetry_sessions (id, agent_type, status, start_time) "
+                     "VALUES (?,?,'active',?)",
+                     -1, &ses, nullptr);
+  std::int64_t indexed_up_to = 0;
+  std::int64_t last_id = 0;
+  auto index_text = [&] {
+    if (!v.fts || last_id == indexed_up_to) return;
+    sqlite3_bind_int64(fts, 1, indexed_up_to);
+    if (sqlite3_step(fts) != SQLITE_DONE) Die(v.name + " fts: " + sqlite3_errmsg(db));
+    sqlite3_reset(fts);
+    indexed_up_to = last_id;
+  };
+  const int min_bytes = v.zstd ? LocalStoreConfig{}.compress_min_bytes : 0;
+  std::string packed[2];
+  auto text = [&](int i, const std::optional<std::string>& s) {
+    std::string& buf = packed[i % 2];
+    if (s && (i == 5 || i == 6) && store::sqlite::EncodeText(*s, min_bytes, &buf)) {
+      sqlite3_bind_blob(ins, i, buf.data(), static_cast<int>(buf.size()), SQLITE_STATIC);
+    } else if (s) {
+      sqlite3_bind_text(ins, i, s->data(), static_cast<int>(s->size()), SQLITE_STATIC);
+    } else {
+      sqlite3_bind_null(ins, i);
+    }
+  };
+  std::unordered_set<std::string_view> seen;
+  std::int64_t n = 0;
+  const auto t0 = SteadyClock::now();
+  exec("BEGIN");
+  for (const Event& e : events) {
+    if (seen.insert(e.session_id).second) {
+      sqlite3_bind_text(ses, 1, e.session_id.data(), -1, SQLITE_STATIC);
+      sqlite3_bind_text(ses, 2, e.agent_type.data(), -1, SQLITE_STATIC);
+      sqlite3_bind_int64(ses, 3, e.timestamp);
+      sqlite3_step(ses);
+      sqlite3_reset(ses);
+    }
+    sqlite3_bind_text(ins, 1, e.session_id.data(), static_cast<int>(e.session_id.size()),
+                      SQLITE_STATIC);
+    const std::string_view type = EventTypeName(e.event_type);
+    sqlite3_bind_text(ins, 2, type.data(), static_cast<int>(type.size()), SQLITE_STATIC);
+    sqlite3_bind_text(ins, 3, e.agent_type.data(), static_cast<int>(e.agent_type.size()),
+                      SQLITE_STATIC);
+    text(4, e.mode);
+    text(5, e.prompt);
+    text(6, e.stream_data);
+    text(7, e.sandbox_id);
+    text(8, e.repo_url);
+    text(9, e.metadata);
+    sqlite3_bind_int64(ins, 10, e.timestamp);
+    sqlite3_bind_int64(ins, 11, e.timestamp);
+    if (sqlite3_step(ins) != SQLITE_DONE) Die(v.name + " insert: " + sqlite3_errmsg(db));
+    sqlite3_reset(ins);
+    last_id = sqlite3_last_insert_rowid(db);
+    ++n;
+    if (v.fts_every > 0 && n % v.fts_every == 0) index_text();
+    if (n % v.txn_rows == 0) {
+      if (v.fts_every == 0) index_text();
+      exec("COMMIT");
+      exec("BEGIN");
+    }
+  }
+  index_text();
+  exec("COMMIT");
+  const double rate = static_cast<double>(n) / Seconds(t0);
+  sqlite3_finalize(ins);
+  sqlite3_finalize(ses);
+  sqlite3_finalize(fts);
+  sqlite3_close(db);
+  return rate;
+}
+
+std::vector<BareVariant> DecomposeVariants() {
+  const std::vector<std::string>& all = kEventIndexes;
+  std::vector<BareVariant> v;
+  v.push_back({.name = "table_only"});
+  v.push_back({.name = "+foreign_key", .fk = true});
+  for (const std::string& index : all) v.push_back({.name = "+" + index, .keep = {index}});
+  v.push_back({.name = "+3_event_indexes", .keep = all});
+  v.push_back({.name = "+fts5", .fts = true});
+  v.push_back({.name = "+fts5_ascii", .fts = true, .tokenizer = "ascii"});
+  v.push_back({.name = "+fts5_unicode61_keep_diacritics", .fts = true,
+               .tokenizer = "unicode61 remove_diacritics 0"});
+  v.push_back({.name = "+fts5_every_800", .fts = true, .fts_every = 800});
+  v.push_back({.name = "+fts5_every_50000", .fts = true, .fts_every = 50000, .txn_rows = 50000});
+  v.push_back({.name = "+zstd", .zstd = true});
+  v.push_back({.name = "full_schema", .fk = true, .keep = all, .fts = true, .zstd = true});
+  v.push_back({.name = "full_schema_txn_800", .fk = true, .keep = all, .fts = true, .zstd = true,
+               .txn_rows = 800});
+  v.push_back({.name = "full_schema_without_fts5", .fk = true, .keep = all, .zstd = true});
+  return v;
+}
+
+void RunDecompose(const std::string& dir, const workload::WorkloadOptions& wo) {
+  std::vector<Event> events;
+  {
+    workload::Generator gen(wo);
+    Event e;
+    while (gen.Next(&e)) events.push_back(e);
+  }
+  std::string rows;
+  double table_only = 0;
+  for (const BareVariant& v : DecomposeVariants()) {
+    const std::string path = dir + "/decompose.db";
+    const double rate = IngestBareVariant(path, events, v);
+    if (table_only == 0) table_only = rate;
+    std::fprintf(stderr, "%-34s %8.0f events/s\n", v.name.c_str(), rate);
+    char buf[256];
+    std::snprintf(buf, sizeof buf,
+                  "%s    {\"variant\": \"%s\", \"events_per_s\": %.0f, \"vs_table_only\": %.3f}",
+                  rows.empty() ? "" : ",\n", v.name.c_str(), rate, rate / table_only);
+    rows += buf;
+    std::filesystem::remove(path);
+    std::filesystem::remove(path + "-wal");
+    std::filesystem::remove(path + "-shm");
+  }
+  // The service with the same rows: Track from one thread, then FlushBuffers.
+  TelemetryService s(BenchConfig(dir + "/decompose_service.db"));
+  Check(s.Initialize(), "initialize");
+  const auto t0 = SteadyClock::now();
+  for (const Event& e : events) Check(s.Track(e), "track");
+  Check(s.FlushBuffers(600000), "flush");
+  const double service = static_cast<double>(events.size()) / Seconds(t0);
+  const PerformanceMetrics perf = s.GetPerformanceMetrics();
+  Check(s.Shutdown(), "shutdown");
+  std::fprintf(stderr, "%-34s %8.0f events/s\n", "service", service);
+  std::printf("{\n  \"events\": %zu,\n  \"page_size\": %d,\n  \"bare\": [\n%s\n  ],\n"
+              "  \"service_events_per_s\": %.0f,\n  \"service_vs_table_only\": %.3f,\n"
+              "  \"service_transactions\": %lld\n}\n",
+              events.size(), g_page_size, rows.c_str(), service, service / table_only,
+              static_cast<long long>(perf.total_flushes));
+}
+
 // Writes the workload as NDJSON; returns bytes written.
 std::int64_t WriteNdjson(const std::string& path, const workload::WorkloadOptions& wo) {
   std::ofstream out(path, std::ios::binary);
@@ -352,6 +550,10 @@ int main(int argc, char** argv) {
                  "Only measure privacy and validation rules: N rounds of four service ingests "
                  "(privacy on = the defaults; privacy off; off without the default rules; off "
                  "with one custom regex rule); prints their medians and ratios");
+  bool decompose = false;
+  app.add_flag("--decompose", decompose,
+               "Only decompose the bare insert's cost: the same rows into the schema with parts "
+               "of it removed (indexes, foreign key, FTS5 variants, zstd), then the service");
   CLI11_PARSE(app, argc, argv);
 
   std::filesystem::remove_all(dir);
@@ -359,6 +561,12 @@ int main(int argc, char** argv) {
   workload::WorkloadOptions wo;
   wo.total_events = events;
   wo.seed = seed;
+
+  if (decompose) {
+    RunDecompose(dir, wo);
+    std::filesystem::remove_all(dir);
+    return 0;
+  }
 
   if (audit_ab > 0) {
     std::vector<double> with, without;
