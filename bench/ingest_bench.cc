@@ -8,6 +8,7 @@
 //   queries          p50/p95 on the service-built database
 //   disk             bytes per event on disk against the NDJSON input's bytes per event
 #include <sqlite3.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -288,6 +289,7 @@ struct BareVariant {
   bool fts = false;                // fill the text index once per `fts_every` rows
   std::string tokenizer;           // non-empty: the FTS table is re-created with this tokenizer
   int fts_every = 0;               // 0 = at every commit
+  std::string fts_setting;         // "name=value": an FTS5 configuration option set first
   bool zstd = false;               // texts of 512+ bytes stored compressed
   int txn_rows = 5000;             // rows per transaction
 };
@@ -295,8 +297,21 @@ struct BareVariant {
 const std::vector<std::string> kEventIndexes = {"idx_events_session_time", "idx_events_agent_time",
                                                 "idx_events_time"};
 
-double IngestBareVariant(const std::string& path, const std::vector<Event>& events,
-                         const BareVariant& v) {
+// CPU seconds of this process (all threads), user + system.
+double CpuSeconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  auto sec = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
+  return sec(u.ru_utime) + sec(u.ru_stime);
+}
+
+struct Rate {
+  double events_per_s = 0;
+  double cpu_us_per_event = 0;
+};
+
+Rate IngestBareVariant(const std::string& path, const std::vector<Event>& events,
+                       const BareVariant& v) {
   {
     LocalStoreConfig lc;
     lc.db_path = path;
@@ -327,6 +342,10 @@ double IngestBareVariant(const std::string& path, const std::vector<Event>& even
          "CREATE VIRTUAL TABLE telemetry_events_fts USING fts5(prompt, stream_data, "
          "content='telemetry_events', content_rowid='id', detail=none, columnsize=0, "
          "tokenize='" + v.tokenizer + "');");
+  }
+  if (const auto eq = v.fts_setting.find('='); eq != std::string::npos) {
+    exec("INSERT INTO telemetry_events_fts(telemetry_events_fts, rank) VALUES ('" +
+         v.fts_setting.substr(0, eq) + "', " + v.fts_setting.substr(eq + 1) + ")");
   }
   sqlite3_stmt* ins = nullptr;
   sqlite3_stmt* ses = nullptr;
@@ -369,6 +388,7 @@ double IngestBareVariant(const std::string& path, const std::vector<Event>& even
   std::unordered_set<std::string_view> seen;
   std::int64_t n = 0;
   const auto t0 = SteadyClock::now();
+  const double cpu0 = CpuSeconds();
   exec("BEGIN");
   for (const Event& e : events) {
     if (seen.insert(e.session_id).second) {
@@ -405,7 +425,8 @@ double IngestBareVariant(const std::string& path, const std::vector<Event>& even
   }
   index_text();
   exec("COMMIT");
-  const double rate = static_cast<double>(n) / Seconds(t0);
+  const Rate rate{static_cast<double>(n) / Seconds(t0),
+                  (CpuSeconds() - cpu0) * 1e6 / static_cast<double>(n)};
   sqlite3_finalize(ins);
   sqlite3_finalize(ses);
   sqlite3_finalize(fts);
@@ -426,6 +447,8 @@ std::vector<BareVariant> DecomposeVariants() {
                .tokenizer = "unicode61 remove_diacritics 0"});
   v.push_back({.name = "+fts5_every_800", .fts = true, .fts_every = 800});
   v.push_back({.name = "+fts5_every_50000", .fts = true, .fts_every = 50000, .txn_rows = 50000});
+  v.push_back({.name = "+fts5_automerge_16", .fts = true, .fts_setting = "automerge=16"});
+  v.push_back({.name = "+fts5_pgsz_4000", .fts = true, .fts_setting = "pgsz=4000"});
   v.push_back({.name = "+zstd", .zstd = true});
   v.push_back({.name = "full_schema", .fk = true, .keep = all, .fts = true, .zstd = true});
   v.push_back({.name = "full_schema_txn_800", .fk = true, .keep = all, .fts = true, .zstd = true,
@@ -434,44 +457,78 @@ std::vector<BareVariant> DecomposeVariants() {
   return v;
 }
 
-void RunDecompose(const std::string& dir, const workload::WorkloadOptions& wo) {
+// The service with the same rows: Track from one thread, then FlushBuffers.
+Rate IngestServiceEvents(const std::string& path, const std::vector<Event>& events,
+                         std::int64_t* transactions) {
+  TelemetryService s(BenchConfig(path));
+  Check(s.Initialize(), "initialize");
+  const auto t0 = SteadyClock::now();
+  const double cpu0 = CpuSeconds();
+  for (const Event& e : events) Check(s.Track(e), "track");
+  Check(s.FlushBuffers(600000), "flush");
+  const auto n = static_cast<double>(events.size());
+  const Rate rate{n / Seconds(t0), (CpuSeconds() - cpu0) * 1e6 / n};
+  *transactions = s.GetPerformanceMetrics().total_flushes;
+  Check(s.Shutdown(), "shutdown");
+  return rate;
+}
+
+void RemoveDatabase(const std::string& path) {
+  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
+}
+
+// Every variant once per round, rounds interleaved; medians per variant (this machine is shared,
+// so a variant's neighbours in time change between rounds).
+void RunDecompose(const std::string& dir, const workload::WorkloadOptions& wo, int rounds,
+                  const std::vector<std::string>& only) {
   std::vector<Event> events;
   {
     workload::Generator gen(wo);
     Event e;
     while (gen.Next(&e)) events.push_back(e);
   }
-  std::string rows;
-  double table_only = 0;
-  for (const BareVariant& v : DecomposeVariants()) {
-    const std::string path = dir + "/decompose.db";
-    const double rate = IngestBareVariant(path, events, v);
-    if (table_only == 0) table_only = rate;
-    std::fprintf(stderr, "%-34s %8.0f events/s\n", v.name.c_str(), rate);
-    char buf[256];
-    std::snprintf(buf, sizeof buf,
-                  "%s    {\"variant\": \"%s\", \"events_per_s\": %.0f, \"vs_table_only\": %.3f}",
-                  rows.empty() ? "" : ",\n", v.name.c_str(), rate, rate / table_only);
-    rows += buf;
-    std::filesystem::remove(path);
-    std::filesystem::remove(path + "-wal");
-    std::filesystem::remove(path + "-shm");
+  std::vector<BareVariant> variants = DecomposeVariants();
+  const bool with_service =
+      only.empty() || std::find(only.begin(), only.end(), "service") != only.end();
+  if (!only.empty()) {
+    std::erase_if(variants, [&](const BareVariant& v) {
+      return v.name != "table_only" && std::find(only.begin(), only.end(), v.name) == only.end();
+    });
   }
-  // The service with the same rows: Track from one thread, then FlushBuffers.
-  TelemetryService s(BenchConfig(dir + "/decompose_service.db"));
-  Check(s.Initialize(), "initialize");
-  const auto t0 = SteadyClock::now();
-  for (const Event& e : events) Check(s.Track(e), "track");
-  Check(s.FlushBuffers(600000), "flush");
-  const double service = static_cast<double>(events.size()) / Seconds(t0);
-  const PerformanceMetrics perf = s.GetPerformanceMetrics();
-  Check(s.Shutdown(), "shutdown");
-  std::fprintf(stderr, "%-34s %8.0f events/s\n", "service", service);
-  std::printf("{\n  \"events\": %zu,\n  \"page_size\": %d,\n  \"bare\": [\n%s\n  ],\n"
-              "  \"service_events_per_s\": %.0f,\n  \"service_vs_table_only\": %.3f,\n"
-              "  \"service_transactions\": %lld\n}\n",
-              events.size(), g_page_size, rows.c_str(), service, service / table_only,
-              static_cast<long long>(perf.total_flushes));
+  std::vector<std::vector<double>> rate(variants.size() + 1), cpu(variants.size() + 1);
+  std::int64_t transactions = 0;
+  const std::string path = dir + "/decompose.db";
+  for (int r = 0; r < rounds; ++r) {
+    for (std::size_t i = 0; i < variants.size() + (with_service ? 1 : 0); ++i) {
+      const bool service = i == variants.size();
+      const Rate x = service ? IngestServiceEvents(path, events, &transactions)
+                             : IngestBareVariant(path, events, variants[i]);
+      RemoveDatabase(path);
+      rate[i].push_back(x.events_per_s);
+      cpu[i].push_back(x.cpu_us_per_event);
+      std::fprintf(stderr, "round %d %-34s %8.0f events/s %7.1f us CPU/event\n", r + 1,
+                   service ? "service" : variants[i].name.c_str(), x.events_per_s,
+                   x.cpu_us_per_event);
+    }
+  }
+  const double base_rate = Median(rate[0]);
+  const double base_cpu = Median(cpu[0]);
+  std::string rows;
+  for (std::size_t i = 0; i < variants.size() + (with_service ? 1 : 0); ++i) {
+    const bool service = i == variants.size();
+    char buf[320];
+    std::snprintf(buf, sizeof buf,
+                  "%s    {\"variant\": \"%s\", \"events_per_s\": %.0f, \"cpu_us_per_event\": %.1f, "
+                  "\"rate_vs_table_only\": %.3f, \"cpu_vs_table_only\": %.2f}",
+                  rows.empty() ? "" : ",\n", service ? "service" : variants[i].name.c_str(),
+                  Median(rate[i]), Median(cpu[i]), Median(rate[i]) / base_rate,
+                  Median(cpu[i]) / base_cpu);
+    rows += buf;
+  }
+  std::printf("{\n  \"events\": %zu,\n  \"rounds\": %d,\n  \"page_size\": %d,\n"
+              "  \"service_transactions\": %lld,\n  \"variants\": [\n%s\n  ]\n}\n",
+              events.size(), rounds, g_page_size, static_cast<long long>(transactions),
+              rows.c_str());
 }
 
 // Writes the workload as NDJSON; returns bytes written.
@@ -550,10 +607,16 @@ int main(int argc, char** argv) {
                  "Only measure privacy and validation rules: N rounds of four service ingests "
                  "(privacy on = the defaults; privacy off; off without the default rules; off "
                  "with one custom regex rule); prints their medians and ratios");
-  bool decompose = false;
-  app.add_flag("--decompose", decompose,
-               "Only decompose the bare insert's cost: the same rows into the schema with parts "
-               "of it removed (indexes, foreign key, FTS5 variants, zstd), then the service");
+  int decompose = 0;
+  app.add_option("--decompose", decompose,
+                 "Only decompose the bare insert's cost, N rounds: the same rows into the schema "
+                 "with parts of it removed (indexes, foreign key, FTS5 variants, zstd), then the "
+                 "service; medians of wall rate and CPU per event");
+  std::vector<std::string> only;
+  app.add_option("--variants", only,
+                 "With --decompose: only these variants (table_only is always run: the ratios' "
+                 "base; 'service' = the service)")
+      ->delimiter(',');
   CLI11_PARSE(app, argc, argv);
 
   std::filesystem::remove_all(dir);
@@ -562,8 +625,8 @@ int main(int argc, char** argv) {
   wo.total_events = events;
   wo.seed = seed;
 
-  if (decompose) {
-    RunDecompose(dir, wo);
+  if (decompose > 0) {
+    RunDecompose(dir, wo, decompose, only);
     std::filesystem::remove_all(dir);
     return 0;
   }

@@ -277,6 +277,7 @@ Status SqliteStore::OpenLocked() {
   options.busy_timeout_ms = config_.busy_timeout_ms;
   VK_ASSIGN_OR_RETURN(auto db, Database::Open(config_.db_path, options));
   VK_RETURN_IF_ERROR(ConfigureConnection(*db, /*writer=*/true, config_));
+  VK_RETURN_IF_ERROR(RegisterBatchTextFunction(db->handle(), &batch_texts_));
   // A file that is not a database fails here with kCorruption rather than later.
   VK_RETURN_IF_ERROR(db->Exec("SELECT count(*) FROM sqlite_master").WithContext(
       "\"" + config_.db_path + "\" is not a usable SQLite database"));
@@ -347,8 +348,8 @@ Status SqliteStore::OpenLocked() {
       "WHERE stat_type = 'global' AND stat_key = 'all'"));
   VK_RETURN_IF_ERROR(prep(ws->index_text,
       "INSERT INTO telemetry_events_fts (rowid, prompt, stream_data) "
-      "SELECT id, vk_text(prompt), vk_text(stream_data) FROM telemetry_events "
-      "WHERE id BETWEEN ?1 AND ?2 "
+      "SELECT id, vk_batch_text(id, 0, prompt), vk_batch_text(id, 1, stream_data) "
+      "FROM telemetry_events WHERE id BETWEEN ?1 AND ?2 "
       "AND (prompt IS NOT NULL OR stream_data IS NOT NULL)"));
   VK_ASSIGN_OR_RETURN(MinuteRollupWriter minutes, MinuteRollupWriter::Prepare(*db));
   ws->minutes.emplace(std::move(minutes));
@@ -569,6 +570,8 @@ Status SqliteStore::ApplyBatchLocked(std::span<const Event> events, std::int64_t
   }
   std::int64_t first_id = 0;
   std::int64_t last_id = 0;
+  std::int64_t n_inserted = 0;
+  bool consecutive = true;  // ids first_id.. in event order: the text index reads them from memory
   std::string packed_prompt;
   std::string packed_stream;
   // Binds a text column in its stored form: compressed BLOB when that pays off, TEXT otherwise.
@@ -597,6 +600,7 @@ Status SqliteStore::ApplyBatchLocked(std::span<const Event> events, std::int64_t
     VK_RETURN_IF_ERROR(ins.Run().WithContext("insert event"));
     last_id = writer_->LastInsertRowId();
     if (first_id == 0) first_id = last_id;
+    consecutive = consecutive && last_id - first_id == n_inserted++;
     delta.AddEvent(e);
     if (e.event_type == EventType::kError) {
       const std::int64_t event_id = last_id;
@@ -620,10 +624,16 @@ Status SqliteStore::ApplyBatchLocked(std::span<const Event> events, std::int64_t
   }
   pending_batch_ids_ = {first_id, last_id};
   if (first_id != 0) {
+    // The texts come from `events` (still in memory, exactly what was stored) rather than being
+    // decompressed again; any id the batch does not hold falls back to the stored value.
+    if (consecutive) batch_texts_ = {first_id, events};
     w.index_text.Reset();
     w.index_text.Bind(1, first_id);
     w.index_text.Bind(2, last_id);
-    VK_RETURN_IF_ERROR(w.index_text.Run().WithContext("index text"));
+    Status indexed = w.index_text.Run().WithContext("index text");
+    w.index_text.Reset();
+    batch_texts_ = {};
+    VK_RETURN_IF_ERROR(indexed);
   }
   VK_RETURN_IF_ERROR(ws_->minutes->Apply(minutes));
   return ApplyRollup(delta, now_ms);

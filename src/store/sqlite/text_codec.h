@@ -8,12 +8,18 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 
 #include "vibekit/status.h"
 
 struct sqlite3;
+
+namespace vibekit {
+struct Event;
+}
 
 namespace vibekit::store::sqlite {
 
@@ -30,5 +36,18 @@ Status DecodeTextInto(const void* blob, std::size_t size, std::string* out);
 
 // Registers vk_text() on `db`.
 Status RegisterTextFunctions(sqlite3* db);
+
+// The events of the batch being written, in id order: events[i] was stored with id
+// first_id + i. first_id 0 = no batch.
+struct BatchTexts {
+  std::int64_t first_id = 0;
+  std::span<const Event> events;
+};
+
+// Registers vk_batch_text(id, column, stored) on the writer's connection: the prompt (column 0)
+// or stream data (1) of event `id` straight from `*batch` when it holds that id, else
+// vk_text(stored). The text index is filled from it, so the texts just compressed for storage
+// are not decompressed again to be tokenized. `*batch` must outlive the connection.
+Status RegisterBatchTextFunction(sqlite3* db, const BatchTexts* batch);
 
 }  // namespace vibekit::store::sqlite
