@@ -292,6 +292,7 @@ struct BareVariant {
   std::string fts_setting;         // "name=value": an FTS5 configuration option set first
   bool zstd = false;               // texts of 512+ bytes stored compressed
   int txn_rows = 5000;             // rows per transaction
+  int rows_per_insert = 1;         // rows per INSERT statement (multi-row VALUES)
 };
 
 const std::vector<std::string> kEventIndexes = {"idx_events_session_time", "idx_events_agent_time",
@@ -374,16 +375,60 @@ Rate IngestBareVariant(const std::string& path, const std::vector<Event>& events
     indexed_up_to = last_id;
   };
   const int min_bytes = v.zstd ? LocalStoreConfig{}.compress_min_bytes : 0;
-  std::string packed[2];
-  auto text = [&](int i, const std::optional<std::string>& s) {
-    std::string& buf = packed[i % 2];
-    if (s && (i == 5 || i == 6) && store::sqlite::EncodeText(*s, min_bytes, &buf)) {
-      sqlite3_bind_blob(ins, i, buf.data(), static_cast<int>(buf.size()), SQLITE_STATIC);
-    } else if (s) {
-      sqlite3_bind_text(ins, i, s->data(), static_cast<int>(s->size()), SQLITE_STATIC);
+  const int k = std::max(1, v.rows_per_insert);
+  sqlite3_stmt* ins_k = ins;
+  if (k > 1) {
+    std::string sql =
+        "INSERT INTO telemetry_events (session_id, event_type, agent_type, mode, prompt, "
+        "stream_data, sandbox_id, repo_url, metadata, timestamp, created_at) VALUES ";
+    for (int j = 0; j < k; ++j) sql += j == 0 ? "(?,?,?,?,?,?,?,?,?,?,?)" : ",(?,?,?,?,?,?,?,?,?,?,?)";
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &ins_k, nullptr) != SQLITE_OK) Die("prepare k");
+  }
+  std::vector<std::string> packed(2 * static_cast<std::size_t>(k));
+  auto bind_row = [&](sqlite3_stmt* st, int row, const Event& e) {
+    const int b = 11 * row;
+    auto text = [&](int i, const std::optional<std::string>& s) {
+      std::string& buf = packed[2 * static_cast<std::size_t>(row) + (i % 2)];
+      if (s && (i == 5 || i == 6) && store::sqlite::EncodeText(*s, min_bytes, &buf)) {
+        sqlite3_bind_blob(st, b + i, buf.data(), static_cast<int>(buf.size()), SQLITE_STATIC);
+      } else if (s) {
+        sqlite3_bind_text(st, b + i, s->data(), static_cast<int>(s->size()), SQLITE_STATIC);
+      } else {
+        sqlite3_bind_null(st, b + i);
+      }
+    };
+    sqlite3_bind_text(st, b + 1, e.session_id.data(), static_cast<int>(e.session_id.size()),
+                      SQLITE_STATIC);
+    const std::string_view type = EventTypeName(e.event_type);
+    sqlite3_bind_text(st, b + 2, type.data(), static_cast<int>(type.size()), SQLITE_STATIC);
+    sqlite3_bind_text(st, b + 3, e.agent_type.data(), static_cast<int>(e.agent_type.size()),
+                      SQLITE_STATIC);
+    text(4, e.mode);
+    text(5, e.prompt);
+    text(6, e.stream_data);
+    text(7, e.sandbox_id);
+    text(8, e.repo_url);
+    text(9, e.metadata);
+    sqlite3_bind_int64(st, b + 10, e.timestamp);
+    sqlite3_bind_int64(st, b + 11, e.timestamp);
+  };
+  auto step = [&](sqlite3_stmt* st) {
+    if (sqlite3_step(st) != SQLITE_DONE) Die(v.name + " insert: " + sqlite3_errmsg(db));
+    sqlite3_reset(st);
+    last_id = sqlite3_last_insert_rowid(db);
+  };
+  std::vector<const Event*> pending;  // rows of the next multi-row INSERT
+  auto write_pending = [&] {
+    if (static_cast<int>(pending.size()) == k) {
+      for (int j = 0; j < k; ++j) bind_row(ins_k, j, *pending[static_cast<std::size_t>(j)]);
+      step(ins_k);
     } else {
-      sqlite3_bind_null(ins, i);
+      for (const Event* e : pending) {
+        bind_row(ins, 0, *e);
+        step(ins);
+      }
     }
+    pending.clear();
   };
   std::unordered_set<std::string_view> seen;
   std::int64_t n = 0;
@@ -398,35 +443,24 @@ Rate IngestBareVariant(const std::string& path, const std::vector<Event>& events
       sqlite3_step(ses);
       sqlite3_reset(ses);
     }
-    sqlite3_bind_text(ins, 1, e.session_id.data(), static_cast<int>(e.session_id.size()),
-                      SQLITE_STATIC);
-    const std::string_view type = EventTypeName(e.event_type);
-    sqlite3_bind_text(ins, 2, type.data(), static_cast<int>(type.size()), SQLITE_STATIC);
-    sqlite3_bind_text(ins, 3, e.agent_type.data(), static_cast<int>(e.agent_type.size()),
-                      SQLITE_STATIC);
-    text(4, e.mode);
-    text(5, e.prompt);
-    text(6, e.stream_data);
-    text(7, e.sandbox_id);
-    text(8, e.repo_url);
-    text(9, e.metadata);
-    sqlite3_bind_int64(ins, 10, e.timestamp);
-    sqlite3_bind_int64(ins, 11, e.timestamp);
-    if (sqlite3_step(ins) != SQLITE_DONE) Die(v.name + " insert: " + sqlite3_errmsg(db));
-    sqlite3_reset(ins);
-    last_id = sqlite3_last_insert_rowid(db);
+    pending.push_back(&e);
     ++n;
-    if (v.fts_every > 0 && n % v.fts_every == 0) index_text();
-    if (n % v.txn_rows == 0) {
+    const bool commit = n % v.txn_rows == 0;
+    const bool index = v.fts_every > 0 && n % v.fts_every == 0;
+    if (static_cast<int>(pending.size()) == k || commit || index) write_pending();
+    if (index) index_text();
+    if (commit) {
       if (v.fts_every == 0) index_text();
       exec("COMMIT");
       exec("BEGIN");
     }
   }
+  write_pending();
   index_text();
   exec("COMMIT");
   const Rate rate{static_cast<double>(n) / Seconds(t0),
                   (CpuSeconds() - cpu0) * 1e6 / static_cast<double>(n)};
+  if (ins_k != ins) sqlite3_finalize(ins_k);
   sqlite3_finalize(ins);
   sqlite3_finalize(ses);
   sqlite3_finalize(fts);
@@ -454,6 +488,9 @@ std::vector<BareVariant> DecomposeVariants() {
   v.push_back({.name = "full_schema_txn_800", .fk = true, .keep = all, .fts = true, .zstd = true,
                .txn_rows = 800});
   v.push_back({.name = "full_schema_without_fts5", .fk = true, .keep = all, .zstd = true});
+  v.push_back({.name = "table_only_8_rows_per_insert", .rows_per_insert = 8});
+  v.push_back({.name = "full_schema_8_rows_per_insert", .fk = true, .keep = all, .fts = true,
+               .zstd = true, .rows_per_insert = 8});
   return v;
 }
 
