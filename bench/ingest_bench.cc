@@ -7,6 +7,8 @@
 //                    and triggers (the physical limit), same transaction size
 //   queries          p50/p95 on the service-built database
 //   disk             bytes per event on disk against the NDJSON input's bytes per event
+//   --decompose N    only the bare insert with parts of the schema removed, and the service:
+//                    CPU microseconds per event per part (docs/BENCHMARKS.md)
 #include <sqlite3.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -162,117 +164,6 @@ IngestFigures IngestService(const std::string& path, const workload::WorkloadOpt
   f.peak_rss = internal::PeakRssBytes();
   f.perf = s.GetPerformanceMetrics();
   Check(s.Shutdown(), "shutdown");
-  f.db_bytes = DbBytes(path);
-  return f;
-}
-
-// The physical limit: the same rows into the same schema (indexes, FTS triggers, foreign key)
-// through one prepared INSERT per row, sessions inserted once, 5000 rows per transaction.
-// With `compress`, large texts are stored in the same compressed form the store writes, so the
-// bytes written match the service's; without it, every text is stored as it came.
-IngestFigures IngestBare(const std::string& path, const workload::WorkloadOptions& wo,
-                         bool compress) {
-  {
-    LocalStoreConfig lc;
-    lc.db_path = path;
-    lc.page_size = g_page_size;
-    store::sqlite::SqliteStore schema(lc, SystemClock());
-    Check(schema.Open(), "create schema");
-  }
-  sqlite3* db = nullptr;
-  if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) Die("open bare");
-  sqlite3_exec(db,
-               "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA secure_delete=OFF; "
-               "PRAGMA foreign_keys=ON; PRAGMA cache_size=-16384; PRAGMA temp_store=MEMORY; "
-               "PRAGMA wal_autocheckpoint=10000;",
-               nullptr, nullptr, nullptr);
-  sqlite3_stmt* ins = nullptr;
-  sqlite3_stmt* ses = nullptr;
-  sqlite3_stmt* fts = nullptr;
-  Check(store::sqlite::RegisterTextFunctions(db), "register vk_text");
-  // The text index is filled once per transaction over the rows just written, as the store does.
-  sqlite3_prepare_v2(db,
-                     "INSERT INTO telemetry_events_fts (rowid, prompt, stream_data) SELECT id, "
-                     "vk_text(prompt), vk_text(stream_data) FROM telemetry_events WHERE id > ?1 AND "
-                     "(prompt IS NOT NULL OR stream_data IS NOT NULL)",
-                     -1, &fts, nullptr);
-  std::int64_t indexed_up_to = 0;  // the largest event id already in the text index
-  std::int64_t last_id = 0;
-  auto index_text = [&] {
-    sqlite3_bind_int64(fts, 1, indexed_up_to);
-    if (sqlite3_step(fts) != SQLITE_DONE) Die(std::string("bare fts: ") + sqlite3_errmsg(db));
-    sqlite3_reset(fts);
-    indexed_up_to = last_id;
-  };
-  sqlite3_prepare_v2(db,
-                     "INSERT INTO telemetry_events (session_id, event_type, agent_type, mode, "
-                     "prompt, stream_data, sandbox_id, repo_url, metadata, timestamp, created_at) "
-                     "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                     -1, &ins, nullptr);
-  sqlite3_prepare_v2(db,
-                     "INSERT OR IGNORE INTO telemetry_sessions (id, agent_type, status, start_time) "
-                     "VALUES (?,?,'active',?)",
-                     -1, &ses, nullptr);
-  const int min_bytes = compress ? LocalStoreConfig{}.compress_min_bytes : 0;
-  std::string packed[2];
-  auto text = [&](sqlite3_stmt* st, int i, const std::optional<std::string>& v) {
-    // Only prompt (5) and stream data (6) are stored compressed, as in the store.
-    std::string& buf = packed[i % 2];
-    if (v && (i == 5 || i == 6) && store::sqlite::EncodeText(*v, min_bytes, &buf)) {
-      sqlite3_bind_blob(st, i, buf.data(), static_cast<int>(buf.size()), SQLITE_STATIC);
-    } else if (v) {
-      sqlite3_bind_text(st, i, v->data(), static_cast<int>(v->size()), SQLITE_STATIC);
-    } else {
-      sqlite3_bind_null(st, i);
-    }
-  };
-  workload::Generator gen(wo);
-  std::unordered_set<std::string> seen;
-  Event e;
-  std::int64_t n = 0;
-  const auto t0 = SteadyClock::now();
-  sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr);
-  while (gen.Next(&e)) {
-    if (seen.insert(e.session_id).second) {
-      sqlite3_bind_text(ses, 1, e.session_id.data(), -1, SQLITE_STATIC);
-      sqlite3_bind_text(ses, 2, e.agent_type.data(), -1, SQLITE_STATIC);
-      sqlite3_bind_int64(ses, 3, e.timestamp);
-      sqlite3_step(ses);
-      sqlite3_reset(ses);
-    }
-    sqlite3_bind_text(ins, 1, e.session_id.data(), static_cast<int>(e.session_id.size()), SQLITE_STATIC);
-    const char* type = e.event_type == EventType::kStart    ? "start"
-                       : e.event_type == EventType::kStream ? "stream"
-                       : e.event_type == EventType::kEnd    ? "end"
-                                                            : "error";
-    sqlite3_bind_text(ins, 2, type, -1, SQLITE_STATIC);
-    sqlite3_bind_text(ins, 3, e.agent_type.data(), static_cast<int>(e.agent_type.size()), SQLITE_STATIC);
-    text(ins, 4, e.mode);
-    text(ins, 5, e.prompt);
-    text(ins, 6, e.stream_data);
-    text(ins, 7, e.sandbox_id);
-    text(ins, 8, e.repo_url);
-    text(ins, 9, e.metadata);
-    sqlite3_bind_int64(ins, 10, e.timestamp);
-    sqlite3_bind_int64(ins, 11, e.timestamp);
-    if (sqlite3_step(ins) != SQLITE_DONE) Die(std::string("bare insert: ") + sqlite3_errmsg(db));
-    sqlite3_reset(ins);
-    last_id = sqlite3_last_insert_rowid(db);
-    if (++n % 5000 == 0) {
-      index_text();
-      sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
-      sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr);
-    }
-  }
-  index_text();
-  sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
-  IngestFigures f;
-  f.seconds = Seconds(t0);
-  f.events_per_s = static_cast<double>(n) / f.seconds;
-  sqlite3_finalize(ins);
-  sqlite3_finalize(ses);
-  sqlite3_finalize(fts);
-  sqlite3_close(db);
   f.db_bytes = DbBytes(path);
   return f;
 }
@@ -519,11 +410,8 @@ void RemoveDatabase(const std::string& path) {
 void RunDecompose(const std::string& dir, const workload::WorkloadOptions& wo, int rounds,
                   const std::vector<std::string>& only) {
   std::vector<Event> events;
-  {
-    workload::Generator gen(wo);
-    Event e;
-    while (gen.Next(&e)) events.push_back(e);
-  }
+  workload::Generator gen(wo);
+  for (Event e; gen.Next(&e);) events.push_back(e);
   std::vector<BareVariant> variants = DecomposeVariants();
   const bool with_service =
       only.empty() || std::find(only.begin(), only.end(), "service") != only.end();
@@ -566,6 +454,20 @@ void RunDecompose(const std::string& dir, const workload::WorkloadOptions& wo, i
               "  \"service_transactions\": %lld,\n  \"variants\": [\n%s\n  ]\n}\n",
               events.size(), rounds, g_page_size, static_cast<long long>(transactions),
               rows.c_str());
+}
+
+// The physical limit: the same rows (in memory) into the same schema (indexes, text index,
+// foreign key) through one prepared INSERT per row, sessions inserted once, 5000 rows per
+// transaction. With `compress`, large texts are stored in the same compressed form the store
+// writes, so the bytes written match the service's; without it, every text is stored as it came.
+IngestFigures IngestBare(const std::string& path, const std::vector<Event>& events, bool compress) {
+  const BareVariant v{.name = compress ? "bare_compressed" : "bare", .fk = true,
+                      .keep = kEventIndexes, .fts = true, .zstd = compress};
+  IngestFigures f;
+  f.events_per_s = IngestBareVariant(path, events, v).events_per_s;
+  f.seconds = static_cast<double>(events.size()) / f.events_per_s;
+  f.db_bytes = DbBytes(path);
+  return f;
 }
 
 // Writes the workload as NDJSON; returns bytes written.
@@ -742,10 +644,13 @@ int main(int argc, char** argv) {
   IngestFigures bare;
   IngestFigures bare_packed;
   if (!skip_bare) {
-    bare = IngestBare(dir + "/bare.db", wo, /*compress=*/false);
+    std::vector<Event> rows;  // generated once, outside the timed inserts
+    workload::Generator gen(wo);
+    for (Event e; gen.Next(&e);) rows.push_back(e);
+    bare = IngestBare(dir + "/bare.db", rows, /*compress=*/false);
     std::fprintf(stderr, "bare:    %.0f events/s\n", bare.events_per_s);
     std::filesystem::remove(dir + "/bare.db");
-    bare_packed = IngestBare(dir + "/bare_packed.db", wo, /*compress=*/true);
+    bare_packed = IngestBare(dir + "/bare_packed.db", rows, /*compress=*/true);
     std::fprintf(stderr, "bare, compressed: %.0f events/s\n", bare_packed.events_per_s);
     std::filesystem::remove(dir + "/bare_packed.db");
   }
