@@ -181,7 +181,9 @@ struct BareVariant {
   std::string tokenizer;           // non-empty: the FTS table is re-created with this tokenizer
   int fts_every = 0;               // 0 = at every commit
   std::string fts_setting;         // "name=value": an FTS5 configuration option set first
-  bool zstd = false;               // texts of 512+ bytes stored compressed
+  bool zstd = false;               // texts of `zstd_min_bytes`+ bytes stored compressed
+  int zstd_level = store::sqlite::kTextLevel;
+  int zstd_min_bytes = LocalStoreConfig{}.compress_min_bytes;
   int txn_rows = 5000;             // rows per transaction
   int rows_per_insert = 1;         // rows per INSERT statement (multi-row VALUES)
 };
@@ -200,6 +202,7 @@ double CpuSeconds() {
 struct Rate {
   double events_per_s = 0;
   double cpu_us_per_event = 0;
+  double db_bytes_per_event = 0;
 };
 
 Rate IngestBareVariant(const std::string& path, const std::vector<Event>& events,
@@ -265,7 +268,7 @@ Rate IngestBareVariant(const std::string& path, const std::vector<Event>& events
     sqlite3_reset(fts);
     indexed_up_to = last_id;
   };
-  const int min_bytes = v.zstd ? LocalStoreConfig{}.compress_min_bytes : 0;
+  const int min_bytes = v.zstd ? v.zstd_min_bytes : 0;
   const int k = std::max(1, v.rows_per_insert);
   sqlite3_stmt* ins_k = ins;
   if (k > 1) {
@@ -280,7 +283,8 @@ Rate IngestBareVariant(const std::string& path, const std::vector<Event>& events
     const int b = 11 * row;
     auto text = [&](int i, const std::optional<std::string>& s) {
       std::string& buf = packed[2 * static_cast<std::size_t>(row) + (i % 2)];
-      if (s && (i == 5 || i == 6) && store::sqlite::EncodeText(*s, min_bytes, &buf)) {
+      if (s && (i == 5 || i == 6) &&
+          store::sqlite::EncodeText(*s, min_bytes, &buf, v.zstd_level)) {
         sqlite3_bind_blob(st, b + i, buf.data(), static_cast<int>(buf.size()), SQLITE_STATIC);
       } else if (s) {
         sqlite3_bind_text(st, b + i, s->data(), static_cast<int>(s->size()), SQLITE_STATIC);
@@ -349,13 +353,14 @@ Rate IngestBareVariant(const std::string& path, const std::vector<Event>& events
   write_pending();
   index_text();
   exec("COMMIT");
-  const Rate rate{static_cast<double>(n) / Seconds(t0),
-                  (CpuSeconds() - cpu0) * 1e6 / static_cast<double>(n)};
+  Rate rate{static_cast<double>(n) / Seconds(t0),
+            (CpuSeconds() - cpu0) * 1e6 / static_cast<double>(n)};
   if (ins_k != ins) sqlite3_finalize(ins_k);
   sqlite3_finalize(ins);
   sqlite3_finalize(ses);
   sqlite3_finalize(fts);
   sqlite3_close(db);
+  rate.db_bytes_per_event = static_cast<double>(DbBytes(path)) / static_cast<double>(n);
   return rate;
 }
 
@@ -375,6 +380,9 @@ std::vector<BareVariant> DecomposeVariants() {
   v.push_back({.name = "+fts5_automerge_16", .fts = true, .fts_setting = "automerge=16"});
   v.push_back({.name = "+fts5_pgsz_4000", .fts = true, .fts_setting = "pgsz=4000"});
   v.push_back({.name = "+zstd", .zstd = true});
+  v.push_back({.name = "+zstd_level_-3", .zstd = true, .zstd_level = -3});
+  v.push_back({.name = "+zstd_level_3", .zstd = true, .zstd_level = 3});
+  v.push_back({.name = "+zstd_from_2048_bytes", .zstd = true, .zstd_min_bytes = 2048});
   v.push_back({.name = "full_schema", .fk = true, .keep = all, .fts = true, .zstd = true});
   v.push_back({.name = "full_schema_txn_800", .fk = true, .keep = all, .fts = true, .zstd = true,
                .txn_rows = 800});
@@ -395,9 +403,10 @@ Rate IngestServiceEvents(const std::string& path, const std::vector<Event>& even
   for (const Event& e : events) Check(s.Track(e), "track");
   Check(s.FlushBuffers(600000), "flush");
   const auto n = static_cast<double>(events.size());
-  const Rate rate{n / Seconds(t0), (CpuSeconds() - cpu0) * 1e6 / n};
+  Rate rate{n / Seconds(t0), (CpuSeconds() - cpu0) * 1e6 / n};
   *transactions = s.GetPerformanceMetrics().total_flushes;
   Check(s.Shutdown(), "shutdown");
+  rate.db_bytes_per_event = static_cast<double>(DbBytes(path)) / n;
   return rate;
 }
 
@@ -420,7 +429,8 @@ void RunDecompose(const std::string& dir, const workload::WorkloadOptions& wo, i
       return v.name != "table_only" && std::find(only.begin(), only.end(), v.name) == only.end();
     });
   }
-  std::vector<std::vector<double>> rate(variants.size() + 1), cpu(variants.size() + 1);
+  std::vector<std::vector<double>> rate(variants.size() + 1), cpu(variants.size() + 1),
+      bytes(variants.size() + 1);
   std::int64_t transactions = 0;
   const std::string path = dir + "/decompose.db";
   for (int r = 0; r < rounds; ++r) {
@@ -431,6 +441,7 @@ void RunDecompose(const std::string& dir, const workload::WorkloadOptions& wo, i
       RemoveDatabase(path);
       rate[i].push_back(x.events_per_s);
       cpu[i].push_back(x.cpu_us_per_event);
+      bytes[i].push_back(x.db_bytes_per_event);
       std::fprintf(stderr, "round %d %-34s %8.0f events/s %7.1f us CPU/event\n", r + 1,
                    service ? "service" : variants[i].name.c_str(), x.events_per_s,
                    x.cpu_us_per_event);
@@ -441,13 +452,14 @@ void RunDecompose(const std::string& dir, const workload::WorkloadOptions& wo, i
   std::string rows;
   for (std::size_t i = 0; i < variants.size() + (with_service ? 1 : 0); ++i) {
     const bool service = i == variants.size();
-    char buf[320];
+    char buf[400];
     std::snprintf(buf, sizeof buf,
                   "%s    {\"variant\": \"%s\", \"events_per_s\": %.0f, \"cpu_us_per_event\": %.1f, "
-                  "\"rate_vs_table_only\": %.3f, \"cpu_vs_table_only\": %.2f}",
+                  "\"rate_vs_table_only\": %.3f, \"cpu_vs_table_only\": %.2f, "
+                  "\"db_bytes_per_event\": %.0f}",
                   rows.empty() ? "" : ",\n", service ? "service" : variants[i].name.c_str(),
                   Median(rate[i]), Median(cpu[i]), Median(rate[i]) / base_rate,
-                  Median(cpu[i]) / base_cpu);
+                  Median(cpu[i]) / base_cpu, Median(bytes[i]));
     rows += buf;
   }
   std::printf("{\n  \"events\": %zu,\n  \"rounds\": %d,\n  \"page_size\": %d,\n"

@@ -11,8 +11,6 @@
 namespace vibekit::store::sqlite {
 namespace {
 
-// Level 1: on 0.5-2 KiB agent output it keeps most of level 3's ratio at about twice the speed.
-constexpr int kLevel = 1;
 
 // One compression and one decompression context per thread: creating them per call costs more
 // than compressing a few hundred bytes.
@@ -101,14 +99,14 @@ void VkBatchText(sqlite3_context* ctx, int /*argc*/, sqlite3_value** argv) {
 
 }  // namespace
 
-bool EncodeText(std::string_view text, int min_bytes, std::string* out) {
+bool EncodeText(std::string_view text, int min_bytes, std::string* out, int level) {
   if (min_bytes <= 0 || text.size() < static_cast<std::size_t>(min_bytes)) return false;
   // One scratch buffer per thread: no allocation (or zero fill) per text once it has grown.
   thread_local std::string scratch;
   const std::size_t bound = 1 + ZSTD_compressBound(text.size());
   if (scratch.size() < bound) scratch.resize(std::max(bound, 2 * scratch.size()));
   const std::size_t n = ZSTD_compressCCtx(ThreadContexts().c, scratch.data() + 1,
-                                          scratch.size() - 1, text.data(), text.size(), kLevel);
+                                          scratch.size() - 1, text.data(), text.size(), level);
   if (ZSTD_isError(n) || n + 1 >= text.size()) return false;
   scratch[0] = static_cast<char>(kZstdV1);
   out->assign(scratch.data(), n + 1);

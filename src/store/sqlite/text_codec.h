@@ -25,9 +25,13 @@ namespace vibekit::store::sqlite {
 
 inline constexpr unsigned char kZstdV1 = 0x01;
 
+// zstd level of stored texts. Level 1: on 0.5-2 KiB agent output it keeps most of level 3's
+// ratio at about twice the speed (other levels: `vibekit_bench --decompose`, docs/BENCHMARKS.md).
+inline constexpr int kTextLevel = 1;
+
 // Fills *out with the stored form and returns true when compressing pays off; false (and *out
-// untouched) when the text should be stored as plain TEXT.
-bool EncodeText(std::string_view text, int min_bytes, std::string* out);
+// untouched) when the text should be stored as plain TEXT. `level` is for measurements.
+bool EncodeText(std::string_view text, int min_bytes, std::string* out, int level = kTextLevel);
 
 // The plain text of a stored BLOB. kCorruption if it is not one of our encodings.
 Result<std::string> DecodeText(const void* blob, std::size_t size);
