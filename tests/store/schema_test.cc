@@ -2,7 +2,9 @@
 #include <sys/stat.h>
 
 #include <set>
+#include <span>
 #include <string>
+#include <vector>
 
 #include "store/sqlite/database.h"
 #include "store/sqlite/schema.h"
@@ -164,6 +166,45 @@ TEST(SchemaOpen, NotADatabaseIsReportedAsCorruption) {
   SqliteStore store(config, SystemClock());
   Status st = store.Open();
   EXPECT_EQ(st.code(), StatusCode::kCorruption) << st.ToString();
+}
+
+// Events are inserted 8 rows per statement, the remainder one by one: every event keeps its
+// acceptance order in the ids, error rows point at their own event, the text index covers them.
+TEST(SqliteStoreBatch, MultiRowInsertsKeepOrderIdsAndErrorLinks) {
+  TempDir dir;
+  LocalStoreConfig config;
+  config.db_path = dir.File("rows.db");
+  SqliteStore store(config, SystemClock());
+  ASSERT_OK(store.Open());
+  std::vector<Event> events;
+  for (int i = 0; i < 21; ++i) {  // two statements of 8, then 5 single rows
+    Event e;
+    e.session_id = "s" + std::to_string(i % 3);
+    e.agent_type = "claude";
+    e.event_type = i % 4 == 3 ? EventType::kError : EventType::kStream;
+    e.stream_data = "chunk" + std::to_string(i) + (i % 5 == 0 ? std::string(600, 'x') : "");
+    e.timestamp = 1000 + i;
+    if (e.event_type == EventType::kError) e.error = ErrorDetails{.message = "boom" + std::to_string(i)};
+    events.push_back(e);
+  }
+  ASSERT_OK(store.ApplyBatch(std::span<const Event>(events).first(3), 5000));  // ids 1..3
+  ASSERT_OK(store.ApplyBatch(std::span<const Event>(events).subspan(3), 5000));
+  EXPECT_EQ(store.LastBatchIds(), std::make_pair(std::int64_t{4}, std::int64_t{21}));
+  store.Close();
+  const std::string db = config.db_path;
+  // Ids follow the events' order: id i+1 holds event i.
+  EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM telemetry_events WHERE timestamp = 999 + id"), 21);
+  EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM telemetry_errors"), 5);
+  EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM telemetry_errors r JOIN telemetry_events e "
+                         "ON e.id = r.event_id WHERE e.event_type = 'error' AND "
+                         "r.error_message = 'boom' || (e.id - 1) AND r.timestamp = e.timestamp"),
+            5);
+  // Each event's own text is indexed under its id (chunk<i> is event i's only).
+  for (int i : {0, 7, 8, 15, 16, 20}) {
+    EXPECT_EQ(QueryInt(db, "SELECT rowid FROM telemetry_events_fts WHERE telemetry_events_fts "
+                           "MATCH 'chunk" + std::to_string(i) + "*'") - 1,
+              i);
+  }
 }
 
 }  // namespace

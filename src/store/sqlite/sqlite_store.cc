@@ -243,11 +243,16 @@ class SqliteStore::ReaderLease {
   std::unique_ptr<Reader> reader_;
 };
 
+// Rows per multi-row event INSERT, and the parameters of one row.
+constexpr std::size_t kEventsPerInsert = 8;
+constexpr int kEventParams = 11;
+
 struct SqliteStore::WriterStatements {
   Statement select_session;
   Statement insert_session;
   Statement update_session;
   Statement insert_event;
+  Statement insert_events;  // kEventsPerInsert rows
   Statement insert_error;
   Statement upsert_stat;
   Statement update_breakdowns;
@@ -277,6 +282,7 @@ Status SqliteStore::OpenLocked() {
   options.busy_timeout_ms = config_.busy_timeout_ms;
   VK_ASSIGN_OR_RETURN(auto db, Database::Open(config_.db_path, options));
   VK_RETURN_IF_ERROR(ConfigureConnection(*db, /*writer=*/true, config_));
+  VK_RETURN_IF_ERROR(RegisterBatchTextFunction(db->handle(), &batch_texts_));
   // A file that is not a database fails here with kCorruption rather than later.
   VK_RETURN_IF_ERROR(db->Exec("SELECT count(*) FROM sqlite_master").WithContext(
       "\"" + config_.db_path + "\" is not a usable SQLite database"));
@@ -299,10 +305,14 @@ Status SqliteStore::OpenLocked() {
       "end_time=?6, duration=?7, event_count=?8, stream_event_count=?9, error_count=?10, "
       "sandbox_id=?11, repo_url=?12, metadata=?13, last_event_time=?14, updated_at=?16 "
       "WHERE id=?1"));
-  VK_RETURN_IF_ERROR(prep(ws->insert_event,
+  const std::string insert_event_sql =
       "INSERT INTO telemetry_events (session_id, event_type, agent_type, mode, prompt, "
       "stream_data, sandbox_id, repo_url, metadata, timestamp, created_at) "
-      "VALUES (?,?,?,?,?,?,?,?,?,?,?)"));
+      "VALUES (?,?,?,?,?,?,?,?,?,?,?)";
+  VK_RETURN_IF_ERROR(prep(ws->insert_event, insert_event_sql));
+  std::string insert_events_sql = insert_event_sql;
+  for (std::size_t i = 1; i < kEventsPerInsert; ++i) insert_events_sql += ",(?,?,?,?,?,?,?,?,?,?,?)";
+  VK_RETURN_IF_ERROR(prep(ws->insert_events, insert_events_sql));
   VK_RETURN_IF_ERROR(prep(ws->insert_error,
       "INSERT INTO telemetry_errors (session_id, event_id, error_type, error_message, "
       "error_stack, context, severity, metadata, timestamp, created_at) "
@@ -347,8 +357,8 @@ Status SqliteStore::OpenLocked() {
       "WHERE stat_type = 'global' AND stat_key = 'all'"));
   VK_RETURN_IF_ERROR(prep(ws->index_text,
       "INSERT INTO telemetry_events_fts (rowid, prompt, stream_data) "
-      "SELECT id, vk_text(prompt), vk_text(stream_data) FROM telemetry_events "
-      "WHERE id BETWEEN ?1 AND ?2 "
+      "SELECT id, vk_batch_text(id, 0, prompt), vk_batch_text(id, 1, stream_data) "
+      "FROM telemetry_events WHERE id BETWEEN ?1 AND ?2 "
       "AND (prompt IS NOT NULL OR stream_data IS NOT NULL)"));
   VK_ASSIGN_OR_RETURN(MinuteRollupWriter minutes, MinuteRollupWriter::Prepare(*db));
   ws->minutes.emplace(std::move(minutes));
@@ -569,37 +579,53 @@ Status SqliteStore::ApplyBatchLocked(std::span<const Event> events, std::int64_t
   }
   std::int64_t first_id = 0;
   std::int64_t last_id = 0;
-  std::string packed_prompt;
-  std::string packed_stream;
+  std::int64_t n_inserted = 0;
+  bool consecutive = true;  // ids first_id.. in event order: the text index reads them from memory
+  std::array<std::string, 2 * kEventsPerInsert> packed;  // stored forms of one statement's texts
   // Binds a text column in its stored form: compressed BLOB when that pays off, TEXT otherwise.
   auto bind_text = [this](Statement& st, int index, const std::optional<std::string>& text,
-                          std::string* packed) {
-    if (text && EncodeText(*text, config_.compress_min_bytes, packed)) {
-      st.BindBlob(index, *packed);
+                          std::string* out) {
+    if (text && EncodeText(*text, config_.compress_min_bytes, out)) {
+      st.BindBlob(index, *out);
     } else {
       st.Bind(index, text);
     }
   };
-  for (const Event& e : events) {
-    Statement& ins = w.insert_event;
+  auto bind_event = [&](Statement& st, int row, const Event& e) {
+    const int b = row * kEventParams;
+    st.Bind(b + 1, std::string_view(e.session_id));
+    st.Bind(b + 2, EventTypeName(e.event_type));
+    st.Bind(b + 3, std::string_view(e.agent_type));
+    st.Bind(b + 4, e.mode);
+    bind_text(st, b + 5, e.prompt, &packed[static_cast<std::size_t>(2 * row)]);
+    bind_text(st, b + 6, e.stream_data, &packed[static_cast<std::size_t>(2 * row + 1)]);
+    st.Bind(b + 7, e.sandbox_id);
+    st.Bind(b + 8, e.repo_url);
+    st.Bind(b + 9, e.metadata);
+    st.Bind(b + 10, e.timestamp);
+    st.Bind(b + 11, now_ms);
+  };
+  // kEventsPerInsert rows per INSERT while that many remain, then one by one: one statement run
+  // per 8 events opens the table's and its indexes' cursors once and writes the AUTOINCREMENT
+  // counter once (docs/BENCHMARKS.md, "Where the insert's time goes"). The rows of one statement
+  // get consecutive ids (AUTOINCREMENT: each row one above the largest id so far), ending at the
+  // last insert rowid.
+  for (std::size_t i = 0; i < events.size();) {
+    const std::size_t rows = events.size() - i >= kEventsPerInsert ? kEventsPerInsert : 1;
+    Statement& ins = rows > 1 ? w.insert_events : w.insert_event;
     ins.Reset();
-    ins.Bind(1, std::string_view(e.session_id));
-    ins.Bind(2, EventTypeName(e.event_type));
-    ins.Bind(3, std::string_view(e.agent_type));
-    ins.Bind(4, e.mode);
-    bind_text(ins, 5, e.prompt, &packed_prompt);
-    bind_text(ins, 6, e.stream_data, &packed_stream);
-    ins.Bind(7, e.sandbox_id);
-    ins.Bind(8, e.repo_url);
-    ins.Bind(9, e.metadata);
-    ins.Bind(10, e.timestamp);
-    ins.Bind(11, now_ms);
+    for (std::size_t j = 0; j < rows; ++j) bind_event(ins, static_cast<int>(j), events[i + j]);
     VK_RETURN_IF_ERROR(ins.Run().WithContext("insert event"));
     last_id = writer_->LastInsertRowId();
-    if (first_id == 0) first_id = last_id;
-    delta.AddEvent(e);
-    if (e.event_type == EventType::kError) {
-      const std::int64_t event_id = last_id;
+    const std::int64_t statement_first = last_id - static_cast<std::int64_t>(rows) + 1;
+    if (first_id == 0) first_id = statement_first;
+    consecutive = consecutive && statement_first - first_id == n_inserted;
+    n_inserted += static_cast<std::int64_t>(rows);
+    for (std::size_t j = 0; j < rows; ++j) {
+      const Event& e = events[i + j];
+      delta.AddEvent(e);
+      if (e.event_type != EventType::kError) continue;
+      const std::int64_t event_id = statement_first + static_cast<std::int64_t>(j);
       ErrorDetails d = e.error.value_or(ErrorDetails{});
       if (d.message.empty()) d.message = e.stream_data.value_or("error");
       if (d.error_type.empty()) d.error_type = "error";
@@ -617,13 +643,20 @@ Status SqliteStore::ApplyBatchLocked(std::span<const Event> events, std::int64_t
       er.Bind(10, now_ms);
       VK_RETURN_IF_ERROR(er.Run().WithContext("insert error"));
     }
+    i += rows;
   }
   pending_batch_ids_ = {first_id, last_id};
   if (first_id != 0) {
+    // The texts come from `events` (still in memory, exactly what was stored) rather than being
+    // decompressed again; any id the batch does not hold falls back to the stored value.
+    if (consecutive) batch_texts_ = {first_id, events};
     w.index_text.Reset();
     w.index_text.Bind(1, first_id);
     w.index_text.Bind(2, last_id);
-    VK_RETURN_IF_ERROR(w.index_text.Run().WithContext("index text"));
+    Status indexed = w.index_text.Run().WithContext("index text");
+    w.index_text.Reset();
+    batch_texts_ = {};
+    VK_RETURN_IF_ERROR(indexed);
   }
   VK_RETURN_IF_ERROR(ws_->minutes->Apply(minutes));
   return ApplyRollup(delta, now_ms);

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "store/sqlite/database.h"
+#include "store/sqlite/text_codec.h"
 #include "store/session_merge.h"
 #include "store/store.h"
 #include "vibekit/clock.h"
@@ -140,6 +141,9 @@ class SqliteStore final : public Store {
   const LocalStoreConfig config_;
   const Clock& clock_;
   std::mutex writer_mu_;                 // serializes use of writer_ (normally one thread)
+  // The batch whose text is being indexed (vk_batch_text on writer_ reads it; declared before
+  // writer_ so it outlives the connection). Guarded by writer_mu_.
+  BatchTexts batch_texts_;
   std::unique_ptr<Database> writer_;     // guarded by writer_mu_
   std::unique_ptr<WriterStatements> ws_;  // guarded by writer_mu_; prepared on writer_
   std::mutex pool_mu_;

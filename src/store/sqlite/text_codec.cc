@@ -3,13 +3,14 @@
 #include <sqlite3.h>
 #include <zstd.h>
 
+#include <algorithm>
 #include <string>
+
+#include "vibekit/event.h"
 
 namespace vibekit::store::sqlite {
 namespace {
 
-// Level 1: on 0.5-2 KiB agent output it keeps most of level 3's ratio at about twice the speed.
-constexpr int kLevel = 1;
 
 // One compression and one decompression context per thread: creating them per call costs more
 // than compressing a few hundred bytes.
@@ -33,44 +34,89 @@ Contexts& ThreadContexts() {
 // this bound keeps a corrupt frame header from asking for an absurd allocation.
 constexpr unsigned long long kMaxDecoded = 1ULL << 30;
 
-void VkText(sqlite3_context* ctx, int /*argc*/, sqlite3_value** argv) {
-  sqlite3_value* v = argv[0];
+// The decoded length of a stored BLOB, or kCorruption when it is not one of our encodings.
+Status DecodedLength(const unsigned char* p, std::size_t size, unsigned long long* len) {
+  if (size < 2 || p[0] != kZstdV1) return Status::Corruption("stored text has an unknown encoding");
+  *len = ZSTD_getFrameContentSize(p + 1, size - 1);
+  if (*len == ZSTD_CONTENTSIZE_ERROR || *len == ZSTD_CONTENTSIZE_UNKNOWN || *len > kMaxDecoded) {
+    return Status::Corruption("stored text is not a valid zstd frame");
+  }
+  return Status::Ok();
+}
+
+// Decodes a stored BLOB straight into an sqlite3_malloc'd buffer that SQLite takes over (no
+// intermediate std::string, no SQLITE_TRANSIENT copy). Non-BLOB values are returned as they are.
+void ResultStoredText(sqlite3_context* ctx, sqlite3_value* v) {
   if (sqlite3_value_type(v) != SQLITE_BLOB) {
     sqlite3_result_value(ctx, v);
     return;
   }
-  const void* data = sqlite3_value_blob(v);
-  const int n = sqlite3_value_bytes(v);
-  auto text = DecodeText(data, static_cast<std::size_t>(n));
-  if (!text.ok()) {
-    sqlite3_result_error(ctx, text.status().message().c_str(), -1);
+  const auto* p = static_cast<const unsigned char*>(sqlite3_value_blob(v));
+  const auto size = static_cast<std::size_t>(sqlite3_value_bytes(v));
+  unsigned long long len = 0;
+  if (Status st = DecodedLength(p, size, &len); !st.ok()) {
+    sqlite3_result_error(ctx, st.message().c_str(), -1);
     return;
   }
-  sqlite3_result_text64(ctx, text->data(), text->size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+  char* out = static_cast<char*>(sqlite3_malloc64(len + 1));  // +1: never a zero-byte malloc
+  if (out == nullptr) {
+    sqlite3_result_error_nomem(ctx);
+    return;
+  }
+  const std::size_t got = ZSTD_decompressDCtx(ThreadContexts().d, out, len, p + 1, size - 1);
+  if (ZSTD_isError(got) || got != len) {
+    sqlite3_free(out);
+    sqlite3_result_error(ctx, "stored text does not decompress", -1);
+    return;
+  }
+  sqlite3_result_text64(ctx, out, len, sqlite3_free, SQLITE_UTF8);
+}
+
+void VkText(sqlite3_context* ctx, int /*argc*/, sqlite3_value** argv) {
+  ResultStoredText(ctx, argv[0]);
+}
+
+// vk_batch_text(id, column, stored): the text of column 0 (prompt) or 1 (stream_data) of event
+// `id` from the batch in memory when the id is one of its events, else the stored value decoded.
+void VkBatchText(sqlite3_context* ctx, int /*argc*/, sqlite3_value** argv) {
+  const auto* batch = static_cast<const BatchTexts*>(sqlite3_user_data(ctx));
+  const std::int64_t id = sqlite3_value_int64(argv[0]);
+  const std::int64_t i = id - batch->first_id;
+  if (batch->first_id > 0 && i >= 0 && i < static_cast<std::int64_t>(batch->events.size())) {
+    const Event& e = batch->events[static_cast<std::size_t>(i)];
+    const std::optional<std::string>& text =
+        sqlite3_value_int(argv[1]) == 0 ? e.prompt : e.stream_data;
+    if (text) {
+      // The batch outlives the statement that reads it (set and cleared around it).
+      sqlite3_result_text64(ctx, text->data(), text->size(), SQLITE_STATIC, SQLITE_UTF8);
+    } else {
+      sqlite3_result_null(ctx);
+    }
+    return;
+  }
+  ResultStoredText(ctx, argv[2]);
 }
 
 }  // namespace
 
-bool EncodeText(std::string_view text, int min_bytes, std::string* out) {
+bool EncodeText(std::string_view text, int min_bytes, std::string* out, int level) {
   if (min_bytes <= 0 || text.size() < static_cast<std::size_t>(min_bytes)) return false;
-  std::string buf;
-  buf.resize(1 + ZSTD_compressBound(text.size()));
-  buf[0] = static_cast<char>(kZstdV1);
-  const std::size_t n = ZSTD_compressCCtx(ThreadContexts().c, buf.data() + 1, buf.size() - 1,
-                                          text.data(), text.size(), kLevel);
+  // One scratch buffer per thread: no allocation (or zero fill) per text once it has grown.
+  thread_local std::string scratch;
+  const std::size_t bound = 1 + ZSTD_compressBound(text.size());
+  if (scratch.size() < bound) scratch.resize(std::max(bound, 2 * scratch.size()));
+  const std::size_t n = ZSTD_compressCCtx(ThreadContexts().c, scratch.data() + 1,
+                                          scratch.size() - 1, text.data(), text.size(), level);
   if (ZSTD_isError(n) || n + 1 >= text.size()) return false;
-  buf.resize(n + 1);
-  *out = std::move(buf);
+  scratch[0] = static_cast<char>(kZstdV1);
+  out->assign(scratch.data(), n + 1);
   return true;
 }
 
 Status DecodeTextInto(const void* blob, std::size_t size, std::string* out) {
   const auto* p = static_cast<const unsigned char*>(blob);
-  if (size < 2 || p[0] != kZstdV1) return Status::Corruption("stored text has an unknown encoding");
-  const unsigned long long len = ZSTD_getFrameContentSize(p + 1, size - 1);
-  if (len == ZSTD_CONTENTSIZE_ERROR || len == ZSTD_CONTENTSIZE_UNKNOWN || len > kMaxDecoded) {
-    return Status::Corruption("stored text is not a valid zstd frame");
-  }
+  unsigned long long len = 0;
+  VK_RETURN_IF_ERROR(DecodedLength(p, size, &len));
   out->resize(static_cast<std::size_t>(len));
   const std::size_t got =
       ZSTD_decompressDCtx(ThreadContexts().d, out->data(), out->size(), p + 1, size - 1);
@@ -93,6 +139,15 @@ Status RegisterTextFunctions(sqlite3* db) {
       db, "vk_text", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, nullptr, &VkText,
       nullptr, nullptr, nullptr);
   if (rc != SQLITE_OK) return Status::Internal("cannot register vk_text()");
+  return Status::Ok();
+}
+
+Status RegisterBatchTextFunction(sqlite3* db, const BatchTexts* batch) {
+  // Not deterministic: the same arguments give the stored text once the batch is cleared.
+  const int rc = sqlite3_create_function_v2(db, "vk_batch_text", 3, SQLITE_UTF8,
+                                            const_cast<BatchTexts*>(batch), &VkBatchText, nullptr,
+                                            nullptr, nullptr);
+  if (rc != SQLITE_OK) return Status::Internal("cannot register vk_batch_text()");
   return Status::Ok();
 }
 
