@@ -1,5 +1,6 @@
 // db validate finds every injected defect (injected with raw SQL, foreign keys off, as a foreign
-// tool or a crash-damaged write would leave them) and db repair fixes each one, audited.
+// tool or a crash-damaged write would leave them) and db repair fixes each one, audited; on
+// both backends (the same findings and fixes on a SQLite file and on PostgreSQL).
 #include <gtest/gtest.h>
 
 #include <map>
@@ -11,10 +12,9 @@
 namespace vibekit {
 namespace {
 
-using testing::ExecSql;
+using testing::ExecSqlBypassingForeignKeys;
 using testing::QueryInt;
 using testing::QueryText;
-using testing::TempDir;
 using testing::TestConfig;
 
 std::unique_ptr<DataIntegrityService> OpenIntegrity(const std::string& db) {
@@ -37,7 +37,7 @@ std::string Describe(const std::vector<IntegrityFinding>& findings) {
 
 // Every defect the checks know, each in its own place.
 void InjectDefects(const std::string& db) {
-  ExecSql(db,
+  ExecSqlBypassingForeignKeys(db,
           // counters that disagree with the events
           "UPDATE telemetry_sessions SET event_count = event_count + 5, error_count = 3 "
           "WHERE id = 'sess-0';"
@@ -59,9 +59,13 @@ void InjectDefects(const std::string& db) {
           "telemetry_minute_rollups);");
 }
 
-TEST(Validate, ACleanDatabaseHasNoFindings) {
-  TempDir dir;
-  const std::string db = dir.File("clean.db");
+class Validate : public testing::BackendTest {};
+INSTANTIATE_TEST_SUITE_P(Backends, Validate, testing::IntegrityBackends(), testing::BackendName);
+class Repair : public testing::BackendTest {};
+INSTANTIATE_TEST_SUITE_P(Backends, Repair, testing::IntegrityBackends(), testing::BackendName);
+
+TEST_P(Validate, ACleanDatabaseHasNoFindings) {
+  const std::string db = Db();
   testing::PopulateDatabase(db, 6);
   auto svc = OpenIntegrity(db);
   ASSERT_NE(svc, nullptr);
@@ -72,9 +76,8 @@ TEST(Validate, ACleanDatabaseHasNoFindings) {
   EXPECT_EQ(r->schema_version, std::string(DataIntegrityService::LatestSchemaVersion()));
 }
 
-TEST(Validate, FindsEveryInjectedDefect) {
-  TempDir dir;
-  const std::string db = dir.File("bad.db");
+TEST_P(Validate, FindsEveryInjectedDefect) {
+  const std::string db = Db();
   testing::PopulateDatabase(db, 6);
   InjectDefects(db);
   auto svc = OpenIntegrity(db);
@@ -108,9 +111,8 @@ TEST(Validate, FindsEveryInjectedDefect) {
   EXPECT_EQ(Kinds(quick->findings)[FindingKind::kOrphanedEvents], 1);
 }
 
-TEST(Repair, DryRunChangesNothing) {
-  TempDir dir;
-  const std::string db = dir.File("dry.db");
+TEST_P(Repair, DryRunChangesNothing) {
+  const std::string db = Db();
   testing::PopulateDatabase(db, 4);
   InjectDefects(db);
   auto svc = OpenIntegrity(db);
@@ -129,9 +131,8 @@ TEST(Repair, DryRunChangesNothing) {
   EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM telemetry_audit_log"), audit_before);
 }
 
-TEST(Repair, WithoutFixConstraintsFixesCountersAndRollupsButLeavesOrphans) {
-  TempDir dir;
-  const std::string db = dir.File("partial.db");
+TEST_P(Repair, WithoutFixConstraintsFixesCountersAndRollupsButLeavesOrphans) {
+  const std::string db = Db();
   testing::PopulateDatabase(db, 4);
   InjectDefects(db);
   auto svc = OpenIntegrity(db);
@@ -155,9 +156,8 @@ TEST(Repair, WithoutFixConstraintsFixesCountersAndRollupsButLeavesOrphans) {
   }
 }
 
-TEST(Repair, FixesEveryFindingAuditsEachAndValidatesClean) {
-  TempDir dir;
-  const std::string db = dir.File("fix.db");
+TEST_P(Repair, FixesEveryFindingAuditsEachAndValidatesClean) {
+  const std::string db = Db();
   testing::PopulateDatabase(db, 6);
   const std::int64_t events_before = QueryInt(db, "SELECT count(*) FROM telemetry_events");
   InjectDefects(db);
@@ -220,9 +220,8 @@ TEST(Repair, FixesEveryFindingAuditsEachAndValidatesClean) {
   EXPECT_EQ(again->audit_rows, 0);
 }
 
-TEST(Validate, RefusesAnOldSchemaWithAHint) {
-  TempDir dir;
-  const std::string db = dir.File("old.db");
+TEST_P(Validate, RefusesAnOldSchemaWithAHint) {
+  const std::string db = Db();
   testing::PopulateDatabase(db, 1);
   auto svc = OpenIntegrity(db);
   ASSERT_TRUE(svc->RollbackTo("1.2.0").ok());

@@ -11,6 +11,7 @@
 #include "common/json.h"
 #include "store/postgres/pg_minute_rollup.h"
 #include "store/postgres/pg_schema.h"
+#include "store/validation_rules_sql.h"
 
 namespace vibekit::store::postgres {
 namespace {
@@ -940,10 +941,7 @@ Result<AggregateStats> PgStore::GetAggregateStats() {
 }
 
 Result<std::vector<ValidationRule>> PgStore::ReadValidationRules() {
-  VK_ASSIGN_OR_RETURN(PgResult r, Read(
-      "SELECT id, table_name, field_name, rule_type, coalesce(rule_config, ''), "
-      "coalesce(error_message, ''), is_active, priority, created_at, updated_at "
-      "FROM telemetry_validation_rules ORDER BY id"));
+  VK_ASSIGN_OR_RETURN(PgResult r, Read(kValidationRulesQuery));
   std::vector<ValidationRule> out;
   for (int i = 0; i < r.rows(); ++i) {
     out.push_back(ValidationRuleFromRow(r.Int(i, 0), r.Text(i, 1), r.Text(i, 2), r.Text(i, 3),
