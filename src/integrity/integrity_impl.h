@@ -1,6 +1,6 @@
-// Internals of DataIntegrityService shared by its .cc files: the backend (store/integrity_backend.h:
-// every SQL statement, SQLite or PostgreSQL) and its mutex, version helpers, and the
-// backend-independent part of validation and repair (the findings and the repair plan).
+// Internals of DataIntegrityService shared by its .cc files: the backend
+// (store/integrity_backend.h: every SQL statement, SQLite or PostgreSQL) and its mutex, version
+// helpers, and the backend-independent part of validation and repair (findings, repair plan).
 #pragma once
 
 #include <cstdint>

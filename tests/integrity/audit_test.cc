@@ -25,7 +25,8 @@ std::unique_ptr<DataIntegrityService> OpenIntegrity(const std::string& db) {
 }
 
 class Audit : public testing::BackendTest {};
-INSTANTIATE_TEST_SUITE_P(Backends, Audit, testing::IntegrityBackends(), testing::BackendName);
+INSTANTIATE_TEST_SUITE_P(Backends, Audit, testing::IntegrityBackends(),
+                         testing::BackendName);
 
 TEST_P(Audit, SessionEndIsAuditedOnceWithOldAndNewValuesNotEachStreamEvent) {
   const std::string db = Db();

@@ -82,7 +82,8 @@ class RollbackRoundTrip
 };
 
 class SchemaVersions : public testing::BackendTest {};
-INSTANTIATE_TEST_SUITE_P(Backends, SchemaVersions, testing::IntegrityBackends(), testing::BackendName);
+INSTANTIATE_TEST_SUITE_P(Backends, SchemaVersions, testing::IntegrityBackends(),
+                         testing::BackendName);
 
 TEST_P(RollbackRoundTrip, RollbackThenMigrateLosesNothing) {
   const std::string target = std::get<1>(GetParam());
@@ -147,12 +148,11 @@ std::vector<std::string> RollbackTargets() {
 INSTANTIATE_TEST_SUITE_P(EveryStep, RollbackRoundTrip,
                          ::testing::Combine(testing::IntegrityBackends(),
                                             ::testing::ValuesIn(RollbackTargets())),
-                         [](const auto& info) {
-                           std::string n =
-                               std::string(std::get<0>(info.param) == testing::Backend::kSqlite
-                                               ? "sqlite"
-                                               : "postgres") +
-                               "_to_" + std::get<1>(info.param);
+                         [](const auto& param_info) {
+                           const bool lite =
+                               std::get<0>(param_info.param) == testing::Backend::kSqlite;
+                           std::string n = std::string(lite ? "sqlite" : "postgres") + "_to_" +
+                                           std::get<1>(param_info.param);
                            for (char& c : n) {
                              if (c == '.') c = '_';
                            }

@@ -60,9 +60,11 @@ void InjectDefects(const std::string& db) {
 }
 
 class Validate : public testing::BackendTest {};
-INSTANTIATE_TEST_SUITE_P(Backends, Validate, testing::IntegrityBackends(), testing::BackendName);
+INSTANTIATE_TEST_SUITE_P(Backends, Validate, testing::IntegrityBackends(),
+                         testing::BackendName);
 class Repair : public testing::BackendTest {};
-INSTANTIATE_TEST_SUITE_P(Backends, Repair, testing::IntegrityBackends(), testing::BackendName);
+INSTANTIATE_TEST_SUITE_P(Backends, Repair, testing::IntegrityBackends(),
+                         testing::BackendName);
 
 TEST_P(Validate, ACleanDatabaseHasNoFindings) {
   const std::string db = Db();

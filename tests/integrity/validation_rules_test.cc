@@ -36,7 +36,8 @@ ValidationRule AgentEnum() {
 }
 
 class ValidationRulesService : public testing::BackendTest {};
-INSTANTIATE_TEST_SUITE_P(Backends, ValidationRulesService, testing::IntegrityBackends(), testing::BackendName);
+INSTANTIATE_TEST_SUITE_P(Backends, ValidationRulesService, testing::IntegrityBackends(),
+                         testing::BackendName);
 
 TEST_P(ValidationRulesService, DefaultRulesAreSeededAndListed) {
   const std::string db = Db();

@@ -7,6 +7,8 @@
 
 #include "store/postgres/pg_conn.h"
 #include "store/postgres/pg_minute_rollup.h"
+#include "store/integrity_sql.h"
+#include "store/postgres/pg_rules.h"
 #include "store/postgres/pg_schema.h"
 #include "store/stats_expected.h"
 #include "store/store.h"
@@ -248,11 +250,8 @@ class PgIntegrity final : public IntegrityBackend {
   }
 
   Result<std::vector<OrphanedEventsRow>> OrphanedEvents(int limit) override {
-    VK_ASSIGN_OR_RETURN(PgResult r, db_->Query(
-        "SELECT e.session_id, count(*), min(e.id), max(e.id) FROM telemetry_events e "
-        "WHERE NOT EXISTS (SELECT 1 FROM telemetry_sessions s WHERE s.id = e.session_id) "
-        "GROUP BY e.session_id ORDER BY e.session_id COLLATE \"C\" LIMIT $1",
-        PgParams().Add(limit)));
+    VK_ASSIGN_OR_RETURN(PgResult r, db_->Query(std::string(kOrphanedEventsSql) + " LIMIT $1",
+                                               PgParams().Add(limit)));
     std::vector<OrphanedEventsRow> out;
     for (int i = 0; i < r.rows(); ++i) {
       out.push_back({r.Text(i, 0), r.Int(i, 1), r.Int(i, 2), r.Int(i, 3)});
@@ -261,19 +260,11 @@ class PgIntegrity final : public IntegrityBackend {
   }
 
   Result<std::vector<OrphanedErrorRow>> ErrorsWithMissingEvent(int limit) override {
-    return OrphanedErrors(
-        "SELECT r.id, r.event_id FROM telemetry_errors r WHERE r.event_id IS NOT NULL AND NOT "
-        "EXISTS (SELECT 1 FROM telemetry_events e WHERE e.id = r.event_id) ORDER BY 1 "
-        "LIMIT $1",
-        limit);
+    return OrphanedErrors(kErrorsWithMissingEventSql, limit);
   }
 
   Result<std::vector<OrphanedErrorRow>> ErrorsWithMissingSession(int limit) override {
-    return OrphanedErrors(
-        "SELECT r.id, r.session_id FROM telemetry_errors r WHERE r.session_id IS NOT NULL AND "
-        "NOT EXISTS (SELECT 1 FROM telemetry_sessions s WHERE s.id = r.session_id) ORDER BY 1 "
-        "LIMIT $1",
-        limit);
+    return OrphanedErrors(kErrorsWithMissingSessionSql, limit);
   }
 
   Result<std::vector<CounterRow>> SessionCounterMismatches(int limit) override {
@@ -285,7 +276,7 @@ class PgIntegrity final : public IntegrityBackend {
         "FROM telemetry_events GROUP BY session_id) c ON c.session_id = s.id "
         "WHERE s.event_count IS DISTINCT FROM coalesce(c.n, 0) OR "
         "s.stream_event_count IS DISTINCT FROM coalesce(c.streams, 0) OR "
-        "s.error_count IS DISTINCT FROM coalesce(c.errors, 0) ORDER BY s.id COLLATE \"C\" LIMIT $1",
+        "s.error_count IS DISTINCT FROM coalesce(c.errors, 0) ORDER BY s.id LIMIT $1",
         PgParams().Add(limit)));
     std::vector<CounterRow> out;
     for (int i = 0; i < r.rows(); ++i) {
@@ -312,14 +303,7 @@ class PgIntegrity final : public IntegrityBackend {
   }
 
   Result<RollupTotals> ReadRollupTotals() override {
-    VK_ASSIGN_OR_RETURN(PgResult r, db_->Query(
-        "SELECT (SELECT count(*) FROM telemetry_events e JOIN telemetry_sessions s "
-        "ON s.id = e.session_id), "
-        "(SELECT coalesce(sum(events), 0) FROM telemetry_minute_rollups), "
-        "(SELECT coalesce(sum(events), 0) FROM telemetry_period_rollups WHERE period_ms = "
-        "3600000), "
-        "(SELECT coalesce(sum(events), 0) FROM telemetry_period_rollups WHERE period_ms = "
-        "86400000)"));
+    VK_ASSIGN_OR_RETURN(PgResult r, db_->Query(kRollupTotalsSql));
     return RollupTotals{r.Int(0, 0), r.Int(0, 1), r.Int(0, 2), r.Int(0, 3)};
   }
 
@@ -449,13 +433,7 @@ class PgIntegrity final : public IntegrityBackend {
 
   Result<std::vector<ValidationRule>> ReadRules() override {
     VK_ASSIGN_OR_RETURN(PgResult r, db_->Query(kValidationRulesQuery));
-    std::vector<ValidationRule> out;
-    for (int i = 0; i < r.rows(); ++i) {
-      out.push_back(ValidationRuleFromRow(r.Int(i, 0), r.Text(i, 1), r.Text(i, 2), r.Text(i, 3),
-                                          r.Text(i, 4), r.Text(i, 5), r.Int(i, 6) != 0,
-                                          r.Int(i, 7), r.Int(i, 8), r.Int(i, 9)));
-    }
-    return out;
+    return ValidationRulesFromResult(r);
   }
 
   Result<std::int64_t> SetRuleActive(std::int64_t id, bool active, std::int64_t now_ms) override {
@@ -473,7 +451,7 @@ class PgIntegrity final : public IntegrityBackend {
 
  private:
   Result<std::vector<OrphanedErrorRow>> OrphanedErrors(const std::string& sql, int limit) {
-    VK_ASSIGN_OR_RETURN(PgResult r, db_->Query(sql, PgParams().Add(limit)));
+    VK_ASSIGN_OR_RETURN(PgResult r, db_->Query(sql + " LIMIT $1", PgParams().Add(limit)));
     std::vector<OrphanedErrorRow> out;
     for (int i = 0; i < r.rows(); ++i) out.push_back({r.Text(i, 0), r.Text(i, 1)});
     return out;

@@ -11,6 +11,7 @@
 #include "store/sqlite/minute_rollup_sql.h"
 #include "store/sqlite/reference_import.h"
 #include "store/sqlite/schema.h"
+#include "store/integrity_sql.h"
 #include "store/sqlite/stats_sql.h"
 #include "store/store.h"
 #include "store/validation_rules_sql.h"
@@ -241,9 +242,7 @@ class SqliteIntegrity final : public IntegrityBackend {
   Result<std::vector<OrphanedEventsRow>> OrphanedEvents(int limit) override {
     std::vector<OrphanedEventsRow> out;
     VK_RETURN_IF_ERROR(Collect(
-        "SELECT e.session_id, count(*), min(e.id), max(e.id) FROM telemetry_events e "
-        "WHERE NOT EXISTS (SELECT 1 FROM telemetry_sessions s WHERE s.id = e.session_id) "
-        "GROUP BY e.session_id ORDER BY 1 LIMIT " + std::to_string(limit),
+        std::string(kOrphanedEventsSql) + " LIMIT " + std::to_string(limit),
         [&](const Statement& st) {
           out.push_back({st.ColumnText(0), st.ColumnInt(1), st.ColumnInt(2), st.ColumnInt(3)});
         }));
@@ -251,18 +250,11 @@ class SqliteIntegrity final : public IntegrityBackend {
   }
 
   Result<std::vector<OrphanedErrorRow>> ErrorsWithMissingEvent(int limit) override {
-    return OrphanedErrors(
-        "SELECT r.id, r.event_id FROM telemetry_errors r WHERE r.event_id IS NOT NULL AND NOT "
-        "EXISTS (SELECT 1 FROM telemetry_events e WHERE e.id = r.event_id) ORDER BY 1 LIMIT ",
-        limit);
+    return OrphanedErrors(kErrorsWithMissingEventSql, limit);
   }
 
   Result<std::vector<OrphanedErrorRow>> ErrorsWithMissingSession(int limit) override {
-    return OrphanedErrors(
-        "SELECT r.id, r.session_id FROM telemetry_errors r WHERE r.session_id IS NOT NULL AND "
-        "NOT EXISTS (SELECT 1 FROM telemetry_sessions s WHERE s.id = r.session_id) ORDER BY 1 "
-        "LIMIT ",
-        limit);
+    return OrphanedErrors(kErrorsWithMissingSessionSql, limit);
   }
 
   Result<std::vector<CounterRow>> SessionCounterMismatches(int limit) override {
@@ -299,15 +291,7 @@ class SqliteIntegrity final : public IntegrityBackend {
 
   Result<RollupTotals> ReadRollupTotals() override {
     RollupTotals t;
-    VK_RETURN_IF_ERROR(Collect(
-        "SELECT (SELECT count(*) FROM telemetry_events e JOIN telemetry_sessions s "
-        "ON s.id = e.session_id), "
-        "(SELECT coalesce(sum(events), 0) FROM telemetry_minute_rollups), "
-        "(SELECT coalesce(sum(events), 0) FROM telemetry_period_rollups WHERE period_ms = "
-        "3600000), "
-        "(SELECT coalesce(sum(events), 0) FROM telemetry_period_rollups WHERE period_ms = "
-        "86400000)",
-        [&](const Statement& st) {
+    VK_RETURN_IF_ERROR(Collect(kRollupTotalsSql, [&](const Statement& st) {
           t = {st.ColumnInt(0), st.ColumnInt(1), st.ColumnInt(2), st.ColumnInt(3)};
         }));
     return t;
@@ -390,7 +374,8 @@ class SqliteIntegrity final : public IntegrityBackend {
   }
 
   Result<std::pair<std::int64_t, std::int64_t>> RebuildRollups() override {
-    constexpr std::string_view kSum = "SELECT coalesce(sum(events), 0) FROM telemetry_minute_rollups";
+    constexpr std::string_view kSum =
+        "SELECT coalesce(sum(events), 0) FROM telemetry_minute_rollups";
     VK_ASSIGN_OR_RETURN(std::int64_t before, db_->QueryInt(kSum));
     VK_RETURN_IF_ERROR(RebuildMinuteRollups(*db_));
     VK_ASSIGN_OR_RETURN(std::int64_t after, db_->QueryInt(kSum));
@@ -471,7 +456,7 @@ class SqliteIntegrity final : public IntegrityBackend {
 
   Result<std::vector<OrphanedErrorRow>> OrphanedErrors(const std::string& sql, int limit) {
     std::vector<OrphanedErrorRow> out;
-    VK_RETURN_IF_ERROR(Collect(sql + std::to_string(limit), [&](const Statement& st) {
+    VK_RETURN_IF_ERROR(Collect(sql + " LIMIT " + std::to_string(limit), [&](const Statement& st) {
       out.push_back({st.ColumnText(0), st.ColumnText(1)});
     }));
     return out;
