@@ -161,6 +161,54 @@ inline bool HasColumn(const std::string& db_path, const std::string& table,
                                "') WHERE name = '" + column + "'") > 0;
 }
 
+// Holds the database's write lock on a connection of its own, as another writer (a running
+// TelemetryService or `vibekit serve`) does during a batch: SQLite's BEGIN IMMEDIATE, or
+// PgStore's transaction-scoped advisory lock (store/postgres/pg_schema.h kWriterLockKey) on
+// PostgreSQL. Released by Release() or on destruction.
+class WriterLockHolder {
+ public:
+  explicit WriterLockHolder(const std::string& db_path) {
+    if (IsPgUrl(db_path)) {
+      pg_ = PQconnectdb(db_path.c_str());
+      EXPECT_EQ(PQstatus(pg_), CONNECTION_OK) << PQerrorMessage(pg_);
+      Pg("BEGIN");
+      Pg("SELECT pg_advisory_xact_lock(" + std::to_string(kPgWriterLockKey) + ")");
+    } else {
+      EXPECT_EQ(sqlite3_open_v2(db_path.c_str(), &lite_, SQLITE_OPEN_READWRITE, nullptr),
+                SQLITE_OK);
+      EXPECT_EQ(sqlite3_exec(lite_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+    }
+  }
+  ~WriterLockHolder() { Release(); }
+  WriterLockHolder(const WriterLockHolder&) = delete;
+  WriterLockHolder& operator=(const WriterLockHolder&) = delete;
+
+  void Release() {
+    if (pg_ != nullptr) {
+      Pg("COMMIT");
+      PQfinish(pg_);
+      pg_ = nullptr;
+    }
+    if (lite_ != nullptr) {
+      sqlite3_exec(lite_, "COMMIT", nullptr, nullptr, nullptr);
+      sqlite3_close(lite_);
+      lite_ = nullptr;
+    }
+  }
+
+ private:
+  // The value of store::postgres::kWriterLockKey ("vibekit\0"), which the tests do not link.
+  static constexpr long long kPgWriterLockKey = 0x76696265'6b697400;
+  void Pg(const std::string& sql) {
+    PGresult* r = PQexec(pg_, sql.c_str());
+    EXPECT_TRUE(PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK)
+        << sql << ": " << PQresultErrorMessage(r);
+    PQclear(r);
+  }
+  PGconn* pg_ = nullptr;
+  sqlite3* lite_ = nullptr;
+};
+
 // The base of the integrity suites, parametrised over both backends (one suite, not a copy):
 // INSTANTIATE_TEST_SUITE_P(Backends, Suite, testing::IntegrityBackends(), testing::BackendName).
 class BackendTest : public ::testing::TestWithParam<Backend> {

@@ -3,6 +3,8 @@
 // both backends (the same findings and fixes on a SQLite file and on PostgreSQL).
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <future>
 #include <map>
 #include <string>
 
@@ -12,6 +14,7 @@
 namespace vibekit {
 namespace {
 
+using testing::ExecSql;
 using testing::ExecSqlBypassingForeignKeys;
 using testing::QueryInt;
 using testing::QueryText;
@@ -220,6 +223,28 @@ TEST_P(Repair, FixesEveryFindingAuditsEachAndValidatesClean) {
   ASSERT_TRUE(again.ok());
   EXPECT_TRUE(again->actions.empty());
   EXPECT_EQ(again->audit_rows, 0);
+}
+
+// A repair beside a running writer waits for its transaction (SQLite's write lock, PostgreSQL's
+// writer advisory lock) instead of interleaving with it, then applies.
+TEST_P(Repair, WaitsForAnotherWritersTransactionThenApplies) {
+  const std::string db = Db();
+  testing::PopulateDatabase(db, 3);
+  ExecSql(db, "UPDATE telemetry_sessions SET event_count = 50 WHERE id = 'sess-1'");
+  auto svc = OpenIntegrity(db);
+  ASSERT_NE(svc, nullptr);
+  RepairOptions o;
+  o.dry_run = false;
+  testing::WriterLockHolder writer(db);
+  auto repair = std::async(std::launch::async, [&] { return svc->Repair(o); });
+  // Held: the repair cannot have written (a wait, not a sleep the test depends on).
+  EXPECT_EQ(repair.wait_for(std::chrono::milliseconds(300)), std::future_status::timeout);
+  EXPECT_EQ(QueryInt(db, "SELECT event_count FROM telemetry_sessions WHERE id = 'sess-1'"), 50);
+  writer.Release();
+  auto r = repair.get();
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(r->remaining.empty()) << Describe(r->remaining);
+  EXPECT_EQ(QueryInt(db, "SELECT event_count FROM telemetry_sessions WHERE id = 'sess-1'"), 7);
 }
 
 TEST_P(Validate, RefusesAnOldSchemaWithAHint) {
