@@ -3,6 +3,8 @@
 // schema.cc and PostgreSQL's pg_schema.cc have the same versions).
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -282,6 +284,36 @@ TEST_P(SchemaVersions, ApplySchemaVersionIsAtomicAndCanBeRolledBack) {
 
 namespace vibekit {
 namespace {
+
+// `db migrate` on a database without any schema (an empty file; a new PostgreSQL database)
+// creates it step by step, each step recorded and audited, and the result validates clean.
+TEST_P(SchemaVersions, MigrateOnAnEmptyDatabaseCreatesTheWholeSchema) {
+  const std::string db = Db();
+  if (!IsPostgres()) {
+    std::filesystem::create_directories(std::filesystem::path(db).parent_path());
+    std::ofstream(db).close();  // an empty file: SQLite's "no schema yet"
+  }
+  auto svc = OpenIntegrity(db);
+  ASSERT_NE(svc, nullptr);
+  auto before = svc->GetCurrentSchemaVersion();
+  ASSERT_TRUE(before.ok()) << before.status().ToString();
+  EXPECT_EQ(*before, "");
+  const std::string latest(DataIntegrityService::LatestSchemaVersion());
+  auto up = svc->MigrateTo(latest);
+  ASSERT_TRUE(up.ok()) << up.status().ToString();
+  EXPECT_EQ(up->from_version, "");
+  EXPECT_EQ(up->to_version, latest);
+  EXPECT_EQ(up->steps.size(), store::sqlite::Migrations().size());
+  auto versions = svc->GetSchemaVersions();
+  ASSERT_TRUE(versions.ok());
+  EXPECT_EQ(versions->size(), store::sqlite::Migrations().size());
+  EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM telemetry_audit_log WHERE table_name = "
+                         "'telemetry_schema_versions'"),
+            static_cast<std::int64_t>(store::sqlite::Migrations().size()));
+  auto v = svc->Validate(true);
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  EXPECT_TRUE(v->ok());
+}
 
 // A custom script is split into statements as the database parses it: semicolons, BEGIN and
 // COMMIT inside quotes, comments and trigger or function bodies (SQLite's BEGIN ... END,
