@@ -183,6 +183,10 @@ class WriterLockHolder {
   WriterLockHolder(const WriterLockHolder&) = delete;
   WriterLockHolder& operator=(const WriterLockHolder&) = delete;
 
+  // The value of store::postgres::kWriterLockKey ("vibekit\0"), checked equal by
+  // validate_repair_test.cc (the e2e tests do not see the store's headers).
+  static constexpr long long kPgWriterLockKey = 0x76696265'6b697400;
+
   void Release() {
     if (pg_ != nullptr) {
       Pg("COMMIT");
@@ -197,8 +201,6 @@ class WriterLockHolder {
   }
 
  private:
-  // The value of store::postgres::kWriterLockKey ("vibekit\0"), which the tests do not link.
-  static constexpr long long kPgWriterLockKey = 0x76696265'6b697400;
   void Pg(const std::string& sql) {
     PGresult* r = PQexec(pg_, sql.c_str());
     EXPECT_TRUE(PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK)

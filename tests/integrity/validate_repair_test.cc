@@ -9,6 +9,7 @@
 #include <string>
 
 #include "integrity/integrity_test_util.h"
+#include "store/postgres/pg_schema.h"
 #include "vibekit/data_integrity.h"
 
 namespace vibekit {
@@ -224,6 +225,8 @@ TEST_P(Repair, FixesEveryFindingAuditsEachAndValidatesClean) {
   EXPECT_TRUE(again->actions.empty());
   EXPECT_EQ(again->audit_rows, 0);
 }
+
+static_assert(testing::WriterLockHolder::kPgWriterLockKey == store::postgres::kWriterLockKey);
 
 // A repair beside a running writer waits for its transaction (SQLite's write lock, PostgreSQL's
 // writer advisory lock) instead of interleaving with it, then applies.
