@@ -1,8 +1,8 @@
 // DataIntegrityService: the audit trail, schema versions (migrate, roll back, apply a custom
 // version atomically) and the checks and repairs of a database's consistency. It works on the
-// database file of a TelemetryConfig through its own connection; it can run beside a
-// TelemetryService or a `vibekit serve` on the same file (writes wait for the write lock up to
-// the configured busy timeout). Opening it never changes the schema.
+// database of a TelemetryConfig (a SQLite file or a PostgreSQL URL) through its own connection;
+// it runs beside a TelemetryService or `vibekit serve` on it (writes wait for the write lock:
+// SQLite's up to the busy timeout, PostgreSQL's advisory lock). Opening never changes the schema.
 //
 // Thread-safety: every method is thread-safe (one connection behind a mutex) and noexcept.
 #pragma once
@@ -65,8 +65,8 @@ struct SchemaChangeReport {
 };
 
 enum class FindingKind {
-  kIntegrity,           // PRAGMA integrity_check reported a problem
-  kForeignKey,          // PRAGMA foreign_key_check: a row references a missing parent
+  kIntegrity,           // SQLite's PRAGMA integrity_check reported a problem (none on PostgreSQL)
+  kForeignKey,          // a row references a missing parent (SQLite: foreign_key_check)
   kSessionCounters,     // event/stream/error counts of a session disagree with its events
   kOrphanedEvents,      // events of a session that does not exist
   kOrphanedErrorEvent,  // an error row naming an event that does not exist
@@ -115,8 +115,8 @@ struct RepairReport {
 
 class DataIntegrityService {
  public:
-  // Opens the database of `config.local_store.db_path` (kNotFound when the file is missing;
-  // kCorruption when it is not a database). Does not migrate.
+  // Opens `config.local_store.db_path` (kNotFound: no such file; kCorruption: not a database;
+  // a postgres:// URL: kUnavailable when the server cannot be reached). Does not migrate.
   static Result<std::unique_ptr<DataIntegrityService>> Open(const TelemetryConfig& config) noexcept;
   ~DataIntegrityService();
   DataIntegrityService(const DataIntegrityService&) = delete;
@@ -150,8 +150,8 @@ class DataIntegrityService {
   Result<SchemaChangeReport> RollbackTo(std::string_view version) noexcept;
 
   // --- validation and repair ---
-  // integrity_check, orphaned rows, session counters, statistics and analytics rollups; with
-  // `foreign_keys` also PRAGMA foreign_key_check over every table.
+  // integrity_check (SQLite), orphaned rows, session counters, statistics and analytics
+  // rollups; with `foreign_keys` also every foreign key of every table.
   Result<ValidationReport> Validate(bool foreign_keys) noexcept;
   // Fixes what Validate finds (with options.foreign_keys checked too when fix_constraints);
   // each fix is audited. One transaction: a failure leaves the database as it was.

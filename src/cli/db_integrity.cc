@@ -195,7 +195,9 @@ void RegisterDbIntegrityCommands(CLI::App& db, const GlobalOptions& global, Runn
     auto fk = std::make_shared<bool>(false);
     CLI::App* cmd = db.add_subcommand(
         "validate", "Check integrity, orphaned rows, session counters and rollups");
-    cmd->add_flag("--foreign-keys", *fk, "Also run PRAGMA foreign_key_check over every table");
+    cmd->add_flag("--foreign-keys", *fk,
+                  "Also check every foreign key of every table (SQLite: PRAGMA "
+                  "foreign_key_check; PostgreSQL: a query per key)");
     cmd->footer("Exit code 1 when anything is found.\nExamples:\n  vibekit db validate\n"
                 "  vibekit db validate --foreign-keys --format json");
     cmd->callback([&global, &run, fk] {

@@ -1,5 +1,6 @@
-// `vibekit db audit|migrate|rollback|validate|repair` on the real binary: output, exit codes,
-// and a clear message with a non-zero exit on bad input.
+// `vibekit db audit|migrate|rollback|validate|repair|rules` on the real binary: output, exit
+// codes, and a clear message with a non-zero exit on bad input; one suite on both backends (a
+// SQLite file and a PostgreSQL database of the test run's cluster).
 #include <boost/json.hpp>
 
 #include <gtest/gtest.h>
@@ -14,19 +15,27 @@ namespace vibekit {
 namespace {
 
 namespace json = boost::json;
+using testing::CountSchemaObjects;
 using testing::ExecSql;
+using testing::ExecSqlBypassingForeignKeys;
 using testing::QueryInt;
 using testing::TempDir;
 
-class CliIntegrityTest : public ::testing::Test {
+class CliIntegrityTest : public ::testing::TestWithParam<testing::Backend> {
  protected:
-  void SetUp() override { testing::PopulateDatabase(db_, 6); }
-  std::string Db() const { return "--db " + db_ + " "; }
+  void SetUp() override {
+    db_ = testing::FreshDatabase(GetParam(), dir_);
+    testing::PopulateDatabase(db_, 6);
+  }
+  std::string Db() const { return "--db '" + db_ + "' "; }
   TempDir dir_;
-  std::string db_ = dir_.File("cli.db");
+  std::string db_;
 };
 
-TEST_F(CliIntegrityTest, AuditListsSessionChangesAndFiltersByRecord) {
+INSTANTIATE_TEST_SUITE_P(Backends, CliIntegrityTest, testing::IntegrityBackends(),
+                         testing::BackendName);
+
+TEST_P(CliIntegrityTest, AuditListsSessionChangesAndFiltersByRecord) {
   CliRun all = Vibekit(Db() + "db audit --table telemetry_sessions --since 1d --format json");
   ASSERT_EQ(all.code, 0) << all.err;
   json::array rows = json::parse(all.out).as_array();
@@ -52,7 +61,7 @@ TEST_F(CliIntegrityTest, AuditListsSessionChangesAndFiltersByRecord) {
   EXPECT_EQ(json::parse(future.out).as_array().size(), 0u);
 }
 
-TEST_F(CliIntegrityTest, AuditRejectsBadInputWithAMessage) {
+TEST_P(CliIntegrityTest, AuditRejectsBadInputWithAMessage) {
   CliRun table = Vibekit(Db() + "db audit --table no_such --since 1d");
   EXPECT_EQ(table.code, 2);
   EXPECT_NE(table.err.find("unknown table"), std::string::npos) << table.err;
@@ -68,7 +77,7 @@ TEST_F(CliIntegrityTest, AuditRejectsBadInputWithAMessage) {
   EXPECT_NE(nodb.err.find("db init"), std::string::npos) << nodb.err;
 }
 
-TEST_F(CliIntegrityTest, RollbackAndMigrateRoundTrip) {
+TEST_P(CliIntegrityTest, RollbackAndMigrateRoundTrip) {
   const std::int64_t events = QueryInt(db_, "SELECT count(*) FROM telemetry_events");
   CliRun down = Vibekit(Db() + "db rollback --to-version 1.3.0 --format json");
   ASSERT_EQ(down.code, 0) << down.err;
@@ -76,8 +85,7 @@ TEST_F(CliIntegrityTest, RollbackAndMigrateRoundTrip) {
   EXPECT_EQ(d.at("fromVersion").as_string(), "1.7.0");
   EXPECT_EQ(d.at("toVersion").as_string(), "1.3.0");
   EXPECT_EQ(d.at("steps").as_array().size(), 4u);
-  EXPECT_EQ(QueryInt(db_, "SELECT count(*) FROM sqlite_master WHERE name = 'telemetry_alerts'"),
-            0);
+  EXPECT_EQ(CountSchemaObjects(db_, "telemetry_alerts"), 0);
   CliRun up = Vibekit(Db() + "db migrate");
   ASSERT_EQ(up.code, 0) << up.err;
   EXPECT_NE(up.out.find("applied 1.4.0"), std::string::npos) << up.out;
@@ -92,7 +100,7 @@ TEST_F(CliIntegrityTest, RollbackAndMigrateRoundTrip) {
   EXPECT_EQ(json::parse(audit.out).as_array().size(), 8u);  // 4 down, 4 up
 }
 
-TEST_F(CliIntegrityTest, MigrateAndRollbackRejectUnknownVersions) {
+TEST_P(CliIntegrityTest, MigrateAndRollbackRejectUnknownVersions) {
   CliRun bad = Vibekit(Db() + "db rollback --to-version 7.7.7");
   EXPECT_EQ(bad.code, 2);
   EXPECT_NE(bad.err.find("not applied"), std::string::npos) << bad.err;
@@ -104,11 +112,11 @@ TEST_F(CliIntegrityTest, MigrateAndRollbackRejectUnknownVersions) {
   EXPECT_NE(none.err.find("--to-version"), std::string::npos) << none.err;
 }
 
-TEST_F(CliIntegrityTest, ValidateAndRepairFixInjectedDefects) {
+TEST_P(CliIntegrityTest, ValidateAndRepairFixInjectedDefects) {
   CliRun clean = Vibekit(Db() + "db validate --foreign-keys");
   ASSERT_EQ(clean.code, 0) << clean.all();
   EXPECT_NE(clean.out.find("ok: 0 findings"), std::string::npos) << clean.out;
-  ExecSql(db_,
+  ExecSqlBypassingForeignKeys(db_,
           "UPDATE telemetry_sessions SET event_count = 99 WHERE id = 'sess-1';"
           "INSERT INTO telemetry_events (session_id, event_type, agent_type, timestamp) VALUES "
           "('ghost', 'start', 'claude', 1767225600000);");
@@ -150,7 +158,7 @@ TEST_F(CliIntegrityTest, ValidateAndRepairFixInjectedDefects) {
   EXPECT_EQ(json::parse(ghost.out).as_array().at(0).at("operation").as_string(), "INSERT");
 }
 
-TEST_F(CliIntegrityTest, RepairOnATerminalShowsThePlanAndAsksFirst) {
+TEST_P(CliIntegrityTest, RepairOnATerminalShowsThePlanAndAsksFirst) {
   ExecSql(db_, "UPDATE telemetry_sessions SET event_count = 42 WHERE id = 'sess-2';");
   PtyOptions no;
   no.input = {{"[y/N]", "n\r"}};
@@ -173,7 +181,7 @@ TEST_F(CliIntegrityTest, RepairOnATerminalShowsThePlanAndAsksFirst) {
 namespace vibekit {
 namespace {
 
-TEST_F(CliIntegrityTest, RulesListAddDisableEnableRemove) {
+TEST_P(CliIntegrityTest, RulesListAddDisableEnableRemove) {
   CliRun list = Vibekit(Db() + "db rules list --format json");
   ASSERT_EQ(list.code, 0) << list.err;
   json::array rules = json::parse(list.out).as_array();
@@ -224,7 +232,7 @@ TEST_F(CliIntegrityTest, RulesListAddDisableEnableRemove) {
                           "'telemetry_validation_rules' AND record_id = '" + sid + "'"), 4);
 }
 
-TEST_F(CliIntegrityTest, BadRulesAreUsageErrors) {
+TEST_P(CliIntegrityTest, BadRulesAreUsageErrors) {
   CliRun regex = Vibekit(Db() + "db rules add --field prompt --type regex --config '\"(\"'");
   EXPECT_EQ(regex.code, 2);
   EXPECT_NE(regex.err.find("does not compile"), std::string::npos) << regex.err;

@@ -1,3 +1,4 @@
+// On both backends (one parametrised suite: SQLite file, PostgreSQL schema).
 // The audit trail: session status/end changes, timeouts and revivals, error resolution, rule
 // changes, retention purges, and GetAuditHistory / QueryAudit ordering and filters.
 #include <gtest/gtest.h>
@@ -23,9 +24,12 @@ std::unique_ptr<DataIntegrityService> OpenIntegrity(const std::string& db) {
   return r.ok() ? std::move(*r) : nullptr;
 }
 
-TEST(Audit, SessionEndIsAuditedOnceWithOldAndNewValuesNotEachStreamEvent) {
-  TempDir dir;
-  const std::string db = dir.File("a.db");
+class Audit : public testing::BackendTest {};
+INSTANTIATE_TEST_SUITE_P(Backends, Audit, testing::IntegrityBackends(),
+                         testing::BackendName);
+
+TEST_P(Audit, SessionEndIsAuditedOnceWithOldAndNewValuesNotEachStreamEvent) {
+  const std::string db = Db();
   {
     TelemetryService s(TestConfig(db));
     ASSERT_OK(s.Initialize());
@@ -68,9 +72,8 @@ TEST(Audit, SessionEndIsAuditedOnceWithOldAndNewValuesNotEachStreamEvent) {
   EXPECT_GT(e.timestamp, 0);
 }
 
-TEST(Audit, ErrorEventTimeoutAndRevivalAreAuditedWithReasons) {
-  TempDir dir;
-  const std::string db = dir.File("t.db");
+TEST_P(Audit, ErrorEventTimeoutAndRevivalAreAuditedWithReasons) {
+  const std::string db = Db();
   TelemetryConfig c = TestConfig(db);
   c.local_store.session_timeout_ms = 200;
   c.local_store.timeout_check_interval_ms = 50;
@@ -110,9 +113,8 @@ TEST(Audit, ErrorEventTimeoutAndRevivalAreAuditedWithReasons) {
   }
 }
 
-TEST(Audit, ErrorResolutionAndRuleChangesAreAudited) {
-  TempDir dir;
-  const std::string db = dir.File("r.db");
+TEST_P(Audit, ErrorResolutionAndRuleChangesAreAudited) {
+  const std::string db = Db();
   testing::PopulateDatabase(db, 3);
   const std::int64_t error_id = QueryInt(db, "SELECT min(id) FROM telemetry_errors");
   ASSERT_GT(error_id, 0);
@@ -146,9 +148,8 @@ TEST(Audit, ErrorResolutionAndRuleChangesAreAudited) {
   EXPECT_NE((*rules)[2].old_values->find("\"rule_type\":\"max_length\""), std::string::npos);
 }
 
-TEST(Audit, RetentionPurgeShowsInTheHistoryOfEachPurgedSession) {
-  TempDir dir;
-  const std::string db = dir.File("p.db");
+TEST_P(Audit, RetentionPurgeShowsInTheHistoryOfEachPurgedSession) {
+  const std::string db = Db();
   {
     TelemetryService s(TestConfig(db));
     ASSERT_OK(s.Initialize());
@@ -180,9 +181,8 @@ TEST(Audit, RetentionPurgeShowsInTheHistoryOfEachPurgedSession) {
   EXPECT_TRUE(fresh->empty());
 }
 
-TEST(Audit, QueryAuditOrdersByTimeAndFiltersByTableRecordAndRange) {
-  TempDir dir;
-  const std::string db = dir.File("q.db");
+TEST_P(Audit, QueryAuditOrdersByTimeAndFiltersByTableRecordAndRange) {
+  const std::string db = Db();
   testing::PopulateDatabase(db, 2);
   // Rows written out of time order, in two tables.
   ExecSql(db,
@@ -237,12 +237,21 @@ TEST(Audit, QueryAuditOrdersByTimeAndFiltersByTableRecordAndRange) {
             StatusCode::kInvalidArgument);
 }
 
-TEST(Audit, OpenFailsClearlyOnAMissingFile) {
+// Opening: a SQLite file that is not there, a PostgreSQL server that cannot be reached.
+TEST(AuditOpen, OpenFailsClearlyOnAMissingFile) {
   TempDir dir;
   auto r = DataIntegrityService::Open(TestConfig(dir.File("missing.db")));
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kNotFound);
   EXPECT_NE(r.status().message().find("db init"), std::string::npos);
+}
+
+TEST(AuditOpen, OpenFailsClearlyWhenPostgreSqlCannotBeReached) {
+  TempDir dir;  // no server listens on a socket in it
+  auto r = DataIntegrityService::Open(
+      TestConfig("postgresql:///vk_tests?host=" + dir.path() + "&user=postgres"));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kUnavailable) << r.status().ToString();
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
 // A database made by the reference TypeScript implementation (its DDL, written here by SQL: REAL
 // millisecond timestamps, created_at from unixepoch() in seconds or a constant frozen when the
 // first migration was generated, empty prompts on stream events) is migrated in without loss.
+// SQLite only, not parametrised over the backends: the reference's databases are SQLite files
+// (on PostgreSQL there is nothing to convert; `db copy` moves a converted file there).
 #include <gtest/gtest.h>
 
 #include <string>

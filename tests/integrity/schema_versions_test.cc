@@ -1,18 +1,25 @@
 // Schema versions: GetCurrentSchemaVersion, ApplySchemaVersion (atomic), rollback then migrate
-// for every step of the project's migrations without losing a row.
+// for every step of the project's migrations without losing a row; on both backends (SQLite's
+// schema.cc and PostgreSQL's pg_schema.cc have the same versions).
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "integrity/integrity_test_util.h"
+#include "store/postgres/pg_schema.h"
 #include "store/sqlite/schema.h"
 #include "vibekit/data_integrity.h"
 
 namespace vibekit {
 namespace {
 
+using testing::CountSchemaObjects;
 using testing::ExecSql;
+using testing::HasColumn;
 using testing::QueryInt;
 using testing::QueryText;
 using testing::TableSnapshot;
@@ -58,17 +65,33 @@ void FullDatabase(const std::string& db) {
           "('sess-5', 'failed', 1, '[]');");
 }
 
-class RollbackRoundTrip : public ::testing::TestWithParam<std::string> {};
+// Events whose text holds `word`, found by the service's text search (FTS5 on SQLite, the
+// tsvector index on PostgreSQL), against the count by SQL.
+void ExpectSearchFindsEvery(const std::string& db, const std::string& word) {
+  const std::int64_t expected = QueryInt(
+      db, "SELECT count(*) FROM telemetry_events WHERE stream_data LIKE '%" + word + "%'");
+  ASSERT_GT(expected, 0);
+  TelemetryService s(TestConfig(db));
+  ASSERT_OK(s.Initialize());
+  EXPECT_EQ(static_cast<std::int64_t>(testing::SearchIds(s, word).size()), expected);
+  ASSERT_OK(s.Shutdown());
+}
+
+class RollbackRoundTrip
+    : public ::testing::TestWithParam<std::tuple<testing::Backend, std::string>> {
+ protected:
+  TempDir dir_;
+};
+
+class SchemaVersions : public testing::BackendTest {};
+INSTANTIATE_TEST_SUITE_P(Backends, SchemaVersions, testing::IntegrityBackends(),
+                         testing::BackendName);
 
 TEST_P(RollbackRoundTrip, RollbackThenMigrateLosesNothing) {
-  const std::string target = GetParam();
-  TempDir dir;
-  const std::string db = dir.File("rt.db");
+  const std::string target = std::get<1>(GetParam());
+  const std::string db = testing::FreshDatabase(std::get<0>(GetParam()), dir_);
   FullDatabase(db);
   const std::string before = Snapshot(db);
-  const std::int64_t fts_before = QueryInt(
-      db, "SELECT count(*) FROM telemetry_events_fts WHERE telemetry_events_fts MATCH 'chunk'");
-  ASSERT_GT(fts_before, 0);
   const std::string latest(DataIntegrityService::LatestSchemaVersion());
   {
     auto svc = OpenIntegrity(db);
@@ -81,15 +104,16 @@ TEST_P(RollbackRoundTrip, RollbackThenMigrateLosesNothing) {
     EXPECT_EQ(*now, target);
     // The rolled-back schema really is the older one.
     if (target < std::string("1.6.0")) {
-      EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM sqlite_master WHERE name = "
-                             "'telemetry_audit_sessions_au'"), 0);
+      EXPECT_EQ(CountSchemaObjects(db, "telemetry_audit_sessions_au"), 0);
     }
     if (target < std::string("1.4.0")) {
-      EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM sqlite_master WHERE name = 'telemetry_alerts'"), 0);
+      EXPECT_EQ(CountSchemaObjects(db, "telemetry_alerts"), 0);
+    }
+    if (target < std::string("1.2.0")) {
+      EXPECT_EQ(CountSchemaObjects(db, "telemetry_delivery_state"), 0);
     }
     if (target < std::string("1.1.0")) {
-      EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM pragma_table_info('telemetry_sessions') "
-                             "WHERE name = 'last_event_time'"), 0);
+      EXPECT_FALSE(HasColumn(db, "telemetry_sessions", "last_event_time"));
     }
     auto up = svc->MigrateTo(latest);
     ASSERT_TRUE(up.ok()) << up.status().ToString();
@@ -97,10 +121,7 @@ TEST_P(RollbackRoundTrip, RollbackThenMigrateLosesNothing) {
     EXPECT_FALSE(up->steps.empty());
   }
   EXPECT_EQ(Snapshot(db), before);
-  EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM telemetry_events_fts WHERE telemetry_events_fts "
-                         "MATCH 'chunk'"),
-            fts_before);
-  EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM sqlite_master WHERE name LIKE 'vk_stash_%'"), 0);
+  EXPECT_EQ(CountSchemaObjects(db, "vk_stash_%"), 0);
   // Each step is in the audit trail, both ways.
   auto svc = OpenIntegrity(db);
   AuditQuery q;
@@ -115,6 +136,8 @@ TEST_P(RollbackRoundTrip, RollbackThenMigrateLosesNothing) {
   auto v = svc->Validate(true);
   ASSERT_TRUE(v.ok()) << v.status().ToString();
   EXPECT_TRUE(v->ok()) << v->findings.front().detail;
+  svc.reset();
+  ExpectSearchFindsEvery(db, "chunk");  // the text index is whole again
 }
 
 std::vector<std::string> RollbackTargets() {
@@ -124,18 +147,31 @@ std::vector<std::string> RollbackTargets() {
   return out;
 }
 
-INSTANTIATE_TEST_SUITE_P(EveryStep, RollbackRoundTrip, ::testing::ValuesIn(RollbackTargets()),
+INSTANTIATE_TEST_SUITE_P(EveryStep, RollbackRoundTrip,
+                         ::testing::Combine(testing::IntegrityBackends(),
+                                            ::testing::ValuesIn(RollbackTargets())),
                          [](const auto& param_info) {
-                           std::string n = "to_" + param_info.param;
+                           const bool lite =
+                               std::get<0>(param_info.param) == testing::Backend::kSqlite;
+                           std::string n = std::string(lite ? "sqlite" : "postgres") + "_to_" +
+                                           std::get<1>(param_info.param);
                            for (char& c : n) {
                              if (c == '.') c = '_';
                            }
                            return n;
                          });
 
-TEST(SchemaVersions, OneStepAtATimeDownAndUpKeepsEveryRow) {
-  TempDir dir;
-  const std::string db = dir.File("steps.db");
+// The two backends' migrations are the same versions in the same order (the suites here take
+// SQLite's list for both).
+TEST(SchemaVersionsBackends, PostgreSqlHasTheSameVersionsAsSqlite) {
+  const auto& lite = store::sqlite::Migrations();
+  const auto& pg = store::postgres::PgMigrations();
+  ASSERT_EQ(lite.size(), pg.size());
+  for (std::size_t i = 0; i < lite.size(); ++i) EXPECT_EQ(lite[i].version, pg[i].version);
+}
+
+TEST_P(SchemaVersions, OneStepAtATimeDownAndUpKeepsEveryRow) {
+  const std::string db = Db();
   FullDatabase(db);
   const std::string before = Snapshot(db);
   auto svc = OpenIntegrity(db);
@@ -155,9 +191,8 @@ TEST(SchemaVersions, OneStepAtATimeDownAndUpKeepsEveryRow) {
   EXPECT_EQ(Snapshot(db), before);
 }
 
-TEST(SchemaVersions, MigrateAndRollbackRejectUnknownOrWrongDirection) {
-  TempDir dir;
-  const std::string db = dir.File("bad.db");
+TEST_P(SchemaVersions, MigrateAndRollbackRejectUnknownOrWrongDirection) {
+  const std::string db = Db();
   testing::PopulateDatabase(db, 1);
   auto svc = OpenIntegrity(db);
   ASSERT_NE(svc, nullptr);
@@ -172,9 +207,8 @@ TEST(SchemaVersions, MigrateAndRollbackRejectUnknownOrWrongDirection) {
   EXPECT_TRUE(same->steps.empty());
 }
 
-TEST(SchemaVersions, OpeningARolledBackDatabaseWithTheServiceUpgradesIt) {
-  TempDir dir;
-  const std::string db = dir.File("reopen.db");
+TEST_P(SchemaVersions, OpeningARolledBackDatabaseWithTheServiceUpgradesIt) {
+  const std::string db = Db();
   testing::PopulateDatabase(db, 3);
   {
     auto svc = OpenIntegrity(db);
@@ -191,9 +225,8 @@ TEST(SchemaVersions, OpeningARolledBackDatabaseWithTheServiceUpgradesIt) {
   ASSERT_OK(s.Shutdown());
 }
 
-TEST(SchemaVersions, ApplySchemaVersionIsAtomicAndCanBeRolledBack) {
-  TempDir dir;
-  const std::string db = dir.File("custom.db");
+TEST_P(SchemaVersions, ApplySchemaVersionIsAtomicAndCanBeRolledBack) {
+  const std::string db = Db();
   testing::PopulateDatabase(db, 2);
   auto svc = OpenIntegrity(db);
   ASSERT_NE(svc, nullptr);
@@ -206,8 +239,7 @@ TEST(SchemaVersions, ApplySchemaVersionIsAtomicAndCanBeRolledBack) {
                            "INSERT INTO no_such_table VALUES (1);", ""};
   Status st = svc->ApplySchemaVersion(broken);
   EXPECT_FALSE(st.ok());
-  EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM pragma_table_info('telemetry_events') WHERE "
-                         "name = 'exec_ms'"), 0);
+  EXPECT_FALSE(HasColumn(db, "telemetry_events", "exec_ms"));
   EXPECT_EQ(*svc->GetCurrentSchemaVersion(), *current);
 
   // Transaction control would break atomicity: refused before anything runs past it.
@@ -215,7 +247,7 @@ TEST(SchemaVersions, ApplySchemaVersionIsAtomicAndCanBeRolledBack) {
                            ""};
   st = svc->ApplySchemaVersion(sneaky);
   EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM sqlite_master WHERE name IN ('t1', 't2')"), 0);
+  EXPECT_EQ(CountSchemaObjects(db, "t1") + CountSchemaObjects(db, "t2"), 0);
 
   EXPECT_EQ(svc->ApplySchemaVersion({"abc", "", "SELECT 1", ""}).code(),
             StatusCode::kInvalidArgument);
@@ -229,8 +261,7 @@ TEST(SchemaVersions, ApplySchemaVersionIsAtomicAndCanBeRolledBack) {
                          "ALTER TABLE telemetry_events DROP COLUMN execution_time"};
   ASSERT_OK(svc->ApplySchemaVersion(good));
   EXPECT_EQ(*svc->GetCurrentSchemaVersion(), "2.0.0");
-  EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM pragma_table_info('telemetry_events') WHERE "
-                         "name = 'execution_time'"), 1);
+  EXPECT_TRUE(HasColumn(db, "telemetry_events", "execution_time"));
   auto versions = svc->GetSchemaVersions();
   ASSERT_TRUE(versions.ok());
   EXPECT_EQ(versions->back().version, "2.0.0");
@@ -244,9 +275,75 @@ TEST(SchemaVersions, ApplySchemaVersionIsAtomicAndCanBeRolledBack) {
   ASSERT_EQ(back->steps.size(), 2u);
   EXPECT_EQ(back->steps[0].version, "10.0.0");
   EXPECT_EQ(back->steps[1].version, "2.0.0");
-  EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM pragma_table_info('telemetry_events') WHERE "
-                         "name = 'execution_time'"), 0);
+  EXPECT_FALSE(HasColumn(db, "telemetry_events", "execution_time"));
   EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM telemetry_events"), 2 * 5 + 1 + 1);
+}
+
+}  // namespace
+}  // namespace vibekit
+
+namespace vibekit {
+namespace {
+
+// `db migrate` on a database without any schema (an empty file; a new PostgreSQL database)
+// creates it step by step, each step recorded and audited, and the result validates clean.
+TEST_P(SchemaVersions, MigrateOnAnEmptyDatabaseCreatesTheWholeSchema) {
+  const std::string db = Db();
+  if (!IsPostgres()) {
+    std::filesystem::create_directories(std::filesystem::path(db).parent_path());
+    std::ofstream(db).close();  // an empty file: SQLite's "no schema yet"
+  }
+  auto svc = OpenIntegrity(db);
+  ASSERT_NE(svc, nullptr);
+  auto before = svc->GetCurrentSchemaVersion();
+  ASSERT_TRUE(before.ok()) << before.status().ToString();
+  EXPECT_EQ(*before, "");
+  const std::string latest(DataIntegrityService::LatestSchemaVersion());
+  auto up = svc->MigrateTo(latest);
+  ASSERT_TRUE(up.ok()) << up.status().ToString();
+  EXPECT_EQ(up->from_version, "");
+  EXPECT_EQ(up->to_version, latest);
+  EXPECT_EQ(up->steps.size(), store::sqlite::Migrations().size());
+  auto versions = svc->GetSchemaVersions();
+  ASSERT_TRUE(versions.ok());
+  EXPECT_EQ(versions->size(), store::sqlite::Migrations().size());
+  EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM telemetry_audit_log WHERE table_name = "
+                         "'telemetry_schema_versions'"),
+            static_cast<std::int64_t>(store::sqlite::Migrations().size()));
+  auto v = svc->Validate(true);
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  EXPECT_TRUE(v->ok());
+}
+
+// A custom script is split into statements as the database parses it: semicolons, BEGIN and
+// COMMIT inside quotes, comments and trigger or function bodies (SQLite's BEGIN ... END,
+// PostgreSQL's dollar quotes) neither split a statement nor count as transaction control.
+TEST_P(SchemaVersions, ScriptBodiesWithSemicolonsAndBeginStayOneStatement) {
+  const std::string db = Db();
+  testing::PopulateDatabase(db, 1);
+  auto svc = OpenIntegrity(db);
+  ASSERT_NE(svc, nullptr);
+  const std::string script =
+      IsPostgres()
+          ? "CREATE TABLE t_notes (id bigint, note text); -- a comment; COMMIT\n"
+            "CREATE FUNCTION t_note_mark() RETURNS trigger LANGUAGE plpgsql AS $body$\n"
+            "BEGIN NEW.note := NEW.note || ';'; RETURN NEW; END $body$;\n"
+            "CREATE TRIGGER t_notes_mark BEFORE INSERT ON t_notes FOR EACH ROW\n"
+            "  EXECUTE FUNCTION t_note_mark();\n"
+            "/* COMMIT; */ INSERT INTO t_notes VALUES (1, 'it''s; BEGIN')"
+          : "CREATE TABLE t_notes (id INTEGER, note TEXT); -- a comment; COMMIT\n"
+            "CREATE TRIGGER t_notes_mark AFTER INSERT ON t_notes BEGIN\n"
+            "  UPDATE t_notes SET note = note || ';' WHERE id = new.id; END;\n"
+            "/* COMMIT; */ INSERT INTO t_notes VALUES (1, 'it''s; BEGIN')";
+  const std::string rollback = IsPostgres()
+                                   ? "DROP TABLE t_notes; DROP FUNCTION t_note_mark()"
+                                   : "DROP TABLE t_notes";
+  ASSERT_OK(svc->ApplySchemaVersion({"3.0.0", "notes", script, rollback}));
+  EXPECT_EQ(QueryText(db, "SELECT note FROM t_notes"), "it's; BEGIN;");
+  EXPECT_EQ(CountSchemaObjects(db, "t_notes_mark"), 1);
+  auto back = svc->RollbackTo(std::string(DataIntegrityService::LatestSchemaVersion()));
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(CountSchemaObjects(db, "t_notes%"), 0);
 }
 
 }  // namespace

@@ -1,20 +1,24 @@
 // db validate finds every injected defect (injected with raw SQL, foreign keys off, as a foreign
-// tool or a crash-damaged write would leave them) and db repair fixes each one, audited.
+// tool or a crash-damaged write would leave them) and db repair fixes each one, audited; on
+// both backends (the same findings and fixes on a SQLite file and on PostgreSQL).
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <future>
 #include <map>
 #include <string>
 
 #include "integrity/integrity_test_util.h"
+#include "store/postgres/pg_schema.h"
 #include "vibekit/data_integrity.h"
 
 namespace vibekit {
 namespace {
 
 using testing::ExecSql;
+using testing::ExecSqlBypassingForeignKeys;
 using testing::QueryInt;
 using testing::QueryText;
-using testing::TempDir;
 using testing::TestConfig;
 
 std::unique_ptr<DataIntegrityService> OpenIntegrity(const std::string& db) {
@@ -37,7 +41,7 @@ std::string Describe(const std::vector<IntegrityFinding>& findings) {
 
 // Every defect the checks know, each in its own place.
 void InjectDefects(const std::string& db) {
-  ExecSql(db,
+  ExecSqlBypassingForeignKeys(db,
           // counters that disagree with the events
           "UPDATE telemetry_sessions SET event_count = event_count + 5, error_count = 3 "
           "WHERE id = 'sess-0';"
@@ -59,9 +63,15 @@ void InjectDefects(const std::string& db) {
           "telemetry_minute_rollups);");
 }
 
-TEST(Validate, ACleanDatabaseHasNoFindings) {
-  TempDir dir;
-  const std::string db = dir.File("clean.db");
+class Validate : public testing::BackendTest {};
+INSTANTIATE_TEST_SUITE_P(Backends, Validate, testing::IntegrityBackends(),
+                         testing::BackendName);
+class Repair : public testing::BackendTest {};
+INSTANTIATE_TEST_SUITE_P(Backends, Repair, testing::IntegrityBackends(),
+                         testing::BackendName);
+
+TEST_P(Validate, ACleanDatabaseHasNoFindings) {
+  const std::string db = Db();
   testing::PopulateDatabase(db, 6);
   auto svc = OpenIntegrity(db);
   ASSERT_NE(svc, nullptr);
@@ -72,9 +82,8 @@ TEST(Validate, ACleanDatabaseHasNoFindings) {
   EXPECT_EQ(r->schema_version, std::string(DataIntegrityService::LatestSchemaVersion()));
 }
 
-TEST(Validate, FindsEveryInjectedDefect) {
-  TempDir dir;
-  const std::string db = dir.File("bad.db");
+TEST_P(Validate, FindsEveryInjectedDefect) {
+  const std::string db = Db();
   testing::PopulateDatabase(db, 6);
   InjectDefects(db);
   auto svc = OpenIntegrity(db);
@@ -108,9 +117,8 @@ TEST(Validate, FindsEveryInjectedDefect) {
   EXPECT_EQ(Kinds(quick->findings)[FindingKind::kOrphanedEvents], 1);
 }
 
-TEST(Repair, DryRunChangesNothing) {
-  TempDir dir;
-  const std::string db = dir.File("dry.db");
+TEST_P(Repair, DryRunChangesNothing) {
+  const std::string db = Db();
   testing::PopulateDatabase(db, 4);
   InjectDefects(db);
   auto svc = OpenIntegrity(db);
@@ -129,9 +137,8 @@ TEST(Repair, DryRunChangesNothing) {
   EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM telemetry_audit_log"), audit_before);
 }
 
-TEST(Repair, WithoutFixConstraintsFixesCountersAndRollupsButLeavesOrphans) {
-  TempDir dir;
-  const std::string db = dir.File("partial.db");
+TEST_P(Repair, WithoutFixConstraintsFixesCountersAndRollupsButLeavesOrphans) {
+  const std::string db = Db();
   testing::PopulateDatabase(db, 4);
   InjectDefects(db);
   auto svc = OpenIntegrity(db);
@@ -155,9 +162,8 @@ TEST(Repair, WithoutFixConstraintsFixesCountersAndRollupsButLeavesOrphans) {
   }
 }
 
-TEST(Repair, FixesEveryFindingAuditsEachAndValidatesClean) {
-  TempDir dir;
-  const std::string db = dir.File("fix.db");
+TEST_P(Repair, FixesEveryFindingAuditsEachAndValidatesClean) {
+  const std::string db = Db();
   testing::PopulateDatabase(db, 6);
   const std::int64_t events_before = QueryInt(db, "SELECT count(*) FROM telemetry_events");
   InjectDefects(db);
@@ -220,9 +226,32 @@ TEST(Repair, FixesEveryFindingAuditsEachAndValidatesClean) {
   EXPECT_EQ(again->audit_rows, 0);
 }
 
-TEST(Validate, RefusesAnOldSchemaWithAHint) {
-  TempDir dir;
-  const std::string db = dir.File("old.db");
+static_assert(testing::WriterLockHolder::kPgWriterLockKey == store::postgres::kWriterLockKey);
+
+// A repair beside a running writer waits for its transaction (SQLite's write lock, PostgreSQL's
+// writer advisory lock) instead of interleaving with it, then applies.
+TEST_P(Repair, WaitsForAnotherWritersTransactionThenApplies) {
+  const std::string db = Db();
+  testing::PopulateDatabase(db, 3);
+  ExecSql(db, "UPDATE telemetry_sessions SET event_count = 50 WHERE id = 'sess-1'");
+  auto svc = OpenIntegrity(db);
+  ASSERT_NE(svc, nullptr);
+  RepairOptions o;
+  o.dry_run = false;
+  testing::WriterLockHolder writer(db);
+  auto repair = std::async(std::launch::async, [&] { return svc->Repair(o); });
+  // Held: the repair cannot have written (a wait, not a sleep the test depends on).
+  EXPECT_EQ(repair.wait_for(std::chrono::milliseconds(300)), std::future_status::timeout);
+  EXPECT_EQ(QueryInt(db, "SELECT event_count FROM telemetry_sessions WHERE id = 'sess-1'"), 50);
+  writer.Release();
+  auto r = repair.get();
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(r->remaining.empty()) << Describe(r->remaining);
+  EXPECT_EQ(QueryInt(db, "SELECT event_count FROM telemetry_sessions WHERE id = 'sess-1'"), 7);
+}
+
+TEST_P(Validate, RefusesAnOldSchemaWithAHint) {
+  const std::string db = Db();
   testing::PopulateDatabase(db, 1);
   auto svc = OpenIntegrity(db);
   ASSERT_TRUE(svc->RollbackTo("1.2.0").ok());

@@ -1,6 +1,7 @@
 // Validation rules through DataIntegrityService (add, list, disable, enable, remove; audited;
 // the seeded defaults) and their effect on a TelemetryService's write paths: Track*,
-// InsertEventBatch, ImportNdjson and ValidateEvent, also for rules added while it runs.
+// InsertEventBatch, ImportNdjson and ValidateEvent, also for rules added while it runs; on both
+// backends.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -15,7 +16,6 @@ namespace {
 
 using testing::OpenIntegrityService;
 using testing::QueryInt;
-using testing::TempDir;
 using testing::TestConfig;
 using testing::WaitFor;
 
@@ -35,9 +35,12 @@ ValidationRule AgentEnum() {
   return r;
 }
 
-TEST(ValidationRulesService, DefaultRulesAreSeededAndListed) {
-  TempDir dir;
-  const std::string db = dir.File("r.db");
+class ValidationRulesService : public testing::BackendTest {};
+INSTANTIATE_TEST_SUITE_P(Backends, ValidationRulesService, testing::IntegrityBackends(),
+                         testing::BackendName);
+
+TEST_P(ValidationRulesService, DefaultRulesAreSeededAndListed) {
+  const std::string db = Db();
   InitDb(db);
   auto svc = OpenIntegrityService(db);
   ASSERT_TRUE(svc);
@@ -58,9 +61,8 @@ TEST(ValidationRulesService, DefaultRulesAreSeededAndListed) {
   EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM telemetry_validation_rules"), 7);
 }
 
-TEST(ValidationRulesService, AddListDisableEnableRemoveAreAudited) {
-  TempDir dir;
-  const std::string db = dir.File("r.db");
+TEST_P(ValidationRulesService, AddListDisableEnableRemoveAreAudited) {
+  const std::string db = Db();
   InitDb(db);
   auto svc = OpenIntegrityService(db);
   ASSERT_TRUE(svc);
@@ -91,9 +93,8 @@ TEST(ValidationRulesService, AddListDisableEnableRemoveAreAudited) {
   EXPECT_EQ((*history)[3].operation, "DELETE");
 }
 
-TEST(ValidationRulesService, BadRulesAreRefusedAndNothingIsStored) {
-  TempDir dir;
-  const std::string db = dir.File("r.db");
+TEST_P(ValidationRulesService, BadRulesAreRefusedAndNothingIsStored) {
+  const std::string db = Db();
   InitDb(db);
   auto svc = OpenIntegrityService(db);
   ASSERT_TRUE(svc);
@@ -115,9 +116,8 @@ TEST(ValidationRulesService, BadRulesAreRefusedAndNothingIsStored) {
   EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM telemetry_validation_rules"), 7);
 }
 
-TEST(ValidationRulesService, EveryLibraryWritePathAppliesTheRules) {
-  TempDir dir;
-  const std::string db = dir.File("r.db");
+TEST_P(ValidationRulesService, EveryLibraryWritePathAppliesTheRules) {
+  const std::string db = Db();
   InitDb(db);
   {
     auto svc = OpenIntegrityService(db);
@@ -164,7 +164,7 @@ TEST(ValidationRulesService, EveryLibraryWritePathAppliesTheRules) {
   EXPECT_EQ(s.ValidateEvent(bad).code(), StatusCode::kInvalidArgument);
   EXPECT_OK(s.ValidateEvent(good));
   // ImportNdjson: the bad line is skipped with the rule's message, the others imported.
-  const std::string file = dir.File("in.ndjson");
+  const std::string file = dir_.File("in.ndjson");
   {
     std::ofstream out(file);
     out << R"({"sessionId":"imp-1","eventType":"start","agentType":"claude","timestamp":1000})"
@@ -185,9 +185,8 @@ TEST(ValidationRulesService, EveryLibraryWritePathAppliesTheRules) {
                          "NOT IN ('claude','codex')"), 0);
 }
 
-TEST(ValidationRulesService, ARunningServiceSeesRuleChangesWithinTheRefreshInterval) {
-  TempDir dir;
-  const std::string db = dir.File("r.db");
+TEST_P(ValidationRulesService, ARunningServiceSeesRuleChangesWithinTheRefreshInterval) {
+  const std::string db = Db();
   TelemetryConfig config = TestConfig(db);
   config.local_store.rules_refresh_ms = 50;
   TelemetryService s(config);
@@ -212,9 +211,8 @@ TEST(ValidationRulesService, ARunningServiceSeesRuleChangesWithinTheRefreshInter
   ASSERT_OK(s.Shutdown());
 }
 
-TEST(ValidationRulesService, RulesAreOffWithDataIntegrityOff) {
-  TempDir dir;
-  const std::string db = dir.File("r.db");
+TEST_P(ValidationRulesService, RulesAreOffWithDataIntegrityOff) {
+  const std::string db = Db();
   InitDb(db);
   ASSERT_TRUE(OpenIntegrityService(db)->AddValidationRule(AgentEnum()).ok());
   TelemetryConfig config = TestConfig(db);

@@ -175,7 +175,19 @@ CREATE INDEX idx_events_search ON telemetry_events USING gin (search);
 CREATE INDEX idx_events_search_unindexed ON telemetry_events (id) WHERE search IS NULL;
 )sql";
 
+// Rolling back keeps what cannot be recomputed in vk_stash_* tables (copies: a renamed table
+// would keep its constraint and index names, which the migration needs again), and migrating
+// again puts it back (kRestore*), as on SQLite. The text index's vectors are kept too (they are
+// computed by the store, not by SQL).
 constexpr std::string_view kRollback110 = R"sql(
+DROP TABLE IF EXISTS vk_stash_110_sessions; DROP TABLE IF EXISTS vk_stash_110_stats;
+DROP TABLE IF EXISTS vk_stash_110_events;
+CREATE TABLE vk_stash_110_sessions AS SELECT id, last_event_time FROM telemetry_sessions;
+CREATE TABLE vk_stash_110_stats AS SELECT id, active_sessions, completed_sessions,
+  failed_sessions, timeout_sessions, sessions_with_errors, duration_sum, duration_count
+  FROM telemetry_stats;
+CREATE TABLE vk_stash_110_events AS SELECT id, search FROM telemetry_events
+  WHERE search IS NOT NULL;
 DROP INDEX IF EXISTS idx_events_search_unindexed; DROP INDEX IF EXISTS idx_events_search;
 ALTER TABLE telemetry_events DROP COLUMN search;
 DROP INDEX IF EXISTS idx_sessions_status_last; DROP INDEX IF EXISTS idx_sessions_last;
@@ -183,6 +195,19 @@ ALTER TABLE telemetry_sessions DROP COLUMN last_event_time;
 ALTER TABLE telemetry_stats DROP COLUMN active_sessions, DROP COLUMN completed_sessions,
   DROP COLUMN failed_sessions, DROP COLUMN timeout_sessions, DROP COLUMN sessions_with_errors,
   DROP COLUMN duration_sum, DROP COLUMN duration_count;
+)sql";
+
+constexpr std::string_view kRestore110 = R"sql(
+UPDATE telemetry_sessions t SET last_event_time = s.last_event_time
+  FROM vk_stash_110_sessions s WHERE s.id = t.id AND s.last_event_time IS NOT NULL;
+UPDATE telemetry_stats t SET (active_sessions, completed_sessions, failed_sessions,
+  timeout_sessions, sessions_with_errors, duration_sum, duration_count) =
+  (s.active_sessions, s.completed_sessions, s.failed_sessions, s.timeout_sessions,
+   s.sessions_with_errors, s.duration_sum, s.duration_count)
+  FROM vk_stash_110_stats s WHERE s.id = t.id;
+UPDATE telemetry_events t SET search = s.search FROM vk_stash_110_events s WHERE s.id = t.id;
+DROP TABLE vk_stash_110_sessions; DROP TABLE vk_stash_110_stats;
+DROP TABLE vk_stash_110_events;
 )sql";
 
 // 1.2.0: the live delivery outbox (see the SQLite schema for the design).
@@ -238,9 +263,28 @@ CREATE TRIGGER telemetry_delivery_session_final AFTER INSERT OR UPDATE OF status
 constexpr std::string_view kRollback120 = R"sql(
 DROP TRIGGER IF EXISTS telemetry_delivery_session_final ON telemetry_sessions;
 DROP FUNCTION IF EXISTS telemetry_delivery_queue_session;
+DROP TABLE IF EXISTS vk_stash_120_state; DROP TABLE IF EXISTS vk_stash_120_sessions;
+DROP TABLE IF EXISTS vk_stash_120_failures;
+CREATE TABLE vk_stash_120_state AS SELECT * FROM telemetry_delivery_state;
+CREATE TABLE vk_stash_120_sessions AS SELECT * FROM telemetry_delivery_sessions;
+CREATE TABLE vk_stash_120_failures AS SELECT * FROM telemetry_delivery_failures;
 DROP TABLE IF EXISTS telemetry_delivery_failures;
 DROP TABLE IF EXISTS telemetry_delivery_sessions;
 DROP TABLE IF EXISTS telemetry_delivery_state;
+)sql";
+
+// Identity sequences continue after the restored ids.
+constexpr std::string_view kRestore120 = R"sql(
+INSERT INTO telemetry_delivery_state SELECT * FROM vk_stash_120_state;
+INSERT INTO telemetry_delivery_sessions SELECT * FROM vk_stash_120_sessions
+  WHERE session_id IN (SELECT id FROM telemetry_sessions);
+INSERT INTO telemetry_delivery_failures SELECT * FROM vk_stash_120_failures;
+SELECT setval(pg_get_serial_sequence('telemetry_delivery_sessions', 'seq'),
+  coalesce((SELECT max(seq) FROM telemetry_delivery_sessions), 0) + 1, false);
+SELECT setval(pg_get_serial_sequence('telemetry_delivery_failures', 'id'),
+  coalesce((SELECT max(id) FROM telemetry_delivery_failures), 0) + 1, false);
+DROP TABLE vk_stash_120_state; DROP TABLE vk_stash_120_sessions;
+DROP TABLE vk_stash_120_failures;
 )sql";
 
 #define VK_ROLLUP_COLUMNS                                                      \
@@ -276,7 +320,16 @@ constexpr std::string_view kSchema130 =
     "  PRIMARY KEY (minute, agent_type, mode)\n"
     ");\n";
 
-constexpr std::string_view kRollback130 = "DROP TABLE IF EXISTS telemetry_minute_rollups;";
+constexpr std::string_view kRollback130 = R"sql(
+DROP TABLE IF EXISTS vk_stash_130_minutes;
+CREATE TABLE vk_stash_130_minutes AS SELECT * FROM telemetry_minute_rollups;
+DROP TABLE telemetry_minute_rollups;
+)sql";
+
+constexpr std::string_view kRestore130 = R"sql(
+INSERT INTO telemetry_minute_rollups SELECT * FROM vk_stash_130_minutes;
+DROP TABLE vk_stash_130_minutes;
+)sql";
 
 // 1.4.0: threshold alert history.
 constexpr std::string_view kSchema140 = R"sql(
@@ -296,7 +349,18 @@ CREATE TABLE telemetry_alerts (
 CREATE INDEX idx_telemetry_alerts_fired_at ON telemetry_alerts(fired_at);
 )sql";
 
-constexpr std::string_view kRollback140 = "DROP TABLE IF EXISTS telemetry_alerts;";
+constexpr std::string_view kRollback140 = R"sql(
+DROP TABLE IF EXISTS vk_stash_140_alerts;
+CREATE TABLE vk_stash_140_alerts AS SELECT * FROM telemetry_alerts;
+DROP TABLE telemetry_alerts;
+)sql";
+
+constexpr std::string_view kRestore140 = R"sql(
+INSERT INTO telemetry_alerts SELECT * FROM vk_stash_140_alerts;
+SELECT setval(pg_get_serial_sequence('telemetry_alerts', 'id'),
+  coalesce((SELECT max(id) FROM telemetry_alerts), 0) + 1, false);
+DROP TABLE vk_stash_140_alerts;
+)sql";
 
 // 1.5.0: hour and day levels of the analytics rollups.
 constexpr std::string_view kSchema150 =
@@ -308,7 +372,16 @@ constexpr std::string_view kSchema150 =
     "  PRIMARY KEY (period_ms, start, agent_type, mode)\n"
     ");\n";
 
-constexpr std::string_view kRollback150 = "DROP TABLE IF EXISTS telemetry_period_rollups;";
+constexpr std::string_view kRollback150 = R"sql(
+DROP TABLE IF EXISTS vk_stash_150_periods;
+CREATE TABLE vk_stash_150_periods AS SELECT * FROM telemetry_period_rollups;
+DROP TABLE telemetry_period_rollups;
+)sql";
+
+constexpr std::string_view kRestore150 = R"sql(
+INSERT INTO telemetry_period_rollups SELECT * FROM vk_stash_150_periods;
+DROP TABLE vk_stash_150_periods;
+)sql";
 
 // 1.6.0: the audit trail of user-visible changes (as the SQLite schema's 1.6.0: a session's
 // status or end time, an error's resolution, every validation-rule change; deletes are audited
@@ -359,24 +432,45 @@ CREATE TRIGGER telemetry_audit_errors_au AFTER UPDATE OF resolved, resolved_at, 
   WHEN (OLD.resolved IS DISTINCT FROM NEW.resolved OR OLD.resolved_at IS DISTINCT FROM NEW.resolved_at
         OR OLD.resolved_by IS DISTINCT FROM NEW.resolved_by)
   EXECUTE FUNCTION telemetry_audit_error_change();
+-- The rule's fields as SQLite's triggers write them (the same JSON and changed fields).
 CREATE FUNCTION telemetry_audit_rule_change() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE fields text[] := '{}';
 BEGIN
   IF TG_OP = 'INSERT' THEN
     INSERT INTO telemetry_audit_log (table_name, record_id, operation, new_values, reason, timestamp)
-    VALUES ('telemetry_validation_rules', NEW.id::text, 'INSERT', row_to_json(NEW)::text,
-            'validation rule added', )sql" VK_NOW_MS R"sql();
+    VALUES ('telemetry_validation_rules', NEW.id::text, 'INSERT',
+      json_build_object('table_name', NEW.table_name, 'field_name', NEW.field_name,
+      'rule_type', NEW.rule_type, 'rule_config', NEW.rule_config,
+      'error_message', NEW.error_message, 'is_active', NEW.is_active, 'priority', NEW.priority)::text,
+      'validation rule added', coalesce(NEW.created_at, )sql" VK_NOW_MS R"sql());
   ELSIF TG_OP = 'UPDATE' THEN
+    IF OLD.table_name IS DISTINCT FROM NEW.table_name THEN fields := fields || 'table_name'::text; END IF;
+    IF OLD.field_name IS DISTINCT FROM NEW.field_name THEN fields := fields || 'field_name'::text; END IF;
+    IF OLD.rule_type IS DISTINCT FROM NEW.rule_type THEN fields := fields || 'rule_type'::text; END IF;
+    IF OLD.rule_config IS DISTINCT FROM NEW.rule_config THEN fields := fields || 'rule_config'::text; END IF;
+    IF OLD.error_message IS DISTINCT FROM NEW.error_message THEN fields := fields || 'error_message'::text; END IF;
+    IF OLD.is_active IS DISTINCT FROM NEW.is_active THEN fields := fields || 'is_active'::text; END IF;
+    IF OLD.priority IS DISTINCT FROM NEW.priority THEN fields := fields || 'priority'::text; END IF;
     INSERT INTO telemetry_audit_log (table_name, record_id, operation, old_values, new_values,
-      reason, timestamp)
-    VALUES ('telemetry_validation_rules', NEW.id::text, 'UPDATE', row_to_json(OLD)::text,
-            row_to_json(NEW)::text,
-            CASE WHEN OLD.is_active <> 0 AND NEW.is_active = 0 THEN 'validation rule disabled'
-                 WHEN NEW.is_active <> 0 AND OLD.is_active = 0 THEN 'validation rule enabled'
-                 ELSE 'validation rule changed' END, )sql" VK_NOW_MS R"sql();
+      changed_fields, reason, timestamp)
+    VALUES ('telemetry_validation_rules', NEW.id::text, 'UPDATE',
+      json_build_object('table_name', OLD.table_name, 'field_name', OLD.field_name,
+      'rule_type', OLD.rule_type, 'rule_config', OLD.rule_config,
+      'error_message', OLD.error_message, 'is_active', OLD.is_active, 'priority', OLD.priority)::text,
+      json_build_object('table_name', NEW.table_name, 'field_name', NEW.field_name,
+      'rule_type', NEW.rule_type, 'rule_config', NEW.rule_config,
+      'error_message', NEW.error_message, 'is_active', NEW.is_active, 'priority', NEW.priority)::text,
+      array_to_json(fields)::text,
+      CASE WHEN OLD.is_active <> 0 AND NEW.is_active = 0 THEN 'validation rule disabled'
+           WHEN NEW.is_active <> 0 AND OLD.is_active = 0 THEN 'validation rule enabled'
+           ELSE 'validation rule changed' END, coalesce(NEW.updated_at, )sql" VK_NOW_MS R"sql());
   ELSE
     INSERT INTO telemetry_audit_log (table_name, record_id, operation, old_values, reason, timestamp)
-    VALUES ('telemetry_validation_rules', OLD.id::text, 'DELETE', row_to_json(OLD)::text,
-            'validation rule removed', )sql" VK_NOW_MS R"sql();
+    VALUES ('telemetry_validation_rules', OLD.id::text, 'DELETE',
+      json_build_object('table_name', OLD.table_name, 'field_name', OLD.field_name,
+      'rule_type', OLD.rule_type, 'rule_config', OLD.rule_config,
+      'error_message', OLD.error_message, 'is_active', OLD.is_active, 'priority', OLD.priority)::text,
+      'validation rule removed', )sql" VK_NOW_MS R"sql();
   END IF;
   RETURN NULL;
 END $$;
@@ -395,14 +489,9 @@ DROP FUNCTION IF EXISTS telemetry_audit_session_change(); DROP INDEX IF EXISTS i
 #undef VK_ROLLUP_COLUMNS
 #undef VK_NOW_MS
 
-struct PgMigration {
-  std::string_view version;
-  std::string_view description;
-  std::string_view script;
-  std::string_view rollback_script;
-};
+}  // namespace
 
-const std::vector<PgMigration>& Migrations() {
+const std::vector<PgMigration>& PgMigrations() {
   // Same versions and descriptions as the SQLite schema (store/sqlite/schema.cc).
   static const std::vector<PgMigration> migrations = {
       {"1.0.0", "Reference schema: eight telemetry tables, millisecond timestamps, cascading keys",
@@ -410,22 +499,21 @@ const std::vector<PgMigration>& Migrations() {
       {"1.1.0",
        "Session activity time, exact rollup sums, full-text index (tsvector + GIN) over prompt "
        "and stream",
-       kSchema110, kRollback110},
+       kSchema110, kRollback110, kRestore110, "vk_stash_110_sessions"},
       {"1.2.0", "Live OTLP delivery outbox: event cursor, pending root spans, rejected requests",
-       kSchema120, kRollback120},
+       kSchema120, kRollback120, kRestore120, "vk_stash_120_state"},
       {"1.3.0", "Per-minute analytics rollups with mergeable quantile sketches", kSchema130,
-       kRollback130},
+       kRollback130, kRestore130, "vk_stash_130_minutes"},
       {"1.4.0", "Threshold alert history (fired, resolved) kept across restarts", kSchema140,
-       kRollback140},
-      {"1.5.0", "Hour and day levels of the analytics rollups", kSchema150, kRollback150},
+       kRollback140, kRestore140, "vk_stash_140_alerts"},
+      {"1.5.0", "Hour and day levels of the analytics rollups", kSchema150, kRollback150,
+       kRestore150, "vk_stash_150_periods"},
       {"1.6.0", "Audit trail triggers: session status/end changes, error resolution, rule changes",
        kSchema160, kRollback160},
       {"1.7.0", kDefaultRulesDescription, kDefaultRulesScript, kDefaultRulesRollback},
   };
   return migrations;
 }
-
-}  // namespace
 
 void AppendSearchVector(std::string& out, const std::optional<std::string>& prompt,
                         const std::optional<std::string>& stream_data) {
@@ -463,7 +551,37 @@ void AppendSearchVector(std::string& out, const std::optional<std::string>& prom
   }
 }
 
-std::string_view PgCurrentSchemaVersion() { return Migrations().back().version; }
+std::string_view PgCurrentSchemaVersion() { return PgMigrations().back().version; }
+
+// The table of applied versions (kept outside the migrations: it records them).
+constexpr std::string_view kSchemaVersionsTable =
+    "CREATE TABLE IF NOT EXISTS telemetry_schema_versions ("
+    " id bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,"
+    " version text NOT NULL UNIQUE, description text, migration_script text,"
+    " rollback_script text,"
+    " applied_at bigint NOT NULL DEFAULT ((extract(epoch from clock_timestamp()) * 1000)::bigint),"
+    " is_active integer NOT NULL DEFAULT 1, metadata text)";
+
+Status ApplyPgMigration(PgConn& conn, const PgMigration& m, std::int64_t now_ms) {
+  if (m.version == PgMigrations().front().version) {
+    VK_RETURN_IF_ERROR(conn.Exec(kSchemaVersionsTable));  // a database without any schema yet
+  }
+  VK_RETURN_IF_ERROR(conn.Exec(m.script).WithContext("migration " + std::string(m.version)));
+  if (!m.restore_script.empty()) {
+    VK_ASSIGN_OR_RETURN(PgResult stashed, conn.QueryOnce("SELECT to_regclass($1) IS NOT NULL",
+                                                         PgParams().Add(m.stash_table)));
+    if (stashed.TextView(0, 0) == "t") {
+      VK_RETURN_IF_ERROR(conn.Exec(m.restore_script)
+                             .WithContext("restore data kept by the rollback of " +
+                                          std::string(m.version)));
+    }
+  }
+  return conn.Query(
+      "INSERT INTO telemetry_schema_versions (version, description, migration_script, "
+      "rollback_script, applied_at, is_active) VALUES ($1, $2, $3, $4, $5, 1)",
+      PgParams().Add(m.version).Add(m.description).Add(m.script).Add(m.rollback_script)
+          .Add(now_ms)).status();
+}
 
 Status Migrate(PgConn& conn, std::int64_t now_ms) {
   {
@@ -481,25 +599,14 @@ Status Migrate(PgConn& conn, std::int64_t now_ms) {
   auto body = [&]() -> Status {
     VK_RETURN_IF_ERROR(conn.Query("SELECT pg_advisory_xact_lock($1)",
                                   PgParams().Add(kWriterLockKey)).status());
-    VK_RETURN_IF_ERROR(conn.Exec(
-        "CREATE TABLE IF NOT EXISTS telemetry_schema_versions ("
-        " id bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,"
-        " version text NOT NULL UNIQUE, description text, migration_script text,"
-        " rollback_script text,"
-        " applied_at bigint NOT NULL DEFAULT ((extract(epoch from clock_timestamp()) * 1000)::bigint),"
-        " is_active integer NOT NULL DEFAULT 1, metadata text)"));
-    for (const PgMigration& m : Migrations()) {
+    VK_RETURN_IF_ERROR(conn.Exec(kSchemaVersionsTable));
+    for (const PgMigration& m : PgMigrations()) {
       VK_ASSIGN_OR_RETURN(PgResult done,
                           conn.Query("SELECT count(*) FROM telemetry_schema_versions WHERE "
                                      "version = $1",
                                      PgParams().Add(m.version)));
       if (done.Int(0, 0) > 0) continue;
-      VK_RETURN_IF_ERROR(conn.Exec(m.script).WithContext("migration " + std::string(m.version)));
-      VK_RETURN_IF_ERROR(conn.Query(
-          "INSERT INTO telemetry_schema_versions (version, description, migration_script, "
-          "rollback_script, applied_at, is_active) VALUES ($1, $2, $3, $4, $5, 1)",
-          PgParams().Add(m.version).Add(m.description).Add(m.script).Add(m.rollback_script)
-              .Add(now_ms)).status());
+      VK_RETURN_IF_ERROR(ApplyPgMigration(conn, m, now_ms));
     }
     return Status::Ok();
   };

@@ -8,10 +8,30 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "store/postgres/pg_conn.h"
 
 namespace vibekit::store::postgres {
+
+// One migration: its script, the script that undoes it, and (when that rollback kept data aside
+// in vk_stash_* tables) the script that puts the data back after `script`, run when
+// `stash_table` exists. Same versions and descriptions as store/sqlite/schema.h.
+struct PgMigration {
+  std::string_view version;
+  std::string_view description;
+  std::string_view script;
+  std::string_view rollback_script;
+  std::string_view restore_script = {};
+  std::string_view stash_table = {};
+};
+
+// In the order they apply.
+const std::vector<PgMigration>& PgMigrations();
+
+// Runs `m` (script, then its restore script when its rollback left a stash) and records it in
+// telemetry_schema_versions. Inside the caller's transaction.
+Status ApplyPgMigration(PgConn& conn, const PgMigration& m, std::int64_t now_ms);
 
 // Applies every migration not yet recorded, in one transaction, under an advisory lock so
 // several processes opening one database at once migrate it once.

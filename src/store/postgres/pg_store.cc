@@ -10,7 +10,9 @@
 #include "common/event_json.h"
 #include "common/json.h"
 #include "store/postgres/pg_minute_rollup.h"
+#include "store/postgres/pg_rules.h"
 #include "store/postgres/pg_schema.h"
+#include "store/validation_rules_sql.h"
 
 namespace vibekit::store::postgres {
 namespace {
@@ -939,11 +941,7 @@ Result<AggregateStats> PgStore::GetAggregateStats() {
   return out;
 }
 
-Result<std::vector<ValidationRule>> PgStore::ReadValidationRules() {
-  VK_ASSIGN_OR_RETURN(PgResult r, Read(
-      "SELECT id, table_name, field_name, rule_type, coalesce(rule_config, ''), "
-      "coalesce(error_message, ''), is_active, priority, created_at, updated_at "
-      "FROM telemetry_validation_rules ORDER BY id"));
+std::vector<ValidationRule> ValidationRulesFromResult(const PgResult& r) {
   std::vector<ValidationRule> out;
   for (int i = 0; i < r.rows(); ++i) {
     out.push_back(ValidationRuleFromRow(r.Int(i, 0), r.Text(i, 1), r.Text(i, 2), r.Text(i, 3),
@@ -951,6 +949,11 @@ Result<std::vector<ValidationRule>> PgStore::ReadValidationRules() {
                                         r.Int(i, 7), r.Int(i, 8), r.Int(i, 9)));
   }
   return out;
+}
+
+Result<std::vector<ValidationRule>> PgStore::ReadValidationRules() {
+  VK_ASSIGN_OR_RETURN(PgResult r, Read(kValidationRulesQuery));
+  return ValidationRulesFromResult(r);
 }
 
 Result<std::vector<SchemaVersion>> PgStore::SchemaVersions() {

@@ -20,6 +20,7 @@
 #include "store/sqlite/minute_rollup_sql.h"
 #include "store/sqlite/schema.h"
 #include "store/sqlite/text_codec.h"
+#include "store/validation_rules_sql.h"
 
 namespace vibekit::store::sqlite {
 namespace {
@@ -1243,10 +1244,7 @@ Result<AggregateStats> SqliteStore::GetAggregateStats() {
 
 Result<std::vector<ValidationRule>> SqliteStore::ReadValidationRules() {
   VK_ASSIGN_OR_RETURN(ReaderLease reader, AcquireReader());
-  VK_ASSIGN_OR_RETURN(Statement * stmt, Cached(*reader,
-      "SELECT id, table_name, field_name, rule_type, coalesce(rule_config, ''), "
-      "coalesce(error_message, ''), is_active, priority, created_at, updated_at "
-      "FROM telemetry_validation_rules ORDER BY id"));
+  VK_ASSIGN_OR_RETURN(Statement * stmt, Cached(*reader, kValidationRulesQuery));
   std::vector<ValidationRule> out;
   while (true) {
     VK_ASSIGN_OR_RETURN(bool row, stmt->Step());
