@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "common/log.h"
+#include "common/steady_ms.h"
 #include "ingest/validation.h"
 
 namespace vibekit::ingest {
@@ -15,15 +16,8 @@ namespace {
 constexpr std::size_t kFlushRing = 4096;
 constexpr std::int64_t kRetentionChunk = 500;
 
-std::int64_t SteadyMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
-std::chrono::steady_clock::time_point AtSteadyMs(std::int64_t ms) {
-  return std::chrono::steady_clock::time_point(std::chrono::milliseconds(ms));
-}
+using internal::AtSteadyMs;
+using internal::SteadyMs;
 
 }  // namespace
 

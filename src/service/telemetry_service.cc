@@ -14,6 +14,7 @@
 
 #include "common/log.h"
 #include "common/privacy.h"
+#include "common/steady_ms.h"
 #include "common/sys.h"
 #include "delivery/delivery_worker.h"
 #include "ingest/ndjson_import.h"
@@ -127,15 +128,9 @@ class TelemetryService::Impl {
   }
 
   // --- validation rules: a compiled set, re-read at most every rules_refresh_ms ---
-  static std::int64_t SteadyMs() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::steady_clock::now().time_since_epoch())
-        .count();
-  }
-
   // Reads the table and recompiles when it changed. A failed read keeps the rules in force.
   void ReloadRules() {
-    rules_checked_ms_.store(SteadyMs(), std::memory_order_relaxed);
+    rules_checked_ms_.store(internal::SteadyMs(), std::memory_order_relaxed);
     auto rows = store_->ReadValidationRules();
     if (!rows.ok()) {
       internal::LogWarn("validation rules not re-read: " + rows.status().message());
@@ -156,7 +151,7 @@ class TelemetryService::Impl {
   // Like the built-in checks, off when local_store.enable_data_integrity is false.
   Status CheckRules(const Event& event) {
     if (!config_.local_store.enable_data_integrity) return Status::Ok();
-    const std::int64_t now = SteadyMs();
+    const std::int64_t now = internal::SteadyMs();
     if (now - rules_checked_ms_.load(std::memory_order_relaxed) >=
         config_.local_store.rules_refresh_ms) {
       std::unique_lock reload(rules_reload_mu_, std::try_to_lock);

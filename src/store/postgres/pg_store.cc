@@ -9,6 +9,7 @@
 
 #include "common/event_json.h"
 #include "common/json.h"
+#include "common/steady_ms.h"
 #include "store/postgres/pg_minute_rollup.h"
 #include "store/postgres/pg_rules.h"
 #include "store/postgres/pg_schema.h"
@@ -17,13 +18,8 @@
 namespace vibekit::store::postgres {
 namespace {
 
-std::int64_t SteadyNowMicros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 double MsSinceMicros(std::int64_t t0_us) {
-  return static_cast<double>(SteadyNowMicros() - t0_us) / 1000.0;
+  return static_cast<double>(internal::SteadyMicros() - t0_us) / 1000.0;
 }
 
 constexpr std::string_view kEventColumns =
@@ -1001,12 +997,12 @@ Result<MaintenanceReport> PgStore::Optimize(bool rebuild_indexes) {
   std::lock_guard lock(writer_mu_);
   if (!open_) return Status::FailedPrecondition("store is not open");
   if (!writer_->healthy()) VK_RETURN_IF_ERROR(writer_->Reset());
-  const std::int64_t start = SteadyNowMicros();
+  const std::int64_t start = internal::SteadyMicros();
   MaintenanceReport r;
   VK_ASSIGN_OR_RETURN(PgResult size, writer_->Query("SELECT pg_database_size(current_database())"));
   r.file_size_before_bytes = size.Int(0, 0);
   auto step = [&](std::string name, std::string detail, const std::string& sql) -> Status {
-    const std::int64_t t0 = SteadyNowMicros();
+    const std::int64_t t0 = internal::SteadyMicros();
     VK_RETURN_IF_ERROR(writer_->Exec(sql).WithContext(name));
     r.steps.push_back({std::move(name), std::move(detail), MsSinceMicros(t0)});
     return Status::Ok();
@@ -1036,16 +1032,16 @@ Result<MaintenanceReport> PgStore::Vacuum(bool analyze) {
   std::lock_guard lock(writer_mu_);
   if (!open_) return Status::FailedPrecondition("store is not open");
   if (!writer_->healthy()) VK_RETURN_IF_ERROR(writer_->Reset());
-  const std::int64_t start = SteadyNowMicros();
+  const std::int64_t start = internal::SteadyMicros();
   MaintenanceReport r;
   VK_ASSIGN_OR_RETURN(PgResult size, writer_->Query("SELECT pg_database_size(current_database())"));
   r.file_size_before_bytes = size.Int(0, 0);
-  std::int64_t t0 = SteadyNowMicros();
+  std::int64_t t0 = internal::SteadyMicros();
   VK_RETURN_IF_ERROR(writer_->Exec("VACUUM").WithContext("vacuum"));
   r.steps.push_back({"vacuum", "VACUUM: space of deleted rows made reusable, empty tail pages "
                                "returned", MsSinceMicros(t0)});
   if (analyze) {
-    t0 = SteadyNowMicros();
+    t0 = internal::SteadyMicros();
     VK_RETURN_IF_ERROR(writer_->Exec("ANALYZE").WithContext("analyze"));
     r.steps.push_back({"analyze", "ANALYZE: planner statistics of every table and index",
                        MsSinceMicros(t0)});

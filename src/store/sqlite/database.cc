@@ -9,18 +9,10 @@
 #include <cstring>
 #include <string>
 
+#include "common/steady_ms.h"
 #include "store/sqlite/text_codec.h"
 
 namespace vibekit::store::sqlite {
-namespace {
-
-std::int64_t SteadyNowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
-}  // namespace
 
 Status StatusFromSqlite(int rc, sqlite3* db, std::string_view context) {
   if (rc == SQLITE_OK || rc == SQLITE_DONE || rc == SQLITE_ROW) return Status::Ok();
@@ -115,7 +107,7 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& path,
 
 int Database::ProgressHandler(void* self) noexcept {
   auto* db = static_cast<Database*>(self);
-  return (db->deadline_ms_ != 0 && SteadyNowMs() > db->deadline_ms_) ? 1 : 0;
+  return (db->deadline_ms_ != 0 && internal::SteadyMs() > db->deadline_ms_) ? 1 : 0;
 }
 
 void Database::SetDeadline(std::int64_t steady_deadline_ms) noexcept {

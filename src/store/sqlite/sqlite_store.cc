@@ -16,6 +16,7 @@
 #include "common/event_json.h"
 #include "common/json.h"
 #include "common/log.h"
+#include "common/steady_ms.h"
 #include "common/sys.h"
 #include "store/sqlite/minute_rollup_sql.h"
 #include "store/sqlite/schema.h"
@@ -26,12 +27,6 @@ namespace vibekit::store::sqlite {
 namespace {
 
 using BindValue = SqliteStore::BindValue;
-
-std::int64_t SteadyNowMicros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 
 constexpr std::string_view kEventColumns =
     "id, session_id, event_type, agent_type, mode, prompt, stream_data, sandbox_id, repo_url, "
@@ -472,7 +467,7 @@ Result<Statement*> SqliteStore::Cached(Reader& reader, const std::string& sql) {
     it = reader.cache.emplace(sql, std::move(stmt)).first;
   }
   it->second.Reset();
-  const std::int64_t now_ms = SteadyNowMicros() / 1000;
+  const std::int64_t now_ms = internal::SteadyMicros() / 1000;
   reader.db->SetDeadline(config_.query_timeout_ms > 0 ? now_ms + config_.query_timeout_ms : 0);
   return &it->second;
 }
@@ -851,7 +846,7 @@ Result<std::int64_t> SqliteStore::UsedBytes() {
 
 Result<std::vector<Event>> SqliteStore::RunEventQuery(Reader& reader, const std::string& sql,
                                                       const std::vector<BindValue>& binds) {
-  const std::int64_t t0 = SteadyNowMicros();
+  const std::int64_t t0 = internal::SteadyMicros();
   VK_ASSIGN_OR_RETURN(Statement * stmt, Cached(reader, sql));
   BindAll(*stmt, binds);
   std::vector<Event> out;
@@ -862,7 +857,7 @@ Result<std::vector<Event>> SqliteStore::RunEventQuery(Reader& reader, const std:
     out.push_back(std::move(e));
   }
   stmt->Reset();
-  LogQuery(sql, SteadyNowMicros() - t0);
+  LogQuery(sql, internal::SteadyMicros() - t0);
   return out;
 }
 
@@ -1143,7 +1138,7 @@ Result<std::vector<Session>> SqliteStore::QuerySessions(const SessionQueryFilter
   sql += " LIMIT ? OFFSET ?";
   binds.emplace_back(f.limit);
   binds.emplace_back(f.offset);
-  const std::int64_t t0 = SteadyNowMicros();
+  const std::int64_t t0 = internal::SteadyMicros();
   VK_ASSIGN_OR_RETURN(ReaderLease reader, AcquireReader());
   VK_ASSIGN_OR_RETURN(Statement * stmt, Cached(*reader, sql));
   BindAll(*stmt, binds);
@@ -1154,7 +1149,7 @@ Result<std::vector<Session>> SqliteStore::QuerySessions(const SessionQueryFilter
     out.push_back(ReadSession(*stmt));
   }
   stmt->Reset();
-  LogQuery(sql, SteadyNowMicros() - t0);
+  LogQuery(sql, internal::SteadyMicros() - t0);
   return out;
 }
 
@@ -1306,7 +1301,7 @@ Result<StoreHealth> SqliteStore::CheckHealth(bool quick_check) {
 namespace {
 
 double MsSinceMicros(std::int64_t t0_us) {
-  return static_cast<double>(SteadyNowMicros() - t0_us) / 1000.0;
+  return static_cast<double>(internal::SteadyMicros() - t0_us) / 1000.0;
 }
 
 // FTS5 keeps the list of its segments in one "structure" record (rowid 10 of the %_data table):
@@ -1370,13 +1365,13 @@ void SqliteStore::SqlCapture::Add(const std::string& sql) {
 Result<MaintenanceReport> SqliteStore::Optimize(bool rebuild_indexes) {
   std::lock_guard lock(writer_mu_);
   if (!open_) return Status::FailedPrecondition("store is not open");
-  const std::int64_t start = SteadyNowMicros();
+  const std::int64_t start = internal::SteadyMicros();
   MaintenanceReport r;
   r.file_size_before_bytes = internal::FileSizeBytes(config_.db_path);
   r.wal_size_before_bytes = internal::FileSizeBytes(config_.db_path + "-wal");
   VK_ASSIGN_OR_RETURN(r.fts_segments_before, FtsSegmentCount(*writer_));
   auto step = [&](std::string name, std::string detail, const std::string& sql) -> Status {
-    const std::int64_t t0 = SteadyNowMicros();
+    const std::int64_t t0 = internal::SteadyMicros();
     VK_RETURN_IF_ERROR(writer_->Exec(sql).WithContext(name));
     r.steps.push_back({std::move(name), std::move(detail), MsSinceMicros(t0)});
     return Status::Ok();
@@ -1419,27 +1414,27 @@ Result<MaintenanceReport> SqliteStore::Optimize(bool rebuild_indexes) {
 Result<MaintenanceReport> SqliteStore::Vacuum(bool analyze) {
   std::lock_guard lock(writer_mu_);
   if (!open_) return Status::FailedPrecondition("store is not open");
-  const std::int64_t start = SteadyNowMicros();
+  const std::int64_t start = internal::SteadyMicros();
   MaintenanceReport r;
   r.file_size_before_bytes = internal::FileSizeBytes(config_.db_path);
   r.wal_size_before_bytes = internal::FileSizeBytes(config_.db_path + "-wal");
   VK_ASSIGN_OR_RETURN(std::int64_t free_pages, writer_->QueryInt("PRAGMA freelist_count"));
   VK_ASSIGN_OR_RETURN(std::int64_t page_size, writer_->QueryInt("PRAGMA page_size"));
-  std::int64_t t0 = SteadyNowMicros();
+  std::int64_t t0 = internal::SteadyMicros();
   VK_RETURN_IF_ERROR(writer_->Exec("VACUUM").WithContext("vacuum"));
   r.steps.push_back({"vacuum",
                      "VACUUM: file rewritten, " + std::to_string(free_pages) + " free pages (" +
                          std::to_string(free_pages * page_size) + " bytes) dropped",
                      MsSinceMicros(t0)});
   if (analyze) {
-    t0 = SteadyNowMicros();
+    t0 = internal::SteadyMicros();
     VK_RETURN_IF_ERROR(writer_->Exec("ANALYZE").WithContext("analyze"));
     r.steps.push_back({"analyze", "ANALYZE: planner statistics of every table and index",
                        MsSinceMicros(t0)});
   }
   // In WAL mode VACUUM writes the new pages to the log; the checkpoint moves them into the file
   // and truncates both, so the "after" sizes are the real result.
-  t0 = SteadyNowMicros();
+  t0 = internal::SteadyMicros();
   VK_ASSIGN_OR_RETURN(std::string busy, writer_->QueryText("PRAGMA wal_checkpoint(TRUNCATE)"));
   r.steps.push_back({"wal_checkpoint",
                      busy == "0" ? "PRAGMA wal_checkpoint(TRUNCATE)"
@@ -1631,7 +1626,7 @@ Result<std::vector<std::string>> SqliteStore::ExplainQueryPlan(const std::string
 
 Result<AggregateStats> SqliteStore::AggregateStatsBetween(std::int64_t from_ms,
                                                           std::int64_t to_ms) {
-  const std::int64_t t0 = SteadyNowMicros();
+  const std::int64_t t0 = internal::SteadyMicros();
   VK_ASSIGN_OR_RETURN(ReaderLease reader, AcquireReader());
   // Both aggregations read one snapshot.
   Transaction snapshot(*reader->db);
@@ -1674,7 +1669,7 @@ Result<AggregateStats> SqliteStore::AggregateStatsBetween(std::int64_t from_ms,
     }
   }
   ev->Reset();
-  LogQuery(events_sql, SteadyNowMicros() - t0);
+  LogQuery(events_sql, internal::SteadyMicros() - t0);
   // Sessions: a range scan of idx_sessions_start, grouped.
   const std::string sessions_sql =
       "SELECT agent_type, coalesce(mode, ''), status, count(*), "
@@ -1706,7 +1701,7 @@ Result<AggregateStats> SqliteStore::AggregateStatsBetween(std::int64_t from_ms,
   }
   ss->Reset();
   VK_RETURN_IF_ERROR(snapshot.Commit());
-  LogQuery(sessions_sql, SteadyNowMicros() - t0);
+  LogQuery(sessions_sql, internal::SteadyMicros() - t0);
   auto finish = [](RollupCounts& c) {
     if (c.duration_count > 0) {
       c.avg_session_duration_ms =
@@ -1722,7 +1717,7 @@ Result<AggregateStats> SqliteStore::AggregateStatsBetween(std::int64_t from_ms,
 
 Result<SessionPercentiles> SqliteStore::SessionPercentilesBetween(std::int64_t from_ms,
                                                                   std::int64_t to_ms) {
-  const std::int64_t t0 = SteadyNowMicros();
+  const std::int64_t t0 = internal::SteadyMicros();
   VK_ASSIGN_OR_RETURN(ReaderLease reader, AcquireReader());
   // The count and the rank lookups must see the same rows.
   Transaction snapshot(*reader->db);
@@ -1762,7 +1757,7 @@ Result<SessionPercentiles> SqliteStore::SessionPercentilesBetween(std::int64_t f
   VK_RETURN_IF_ERROR(compute("start_time >= ?1 AND start_time <= ?2", "event_count",
                              &out.events_per_session));
   VK_RETURN_IF_ERROR(snapshot.Commit());
-  LogQuery("session percentiles", SteadyNowMicros() - t0);
+  LogQuery("session percentiles", internal::SteadyMicros() - t0);
   return out;
 }
 
@@ -2143,9 +2138,9 @@ Status SqliteStore::Scan(const ScanRequest& request, ScanVisitor& visitor) {
   ReadSnapshot snapshot(db);
   VK_RETURN_IF_ERROR(snapshot.Begin().WithContext("begin export snapshot"));
   if (request.by_session) {
-    const std::int64_t t0 = SteadyNowMicros();
+    const std::int64_t t0 = internal::SteadyMicros();
     Status st = ScanBySession(db, request, visitor);
-    LogQuery("export scan by session", SteadyNowMicros() - t0);
+    LogQuery("export scan by session", internal::SteadyMicros() - t0);
     return st;
   }
   struct Table {
@@ -2174,7 +2169,7 @@ Status SqliteStore::Scan(const ScanRequest& request, ScanVisitor& visitor) {
   for (const Table& t : tables) {
     if (!t.wanted) continue;
     TableQuery q = BuildScanQuery(t.name, request.filter);
-    const std::int64_t t0 = SteadyNowMicros();
+    const std::int64_t t0 = internal::SteadyMicros();
     VK_ASSIGN_OR_RETURN(Statement stmt, Statement::Prepare(db, q.sql));
     BindAll(stmt, q.binds);
     Event event;  // every row read into it
@@ -2189,7 +2184,7 @@ Status SqliteStore::Scan(const ScanRequest& request, ScanVisitor& visitor) {
         VK_RETURN_IF_ERROR(visitor.OnError(ReadErrorRecord(stmt)));
       }
     }
-    LogQuery(q.sql, SteadyNowMicros() - t0);
+    LogQuery(q.sql, internal::SteadyMicros() - t0);
   }
   return Status::Ok();
 }

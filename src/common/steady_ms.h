@@ -1,0 +1,27 @@
+// Monotonic milliseconds for deadlines and intervals inside one process (never stored: the
+// epoch of std::chrono::steady_clock is arbitrary). Wall-clock time comes from vibekit::Clock.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+
+namespace vibekit::internal {
+
+inline std::int64_t SteadyMs() noexcept {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+inline std::int64_t SteadyMicros() noexcept {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// The steady_clock time point of a SteadyMs() value, for condition-variable waits.
+inline std::chrono::steady_clock::time_point AtSteadyMs(std::int64_t ms) noexcept {
+  return std::chrono::steady_clock::time_point(std::chrono::milliseconds(ms));
+}
+
+}  // namespace vibekit::internal
