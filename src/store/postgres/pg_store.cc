@@ -221,6 +221,36 @@ std::string TsQuery(std::string_view text) {
   return q;
 }
 
+// For the rows the text index does not hold (search IS NULL): a regular expression that finds
+// the (lowercased) needle only where the text index would, at the start of a word, so those rows
+// answer like indexed ones (and like SQLite's FTS5, whose tokens start after a separator). Empty
+// when the needle does not start with an indexed (ASCII) word: then the exact check alone
+// decides, on both backends.
+std::string WordStartPattern(std::string_view needle) {
+  if (needle.empty() || !std::isalnum(static_cast<unsigned char>(needle.front()))) return {};
+  for (const char ch : needle) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c >= 0x80) return {};
+    if (!std::isalnum(c)) break;
+  }
+  // A word character: ASCII letter or digit, or any non-ASCII character (the tokenizers keep
+  // those inside words). Every ASCII non-alphanumeric byte is escaped (a literal in an ARE).
+  std::string re = "(^|[^0-9a-z\\u0080-\\U0010ffff])";
+  for (const char ch : needle) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c < 0x80 && !std::isalnum(c)) re += '\\';
+    re += ch;
+  }
+  return re;
+}
+
+// The schema-qualified names of this store's tables (the telemetry_* tables of the schema its
+// search_path selects), for statements that must not touch other schemas of the database.
+constexpr std::string_view kOwnTables =
+    "SELECT coalesce(string_agg(quote_ident(n.nspname) || '.' || quote_ident(c.relname), ', ' "
+    "ORDER BY c.relname), '') FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+    "WHERE c.relkind = 'r' AND n.nspname = current_schema() AND c.relname LIKE 'telemetry%'";
+
 }  // namespace
 
 bool IsPostgresUrl(std::string_view location) noexcept {
@@ -724,11 +754,20 @@ Status PgStore::ReclaimSpace() {
       .WithContext("reclaim space");
 }
 
+namespace {
+constexpr std::string_view kOwnTablesBytes =
+    "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c "
+    "JOIN pg_namespace n ON n.oid = c.relnamespace "
+    "WHERE c.relkind = 'r' AND n.nspname = current_schema() AND c.relname LIKE 'telemetry%'";
+}  // namespace
+
+Result<std::int64_t> PgStore::OwnTablesBytes(PgConn& db) {
+  VK_ASSIGN_OR_RETURN(PgResult r, db.Query(std::string(kOwnTablesBytes)));
+  return r.Int(0, 0);
+}
+
 Result<std::int64_t> PgStore::UsedBytes() {
-  VK_ASSIGN_OR_RETURN(PgResult r, Read(
-      "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c "
-      "JOIN pg_namespace n ON n.oid = c.relnamespace "
-      "WHERE c.relkind = 'r' AND n.nspname = current_schema() AND c.relname LIKE 'telemetry%'"));
+  VK_ASSIGN_OR_RETURN(PgResult r, Read(std::string(kOwnTablesBytes)));
   return r.Int(0, 0);
 }
 
@@ -748,10 +787,18 @@ Result<std::vector<Event>> PgStore::QueryEvents(const EventQueryFilter& f) {
       p.Add(q);
     }
     // The exact check, ASCII case-insensitive like SQLite's lower().
+    const std::string lowered = AsciiLower(*f.contains);
     const std::string needle = arg();
     sql += " AND (strpos(lower(prompt COLLATE \"C\"), " + needle +
            ") > 0 OR strpos(lower(stream_data COLLATE \"C\"), " + needle + ") > 0)";
-    p.Add(AsciiLower(*f.contains));
+    p.Add(lowered);
+    // Texts without a vector: the match must start a word, as the index would require.
+    if (const std::string re = WordStartPattern(lowered); !q.empty() && !re.empty()) {
+      const std::string pattern = arg();
+      sql += " AND (search IS NOT NULL OR lower(prompt COLLATE \"C\") ~ " + pattern +
+             " OR lower(stream_data COLLATE \"C\") ~ " + pattern + ")";
+      p.Add(re);
+    }
   }
   if (f.session_id) {
     sql += " AND session_id = " + arg();
@@ -971,15 +1018,18 @@ Result<StoreHealth> PgStore::CheckHealth(bool quick_check) {
     // every table of ours answers and the indexes are valid.
     VK_ASSIGN_OR_RETURN(PgResult bad, Read(
         "SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
-        "JOIN pg_class t ON t.oid = i.indrelid WHERE t.relname LIKE 'telemetry%' "
+        "JOIN pg_class t ON t.oid = i.indrelid JOIN pg_namespace n ON n.oid = t.relnamespace "
+        "WHERE n.nspname = current_schema() AND t.relname LIKE 'telemetry%' "
         "AND NOT (i.indisvalid AND i.indisready) LIMIT 1"));
     h.quick_check = bad.rows() == 0 ? "ok" : "invalid index " + bad.Text(0, 0);
   } else {
     h.quick_check = "skipped";
   }
+  // The database of this store is its tables (one PostgreSQL database may hold several
+  // schemas, and its server's WAL and catalog are not ours): their total size, indexes and
+  // TOAST included, is the size reported (labelled as the database's size, not a file's).
   VK_ASSIGN_OR_RETURN(h.used_bytes, UsedBytes());
-  VK_ASSIGN_OR_RETURN(PgResult size, Read("SELECT pg_database_size(current_database())"));
-  h.file_size_bytes = size.Int(0, 0);
+  h.file_size_bytes = h.used_bytes;
   h.wal_size_bytes = 0;
   VK_ASSIGN_OR_RETURN(PgResult r, Read(
       "SELECT (SELECT coalesce(min(timestamp), 0) FROM telemetry_events), "
@@ -1000,16 +1050,18 @@ Result<MaintenanceReport> PgStore::Optimize(bool rebuild_indexes) {
   if (!writer_->healthy()) VK_RETURN_IF_ERROR(writer_->Reset());
   const std::int64_t start = SteadyNowMicros();
   MaintenanceReport r;
-  VK_ASSIGN_OR_RETURN(PgResult size, writer_->Query("SELECT pg_database_size(current_database())"));
-  r.file_size_before_bytes = size.Int(0, 0);
+  VK_ASSIGN_OR_RETURN(r.file_size_before_bytes, OwnTablesBytes(*writer_));
+  VK_ASSIGN_OR_RETURN(PgResult own, writer_->Query(std::string(kOwnTables)));
+  const std::string own_tables = own.Text(0, 0);
   auto step = [&](std::string name, std::string detail, const std::string& sql) -> Status {
     const std::int64_t t0 = SteadyNowMicros();
     VK_RETURN_IF_ERROR(writer_->Exec(sql).WithContext(name));
     r.steps.push_back({std::move(name), std::move(detail), MsSinceMicros(t0)});
     return Status::Ok();
   };
-  VK_RETURN_IF_ERROR(step("analyze", "ANALYZE: planner statistics of every table and index",
-                          "ANALYZE"));
+  // Only this store's tables: the database may hold other schemas (other stores, other tools).
+  VK_RETURN_IF_ERROR(step("analyze", "ANALYZE: planner statistics of every telemetry table",
+                          "ANALYZE " + own_tables));
   if (rebuild_indexes) {
     VK_ASSIGN_OR_RETURN(PgResult tables, writer_->Query(
         "SELECT t.relname, count(*) FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid "
@@ -1023,8 +1075,7 @@ Result<MaintenanceReport> PgStore::Optimize(bool rebuild_indexes) {
                               "REINDEX TABLE \"" + table + "\""));
     }
   }
-  VK_ASSIGN_OR_RETURN(size, writer_->Query("SELECT pg_database_size(current_database())"));
-  r.file_size_after_bytes = size.Int(0, 0);
+  VK_ASSIGN_OR_RETURN(r.file_size_after_bytes, OwnTablesBytes(*writer_));
   r.total_ms = MsSinceMicros(start);
   return r;
 }
@@ -1035,20 +1086,24 @@ Result<MaintenanceReport> PgStore::Vacuum(bool analyze) {
   if (!writer_->healthy()) VK_RETURN_IF_ERROR(writer_->Reset());
   const std::int64_t start = SteadyNowMicros();
   MaintenanceReport r;
-  VK_ASSIGN_OR_RETURN(PgResult size, writer_->Query("SELECT pg_database_size(current_database())"));
-  r.file_size_before_bytes = size.Int(0, 0);
-  std::int64_t t0 = SteadyNowMicros();
-  VK_RETURN_IF_ERROR(writer_->Exec("VACUUM").WithContext("vacuum"));
-  r.steps.push_back({"vacuum", "VACUUM: space of deleted rows made reusable, empty tail pages "
-                               "returned", MsSinceMicros(t0)});
-  if (analyze) {
-    t0 = SteadyNowMicros();
-    VK_RETURN_IF_ERROR(writer_->Exec("ANALYZE").WithContext("analyze"));
-    r.steps.push_back({"analyze", "ANALYZE: planner statistics of every table and index",
-                       MsSinceMicros(t0)});
-  }
-  VK_ASSIGN_OR_RETURN(size, writer_->Query("SELECT pg_database_size(current_database())"));
-  r.file_size_after_bytes = size.Int(0, 0);
+  // Sizes: this store's tables with their indexes and TOAST (pg_total_relation_size); there is
+  // no file or WAL of ours to measure.
+  VK_ASSIGN_OR_RETURN(r.file_size_before_bytes, OwnTablesBytes(*writer_));
+  VK_ASSIGN_OR_RETURN(PgResult own, writer_->Query(std::string(kOwnTables)));
+  const std::string tables = own.Text(0, 0);
+  // One statement over this store's tables only (a plain VACUUM would walk every table of the
+  // database, other schemas included). Not VACUUM FULL: that rewrites each table under an
+  // exclusive lock, blocking the other processes' reads and writes for the whole rewrite.
+  const std::int64_t t0 = SteadyNowMicros();
+  VK_RETURN_IF_ERROR(
+      writer_->Exec(std::string(analyze ? "VACUUM (ANALYZE) " : "VACUUM ") + tables)
+          .WithContext("vacuum"));
+  r.steps.push_back({"vacuum",
+                     std::string(analyze ? "VACUUM (ANALYZE)" : "VACUUM") +
+                         ": space of deleted rows made reusable, empty tail pages returned" +
+                         (analyze ? ", planner statistics refreshed" : ""),
+                     MsSinceMicros(t0)});
+  VK_ASSIGN_OR_RETURN(r.file_size_after_bytes, OwnTablesBytes(*writer_));
   r.total_ms = MsSinceMicros(start);
   return r;
 }
@@ -1085,8 +1140,8 @@ Result<CleanupResult> PgStore::DeleteAll(std::string_view reason, std::int64_t n
 
 Result<Store::PlannerState> PgStore::GetPlannerState() {
   VK_ASSIGN_OR_RETURN(PgResult r, Read(
-      "SELECT count(*) FROM pg_stat_user_tables WHERE relname LIKE 'telemetry%' AND "
-      "(last_analyze IS NOT NULL OR last_autoanalyze IS NOT NULL)"));
+      "SELECT count(*) FROM pg_stat_user_tables WHERE schemaname = current_schema() AND "
+      "relname LIKE 'telemetry%' AND (last_analyze IS NOT NULL OR last_autoanalyze IS NOT NULL)"));
   PlannerState p;
   p.statistics = r.Int(0, 0) > 0;
   p.fts_segments = -1;  // a GIN index has no segments to merge

@@ -113,6 +113,8 @@ class PgStore final : public Store {
   void ReleaseReader(std::unique_ptr<PgConn> conn);
   // A read query on a pooled connection, retried once on a fresh connection when it was lost.
   Result<PgResult> Read(const std::string& sql, const PgParams& params = PgParams());
+  // Total size of this store's tables (indexes and TOAST included) on `db`.
+  static Result<std::int64_t> OwnTablesBytes(PgConn& db);
   Status ApplyBatchLocked(PgConn& db, std::span<const Event> events, std::int64_t now_ms);
   Status ApplyRollup(PgConn& db, const RollupDelta& delta, std::int64_t now_ms);
   Status RefreshRollupBounds(PgConn& db, const std::vector<std::string>& agents,
