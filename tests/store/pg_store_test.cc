@@ -7,11 +7,13 @@
 #include <gtest/gtest.h>
 #include <libpq-fe.h>
 
+#include <chrono>
 #include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "store/postgres/pg_schema.h"
 #include "store/sqlite/schema.h"
 #include "store/sqlite/sqlite_store.h"
 #include "testing/pg_cluster.h"
@@ -330,6 +332,40 @@ TEST_F(PgStoreTest, RestoreKeepsIdsAcrossCopyChunksAndRefusesDuplicates) {
   EXPECT_NE(st.message().find("already exists"), std::string::npos) << st.message();
   w->reset();
   EXPECT_EQ(QueryInt(url_, "SELECT count(*) FROM telemetry_sessions"), 2);
+}
+
+// Another process holding the writer lock: a write waits the busy timeout (lock_timeout), then
+// fails with kBusy, as on SQLite; reads go on; once the lock is free the same write succeeds.
+TEST_F(PgStoreTest, WriterLockHeldElsewhereIsBusyAfterTheBusyTimeout) {
+  // A database of its own: advisory locks are per database; the shared one's writers must not
+  // wait for this test.
+  url_ = testing::PgCluster::Get().NewWholeDatabase();
+  LocalStoreConfig c;
+  c.db_path = url_;
+  c.busy_timeout_ms = 150;
+  PgStore store(c, SystemClock());
+  ASSERT_OK(store.Open());
+  std::vector<Event> first = {MakeEvent("b", EventType::kStart, 1000, "one")};
+  ASSERT_OK(store.ApplyBatch(first, 1000));
+  PGconn* other = PQconnectdb(url_.c_str());
+  ASSERT_EQ(PQstatus(other), CONNECTION_OK);
+  const std::string lock =
+      "BEGIN; SELECT pg_advisory_xact_lock(" + std::to_string(kWriterLockKey) + ")";
+  PQclear(PQexec(other, lock.c_str()));
+  std::vector<Event> second = {MakeEvent("b", EventType::kStream, 1100, "two")};
+  const auto t0 = std::chrono::steady_clock::now();
+  Status st = store.ApplyBatch(second, 1100);
+  const auto waited = std::chrono::steady_clock::now() - t0;
+  EXPECT_EQ(st.code(), StatusCode::kBusy) << st.ToString();
+  EXPECT_GE(waited, std::chrono::milliseconds(140));
+  EXPECT_LT(waited, std::chrono::seconds(5));
+  auto session = store.GetSession("b");  // reads do not wait for the writer lock
+  ASSERT_TRUE(session.ok()) << session.status().ToString();
+  EXPECT_EQ((*session)->event_count, 1);
+  PQclear(PQexec(other, "ROLLBACK"));
+  PQfinish(other);
+  ASSERT_OK(store.ApplyBatch(second, 1100));
+  EXPECT_EQ(QueryInt(url_, "SELECT count(*) FROM telemetry_events"), 2);
 }
 
 TEST_F(PgStoreTest, UnreachableServerIsUnavailableWithLibpqsReason) {

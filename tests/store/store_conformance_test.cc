@@ -4,13 +4,13 @@
 // worth knowing"), so a backend that differs fails here. Backend-specific behaviour (SQLite
 // pragmas and files, PostgreSQL reconnects and several processes) is in schema_test.cc and
 // pg_store_test.cc.
-#include <gtest/gtest.h>
-
 #include <algorithm>
 #include <memory>
 #include <set>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "store/postgres/pg_store.h"
 #include "store/sqlite/schema.h"
@@ -153,7 +153,8 @@ TEST_P(StoreConformanceTest, ApplyBatchMergesSessionsByTheRules) {
   ASSERT_EQ(stored.size(), batch.size());
   std::vector<std::int64_t> ids = Ids(stored);
   std::sort(ids.begin(), ids.end());
-  for (std::size_t i = 0; i < ids.size(); ++i) EXPECT_EQ(ids[i], first + static_cast<std::int64_t>(i));
+  for (std::size_t i = 0; i < ids.size(); ++i)
+    EXPECT_EQ(ids[i], first + static_cast<std::int64_t>(i));
   EXPECT_EQ(All(EventQueryFilter{.session_id = "a"}).front().id, first);
   EXPECT_EQ(All(EventQueryFilter{.session_id = "a"}).front().metadata, R"({"b":1,"a":"x"})");
 
@@ -265,9 +266,8 @@ TEST_P(StoreConformanceTest, AFailedBatchWritesNothingAtAll) {
   const std::uint64_t version = store_->DataVersion();
   Event err = Ev("keep", EventType::kError, kT0 + 5);
   err.stream_data = "an error row";
-  std::vector<Event> bad = {Start("new", kT0 + 1, "hello"), Stream("keep", kT0 + 2, "fine"),
-                            err, Ev("keep", EventType::kEnd, kT0 + 6),
-                            Stream("new", kT0 + 3, "poison")};
+  std::vector<Event> bad = {Start("new", kT0 + 1, "hello"), Stream("keep", kT0 + 2, "fine"), err,
+                            Ev("keep", EventType::kEnd, kT0 + 6), Stream("new", kT0 + 3, "poison")};
   Status st = store_->ApplyBatch(bad, kT0 + 10);
   ASSERT_FALSE(st.ok());
   EXPECT_EQ(st.code(), StatusCode::kInvalidArgument) << st.ToString();
@@ -474,7 +474,7 @@ TEST_P(StoreConformanceTest, ContainsSearchIsWordAnchoredCaseInsensitiveAndExact
   EXPECT_EQ(SearchSessions("connection ref"), (std::vector<std::string>{at(t, 3), at(u, 4)}));
   EXPECT_EQ(SearchSessions("connection refused by"), (std::vector<std::string>{at(t, 3)}));
   EXPECT_EQ(SearchSessions("café"), (std::vector<std::string>{at(u, 5)}));
-  EXPECT_TRUE(SearchSessions("nnection").empty());    // not at a word start
+  EXPECT_TRUE(SearchSessions("nnection").empty());  // not at a word start
   EXPECT_TRUE(SearchSessions("arser").empty());
   EXPECT_TRUE(SearchSessions("parse everything").empty());  // words present, text is not
   EXPECT_TRUE(SearchSessions("absent").empty());
@@ -538,7 +538,8 @@ TEST_P(StoreConformanceTest, ScanDeliversFilteredRowsInTableOrderAndStopsOnAVisi
     const std::string sid = "x" + std::to_string(s);
     batch.push_back(Start(sid, kT0 + s * 100, "prompt " + std::string(700, 'p'),
                           s % 2 == 0 ? "claude" : "codex"));
-    batch.push_back(Stream(sid, kT0 + s * 100 + 10, "text of " + sid, s % 2 == 0 ? "claude" : "codex"));
+    batch.push_back(
+        Stream(sid, kT0 + s * 100 + 10, "text of " + sid, s % 2 == 0 ? "claude" : "codex"));
     Event err = Ev(sid, EventType::kError, kT0 + s * 100 + 20, s % 2 == 0 ? "claude" : "codex");
     err.stream_data = "boom " + sid;
     batch.push_back(err);
@@ -555,7 +556,8 @@ TEST_P(StoreConformanceTest, ScanDeliversFilteredRowsInTableOrderAndStopsOnAVisi
   ASSERT_EQ(all.events.size(), 12u);
   ASSERT_EQ(all.errors.size(), 4u);
   EXPECT_EQ(all.order.substr(0, 20), "S:x0 S:x1 S:x2 S:x3 ");
-  for (std::size_t i = 1; i < all.events.size(); ++i) EXPECT_LT(all.events[i - 1].id, all.events[i].id);
+  for (std::size_t i = 1; i < all.events.size(); ++i)
+    EXPECT_LT(all.events[i - 1].id, all.events[i].id);
   EXPECT_EQ(all.events[0].prompt, "prompt " + std::string(700, 'p'));
   EXPECT_EQ(all.sessions[1].agent_type, "codex");
   EXPECT_EQ(all.errors[2].error_message, "boom x2");
@@ -602,10 +604,10 @@ TEST_P(StoreConformanceTest, ScanDeliversFilteredRowsInTableOrderAndStopsOnAVisi
   grouped.stored_texts = true;  // the default OnStoredEvent decodes for us
   Collect g;
   ASSERT_OK(store_->Scan(grouped, g));
-  EXPECT_EQ(g.order, "S:x1 E:" + std::to_string(kT0 + 100) + " E:" + std::to_string(kT0 + 110) +
-                         " E:" + std::to_string(kT0 + 120) + " R:x1 S:x2 E:" +
-                         std::to_string(kT0 + 200) + " E:" + std::to_string(kT0 + 210) + " E:" +
-                         std::to_string(kT0 + 220) + " R:x2 ");
+  EXPECT_EQ(g.order,
+            "S:x1 E:" + std::to_string(kT0 + 100) + " E:" + std::to_string(kT0 + 110) +
+                " E:" + std::to_string(kT0 + 120) + " R:x1 S:x2 E:" + std::to_string(kT0 + 200) +
+                " E:" + std::to_string(kT0 + 210) + " E:" + std::to_string(kT0 + 220) + " R:x2 ");
   EXPECT_EQ(g.counts.sessions, 2);
   EXPECT_EQ(g.counts.events, 6);
   EXPECT_EQ(g.counts.errors, 2);

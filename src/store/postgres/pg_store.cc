@@ -349,7 +349,33 @@ void PgStore::ReleaseReader(std::unique_ptr<PgConn> conn) {
   }
 }
 
+namespace {
+// The SqlCapture of this thread, if any (see pg_store.h).
+thread_local PgStore::SqlCapture* tls_sql_capture = nullptr;
+}  // namespace
+
+PgStore::SqlCapture::SqlCapture() : previous_(tls_sql_capture) { tls_sql_capture = this; }
+
+PgStore::SqlCapture::~SqlCapture() { tls_sql_capture = previous_; }
+
+void PgStore::SqlCapture::Add(const std::string& sql, const PgParams& params) {
+  for (const Captured& c : statements_) {
+    if (c.sql == sql) return;
+  }
+  statements_.push_back({sql, params});
+}
+
+Result<std::vector<std::string>> PgStore::ExplainQueryPlan(const std::string& sql,
+                                                           const PgParams& params) {
+  VK_ASSIGN_OR_RETURN(ReaderLease reader, AcquireReader());
+  VK_ASSIGN_OR_RETURN(PgResult r, reader->Query("EXPLAIN " + sql, params));
+  std::vector<std::string> rows;
+  for (int i = 0; i < r.rows(); ++i) rows.push_back(r.Text(i, 0));
+  return rows;
+}
+
 Result<PgResult> PgStore::Read(const std::string& sql, const PgParams& params) {
+  if (tls_sql_capture != nullptr) tls_sql_capture->Add(sql, params);
   for (int attempt = 0;; ++attempt) {
     VK_ASSIGN_OR_RETURN(ReaderLease reader, AcquireReader());
     auto r = reader->Query(sql, params);
@@ -358,10 +384,17 @@ Result<PgResult> PgStore::Read(const std::string& sql, const PgParams& params) {
   }
 }
 
+std::string PgStore::BeginWriteSql() const {
+  // The writer lock of the other processes is waited for at most the busy timeout (as SQLite's
+  // busy_timeout), then the transaction fails with kBusy (55P03) instead of waiting forever.
+  // lock_timeout 0 would mean "no limit": a timeout of 0 gets 1 ms.
+  return "BEGIN; SET LOCAL lock_timeout = " + std::to_string(std::max(1, config_.busy_timeout_ms));
+}
+
 Status PgStore::InWriteTransaction(const std::function<Status(PgConn&)>& body) {
   if (!open_) return Status::FailedPrecondition("store is not open");
   if (!writer_->healthy()) VK_RETURN_IF_ERROR(writer_->Reset());
-  VK_RETURN_IF_ERROR(writer_->Exec("BEGIN"));
+  VK_RETURN_IF_ERROR(writer_->Exec(BeginWriteSql()));
   Status st = writer_->Query("SELECT pg_advisory_xact_lock($1)", PgParams().Add(kWriterLockKey))
                   .status();
   if (st.ok()) st = body(*writer_);
@@ -1050,6 +1083,7 @@ Result<MaintenanceReport> PgStore::Optimize(bool rebuild_indexes) {
   if (!writer_->healthy()) VK_RETURN_IF_ERROR(writer_->Reset());
   const std::int64_t start = SteadyNowMicros();
   MaintenanceReport r;
+  r.backend = "postgres";
   VK_ASSIGN_OR_RETURN(r.file_size_before_bytes, OwnTablesBytes(*writer_));
   VK_ASSIGN_OR_RETURN(PgResult own, writer_->Query(std::string(kOwnTables)));
   const std::string own_tables = own.Text(0, 0);
@@ -1086,6 +1120,7 @@ Result<MaintenanceReport> PgStore::Vacuum(bool analyze) {
   if (!writer_->healthy()) VK_RETURN_IF_ERROR(writer_->Reset());
   const std::int64_t start = SteadyNowMicros();
   MaintenanceReport r;
+  r.backend = "postgres";
   // Sizes: this store's tables with their indexes and TOAST (pg_total_relation_size); there is
   // no file or WAL of ours to measure.
   VK_ASSIGN_OR_RETURN(r.file_size_before_bytes, OwnTablesBytes(*writer_));
@@ -1770,7 +1805,7 @@ class PgStore::PgRestoreWriter final : public RestoreWriter {
   Status Begin() {
     PgConn& db = *store_.writer_;
     if (!db.healthy()) VK_RETURN_IF_ERROR(db.Reset());
-    VK_RETURN_IF_ERROR(db.Exec("BEGIN").WithContext("begin restore"));
+    VK_RETURN_IF_ERROR(db.Exec(store_.BeginWriteSql()).WithContext("begin restore"));
     open_ = true;
     return db.Query("SELECT pg_advisory_xact_lock($1)", PgParams().Add(kWriterLockKey)).status();
   }
