@@ -43,6 +43,7 @@ class PgStoreTest : public ::testing::Test {
   std::unique_ptr<PgStore> NewStore() {
     LocalStoreConfig c;
     c.db_path = url_;
+    c.busy_timeout_ms = 60'000;  // the run's other tests share the test database's writer lock
     auto s = std::make_unique<PgStore>(c, SystemClock());
     EXPECT_OK(s->Open());
     return s;

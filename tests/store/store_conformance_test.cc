@@ -61,6 +61,9 @@ class StoreConformanceTest : public ::testing::TestWithParam<Backend> {
   std::unique_ptr<Store> NewStore(std::string* location = nullptr) {
     LocalStoreConfig c;
     c.db_path = testing::FreshDatabase(GetParam(), dir_);
+    // The run's other tests write to schemas of the same PostgreSQL database, whose writer lock
+    // (an advisory lock of the database) they share: wait for it as long as a test may take.
+    c.busy_timeout_ms = 60'000;
     if (GetParam() == Backend::kSqlite) {
       c.db_path = dir_.File("store" + std::to_string(++files_) + ".db");
     }
