@@ -62,7 +62,8 @@ struct LocalStoreConfig {
   int enqueue_timeout_ms = 2000;   // a Track* call waits this long for room, then gets kBusy
   int max_write_batch = 5000;      // events per transaction at most
   std::int64_t max_field_bytes = 1LL << 20;  // per text field of an event; larger is rejected
-  int busy_timeout_ms = 5000;      // SQLite busy_timeout per connection
+  int busy_timeout_ms = 5000;      // SQLite busy_timeout per connection; PostgreSQL: lock_timeout
+                                   // of write transactions (the writer lock of other processes)
   int cache_size_kib = 16384;      // SQLite page cache per connection
   int read_connections = 4;        // pooled read-only connections
   // WAL size that triggers an automatic checkpoint. Larger means fewer fsyncs while ingesting

@@ -61,9 +61,12 @@ struct HealthStatus {
   bool database = false;        // reachable and quick_check said "ok"
   std::string quick_check;      // "ok" or the first problem reported by PRAGMA quick_check
   std::string db_path;
-  std::int64_t file_size_bytes = 0;  // main file + WAL
-  std::int64_t wal_size_bytes = 0;
-  std::int64_t disk_free_bytes = 0;
+  std::string backend = "sqlite";  // "sqlite" (a database file) or "postgres" (a server)
+  // SQLite: main file + WAL. PostgreSQL: the database's size, i.e. the total size of the
+  // store's tables with their indexes and TOAST (pg_total_relation_size; no file of ours).
+  std::int64_t file_size_bytes = 0;
+  std::int64_t wal_size_bytes = 0;   // SQLite only (0 on PostgreSQL)
+  std::int64_t disk_free_bytes = 0;  // SQLite: the file system's; -1 on PostgreSQL (the server's)
   std::int64_t memory_rss_bytes = 0;  // this process
   std::int64_t buffered_events = 0;   // in per-session stream buffers
   std::int64_t queued_events = 0;     // handed to the writer, not yet committed
@@ -137,7 +140,10 @@ struct MaintenanceStep {
 struct MaintenanceReport {
   std::vector<MaintenanceStep> steps;  // in the order they ran
   double total_ms = 0;
-  // Sizes measured on disk (stat) before the first and after the last step.
+  std::string backend = "sqlite";  // "sqlite" or "postgres" (set by the store)
+  // Sizes before the first and after the last step. SQLite: the files on disk (stat).
+  // PostgreSQL: the database's size as in HealthStatus::file_size_bytes (the store's tables,
+  // pg_total_relation_size), no WAL of ours.
   std::int64_t file_size_before_bytes = 0;  // main database file
   std::int64_t wal_size_before_bytes = 0;
   std::int64_t file_size_after_bytes = 0;

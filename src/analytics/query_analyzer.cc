@@ -16,6 +16,7 @@
 #include "common/guard.h"
 #include "service/maintenance.h"
 #include "service/service_internal.h"
+#include "store/postgres/pg_store.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace vibekit {
@@ -79,13 +80,22 @@ class QueryPerformanceAnalyzer::Impl {
       }
     }
     auto* sqlite = dynamic_cast<store::sqlite::SqliteStore*>(store);
+    auto* pg = dynamic_cast<store::postgres::PgStore*>(store);
     std::vector<std::string> statements;
+    std::vector<store::postgres::PgParams> pg_params;  // PostgreSQL: each statement's parameters
     Result<std::vector<Row>> rows = Status::Internal("not run");
     const auto t0 = std::chrono::steady_clock::now();
     if (sqlite != nullptr) {
       store::sqlite::SqliteStore::SqlCapture capture;  // the SQL this thread runs
       rows = run();
       statements = capture.statements();
+    } else if (pg != nullptr) {
+      store::postgres::PgStore::SqlCapture capture;
+      rows = run();
+      for (const auto& [sql, params] : capture.statements()) {
+        statements.push_back(sql);
+        pg_params.push_back(params);
+      }
     } else {
       rows = run();
     }
@@ -94,15 +104,18 @@ class QueryPerformanceAnalyzer::Impl {
     if (!rows.ok()) return rows.status();
     // Plans: explained once per distinct SQL text.
     std::vector<QueryTiming::Plan> plans;
-    for (const std::string& sql : statements) {
+    for (std::size_t i = 0; i < statements.size(); ++i) {
+      const std::string& sql = statements[i];
       std::vector<std::string> plan_rows;
       {
         std::lock_guard lock(mu_);
         auto it = plans_.find(sql);
         if (it != plans_.end()) plan_rows = it->second;
       }
-      if (plan_rows.empty() && sqlite != nullptr) {
-        auto explained = sqlite->ExplainQueryPlan(sql);
+      if (plan_rows.empty()) {
+        // PostgreSQL plans for the parameters of the first run of the statement.
+        auto explained = sqlite != nullptr ? sqlite->ExplainQueryPlan(sql)
+                                           : pg->ExplainQueryPlan(sql, pg_params[i]);
         if (explained.ok()) {
           plan_rows = *explained;
           std::lock_guard lock(mu_);

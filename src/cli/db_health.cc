@@ -23,9 +23,12 @@ void RegisterDbHealthCommand(CLI::App& db, const GlobalOptions& global, Runner& 
       if (*detailed) {
         shown = full;
       } else {
-        for (const char* key : {"database", "quickCheck", "performanceGrade", "dbPath",
-                                "fileSizeBytes", "diskFreeBytes", "issues"}) {
-          shown[key] = full[key];
+        // The sizes that exist for this backend: a file and its disk (SQLite), the database's
+        // size (PostgreSQL).
+        for (const char* key : {"database", "quickCheck", "performanceGrade", "dbPath", "backend",
+                                "fileSizeBytes", "databaseSizeBytes", "diskFreeBytes",
+                                "issues"}) {
+          if (full.contains(key)) shown[key] = full[key];
         }
         // Live delivery only where it is set up (endpoint configured now or before).
         if (health->delivery.configured || !health->delivery.endpoint.empty()) {

@@ -8,6 +8,7 @@
 
 #include "cli/commands.h"
 #include "cli/progress.h"
+#include "store/postgres/pg_store.h"
 #include "views/time_arg.h"
 
 namespace vibekit::cli {
@@ -42,7 +43,9 @@ void RegisterDbInitCommand(CLI::App& db, const GlobalOptions& global, Runner& ru
         std::printf("database ready: %s (schema %s)\n",
                     service->config().local_store.db_path.c_str(),
                     versions->empty() ? "?" : versions->back().version.c_str());
-        if (global.verbose) {
+        if (global.verbose && store::postgres::IsPostgresUrl(path)) {
+          std::printf("  backend: postgres (the database lives on the server; no file of ours)\n");
+        } else if (global.verbose) {
           struct stat st {};
           const bool ok = stat(path.c_str(), &st) == 0;
           std::printf("  file: %s\n", existed ? "existed, opened" : "created");
@@ -51,10 +54,11 @@ void RegisterDbInitCommand(CLI::App& db, const GlobalOptions& global, Runner& ru
             std::printf("  size: %s\n",
                         FormatAmount(static_cast<double>(st.st_size), ProgressUnit::kBytes).c_str());
           }
-          for (const SchemaVersion& v : *versions) {
-            std::printf("  migration %s applied %s: %s\n", v.version.c_str(),
-                        FormatTimestamp(v.applied_at).c_str(), v.description.c_str());
-          }
+        }
+        for (std::size_t i = 0; global.verbose && i < versions->size(); ++i) {
+          const SchemaVersion& v = (*versions)[i];
+          std::printf("  migration %s applied %s: %s\n", v.version.c_str(),
+                      FormatTimestamp(v.applied_at).c_str(), v.description.c_str());
         }
       }
       Status st = service->Shutdown();

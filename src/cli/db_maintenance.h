@@ -24,6 +24,12 @@ inline boost::json::object MaintenanceToJsonObject(const MaintenanceReport& r) {
   }
   o["steps"] = std::move(steps);
   o["totalMs"] = RoundMs(r.total_ms);
+  o["backend"] = r.backend;
+  if (r.backend == "postgres") {  // the database's size (its tables): no file, no WAL
+    o["databaseSizeBeforeBytes"] = r.file_size_before_bytes;
+    o["databaseSizeAfterBytes"] = r.file_size_after_bytes;
+    return o;
+  }
   o["fileSizeBeforeBytes"] = r.file_size_before_bytes;
   o["walSizeBeforeBytes"] = r.wal_size_before_bytes;
   o["fileSizeAfterBytes"] = r.file_size_after_bytes;

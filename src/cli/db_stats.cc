@@ -1,4 +1,5 @@
-// `vibekit db stats`: what the database holds, from the rollup (no table scans).
+// `vibekit db stats`: what the database holds, from the rollup (no table scans), and its size
+// (the file's on SQLite, the tables' on PostgreSQL).
 #include <cstdio>
 
 #include "cli/commands.h"
@@ -6,7 +7,7 @@
 namespace vibekit::cli {
 
 void RegisterDbStatsCommand(CLI::App& db, const GlobalOptions& global, Runner& run) {
-  CLI::App* cmd = db.add_subcommand("stats", "Counts of events and sessions, file size");
+  CLI::App* cmd = db.add_subcommand("stats", "Counts of events and sessions, database size");
   cmd->footer("Examples:\n  vibekit db stats\n  vibekit db stats --format json");
   cmd->callback([&global, &run] {
     run = [&global]() -> int {
@@ -20,7 +21,8 @@ void RegisterDbStatsCommand(CLI::App& db, const GlobalOptions& global, Runner& r
       o["errorEventRatePct"] = stats->error_event_rate_pct;
       o["sessionErrorRatePct"] = stats->session_error_rate_pct;
       if (health.ok()) {
-        o["fileSizeBytes"] = health->file_size_bytes;
+        o[health->backend == "postgres" ? "databaseSizeBytes" : "fileSizeBytes"] =
+            health->file_size_bytes;
         o["oldestEventTime"] = health->oldest_event_time;
       }
       o["dbPath"] = MakeConfig(global).local_store.db_path;

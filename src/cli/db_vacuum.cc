@@ -1,5 +1,6 @@
 // `vibekit db vacuum [--analyze]`: VACUUM (then ANALYZE) on the writer thread, with the file
-// sizes measured before and after and the time each step took.
+// sizes measured before and after and the time each step took. On PostgreSQL: VACUUM (ANALYZE)
+// of the store's tables, sizes from pg_total_relation_size (PgStore::Vacuum).
 //
 // Progress: VACUUM is one SQLite statement and SQLite reports no fraction of it done
 // (sqlite3_progress_handler counts VM steps against no known total), so instead of a made-up
@@ -16,7 +17,8 @@ namespace vibekit::cli {
 
 void RegisterDbVacuumCommand(CLI::App& db, const GlobalOptions& global, Runner& run) {
   auto analyze = std::make_shared<bool>(false);
-  CLI::App* cmd = db.add_subcommand("vacuum", "Rewrite the database file compactly (VACUUM)");
+  CLI::App* cmd = db.add_subcommand(
+      "vacuum", "Compact the database (VACUUM: SQLite rewrites the file; PostgreSQL its tables)");
   cmd->add_flag("--analyze", *analyze, "Refresh planner statistics afterwards (ANALYZE)");
   cmd->footer("Examples:\n  vibekit db vacuum\n  vibekit db vacuum --analyze --format json");
   cmd->callback([&global, &run, analyze] {

@@ -1,5 +1,7 @@
 #include "cli/progress.h"
 
+#include "store/postgres/pg_store.h"
+
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -71,6 +73,8 @@ double ProgressDelaySeconds() {
 }
 
 std::string DatabaseFilesDetail(const std::string& db_path) {
+  // A PostgreSQL database has no files of ours to watch: the spinner and the time only.
+  if (store::postgres::IsPostgresUrl(db_path)) return {};
   return "database " + FormatAmount(static_cast<double>(FileSize(db_path)), ProgressUnit::kBytes) +
          ", WAL " + FormatAmount(static_cast<double>(FileSize(db_path + "-wal")), ProgressUnit::kBytes);
 }

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "store/postgres/pg_store.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace vibekit::service {
@@ -160,6 +161,7 @@ Result<QueryBenchmarkReport> RunQueryBenchmark(const TelemetryService& service, 
   }
 
   auto* sqlite = dynamic_cast<store::sqlite::SqliteStore*>(&store);
+  auto* pg = dynamic_cast<store::postgres::PgStore*>(&store);
   for (StandardQuery& q : queries) {
     QueryTiming t;
     t.name = q.name;
@@ -171,6 +173,15 @@ Result<QueryBenchmarkReport> RunQueryBenchmark(const TelemetryService& service, 
       VK_RETURN_IF_ERROR(q.run().status());
       for (const std::string& sql : capture.statements()) {
         VK_ASSIGN_OR_RETURN(std::vector<std::string> rows, sqlite->ExplainQueryPlan(sql));
+        for (const std::string& row : rows) t.full_scan = t.full_scan || IsFullEventScan(row);
+        t.plans.push_back({sql, std::move(rows)});
+      }
+    } else if (options.explain && pg != nullptr) {
+      // The same on PostgreSQL: EXPLAIN of each statement with the parameters it ran with.
+      store::postgres::PgStore::SqlCapture capture;
+      VK_RETURN_IF_ERROR(q.run().status());
+      for (const auto& [sql, params] : capture.statements()) {
+        VK_ASSIGN_OR_RETURN(std::vector<std::string> rows, pg->ExplainQueryPlan(sql, params));
         for (const std::string& row : rows) t.full_scan = t.full_scan || IsFullEventScan(row);
         t.plans.push_back({sql, std::move(rows)});
       }
@@ -225,6 +236,16 @@ Result<QueryBenchmarkReport> RunQueryBenchmark(const TelemetryService& service, 
 
 bool IsFullEventScan(std::string_view row) {
   while (!row.empty() && row.front() == ' ') row.remove_prefix(1);
+  // PostgreSQL's EXPLAIN: "Seq Scan on telemetry_events  (cost=...)", nested rows after "->".
+  if (row.substr(0, 2) == "->") {
+    row.remove_prefix(2);
+    while (!row.empty() && row.front() == ' ') row.remove_prefix(1);
+  }
+  constexpr std::string_view kSeqScan = "Seq Scan on telemetry_events";
+  if (row.substr(0, kSeqScan.size()) == kSeqScan) {
+    const std::string_view rest = row.substr(kSeqScan.size());
+    return rest.empty() || rest.front() == ' ';
+  }
   constexpr std::string_view kScan = "SCAN telemetry_events";
   if (row.substr(0, kScan.size()) != kScan) return false;
   const std::string_view rest = row.substr(kScan.size());

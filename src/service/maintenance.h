@@ -19,8 +19,9 @@ inline constexpr std::int64_t kFtsSegmentsRecommendOptimize = 8;
 Result<QueryBenchmarkReport> RunQueryBenchmark(const TelemetryService& service, store::Store& store,
                                                const QueryBenchmarkOptions& options);
 
-// A plan row that reads telemetry_events without any index: "SCAN telemetry_events" (SQLite
-// writes "SCAN t USING [COVERING] INDEX i" for an index walk, which stops at the LIMIT).
+// A plan row that reads telemetry_events without any index: SQLite's "SCAN telemetry_events"
+// (it writes "SCAN t USING [COVERING] INDEX i" for an index walk, which stops at the LIMIT),
+// PostgreSQL's "Seq Scan on telemetry_events" (also nested, after "->").
 bool IsFullEventScan(std::string_view row);
 
 }  // namespace vibekit::service

@@ -484,6 +484,7 @@ Result<HealthStatus> TelemetryService::HealthCheck(HealthCheckOptions options) c
     HealthStatus h;
     const LocalStoreConfig& c = impl_->config_.local_store;
     h.db_path = c.db_path;
+    h.backend = store::postgres::IsPostgresUrl(c.db_path) ? "postgres" : "sqlite";
     h.prune_days = c.prune_days;
     h.max_size_bytes = static_cast<std::int64_t>(c.max_size_mb) << 20;
     h.memory_rss_bytes = internal::ProcessRssBytes();

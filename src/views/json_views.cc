@@ -302,9 +302,15 @@ json::object HealthToJsonObject(const HealthStatus& health) {
     o["database"] = health.database;
     o["quickCheck"] = health.quick_check;
     o["dbPath"] = health.db_path;
-    o["fileSizeBytes"] = health.file_size_bytes;
-    o["walSizeBytes"] = health.wal_size_bytes;
-    o["diskFreeBytes"] = health.disk_free_bytes;
+    o["backend"] = health.backend;
+    if (health.backend == "postgres") {
+      // No file, WAL or disk of ours: the database's size (its tables) under its own name.
+      o["databaseSizeBytes"] = health.file_size_bytes;
+    } else {
+      o["fileSizeBytes"] = health.file_size_bytes;
+      o["walSizeBytes"] = health.wal_size_bytes;
+      o["diskFreeBytes"] = health.disk_free_bytes;
+    }
     o["memoryRssBytes"] = health.memory_rss_bytes;
     o["bufferedEvents"] = health.buffered_events;
     o["queuedEvents"] = health.queued_events;

@@ -488,8 +488,9 @@ TEST(Output, HealthJsonHasEveryField) {
   EXPECT_EQ(
       Keys(o),
       (std::vector<std::string>{
-          "database",          "quickCheck",      "dbPath",           "fileSizeBytes",
-          "walSizeBytes",      "diskFreeBytes",   "memoryRssBytes",   "bufferedEvents",
+          "database",          "quickCheck",      "dbPath",           "backend",
+          "fileSizeBytes",     "walSizeBytes",    "diskFreeBytes",    "memoryRssBytes",
+          "bufferedEvents",
           "queuedEvents",      "writerLagMs",     "lastWriteError",   "pruneDays",
           "maxSizeBytes",      "oldestEventTime", "lastCleanupTime",  "lastCleanupSessionsRemoved",
           "deadLetterBatches", "connections",     "delivery",         "performanceGrade",
@@ -497,6 +498,17 @@ TEST(Output, HealthJsonHasEveryField) {
   EXPECT_EQ(o["connections"], json::parse(R"({"active":1,"total":2})"));
   EXPECT_EQ(o["issues"], json::parse(R"(["wal is large"])"));
   EXPECT_EQ(o["database"], true);
+  EXPECT_EQ(o["backend"], "sqlite");
+  // PostgreSQL: no file, WAL or disk of ours; the database's size under its own name.
+  h.backend = "postgres";
+  h.file_size_bytes = 123456;
+  json::object pg = HealthToJsonObject(h);
+  EXPECT_EQ(pg["backend"], "postgres");
+  EXPECT_EQ(pg["databaseSizeBytes"], 123456);
+  for (const char* key : {"fileSizeBytes", "walSizeBytes", "diskFreeBytes"}) {
+    EXPECT_FALSE(pg.contains(key)) << key;
+  }
+  EXPECT_EQ(pg.size(), o.size() - 2);
 }
 
 TEST(Output, RollupJsonHasEveryCount) {

@@ -1,18 +1,25 @@
 // The global flags of the real binary on every command they apply to: --quiet, --verbose,
 // --no-color / NO_COLOR, tables cut to the terminal width, progress lines (only on a terminal,
 // pty_runner.h), and write commands on a database another process holds locked
-// (--busy-timeout / VIBEKIT_BUSY_TIMEOUT_MS).
+// (--busy-timeout / VIBEKIT_BUSY_TIMEOUT_MS). Every test that uses a database runs on both
+// backends (a SQLite file, a PostgreSQL schema or database of the run's cluster), except the
+// file-only `db init --verbose` lines (cli_db_test.cc has PostgreSQL's).
 #include <gtest/gtest.h>
+#include <libpq-fe.h>
 #include <sqlite3.h>
 
 #include <boost/json.hpp>
 #include <chrono>
 #include <fstream>
+#include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "e2e/cli_runner.h"
 #include "e2e/pty_runner.h"
+#include "store/postgres/pg_schema.h"
+#include "testing/pg_cluster.h"
 #include "testing/test_util.h"
 #include "vibekit/telemetry_service.h"
 
@@ -20,9 +27,11 @@ namespace vibekit {
 namespace {
 
 namespace json = boost::json;
+using testing::Backend;
 using testing::QueryInt;
 using testing::TempDir;
 using testing::TestConfig;
+
 
 constexpr std::string_view kEsc = "\x1b[";
 constexpr std::string_view kEllipsis = "\xE2\x80\xA6";
@@ -78,11 +87,14 @@ bool HasEscape(const std::string& s) { return s.find(kEsc) != std::string::npos;
 // --- --quiet ------------------------------------------------------------------------------
 
 // Commands that only report what they did print nothing at all with --quiet (and did it).
-TEST(CliFlags, QuietSilencesCommandsThatOnlyReport) {
-  TempDir dir;
-  const std::string db = dir.File("q.db");
+class CliQuiet : public CliBackendTest {};
+VK_CLI_BACKENDS(CliQuiet);
+
+TEST_P(CliQuiet, SilencesCommandsThatOnlyReport) {
+  const TempDir& dir = dir_;
+  const std::string& db = db_;
   MakeDb(db);
-  const std::string at = " --db " + db;
+  const std::string at = Db();
 
   // Without --quiet each of them says something, so the empty output below means --quiet.
   CliRun loud = Vibekit("db init" + at);
@@ -90,7 +102,7 @@ TEST(CliFlags, QuietSilencesCommandsThatOnlyReport) {
   EXPECT_NE(loud.out.find("database ready"), std::string::npos) << loud.out;
   loud = Vibekit("db optimize" + at);
   ASSERT_EQ(loud.code, 0) << loud.err;
-  EXPECT_NE(loud.out.find("fts_optimize"), std::string::npos) << loud.out;
+  EXPECT_NE(loud.out.find(pg() ? "analyze" : "fts_optimize"), std::string::npos) << loud.out;
   loud = Vibekit("db vacuum" + at);
   ASSERT_EQ(loud.code, 0) << loud.err;
   EXPECT_NE(loud.out.find("vacuum"), std::string::npos) << loud.out;
@@ -132,28 +144,30 @@ TEST(CliFlags, QuietSilencesCommandsThatOnlyReport) {
 }
 
 // --quiet is about chatter: errors still reach stderr (one line each) with exit code 1.
-TEST(CliFlags, QuietStillReportsErrors) {
-  TempDir dir;
-  const std::string db = dir.File("e.db");
-  MakeDb(db, 1);
-  const std::string file = WriteNdjson(dir, "bad.ndjson", "x", /*bad_line=*/true);
-  CliRun r = Vibekit("--quiet telemetry import " + file + " --db " + db);
+TEST_P(CliQuiet, StillReportsErrors) {
+  MakeDb(db_, 1);
+  const std::string file = WriteNdjson(dir_, "bad.ndjson", "x", /*bad_line=*/true);
+  CliRun r = Vibekit("--quiet telemetry import " + file + Db());
   EXPECT_EQ(r.code, 1);
   EXPECT_EQ(r.out, "");
   EXPECT_NE(r.err.find("line 2:"), std::string::npos) << r.err;
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
 
-  CliRun missing = Vibekit("--quiet telemetry stats --db " + dir.File("absent.db"));
+  // A database that is not there: no file; no database of that name on the server.
+  const std::string absent = pg() ? testing::PgCluster::Get().Url("vk_absent")
+                                  : dir_.File("absent.db");
+  CliRun missing = Vibekit("--quiet telemetry stats --db '" + absent + "'");
   EXPECT_EQ(missing.code, 1);
-  EXPECT_NE(missing.err.find("vibekit db init"), std::string::npos) << missing.err;
+  EXPECT_EQ(missing.out, "");
+  EXPECT_EQ(std::count(missing.err.begin(), missing.err.end(), '\n'), 1) << missing.err;
+  EXPECT_NE(missing.err.find(pg() ? "cannot connect to PostgreSQL" : "vibekit db init"),
+            std::string::npos) << missing.err;
 }
 
 // Commands whose output is the data print the same data with --quiet.
-TEST(CliFlags, QuietKeepsTheDataOfQueryCommands) {
-  TempDir dir;
-  const std::string db = dir.File("d.db");
-  MakeDb(db);
-  const std::string at = " --db " + db;
+TEST_P(CliQuiet, KeepsTheDataOfQueryCommands) {
+  MakeDb(db_);
+  const std::string at = Db();
   const std::vector<std::string> commands = {
       "telemetry query --limit 5 --format json", "telemetry query --limit 5",
       "telemetry sessions --format csv", "telemetry stats --format json",
@@ -209,25 +223,21 @@ TEST(CliFlags, VerboseDbInitSaysWhatItCreatedAndTheMigrations) {
 
 // --- colour and width on a terminal -----------------------------------------------------------
 
-class CliTerminalTest : public ::testing::Test {
+// One database per backend, filled once for the suite.
+class CliTerminalTest : public ::testing::TestWithParam<Backend> {
  protected:
-  static void SetUpTestSuite() {
-    dir_ = new TempDir();
-    db_ = dir_->File("t.db");
-    MakeDb(db_);
+  void SetUp() override {
+    const std::string& db = SuiteDatabase("CliTerminalTest", GetParam(), [](const std::string& d) {
+      MakeDb(d);
+    });
+    at_ = " --db '" + db + "' ";
   }
-  static void TearDownTestSuite() {
-    delete dir_;
-    dir_ = nullptr;
-  }
-  static TempDir* dir_;
-  static std::string db_;
+  std::string at_;  // the --db flag, quoted
 };
-TempDir* CliTerminalTest::dir_ = nullptr;
-std::string CliTerminalTest::db_;
+VK_CLI_BACKENDS(CliTerminalTest);
 
-TEST_F(CliTerminalTest, TablesAreColouredOnATerminalOnly) {
-  const std::string cmd = "telemetry sessions --db " + db_;
+TEST_P(CliTerminalTest, TablesAreColouredOnATerminalOnly) {
+  const std::string cmd = "telemetry sessions" + at_;
   PtyOptions wide;  // wide enough for whole status cells
   wide.columns = 120;
   PtyRun tty = VibekitOnPty(cmd, wide);
@@ -256,13 +266,13 @@ TEST_F(CliTerminalTest, TablesAreColouredOnATerminalOnly) {
   EXPECT_NE(pipe.out.find("completed"), std::string::npos) << pipe.out;
 }
 
-TEST_F(CliTerminalTest, TablesFitTheTerminalWidthAndElideLongText) {
+TEST_P(CliTerminalTest, TablesFitTheTerminalWidthAndElideLongText) {
   for (const std::string cmd : {"telemetry query", "telemetry sessions", "telemetry tail -n 5",
                                  "db stats", "telemetry stats --breakdown agent,status"}) {
     for (const int columns : {60, 100}) {
       PtyOptions o;
       o.columns = columns;
-      PtyRun r = VibekitOnPty(cmd + " --db " + db_, o);
+      PtyRun r = VibekitOnPty(cmd + at_, o);
       ASSERT_EQ(r.code, 0) << cmd << ": " << r.output;
       const std::vector<std::string> lines = TerminalLines(r.output);
       ASSERT_GE(lines.size(), 2u) << cmd;
@@ -272,7 +282,7 @@ TEST_F(CliTerminalTest, TablesFitTheTerminalWidthAndElideLongText) {
     }
   }
   // The prompts (~200 characters) do not fit in 60 columns: cut, ending in "…".
-  PtyRun q = VibekitOnPty("telemetry query --event-type start --db " + db_);
+  PtyRun q = VibekitOnPty("telemetry query --event-type start" + at_);
   ASSERT_EQ(q.code, 0) << q.output;
   int elided = 0;
   for (const std::string& line : TerminalLines(q.output)) {
@@ -285,7 +295,7 @@ TEST_F(CliTerminalTest, TablesFitTheTerminalWidthAndElideLongText) {
   EXPECT_EQ(elided, 12) << q.output;
 
   // Through a pipe nothing is cut: the whole prompt, no ellipsis.
-  CliRun pipe = Vibekit("telemetry query --event-type start --db " + db_);
+  CliRun pipe = Vibekit("telemetry query --event-type start" + at_);
   ASSERT_EQ(pipe.code, 0) << pipe.err;
   EXPECT_EQ(pipe.out.find(kEllipsis), std::string::npos);
   EXPECT_NE(pipe.out.find("with its long options"), std::string::npos) << pipe.out;
@@ -295,11 +305,12 @@ TEST_F(CliTerminalTest, TablesFitTheTerminalWidthAndElideLongText) {
 
 // With VIBEKIT_PROGRESS_AFTER_MS=0 the progress line appears at once on a terminal; never
 // through a pipe, never with --quiet, and not before the delay.
-TEST(CliProgress, LongCommandsShowProgressOnATerminalOnly) {
-  TempDir dir;
-  const std::string db = dir.File("p.db");
-  MakeDb(db);
-  const std::string file = WriteNdjson(dir, "in.ndjson", "imported");
+class CliProgress : public CliBackendTest {};
+VK_CLI_BACKENDS(CliProgress);
+
+TEST_P(CliProgress, LongCommandsShowProgressOnATerminalOnly) {
+  MakeDb(db_);
+  const std::string file = WriteNdjson(dir_, "in.ndjson", "imported");
   struct Case {
     std::string command;
     std::string label;
@@ -316,7 +327,7 @@ TEST(CliProgress, LongCommandsShowProgressOnATerminalOnly) {
   PtyOptions later;
   later.env = {"VIBEKIT_PROGRESS_AFTER_MS=60000"};
   for (const Case& c : cases) {
-    const std::string cmd = c.command + " --db " + db;
+    const std::string cmd = c.command + Db();
     PtyRun tty = VibekitOnPty(cmd, now);
     ASSERT_EQ(tty.code, 0) << cmd << ": " << tty.output;
     const auto at = tty.output.find("\r" + c.label + " ");
@@ -326,10 +337,15 @@ TEST(CliProgress, LongCommandsShowProgressOnATerminalOnly) {
     if (c.label == "importing") {
       EXPECT_NE(tty.output.find("/s", at), std::string::npos) << "a rate: " << tty.output;
     } else {
-      // Work of unknown size: spinner, elapsed time, file sizes; no percentage.
+      // Work of unknown size: spinner, elapsed time, file sizes (PostgreSQL: no files of ours
+      // to watch); no percentage.
       const std::string line = tty.output.substr(at + 1, tty.output.find('\x1b', at) - at - 1);
-      EXPECT_NE(line.find("  |  0:00  database "), std::string::npos) << line;
-      EXPECT_NE(line.find(", WAL "), std::string::npos) << line;
+      if (pg()) {
+        EXPECT_EQ(line, c.label + "  |  0:00") << line;
+      } else {
+        EXPECT_NE(line.find("  |  0:00  database "), std::string::npos) << line;
+        EXPECT_NE(line.find(", WAL "), std::string::npos) << line;
+      }
       EXPECT_EQ(line.find('%'), std::string::npos) << line;
     }
 
@@ -352,15 +368,32 @@ TEST(CliProgress, LongCommandsShowProgressOnATerminalOnly) {
 
 // --- a database locked by another process ------------------------------------------------------
 
-// Holds the write lock of `db` (BEGIN IMMEDIATE) on its own connection, as another writer would.
+// Holds the write lock of `db` on its own connection, as another writer would: SQLite's
+// BEGIN IMMEDIATE; PostgreSQL's writer lock (the advisory lock every write transaction of
+// PgStore takes, store/postgres/pg_schema.h) in an open transaction.
 class WriteLock {
  public:
   explicit WriteLock(const std::string& db) {
+    if (testing::IsPgUrl(db)) {
+      pg_ = PQconnectdb(db.c_str());
+      EXPECT_EQ(PQstatus(pg_), CONNECTION_OK) << PQerrorMessage(pg_);
+      const std::string sql = "BEGIN; SELECT pg_advisory_xact_lock(" +
+                              std::to_string(store::postgres::kWriterLockKey) + ")";
+      PGresult* r = PQexec(pg_, sql.c_str());
+      EXPECT_EQ(PQresultStatus(r), PGRES_TUPLES_OK) << PQresultErrorMessage(r);
+      PQclear(r);
+      return;
+    }
     EXPECT_EQ(sqlite3_open(db.c_str(), &db_), SQLITE_OK);
     EXPECT_EQ(sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
   }
   ~WriteLock() { Release(); }
   void Release() {
+    if (pg_ != nullptr) {
+      PQclear(PQexec(pg_, "ROLLBACK"));
+      PQfinish(pg_);
+      pg_ = nullptr;
+    }
     if (db_ == nullptr) return;
     sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
     sqlite3_close(db_);
@@ -369,23 +402,39 @@ class WriteLock {
 
  private:
   sqlite3* db_ = nullptr;
+  PGconn* pg_ = nullptr;
 };
 
-TEST(CliLocked, WriteCommandsFailFastWithOneLineAndWriteNothing) {
-  TempDir dir;
-  const std::string db = dir.File("l.db");
+// PostgreSQL: a whole database of its own (advisory locks are per database: holding the writer
+// lock in the shared test database would stall every other test's writes).
+class CliLocked : public CliBackendTest {
+ protected:
+  CliLocked() {
+    if (pg()) db_ = testing::PgCluster::Get().NewWholeDatabase();
+  }
+};
+VK_CLI_BACKENDS(CliLocked);
+
+TEST_P(CliLocked, WriteCommandsFailFastWithOneLineAndWriteNothing) {
+  const TempDir& dir = dir_;
+  const std::string& db = db_;
   MakeDb(db);
   const std::int64_t sessions = Sessions(db);
   const std::int64_t events = Events(db);
   const std::string file = WriteNdjson(dir, "in.ndjson", "imported");
-  const std::vector<std::string> commands = {
-      "telemetry cleanup --days 1", "db clear --yes", "telemetry import " + file, "db vacuum",
-      "db optimize"};
+  // PostgreSQL's VACUUM and ANALYZE/REINDEX do not wait for the writer lock (they run beside the
+  // writers), so there only the writing commands are refused.
+  std::vector<std::string> commands = {"telemetry cleanup --days 1", "db clear --yes",
+                                       "telemetry import " + file};
+  if (!pg()) {
+    commands.push_back("db vacuum");
+    commands.push_back("db optimize");
+  }
   {
     WriteLock lock(db);
     for (const std::string& c : commands) {
       const auto t0 = std::chrono::steady_clock::now();
-      CliRun r = Vibekit(c + " --busy-timeout 200 --db " + db);
+      CliRun r = Vibekit(c + " --busy-timeout 200" + Db());
       const double s =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       EXPECT_EQ(r.code, 1) << c;
@@ -398,8 +447,14 @@ TEST(CliLocked, WriteCommandsFailFastWithOneLineAndWriteNothing) {
       EXPECT_NE(r.err.find("--busy-timeout"), std::string::npos) << r.err;
       EXPECT_LT(s, 5.0) << c << " waited for the default busy timeout or longer";
     }
+    if (pg()) {
+      for (const char* c : {"db vacuum", "db optimize"}) {
+        CliRun r = Vibekit(std::string(c) + " --busy-timeout 200" + Db());
+        EXPECT_EQ(r.code, 0) << c << ": " << r.err;
+      }
+    }
     const auto t0 = std::chrono::steady_clock::now();
-    CliRun r = Vibekit("--db " + db + " db clear --yes");  // default: 5000 ms
+    CliRun r = Vibekit(Db() + " db clear --yes");  // default: 5000 ms
     const double waited =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     EXPECT_EQ(r.code, 1);
@@ -411,40 +466,39 @@ TEST(CliLocked, WriteCommandsFailFastWithOneLineAndWriteNothing) {
   EXPECT_EQ(Events(db), events);
 
   // Once the other writer is done the same commands succeed.
-  CliRun cleanup = Vibekit("telemetry cleanup --days 1 --format json --busy-timeout 200 --db " + db);
+  CliRun cleanup = Vibekit("telemetry cleanup --days 1 --format json --busy-timeout 200" + Db());
   ASSERT_EQ(cleanup.code, 0) << cleanup.err;
   EXPECT_EQ(json::parse(cleanup.out).as_object().at("sessionsRemoved").as_int64(), 1);
-  CliRun import = Vibekit("telemetry import " + file + " --busy-timeout 200 --db " + db);
+  CliRun import = Vibekit("telemetry import " + file + " --busy-timeout 200" + Db());
   ASSERT_EQ(import.code, 0) << import.err;
   EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM telemetry_events WHERE session_id = 'imported'"), 2);
   for (const char* c : {"db vacuum", "db optimize", "db clear --yes"}) {
-    CliRun r = Vibekit(std::string(c) + " --busy-timeout 200 --db " + db);
+    CliRun r = Vibekit(std::string(c) + " --busy-timeout 200" + Db());
     EXPECT_EQ(r.code, 0) << c << ": " << r.err;
   }
   EXPECT_EQ(Sessions(db), 0);
 }
 
-TEST(CliLocked, BusyTimeoutFromTheEnvironment) {
-  TempDir dir;
-  const std::string db = dir.File("env.db");
+TEST_P(CliLocked, BusyTimeoutFromTheEnvironment) {
+  const std::string& db = db_;
   MakeDb(db, 1);
   WriteLock lock(db);
   const auto t0 = std::chrono::steady_clock::now();
-  CliRun r = Vibekit("--db " + db + " telemetry cleanup --days 1", "/dev/null",
+  CliRun r = Vibekit(Db() + " telemetry cleanup --days 1", "/dev/null",
                      {"VIBEKIT_BUSY_TIMEOUT_MS=300"});
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.err.find("busy timeout 300 ms"), std::string::npos) << r.err;
   EXPECT_LT(s, 4.0);
   // The flag wins over the environment.
-  r = Vibekit("--db " + db + " --busy-timeout 100 telemetry cleanup --days 1", "/dev/null",
+  r = Vibekit(Db() + " --busy-timeout 100 telemetry cleanup --days 1", "/dev/null",
               {"VIBEKIT_BUSY_TIMEOUT_MS=300"});
   EXPECT_NE(r.err.find("busy timeout 100 ms"), std::string::npos) << r.err;
   // Not a number: a usage error.
-  r = Vibekit("--db " + db + " --busy-timeout soon telemetry cleanup --days 1");
+  r = Vibekit(Db() + " --busy-timeout soon telemetry cleanup --days 1");
   EXPECT_EQ(r.code, 2) << r.err;
   lock.Release();
-  r = Vibekit("--db " + db + " telemetry cleanup --days 1", "/dev/null",
+  r = Vibekit(Db() + " telemetry cleanup --days 1", "/dev/null",
               {"VIBEKIT_BUSY_TIMEOUT_MS=300"});
   EXPECT_EQ(r.code, 0) << r.err;
 }

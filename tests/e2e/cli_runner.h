@@ -10,8 +10,13 @@
 #include <cstdio>
 #include <fstream>
 #include <iterator>
+#include <map>
+#include <memory>
 #include <string>
+#include <utility>
 #include <vector>
+
+#include "testing/test_util.h"
 
 namespace vibekit {
 
@@ -47,5 +52,38 @@ inline CliRun Vibekit(const std::string& args, const std::string& stdin_file = "
   std::remove(err_file.c_str());
   return r;
 }
+
+// A CLI test on each storage backend with a fresh database (testing::FreshDatabase: a SQLite
+// file, a PostgreSQL schema of the run's cluster). Db() is the --db flag, quoted for the shell
+// Vibekit() goes through, with a space on each side. Instantiate with VK_CLI_BACKENDS(Suite).
+class CliBackendTest : public ::testing::TestWithParam<testing::Backend> {
+ protected:
+  bool pg() const { return GetParam() == testing::Backend::kPostgres; }
+  std::string Db() const { return " --db '" + db_ + "' "; }
+  testing::TempDir dir_;
+  std::string db_ = testing::FreshDatabase(GetParam(), dir_);
+};
+// A database on `backend` shared by the tests of `suite`, filled by `fill` on first use and kept
+// to the end of the process.
+inline const std::string& SuiteDatabase(const std::string& suite, testing::Backend backend,
+                                        void (*fill)(const std::string& db)) {
+  struct Shared {
+    testing::TempDir dir;
+    std::string db;
+  };
+  static std::map<std::pair<std::string, testing::Backend>, std::unique_ptr<Shared>> dbs;
+  std::unique_ptr<Shared>& d = dbs[{suite, backend}];
+  if (!d) {
+    d = std::make_unique<Shared>();
+    d->db = testing::FreshDatabase(backend, d->dir);
+    fill(d->db);
+  }
+  return d->db;
+}
+#define VK_CLI_BACKENDS(suite)                                                        \
+  INSTANTIATE_TEST_SUITE_P(Backends, suite,                                           \
+                           ::testing::Values(::vibekit::testing::Backend::kSqlite,    \
+                                             ::vibekit::testing::Backend::kPostgres), \
+                           ::vibekit::testing::BackendName)
 
 }  // namespace vibekit

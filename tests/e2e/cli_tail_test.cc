@@ -1,5 +1,5 @@
 // `vibekit telemetry tail [--follow]` and `telemetry stats --since/--percentiles` of the real
-// binary, compared with what the library answers.
+// binary, compared with what the library answers, on both backends.
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <signal.h>
@@ -93,20 +93,18 @@ void Populate(const std::string& db, std::int64_t now) {
   ASSERT_OK(s.Shutdown());
 }
 
-class CliTailTest : public ::testing::Test {
+// On both backends: a SQLite file, a PostgreSQL schema of the run's cluster.
+class CliTailTest : public CliBackendTest {
  protected:
   void SetUp() override {
-    db_ = dir_.File("t.db");
     now_ = WallNowMs();
     Populate(db_, now_);
   }
-  std::string Db() const { return "--db " + db_ + " "; }
-  TempDir dir_;
-  std::string db_;
   std::int64_t now_ = 0;
 };
+VK_CLI_BACKENDS(CliTailTest);
 
-TEST_F(CliTailTest, TailNdjsonIsTheNewestFiveOldestFirst) {
+TEST_P(CliTailTest, TailNdjsonIsTheNewestFiveOldestFirst) {
   TelemetryService lib(TestConfig(db_));
   ASSERT_OK(lib.Initialize());
   EventQueryFilter f;
@@ -144,7 +142,7 @@ TEST_F(CliTailTest, TailNdjsonIsTheNewestFiveOldestFirst) {
   EXPECT_EQ(Vibekit(Db() + "telemetry tail --follow --format csv").code, 2);
 }
 
-TEST_F(CliTailTest, FollowPrintsCommitsOfAnotherProcessThenStopsOnSigint) {
+TEST_P(CliTailTest, FollowPrintsCommitsOfAnotherProcessThenStopsOnSigint) {
   int out_pipe[2];
   ASSERT_EQ(pipe(out_pipe), 0);
   const pid_t pid = fork();
@@ -262,7 +260,7 @@ void ExpectPercentileJson(const json::object& o, const PercentileSet& p, const s
   EXPECT_EQ(o.at("p99").as_int64(), p.p99.value());
 }
 
-TEST_F(CliTailTest, StatsSinceWithPercentilesEqualsTheLibrary) {
+TEST_P(CliTailTest, StatsSinceWithPercentilesEqualsTheLibrary) {
   CliRun r = Vibekit(Db() + "telemetry stats --since 1h --percentiles --format json");
   ASSERT_EQ(r.code, 0) << r.err;
   const std::int64_t from = now_ - 3600 * 1000;  // nothing lies within minutes of this edge

@@ -41,47 +41,52 @@ TEST(Cli, UsageErrorsExitTwo) {
   EXPECT_EQ(Vibekit("telemetry import x --batch-size 0").code, 2);
 }
 
-TEST(Cli, ImportFromFileAndStdin) {
-  TempDir dir;
-  const std::string db = dir.File("cli.db");
+// The commands that write a database, on both backends (a SQLite file, a PostgreSQL schema of
+// the run's cluster); `--db '...'` quoted for the shell.
+class CliDbBackedTest : public CliBackendTest {};
+VK_CLI_BACKENDS(CliDbBackedTest);
+
+TEST_P(CliDbBackedTest, ImportFromFileAndStdin) {
+  const TempDir& dir = dir_;
+  const std::string& db = db_;
   std::ofstream(dir.File("in.ndjson")) << Line("a", "start", 10) << Line("a", "stream", 11)
                                        << Line("a", "end", 12);
-  CliRun r = Vibekit("--db " + db + " telemetry import " + dir.File("in.ndjson"));
+  CliRun r = Vibekit(Db() + " telemetry import " + dir.File("in.ndjson"));
   EXPECT_EQ(r.code, 0) << r.all();
   EXPECT_NE(r.all().find("imported 3 events"), std::string::npos) << r.all();
   EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM telemetry_events"), 3);
   std::ofstream(dir.File("more.ndjson")) << Line("b", "start", 20) << Line("b", "stream", 21);
-  CliRun s = Vibekit("--db " + db + " telemetry import - --strict", dir.File("more.ndjson"));
+  CliRun s = Vibekit(Db() + " telemetry import - --strict", dir.File("more.ndjson"));
   EXPECT_EQ(s.code, 0) << s.all();
   EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM telemetry_events"), 5);
-  EXPECT_EQ(QueryInt(db, "SELECT status = 'completed' FROM telemetry_sessions WHERE id='a'"), 1);
+  EXPECT_EQ(
+      QueryInt(db, "SELECT count(*) FROM telemetry_sessions WHERE id='a' AND status='completed'"),
+      1);
 }
 
-TEST(Cli, BadLinesAreNamedAndStrictModeWritesNothing) {
-  TempDir dir;
-  const std::string db = dir.File("bad.db");
+TEST_P(CliDbBackedTest, BadLinesAreNamedAndStrictModeWritesNothing) {
+  const TempDir& dir = dir_;
+  const std::string& db = db_;
   std::ofstream(dir.File("bad.ndjson")) << Line("c", "start", 10) << "{oops\n" << Line("c", "stream", 11);
-  CliRun strict = Vibekit("--db " + db + " telemetry import --strict " + dir.File("bad.ndjson"));
+  CliRun strict = Vibekit(Db() + " telemetry import --strict " + dir.File("bad.ndjson"));
   EXPECT_EQ(strict.code, 1);
   EXPECT_NE(strict.all().find("line 2"), std::string::npos) << strict.all();
   EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM telemetry_events"), 0);
-  CliRun lenient = Vibekit("--db " + db + " telemetry import " + dir.File("bad.ndjson"));
+  CliRun lenient = Vibekit(Db() + " telemetry import " + dir.File("bad.ndjson"));
   EXPECT_EQ(lenient.code, 1) << "skipped lines make the exit code non-zero";
   EXPECT_NE(lenient.all().find("line 2:"), std::string::npos) << lenient.all();
   EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM telemetry_events"), 2);
 }
 
-TEST(Cli, MissingInputFailsWithOneLineMessage) {
-  TempDir dir;
-  CliRun r = Vibekit("--db " + dir.File("m.db") + " telemetry import " + dir.File("absent.ndjson"));
+TEST_P(CliDbBackedTest, MissingInputFailsWithOneLineMessage) {
+  CliRun r = Vibekit(Db() + " telemetry import " + dir_.File("absent.ndjson"));
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.all().find("vibekit: import failed: cannot read"), std::string::npos) << r.all();
 }
 
-TEST(Cli, DemoFillsTheDatabaseThroughTheLibrary) {
-  TempDir dir;
-  const std::string db = dir.File("demo/telemetry.db");
-  CliRun r = Vibekit("--db " + db + " demo --events 3000 --seed 7");
+TEST_P(CliDbBackedTest, DemoFillsTheDatabaseThroughTheLibrary) {
+  const std::string& db = db_;
+  CliRun r = Vibekit(Db() + " demo --events 3000 --seed 7");
   ASSERT_EQ(r.code, 0) << r.all();
   EXPECT_NE(r.all().find("total events        3000"), std::string::npos) << r.all();
   EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM telemetry_events"), 3000);

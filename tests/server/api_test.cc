@@ -18,10 +18,7 @@ namespace json = boost::json;
 constexpr std::int64_t kT0 = 1764000000000;
 
 // The HTTP API over both storage backends (SQLite file, PostgreSQL).
-class ApiTest : public ServerFixture, public ::testing::WithParamInterface<Backend> {
- protected:
-  ApiTest() { db_ = FreshDatabase(GetParam(), dir_); }
-};
+class ApiTest : public BackendServerFixture {};
 
 INSTANTIATE_TEST_SUITE_P(Backends, ApiTest,
                          ::testing::Values(Backend::kSqlite, Backend::kPostgres), BackendName);

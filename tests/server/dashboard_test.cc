@@ -27,7 +27,7 @@ void Write(const std::string& path, const std::string& text) {
   std::ofstream(path) << text;
 }
 
-class DashboardTest : public ServerFixture {
+class DashboardTest : public BackendServerFixture {
  protected:
   void SetUp() override {
     web_ = dir_.File("web");
@@ -47,7 +47,10 @@ class DashboardTest : public ServerFixture {
   std::string dash_;
 };
 
-TEST_F(DashboardTest, ServesFilesConfigAndTheSameApi) {
+INSTANTIATE_TEST_SUITE_P(Backends, DashboardTest,
+                         ::testing::Values(Backend::kSqlite, Backend::kPostgres), BackendName);
+
+TEST_P(DashboardTest, ServesFilesConfigAndTheSameApi) {
   HttpResult index = HttpGet(dash_ + "/");
   ASSERT_EQ(index.status, 200);
   EXPECT_EQ(index.body, "<html>dashboard</html>");
@@ -66,7 +69,7 @@ TEST_F(DashboardTest, ServesFilesConfigAndTheSameApi) {
   EXPECT_EQ(HttpGet(url_ + "/index.html").status, 404);
 }
 
-TEST_F(DashboardTest, PathTraversalIsRefused) {
+TEST_P(DashboardTest, PathTraversalIsRefused) {
   for (const std::string path :
        {"/../secret.txt", "/%2e%2e/secret.txt", "/%2E%2E%2Fsecret.txt", "/a/../../secret.txt",
         "//etc/passwd", "/leak.txt", "/up/secret.txt", "/..%2fsecret.txt", "/%00index.html",

@@ -1,4 +1,4 @@
-// The analytics and export routes over loopback against a real database.
+// The analytics and export routes over loopback against a real database, on both backends.
 #include <boost/json.hpp>
 
 #include <gtest/gtest.h>
@@ -13,7 +13,7 @@ namespace {
 
 namespace json = boost::json;
 
-class RoutesTest : public ServerFixture {
+class RoutesTest : public BackendServerFixture {
  protected:
   // Three sessions two minutes ago: two complete (one with tokens), one failed.
   void Fill() {
@@ -32,7 +32,10 @@ class RoutesTest : public ServerFixture {
   }
 };
 
-TEST_F(RoutesTest, DashboardHasHeadlineFiguresAndMinuteSeries) {
+INSTANTIATE_TEST_SUITE_P(Backends, RoutesTest,
+                         ::testing::Values(Backend::kSqlite, Backend::kPostgres), BackendName);
+
+TEST_P(RoutesTest, DashboardHasHeadlineFiguresAndMinuteSeries) {
   StartServer();
   Fill();
   HttpResult r = HttpGet(url_ + "/api/dashboard?minutes=5");
@@ -56,7 +59,7 @@ TEST_F(RoutesTest, DashboardHasHeadlineFiguresAndMinuteSeries) {
   EXPECT_EQ(HttpGet(url_ + "/api/dashboard?minutes=0").status, 400);
 }
 
-TEST_F(RoutesTest, AnalyticsAgentsAlertsAnomaliesPredictions) {
+TEST_P(RoutesTest, AnalyticsAgentsAlertsAnomaliesPredictions) {
   StartServer();
   Fill();
   json::object a = Json(HttpGet(url_ + "/api/analytics?since=1h")).as_object();
@@ -92,7 +95,7 @@ TEST_F(RoutesTest, AnalyticsAgentsAlertsAnomaliesPredictions) {
   EXPECT_EQ(HttpGet(url_ + "/api/predictions?minutes=0").status, 400);
 }
 
-TEST_F(RoutesTest, ExportStreamsTheFile) {
+TEST_P(RoutesTest, ExportStreamsTheFile) {
   StartServer();
   Fill();
   HttpResult r = HttpPost(url_ + "/api/export", R"({"format":"ndjson","tables":["events"]})");

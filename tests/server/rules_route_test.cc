@@ -17,7 +17,7 @@ namespace {
 
 namespace json = boost::json;
 
-class RulesRouteTest : public ServerFixture {
+class RulesRouteTest : public BackendServerFixture {
  protected:
   // A database with one rule: agentType must be one of `agents`.
   void AddAgentRule(const std::string& agents) {
@@ -25,6 +25,14 @@ class RulesRouteTest : public ServerFixture {
       TelemetryService s(TestConfig(db()));
       ASSERT_OK(s.Initialize());
       ASSERT_OK(s.Shutdown());
+    }
+    if (GetParam() == Backend::kPostgres) {
+      // DataIntegrityService opens SQLite files only (yet): the same row, written directly.
+      ExecSql(db(), "INSERT INTO telemetry_validation_rules (table_name, field_name, rule_type, "
+                    "rule_config, error_message, is_active, priority, created_at, updated_at) "
+                    "VALUES ('telemetry_events', 'agentType', 'enum', '" + agents +
+                    "', 'Unknown agent', 1, 0, 1, 1)");
+      return;
     }
     auto svc = DataIntegrityService::Open(TestConfig(db()));
     ASSERT_TRUE(svc.ok());
@@ -37,7 +45,10 @@ class RulesRouteTest : public ServerFixture {
   }
 };
 
-TEST_F(RulesRouteTest, PostEventsRefusesTheEventsARuleRejects) {
+INSTANTIATE_TEST_SUITE_P(Backends, RulesRouteTest,
+                         ::testing::Values(Backend::kSqlite, Backend::kPostgres), BackendName);
+
+TEST_P(RulesRouteTest, PostEventsRefusesTheEventsARuleRejects) {
   AddAgentRule(R"(["claude"])");
   StartServer();
   const std::string body =
@@ -63,7 +74,7 @@ TEST_F(RulesRouteTest, PostEventsRefusesTheEventsARuleRejects) {
             "export GITHUB_TOKEN=[REDACTED:github_token]");
 }
 
-TEST_F(RulesRouteTest, OtlpReceiverCountsRefusedRecordsInItsPartialSuccess) {
+TEST_P(RulesRouteTest, OtlpReceiverCountsRefusedRecordsInItsPartialSuccess) {
   AddAgentRule(R"(["nobody"])");
   StartServer();
   std::ifstream in(VIBEKIT_TEST_DATA_DIR "/../otlp/receiver_cases/claude_code_logs.json");

@@ -72,9 +72,15 @@ int StopServe(ServeProcess& p, int sig) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-TEST(ServeProcess, PrintsRealPortServesAndStopsCleanlyOnSigterm) {
+// On both backends (a SQLite file, a PostgreSQL schema of the run's cluster).
+class ServeBackend : public ::testing::TestWithParam<Backend> {};
+INSTANTIATE_TEST_SUITE_P(Backends, ServeBackend,
+                         ::testing::Values(Backend::kSqlite, Backend::kPostgres), BackendName);
+
+TEST_P(ServeBackend, PrintsRealPortServesAndStopsCleanlyOnSigterm) {
   TempDir dir;
-  ServeProcess p = StartServe(dir.path(), {"serve", "--port", "0", "--db", dir.File("s.db")});
+  const std::string db = FreshDatabase(GetParam(), dir);
+  ServeProcess p = StartServe(dir.path(), {"serve", "--port", "0", "--db", db});
   ASSERT_FALSE(p.url.empty());
   EXPECT_EQ(p.url.rfind("http://127.0.0.1:", 0), 0u) << p.url;
   EXPECT_NE(p.url, "http://127.0.0.1:0");
@@ -89,7 +95,8 @@ TEST(ServeProcess, PrintsRealPortServesAndStopsCleanlyOnSigterm) {
   HttpResult r = HttpPost(p.url + "/api/events", body);
   ASSERT_EQ(r.status, 200) << r.body << r.error;
   EXPECT_EQ(StopServe(p, SIGTERM), 0);
-  EXPECT_EQ(QueryInt(dir.File("s.db"), "SELECT count(*) FROM telemetry_events"), 100);
+  EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM telemetry_events"), 100);
+  EXPECT_EQ(QueryInt(db, "SELECT event_count FROM telemetry_sessions WHERE id = 'proc'"), 100);
 }
 
 TEST(ServeProcess, WorksFromAnyDirectoryWithTheDefaultDatabaseAndStopsOnSigint) {

@@ -1,5 +1,5 @@
 // A real TelemetryService on a temporary database with a TelemetryServer on a free loopback
-// port, for the server tests.
+// port, for the server tests; BackendServerFixture runs a suite on both storage backends.
 #pragma once
 
 #include <boost/json.hpp>
@@ -44,6 +44,14 @@ class ServerFixture : public ::testing::Test {
   std::unique_ptr<TelemetryService> service_;
   std::unique_ptr<server::TelemetryServer> server_;
   std::string url_;
+};
+
+// The same fixture on each storage backend (a SQLite file, a PostgreSQL schema of the run's
+// cluster): suites derive from it and INSTANTIATE_TEST_SUITE_P(Backends, Suite,
+// ::testing::Values(Backend::kSqlite, Backend::kPostgres), BackendName).
+class BackendServerFixture : public ServerFixture, public ::testing::WithParamInterface<Backend> {
+ protected:
+  BackendServerFixture() { db_ = FreshDatabase(GetParam(), dir_); }
 };
 
 }  // namespace vibekit::testing

@@ -115,9 +115,18 @@ int RefusedStatus(const std::string& url, const std::string& suffix, const std::
   }
 }
 
-class WebSocketTest : public ServerFixture {};
+// What the pushes carry comes from the store (committed events with their ids, changed
+// sessions): on both backends.
+class WebSocketTest : public BackendServerFixture {};
 
-TEST_F(WebSocketTest, HelloPingAndCommittedEventsArePushed) {
+INSTANTIATE_TEST_SUITE_P(Backends, WebSocketTest,
+                         ::testing::Values(Backend::kSqlite, Backend::kPostgres), BackendName);
+
+// The transport itself (protocol errors, token and origin, slow clients, the hub's thread): the
+// database is incidental, a SQLite file.
+class WebSocketTransportTest : public ServerFixture {};
+
+TEST_P(WebSocketTest, HelloPingAndCommittedEventsArePushed) {
   StartServer();
   WsClient c(url_);
   json::object hello = c.Read();
@@ -139,7 +148,7 @@ TEST_F(WebSocketTest, HelloPingAndCommittedEventsArePushed) {
   EXPECT_EQ(ss["sessions"].as_array()[0].as_object().at("status").as_string(), "active");
 }
 
-TEST_F(WebSocketTest, SessionSubscriptionGetsOnlyThatSession) {
+TEST_P(WebSocketTest, SessionSubscriptionGetsOnlyThatSession) {
   StartServer();
   WsClient c(url_);
   c.Read();
@@ -154,7 +163,7 @@ TEST_F(WebSocketTest, SessionSubscriptionGetsOnlyThatSession) {
   EXPECT_EQ(ev["events"].as_array()[0].as_object().at("sessionId").as_string(), "mine");
 }
 
-TEST_F(WebSocketTest, BadMessagesGetErrorsNotDisconnects) {
+TEST_F(WebSocketTransportTest, BadMessagesGetErrorsNotDisconnects) {
   StartServer();
   WsClient c(url_);
   c.Read();
@@ -166,7 +175,7 @@ TEST_F(WebSocketTest, BadMessagesGetErrorsNotDisconnects) {
   EXPECT_EQ(c.ReadType("pong")["type"].as_string(), "pong");
 }
 
-TEST_F(WebSocketTest, TokenAndOriginAreChecked) {
+TEST_F(WebSocketTransportTest, TokenAndOriginAreChecked) {
   server::ServerOptions options;
   options.token = "tok";
   StartServer(options);
@@ -179,7 +188,7 @@ TEST_F(WebSocketTest, TokenAndOriginAreChecked) {
   EXPECT_EQ(RefusedStatus(url_, "?token=tok", "http://evil.example"), -1);
 }
 
-TEST_F(WebSocketTest, ClientThatNeverReadsIsDroppedNotWaitedFor) {
+TEST_F(WebSocketTransportTest, ClientThatNeverReadsIsDroppedNotWaitedFor) {
   server::ServerOptions options;
   options.ws_max_queue_messages = 16;
   options.ws_coalesce_ms = 10;  // many pushes
@@ -221,7 +230,7 @@ TEST_F(WebSocketTest, ClientThatNeverReadsIsDroppedNotWaitedFor) {
 // Commits arriving within one coalescing window go out together: a client reading everything
 // gets each committed event exactly once, in commit order (ids contiguous from the first), in
 // far fewer messages than there were commits; a commit larger than one message is split, not cut.
-TEST_F(WebSocketTest, CoalescedPushesDeliverEveryCommittedEventOnceInOrder) {
+TEST_P(WebSocketTest, CoalescedPushesDeliverEveryCommittedEventOnceInOrder) {
   server::ServerOptions options;
   options.ws_coalesce_ms = 300;
   StartServer(options);
@@ -287,7 +296,7 @@ TEST_F(WebSocketTest, CoalescedPushesDeliverEveryCommittedEventOnceInOrder) {
 // Many subscribers that never read (tiny receive buffers, small queues): every POST is still
 // answered after its commit in bounded time, their messages are counted as dropped, and the hub
 // still serves a new client.
-TEST_F(WebSocketTest, ManyClientsThatNeverReadDoNotSlowIngest) {
+TEST_F(WebSocketTransportTest, ManyClientsThatNeverReadDoNotSlowIngest) {
   server::ServerOptions options;
   options.ws_max_queue_messages = 4;
   options.ws_coalesce_ms = 50;
@@ -344,7 +353,7 @@ std::vector<int> ThreadNiceValues() {
 }
 
 // The hub's thread runs at nice 10: when the CPU is short, the pushes wait, not the POSTs.
-TEST_F(WebSocketTest, HubThreadYieldsTheCpuToIngest) {
+TEST_F(WebSocketTransportTest, HubThreadYieldsTheCpuToIngest) {
   const auto before = ThreadNiceValues();
   ASSERT_EQ(std::count(before.begin(), before.end(), 10), 0);
   StartServer();

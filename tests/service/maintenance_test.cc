@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "service/maintenance.h"
 #include "testing/test_util.h"
 #include "vibekit/telemetry_service.h"
 #include "workload/workload.h"
@@ -194,16 +195,21 @@ TEST(Maintenance, ClearAllRemovesTelemetryAndKeepsSchemaAndRules) {
   EXPECT_EQ(after->total.sessions, 1);
 }
 
+// The standard queries of `s`, each run `runs` times, with their plans.
+Result<QueryBenchmarkReport> Explained(TelemetryService& s, int runs) {
+  QueryBenchmarkOptions o;
+  o.runs = runs;
+  o.explain = true;
+  return s.BenchmarkQueries(o);
+}
+
 TEST(Maintenance, BenchmarkQueriesTimesAndExplainsTheStandardQueries) {
   TempDir dir;
   const std::string db = dir.File("b.db");
   TelemetryService s(TestConfig(db));
   ASSERT_OK(s.Initialize());
   Fill(s, 1000, 25);
-  QueryBenchmarkOptions o;
-  o.runs = 5;
-  o.explain = true;
-  auto r = s.BenchmarkQueries(o);
+  auto r = Explained(s, 5);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   std::vector<std::string> names;
   for (const QueryTiming& t : r->queries) {
@@ -244,14 +250,63 @@ TEST(Maintenance, BenchmarkQueriesTimesAndExplainsTheStandardQueries) {
   EXPECT_NE(r->recommendations[0].find("vibekit db optimize"), std::string::npos);
 
   ASSERT_TRUE(s.Optimize().ok());
-  auto again = s.BenchmarkQueries(o);
+  auto again = Explained(s, 5);
   ASSERT_TRUE(again.ok());
   EXPECT_TRUE(again->planner_statistics);
   EXPECT_EQ(again->fts_segments, 1);
   EXPECT_TRUE(again->recommendations.empty());
 
-  o.runs = 0;
-  EXPECT_EQ(s.BenchmarkQueries(o).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(Explained(s, 0).status().code(), StatusCode::kInvalidArgument);
+}
+
+// `db performance --analyze` on PostgreSQL: the plans of the statements the queries ran (EXPLAIN
+// with their parameters), a sequential scan of the events reported as a full scan.
+TEST(Maintenance, BenchmarkQueriesExplainsThePostgresStatementsToo) {
+  TempDir dir;
+  TelemetryService s(TestConfig(testing::FreshDatabase(testing::Backend::kPostgres, dir)));
+  ASSERT_OK(s.Initialize());
+  Fill(s, 1000, 25);
+  auto r = Explained(s, 3);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->queries.size(), 5u);
+  for (const QueryTiming& t : r->queries) {
+    ASSERT_FALSE(t.plans.empty()) << t.name;
+    bool seq_scan = false;
+    for (const auto& p : t.plans) {
+      EXPECT_EQ(p.sql.rfind("SELECT ", 0), 0u) << p.sql;
+      ASSERT_FALSE(p.rows.empty()) << p.sql;
+      EXPECT_NE(p.rows[0].find("(cost="), std::string::npos) << p.rows[0];
+      for (const std::string& row : p.rows) {
+        seq_scan = seq_scan || row.find("Seq Scan on telemetry_events ") != std::string::npos;
+      }
+    }
+    EXPECT_EQ(t.full_scan, seq_scan) << t.name;
+  }
+  // The session's events: the statement reads telemetry_events by session id.
+  const QueryTiming& se = r->queries[0];
+  EXPECT_EQ(se.name, "session_events");
+  bool reads_events = false;
+  for (const auto& p : se.plans) {
+    for (const std::string& row : p.rows) {
+      reads_events = reads_events || row.find("telemetry_events") != std::string::npos;
+    }
+  }
+  EXPECT_TRUE(reads_events);
+  EXPECT_EQ(r->fts_segments, -1);  // a GIN index has no segments
+  ASSERT_OK(s.Shutdown());
+}
+
+TEST(Maintenance, FullEventScanRowsOfBothPlanDialects) {
+  EXPECT_TRUE(service::IsFullEventScan("SCAN telemetry_events"));
+  EXPECT_TRUE(service::IsFullEventScan("  SCAN telemetry_events"));
+  EXPECT_FALSE(service::IsFullEventScan("SCAN telemetry_events USING INDEX idx_events_time"));
+  EXPECT_FALSE(service::IsFullEventScan("SCAN telemetry_events_fts VIRTUAL TABLE INDEX 0:"));
+  EXPECT_TRUE(service::IsFullEventScan("Seq Scan on telemetry_events  (cost=0.00..1.10 rows=1)"));
+  EXPECT_TRUE(service::IsFullEventScan("        ->  Seq Scan on telemetry_events  (cost=0.00..)"));
+  EXPECT_FALSE(service::IsFullEventScan("  ->  Index Scan using idx_events_session_time on "
+                                        "telemetry_events  (cost=0.28..8.30 rows=1)"));
+  EXPECT_FALSE(service::IsFullEventScan("Seq Scan on telemetry_events_archive  (cost=0.00..)"));
+  EXPECT_FALSE(service::IsFullEventScan("Seq Scan on telemetry_sessions  (cost=0.00..1.10)"));
 }
 
 }  // namespace

@@ -1,16 +1,19 @@
-// PostgreSQL-only behaviour of PgStore (the shared behaviour is the parametrised service suite):
-// schema versions, several stores (processes) writing one database, a dropped connection, the
-// full-text `contains` search and the methods not yet ported.
+// PostgreSQL-only behaviour of PgStore (the behaviour both backends share is the parametrised
+// store_conformance_test.cc): schema versions beside jsonb, several stores (processes) writing
+// one database, a dropped connection, the text index, COPY restores in chunks, and the same
+// batches giving the same rollups as a SqliteStore.
 #include "store/postgres/pg_store.h"
 
 #include <gtest/gtest.h>
 #include <libpq-fe.h>
 
+#include <chrono>
 #include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "store/postgres/pg_schema.h"
 #include "store/sqlite/schema.h"
 #include "store/sqlite/sqlite_store.h"
 #include "testing/pg_cluster.h"
@@ -40,6 +43,7 @@ class PgStoreTest : public ::testing::Test {
   std::unique_ptr<PgStore> NewStore() {
     LocalStoreConfig c;
     c.db_path = url_;
+    c.busy_timeout_ms = 60'000;  // the run's other tests share the test database's writer lock
     auto s = std::make_unique<PgStore>(c, SystemClock());
     EXPECT_OK(s->Open());
     return s;
@@ -237,8 +241,9 @@ TEST_F(PgStoreTest, RollupsEqualTheSqliteStoresForTheSameBatches) {
   EXPECT_TRUE(same(*m1, *m2));
 }
 
-// Range statistics, percentiles and the delivery outbox agree with SQLite's for the same data.
-TEST_F(PgStoreTest, RangeStatisticsAndTheDeliveryOutboxMatchSqlite) {
+// Range statistics and percentiles agree with SQLite's for the same data (the delivery outbox:
+// store_conformance_test.cc).
+TEST_F(PgStoreTest, RangeStatisticsMatchSqlite) {
   testing::TempDir dir;
   LocalStoreConfig lc;
   lc.db_path = dir.File("same.db");
@@ -247,10 +252,7 @@ TEST_F(PgStoreTest, RangeStatisticsAndTheDeliveryOutboxMatchSqlite) {
   auto pg = NewStore();
   std::vector<Store*> stores = {&lite, pg.get()};
   std::vector<Event> first = {MakeEvent("before", EventType::kStart, 500, "old")};
-  for (Store* s : stores) {
-    ASSERT_OK(s->ApplyBatch(first, 600));
-    ASSERT_OK(s->EnsureDeliveryState(700));
-  }
+  for (Store* s : stores) ASSERT_OK(s->ApplyBatch(first, 600));
   std::vector<Event> batch;
   for (int i = 0; i < 8; ++i) {
     const std::string sid = "r" + std::to_string(i);
@@ -276,44 +278,6 @@ TEST_F(PgStoreTest, RangeStatisticsAndTheDeliveryOutboxMatchSqlite) {
   EXPECT_EQ(p1->duration_ms.p50, p2->duration_ms.p50);
   EXPECT_EQ(p1->duration_ms.p99, p2->duration_ms.p99);
   EXPECT_EQ(p1->events_per_session.p90, p2->events_per_session.p90);
-  // The outbox: events after the cursor, the ended sessions' roots, an accepted request.
-  for (Store* s : stores) {
-    auto d = s->GetDeliveryState();
-    ASSERT_TRUE(d.ok()) << d.status().ToString();
-    EXPECT_TRUE(d->configured);
-    EXPECT_EQ(d->queued_events, static_cast<std::int64_t>(batch.size()));
-    auto roots = s->PendingRootSpans(100);
-    ASSERT_TRUE(roots.ok());
-    EXPECT_EQ(roots->size(), 5u);  // r1 r2 r4 r5 r7 ended (r4 failed first, then ended)
-    auto after = s->EventsAfter(d->event_cursor, 1000);
-    ASSERT_TRUE(after.ok());
-    ASSERT_EQ(after->size(), batch.size());
-    auto errors = s->ErrorsForEvents(after->front().id, after->back().id);
-    ASSERT_TRUE(errors.ok());
-    EXPECT_EQ(errors->size(), 1u);
-    DeliveryRecord rec;
-    rec.kind = DeliveryRecord::Kind::kAccepted;
-    rec.new_cursor = after->back().id;
-    rec.first_event_id = after->front().id;
-    rec.events = static_cast<std::int64_t>(after->size());
-    rec.spans = 3;
-    rec.roots = *roots;
-    ASSERT_OK(s->RecordDelivery(rec, 9000));
-    DeliveryRecord bad;
-    bad.kind = DeliveryRecord::Kind::kRejected;
-    bad.http_status = 400;
-    bad.error = "bad request";
-    ASSERT_OK(s->RecordDelivery(bad, 9100));
-    d = s->GetDeliveryState();
-    ASSERT_TRUE(d.ok());
-    EXPECT_EQ(d->queued_events, 0);
-    EXPECT_EQ(d->queued_sessions, 0);
-    EXPECT_EQ(d->events_sent, static_cast<std::int64_t>(batch.size()));
-    EXPECT_EQ(d->requests_sent, 1);
-    EXPECT_EQ(d->requests_failed, 1);
-    EXPECT_EQ(d->failed_requests_recorded, 1);
-    EXPECT_EQ(d->last_error, "bad request");
-  }
 }
 
 // Restores go by COPY in chunks; they keep ids, move the sequences on and refuse duplicates.
@@ -369,6 +333,40 @@ TEST_F(PgStoreTest, RestoreKeepsIdsAcrossCopyChunksAndRefusesDuplicates) {
   EXPECT_NE(st.message().find("already exists"), std::string::npos) << st.message();
   w->reset();
   EXPECT_EQ(QueryInt(url_, "SELECT count(*) FROM telemetry_sessions"), 2);
+}
+
+// Another process holding the writer lock: a write waits the busy timeout (lock_timeout), then
+// fails with kBusy, as on SQLite; reads go on; once the lock is free the same write succeeds.
+TEST_F(PgStoreTest, WriterLockHeldElsewhereIsBusyAfterTheBusyTimeout) {
+  // A database of its own: advisory locks are per database; the shared one's writers must not
+  // wait for this test.
+  url_ = testing::PgCluster::Get().NewWholeDatabase();
+  LocalStoreConfig c;
+  c.db_path = url_;
+  c.busy_timeout_ms = 150;
+  PgStore store(c, SystemClock());
+  ASSERT_OK(store.Open());
+  std::vector<Event> first = {MakeEvent("b", EventType::kStart, 1000, "one")};
+  ASSERT_OK(store.ApplyBatch(first, 1000));
+  PGconn* other = PQconnectdb(url_.c_str());
+  ASSERT_EQ(PQstatus(other), CONNECTION_OK);
+  const std::string lock =
+      "BEGIN; SELECT pg_advisory_xact_lock(" + std::to_string(kWriterLockKey) + ")";
+  PQclear(PQexec(other, lock.c_str()));
+  std::vector<Event> second = {MakeEvent("b", EventType::kStream, 1100, "two")};
+  const auto t0 = std::chrono::steady_clock::now();
+  Status st = store.ApplyBatch(second, 1100);
+  const auto waited = std::chrono::steady_clock::now() - t0;
+  EXPECT_EQ(st.code(), StatusCode::kBusy) << st.ToString();
+  EXPECT_GE(waited, std::chrono::milliseconds(140));
+  EXPECT_LT(waited, std::chrono::seconds(5));
+  auto session = store.GetSession("b");  // reads do not wait for the writer lock
+  ASSERT_TRUE(session.ok()) << session.status().ToString();
+  EXPECT_EQ((*session)->event_count, 1);
+  PQclear(PQexec(other, "ROLLBACK"));
+  PQfinish(other);
+  ASSERT_OK(store.ApplyBatch(second, 1100));
+  EXPECT_EQ(QueryInt(url_, "SELECT count(*) FROM telemetry_events"), 2);
 }
 
 TEST_F(PgStoreTest, UnreachableServerIsUnavailableWithLibpqsReason) {

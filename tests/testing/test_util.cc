@@ -125,6 +125,35 @@ std::int64_t QueryInt(const std::string& db_path, const std::string& sql) {
   return out;
 }
 
+void ExecSql(const std::string& db_path, const std::string& sql) {
+  if (IsPgUrl(db_path)) {
+    PGconn* c = PQconnectdb(db_path.c_str());
+    if (PQstatus(c) != CONNECTION_OK) {
+      ADD_FAILURE() << "cannot connect to " << db_path << ": " << PQerrorMessage(c);
+    } else {
+      PGresult* r = PQexec(c, sql.c_str());
+      if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK) {
+        ADD_FAILURE() << "SQL failed " << sql << ": " << PQresultErrorMessage(r);
+      }
+      PQclear(r);
+    }
+    PQfinish(c);
+    return;
+  }
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
+    ADD_FAILURE() << "cannot open " << db_path;
+  } else {
+    sqlite3_busy_timeout(db, 5000);
+    char* err = nullptr;
+    if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+      ADD_FAILURE() << "SQL failed " << sql << ": " << (err != nullptr ? err : "?");
+    }
+    sqlite3_free(err);
+  }
+  sqlite3_close(db);
+}
+
 std::string QueryText(const std::string& db_path, const std::string& sql) {
   if (IsPgUrl(db_path)) return PgQuery(db_path, sql).value_or("");
   std::string out;

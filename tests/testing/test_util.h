@@ -71,6 +71,9 @@ std::int64_t QueryInt(const std::string& db_path, const std::string& sql);
 // Fails the test when the query fails.
 std::vector<std::int64_t> SearchIds(const TelemetryService& service, const std::string& text);
 std::string QueryText(const std::string& db_path, const std::string& sql);
+// Runs SQL statements (no result) on the database (a SQLite file, or a postgres:// URL) through a
+// separate connection. Fails the test on an SQL error.
+void ExecSql(const std::string& db_path, const std::string& sql);
 
 // The storage backends a parametrised suite runs on.
 enum class Backend { kSqlite, kPostgres };

@@ -126,8 +126,11 @@ Status PgConn::ResultStatus(pg_result* r, std::string_view what) {
   const char* state = r != nullptr ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
   const std::string code = state != nullptr ? state : "";
   std::string text = "PostgreSQL " + std::string(what) + ": " + msg;
+  // lock_not_available: a lock (the other processes' writer lock) was not granted within
+  // lock_timeout, the busy timeout; like SQLite's SQLITE_BUSY.
+  if (healthy() && code == "55P03") return Status::Busy(text);
   if (!healthy() || code.rfind("08", 0) == 0 || code.rfind("57P", 0) == 0 || code == "40001" ||
-      code == "40P01" || code == "55P03") {
+      code == "40P01") {
     return Status::Unavailable(text);
   }
   if (code.rfind("23", 0) == 0 || code.rfind("22", 0) == 0) {

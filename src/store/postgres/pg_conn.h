@@ -2,9 +2,9 @@
 // results (PgResult) and text-format parameters (PgParams). libpq's headers stay in pg_conn.cc.
 //
 // Errors become Status by SQLSTATE: integrity and data exceptions (classes 23, 22) are
-// kInvalidArgument (the batch can never be written); a lost connection, admin shutdown,
-// serialization failure or deadlock are kUnavailable (retry may help; the connection is reset
-// on next use); the rest kInternal.
+// kInvalidArgument (the batch can never be written); a lock not granted within lock_timeout
+// (55P03) is kBusy; a lost connection, admin shutdown, serialization failure or deadlock are
+// kUnavailable (retry may help; the connection is reset on next use); the rest kInternal.
 //
 // Thread-safety: a PgConn is used by one thread at a time (the store's pool hands them out).
 #pragma once

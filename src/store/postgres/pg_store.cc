@@ -219,6 +219,36 @@ std::string TsQuery(std::string_view text) {
   return q;
 }
 
+// For the rows the text index does not hold (search IS NULL): a regular expression that finds
+// the (lowercased) needle only where the text index would, at the start of a word, so those rows
+// answer like indexed ones (and like SQLite's FTS5, whose tokens start after a separator). Empty
+// when the needle does not start with an indexed (ASCII) word: then the exact check alone
+// decides, on both backends.
+std::string WordStartPattern(std::string_view needle) {
+  if (needle.empty() || !std::isalnum(static_cast<unsigned char>(needle.front()))) return {};
+  for (const char ch : needle) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c >= 0x80) return {};
+    if (!std::isalnum(c)) break;
+  }
+  // A word character: ASCII letter or digit, or any non-ASCII character (the tokenizers keep
+  // those inside words). Every ASCII non-alphanumeric byte is escaped (a literal in an ARE).
+  std::string re = "(^|[^0-9a-z\\u0080-\\U0010ffff])";
+  for (const char ch : needle) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c < 0x80 && !std::isalnum(c)) re += '\\';
+    re += ch;
+  }
+  return re;
+}
+
+// The schema-qualified names of this store's tables (the telemetry_* tables of the schema its
+// search_path selects), for statements that must not touch other schemas of the database.
+constexpr std::string_view kOwnTables =
+    "SELECT coalesce(string_agg(quote_ident(n.nspname) || '.' || quote_ident(c.relname), ', ' "
+    "ORDER BY c.relname), '') FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+    "WHERE c.relkind = 'r' AND n.nspname = current_schema() AND c.relname LIKE 'telemetry%'";
+
 }  // namespace
 
 bool IsPostgresUrl(std::string_view location) noexcept {
@@ -317,7 +347,33 @@ void PgStore::ReleaseReader(std::unique_ptr<PgConn> conn) {
   }
 }
 
+namespace {
+// The SqlCapture of this thread, if any (see pg_store.h).
+thread_local PgStore::SqlCapture* tls_sql_capture = nullptr;
+}  // namespace
+
+PgStore::SqlCapture::SqlCapture() : previous_(tls_sql_capture) { tls_sql_capture = this; }
+
+PgStore::SqlCapture::~SqlCapture() { tls_sql_capture = previous_; }
+
+void PgStore::SqlCapture::Add(const std::string& sql, const PgParams& params) {
+  for (const Captured& c : statements_) {
+    if (c.sql == sql) return;
+  }
+  statements_.push_back({sql, params});
+}
+
+Result<std::vector<std::string>> PgStore::ExplainQueryPlan(const std::string& sql,
+                                                           const PgParams& params) {
+  VK_ASSIGN_OR_RETURN(ReaderLease reader, AcquireReader());
+  VK_ASSIGN_OR_RETURN(PgResult r, reader->Query("EXPLAIN " + sql, params));
+  std::vector<std::string> rows;
+  for (int i = 0; i < r.rows(); ++i) rows.push_back(r.Text(i, 0));
+  return rows;
+}
+
 Result<PgResult> PgStore::Read(const std::string& sql, const PgParams& params) {
+  if (tls_sql_capture != nullptr) tls_sql_capture->Add(sql, params);
   for (int attempt = 0;; ++attempt) {
     VK_ASSIGN_OR_RETURN(ReaderLease reader, AcquireReader());
     auto r = reader->Query(sql, params);
@@ -326,10 +382,17 @@ Result<PgResult> PgStore::Read(const std::string& sql, const PgParams& params) {
   }
 }
 
+std::string PgStore::BeginWriteSql() const {
+  // The writer lock of the other processes is waited for at most the busy timeout (as SQLite's
+  // busy_timeout), then the transaction fails with kBusy (55P03) instead of waiting forever.
+  // lock_timeout 0 would mean "no limit": a timeout of 0 gets 1 ms.
+  return "BEGIN; SET LOCAL lock_timeout = " + std::to_string(std::max(1, config_.busy_timeout_ms));
+}
+
 Status PgStore::InWriteTransaction(const std::function<Status(PgConn&)>& body) {
   if (!open_) return Status::FailedPrecondition("store is not open");
   if (!writer_->healthy()) VK_RETURN_IF_ERROR(writer_->Reset());
-  VK_RETURN_IF_ERROR(writer_->Exec("BEGIN"));
+  VK_RETURN_IF_ERROR(writer_->Exec(BeginWriteSql()));
   Status st = writer_->Query("SELECT pg_advisory_xact_lock($1)", PgParams().Add(kWriterLockKey))
                   .status();
   if (st.ok()) st = body(*writer_);
@@ -722,11 +785,20 @@ Status PgStore::ReclaimSpace() {
       .WithContext("reclaim space");
 }
 
+namespace {
+constexpr std::string_view kOwnTablesBytes =
+    "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c "
+    "JOIN pg_namespace n ON n.oid = c.relnamespace "
+    "WHERE c.relkind = 'r' AND n.nspname = current_schema() AND c.relname LIKE 'telemetry%'";
+}  // namespace
+
+Result<std::int64_t> PgStore::OwnTablesBytes(PgConn& db) {
+  VK_ASSIGN_OR_RETURN(PgResult r, db.Query(std::string(kOwnTablesBytes)));
+  return r.Int(0, 0);
+}
+
 Result<std::int64_t> PgStore::UsedBytes() {
-  VK_ASSIGN_OR_RETURN(PgResult r, Read(
-      "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c "
-      "JOIN pg_namespace n ON n.oid = c.relnamespace "
-      "WHERE c.relkind = 'r' AND n.nspname = current_schema() AND c.relname LIKE 'telemetry%'"));
+  VK_ASSIGN_OR_RETURN(PgResult r, Read(std::string(kOwnTablesBytes)));
   return r.Int(0, 0);
 }
 
@@ -746,10 +818,18 @@ Result<std::vector<Event>> PgStore::QueryEvents(const EventQueryFilter& f) {
       p.Add(q);
     }
     // The exact check, ASCII case-insensitive like SQLite's lower().
+    const std::string lowered = AsciiLower(*f.contains);
     const std::string needle = arg();
     sql += " AND (strpos(lower(prompt COLLATE \"C\"), " + needle +
            ") > 0 OR strpos(lower(stream_data COLLATE \"C\"), " + needle + ") > 0)";
-    p.Add(AsciiLower(*f.contains));
+    p.Add(lowered);
+    // Texts without a vector: the match must start a word, as the index would require.
+    if (const std::string re = WordStartPattern(lowered); !q.empty() && !re.empty()) {
+      const std::string pattern = arg();
+      sql += " AND (search IS NOT NULL OR lower(prompt COLLATE \"C\") ~ " + pattern +
+             " OR lower(stream_data COLLATE \"C\") ~ " + pattern + ")";
+      p.Add(re);
+    }
   }
   if (f.session_id) {
     sql += " AND session_id = " + arg();
@@ -970,15 +1050,18 @@ Result<StoreHealth> PgStore::CheckHealth(bool quick_check) {
     // every table of ours answers and the indexes are valid.
     VK_ASSIGN_OR_RETURN(PgResult bad, Read(
         "SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
-        "JOIN pg_class t ON t.oid = i.indrelid WHERE t.relname LIKE 'telemetry%' "
+        "JOIN pg_class t ON t.oid = i.indrelid JOIN pg_namespace n ON n.oid = t.relnamespace "
+        "WHERE n.nspname = current_schema() AND t.relname LIKE 'telemetry%' "
         "AND NOT (i.indisvalid AND i.indisready) LIMIT 1"));
     h.quick_check = bad.rows() == 0 ? "ok" : "invalid index " + bad.Text(0, 0);
   } else {
     h.quick_check = "skipped";
   }
+  // The database of this store is its tables (one PostgreSQL database may hold several
+  // schemas, and its server's WAL and catalog are not ours): their total size, indexes and
+  // TOAST included, is the size reported (labelled as the database's size, not a file's).
   VK_ASSIGN_OR_RETURN(h.used_bytes, UsedBytes());
-  VK_ASSIGN_OR_RETURN(PgResult size, Read("SELECT pg_database_size(current_database())"));
-  h.file_size_bytes = size.Int(0, 0);
+  h.file_size_bytes = h.used_bytes;
   h.wal_size_bytes = 0;
   VK_ASSIGN_OR_RETURN(PgResult r, Read(
       "SELECT (SELECT coalesce(min(timestamp), 0) FROM telemetry_events), "
@@ -999,16 +1082,19 @@ Result<MaintenanceReport> PgStore::Optimize(bool rebuild_indexes) {
   if (!writer_->healthy()) VK_RETURN_IF_ERROR(writer_->Reset());
   const std::int64_t start = internal::SteadyMicros();
   MaintenanceReport r;
-  VK_ASSIGN_OR_RETURN(PgResult size, writer_->Query("SELECT pg_database_size(current_database())"));
-  r.file_size_before_bytes = size.Int(0, 0);
+  r.backend = "postgres";
+  VK_ASSIGN_OR_RETURN(r.file_size_before_bytes, OwnTablesBytes(*writer_));
+  VK_ASSIGN_OR_RETURN(PgResult own, writer_->Query(std::string(kOwnTables)));
+  const std::string own_tables = own.Text(0, 0);
   auto step = [&](std::string name, std::string detail, const std::string& sql) -> Status {
     const std::int64_t t0 = internal::SteadyMicros();
     VK_RETURN_IF_ERROR(writer_->Exec(sql).WithContext(name));
     r.steps.push_back({std::move(name), std::move(detail), MsSinceMicros(t0)});
     return Status::Ok();
   };
-  VK_RETURN_IF_ERROR(step("analyze", "ANALYZE: planner statistics of every table and index",
-                          "ANALYZE"));
+  // Only this store's tables: the database may hold other schemas (other stores, other tools).
+  VK_RETURN_IF_ERROR(step("analyze", "ANALYZE: planner statistics of every telemetry table",
+                          "ANALYZE " + own_tables));
   if (rebuild_indexes) {
     VK_ASSIGN_OR_RETURN(PgResult tables, writer_->Query(
         "SELECT t.relname, count(*) FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid "
@@ -1022,8 +1108,7 @@ Result<MaintenanceReport> PgStore::Optimize(bool rebuild_indexes) {
                               "REINDEX TABLE \"" + table + "\""));
     }
   }
-  VK_ASSIGN_OR_RETURN(size, writer_->Query("SELECT pg_database_size(current_database())"));
-  r.file_size_after_bytes = size.Int(0, 0);
+  VK_ASSIGN_OR_RETURN(r.file_size_after_bytes, OwnTablesBytes(*writer_));
   r.total_ms = MsSinceMicros(start);
   return r;
 }
@@ -1034,20 +1119,25 @@ Result<MaintenanceReport> PgStore::Vacuum(bool analyze) {
   if (!writer_->healthy()) VK_RETURN_IF_ERROR(writer_->Reset());
   const std::int64_t start = internal::SteadyMicros();
   MaintenanceReport r;
-  VK_ASSIGN_OR_RETURN(PgResult size, writer_->Query("SELECT pg_database_size(current_database())"));
-  r.file_size_before_bytes = size.Int(0, 0);
-  std::int64_t t0 = internal::SteadyMicros();
-  VK_RETURN_IF_ERROR(writer_->Exec("VACUUM").WithContext("vacuum"));
-  r.steps.push_back({"vacuum", "VACUUM: space of deleted rows made reusable, empty tail pages "
-                               "returned", MsSinceMicros(t0)});
-  if (analyze) {
-    t0 = internal::SteadyMicros();
-    VK_RETURN_IF_ERROR(writer_->Exec("ANALYZE").WithContext("analyze"));
-    r.steps.push_back({"analyze", "ANALYZE: planner statistics of every table and index",
-                       MsSinceMicros(t0)});
-  }
-  VK_ASSIGN_OR_RETURN(size, writer_->Query("SELECT pg_database_size(current_database())"));
-  r.file_size_after_bytes = size.Int(0, 0);
+  r.backend = "postgres";
+  // Sizes: this store's tables with their indexes and TOAST (pg_total_relation_size); there is
+  // no file or WAL of ours to measure.
+  VK_ASSIGN_OR_RETURN(r.file_size_before_bytes, OwnTablesBytes(*writer_));
+  VK_ASSIGN_OR_RETURN(PgResult own, writer_->Query(std::string(kOwnTables)));
+  const std::string tables = own.Text(0, 0);
+  // One statement over this store's tables only (a plain VACUUM would walk every table of the
+  // database, other schemas included). Not VACUUM FULL: that rewrites each table under an
+  // exclusive lock, blocking the other processes' reads and writes for the whole rewrite.
+  const std::int64_t t0 = internal::SteadyMicros();
+  VK_RETURN_IF_ERROR(
+      writer_->Exec(std::string(analyze ? "VACUUM (ANALYZE) " : "VACUUM ") + tables)
+          .WithContext("vacuum"));
+  r.steps.push_back({"vacuum",
+                     std::string(analyze ? "VACUUM (ANALYZE)" : "VACUUM") +
+                         ": space of deleted rows made reusable, empty tail pages returned" +
+                         (analyze ? ", planner statistics refreshed" : ""),
+                     MsSinceMicros(t0)});
+  VK_ASSIGN_OR_RETURN(r.file_size_after_bytes, OwnTablesBytes(*writer_));
   r.total_ms = MsSinceMicros(start);
   return r;
 }
@@ -1084,8 +1174,8 @@ Result<CleanupResult> PgStore::DeleteAll(std::string_view reason, std::int64_t n
 
 Result<Store::PlannerState> PgStore::GetPlannerState() {
   VK_ASSIGN_OR_RETURN(PgResult r, Read(
-      "SELECT count(*) FROM pg_stat_user_tables WHERE relname LIKE 'telemetry%' AND "
-      "(last_analyze IS NOT NULL OR last_autoanalyze IS NOT NULL)"));
+      "SELECT count(*) FROM pg_stat_user_tables WHERE schemaname = current_schema() AND "
+      "relname LIKE 'telemetry%' AND (last_analyze IS NOT NULL OR last_autoanalyze IS NOT NULL)"));
   PlannerState p;
   p.statistics = r.Int(0, 0) > 0;
   p.fts_segments = -1;  // a GIN index has no segments to merge
@@ -1714,7 +1804,7 @@ class PgStore::PgRestoreWriter final : public RestoreWriter {
   Status Begin() {
     PgConn& db = *store_.writer_;
     if (!db.healthy()) VK_RETURN_IF_ERROR(db.Reset());
-    VK_RETURN_IF_ERROR(db.Exec("BEGIN").WithContext("begin restore"));
+    VK_RETURN_IF_ERROR(db.Exec(store_.BeginWriteSql()).WithContext("begin restore"));
     open_ = true;
     return db.Query("SELECT pg_advisory_xact_lock($1)", PgParams().Add(kWriterLockKey)).status();
   }

@@ -101,6 +101,32 @@ class PgStore final : public Store {
   Status Scan(const ScanRequest& request, ScanVisitor& visitor) override;
   Result<std::unique_ptr<RestoreWriter>> BeginRestore(std::int64_t now_ms) override;
 
+  // --- PostgreSQL diagnostics (`vibekit db performance --analyze`), as SqliteStore's ---
+  // While a SqlCapture lives, every read statement this thread runs through the reader pool
+  // (Read) is appended to it with its parameters, once per distinct SQL text; so the plans shown
+  // are those of the statements the real queries run.
+  class SqlCapture {
+   public:
+    struct Captured {
+      std::string sql;
+      PgParams params;
+    };
+    SqlCapture();
+    ~SqlCapture();
+    SqlCapture(const SqlCapture&) = delete;
+    SqlCapture& operator=(const SqlCapture&) = delete;
+    const std::vector<Captured>& statements() const { return statements_; }
+    void Add(const std::string& sql, const PgParams& params);
+
+   private:
+    SqlCapture* previous_;
+    std::vector<Captured> statements_;
+  };
+  // EXPLAIN of `sql` with its `params` on a reader connection: the plan's lines as PostgreSQL
+  // prints them (nesting shown by indentation and "->").
+  Result<std::vector<std::string>> ExplainQueryPlan(const std::string& sql,
+                                                    const PgParams& params);
+
  private:
   class ReaderLease;
   class PgRestoreWriter;
@@ -109,10 +135,14 @@ class PgStore final : public Store {
   // Runs `body` in one write transaction holding the cross-process writer lock (writer_mu_
   // held by the caller). Reconnects first when the connection was lost.
   Status InWriteTransaction(const std::function<Status(PgConn&)>& body);
+  // BEGIN of a write transaction, its lock waits bounded by config_.busy_timeout_ms.
+  std::string BeginWriteSql() const;
   Result<ReaderLease> AcquireReader();
   void ReleaseReader(std::unique_ptr<PgConn> conn);
   // A read query on a pooled connection, retried once on a fresh connection when it was lost.
   Result<PgResult> Read(const std::string& sql, const PgParams& params = PgParams());
+  // Total size of this store's tables (indexes and TOAST included) on `db`.
+  static Result<std::int64_t> OwnTablesBytes(PgConn& db);
   Status ApplyBatchLocked(PgConn& db, std::span<const Event> events, std::int64_t now_ms);
   Status ApplyRollup(PgConn& db, const RollupDelta& delta, std::int64_t now_ms);
   Status RefreshRollupBounds(PgConn& db, const std::vector<std::string>& agents,
