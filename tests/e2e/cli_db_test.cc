@@ -430,7 +430,9 @@ TEST_P(CliDbPerformance, AnalyzeExplainsAndRecommendsOptimizeUntilItRan) {
   EXPECT_EQ(o.at("ftsSegments").as_int64(), pg ? -1 : 1);
   const std::string recommendations = json::serialize(o.at("recommendations"));
   EXPECT_EQ(recommendations.find("planner statistics"), std::string::npos) << r.out;
-  if (!pg) EXPECT_TRUE(o.at("recommendations").as_array().empty()) << r.out;
+  if (!pg) {
+    EXPECT_TRUE(o.at("recommendations").as_array().empty()) << r.out;
+  }
 
   r = Vibekit("db performance --analyze" + at_);  // table format shows the plans
   ASSERT_EQ(r.code, 0) << r.err;
