@@ -55,20 +55,10 @@ inline void SqliteExec(const std::string& db_path, const std::string& sql) {
 
 }  // namespace integrity_detail
 
-// Runs `sql` (any number of statements) on a separate read-write connection (SQLite: foreign
-// keys off, as a foreign tool would write; triggers fire on both). Fails the test on an error.
-inline void ExecSql(const std::string& db_path, const std::string& sql) {
-  if (IsPgUrl(db_path)) {
-    integrity_detail::PgExec(db_path, sql);
-  } else {
-    integrity_detail::SqliteExec(db_path, sql);
-  }
-}
-
-// The same with foreign keys bypassed on both backends, to leave dangling references behind
-// (a crash-damaged write, a restore with constraints off): SQLite's connection has foreign keys
-// off anyway; PostgreSQL's runs with session_replication_role = replica, which skips the
-// constraint triggers (and every other trigger).
+// testing::ExecSql (test_util.h) with foreign keys bypassed on both backends, to leave dangling
+// references behind (a crash-damaged write, a restore with constraints off): SQLite's
+// connection has foreign keys off anyway; PostgreSQL's runs with session_replication_role =
+// replica, which skips the constraint triggers (and every other trigger).
 inline void ExecSqlBypassingForeignKeys(const std::string& db_path, const std::string& sql) {
   if (IsPgUrl(db_path)) {
     integrity_detail::PgExec(db_path, "SET session_replication_role = replica;\n" + sql);

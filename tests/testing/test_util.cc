@@ -141,7 +141,8 @@ void ExecSql(const std::string& db_path, const std::string& sql) {
     return;
   }
   sqlite3* db = nullptr;
-  if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
+  if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                      nullptr) != SQLITE_OK) {
     ADD_FAILURE() << "cannot open " << db_path;
   } else {
     sqlite3_busy_timeout(db, 5000);

@@ -71,8 +71,10 @@ std::int64_t QueryInt(const std::string& db_path, const std::string& sql);
 // Fails the test when the query fails.
 std::vector<std::int64_t> SearchIds(const TelemetryService& service, const std::string& text);
 std::string QueryText(const std::string& db_path, const std::string& sql);
-// Runs SQL statements (no result) on the database (a SQLite file, or a postgres:// URL) through a
-// separate connection. Fails the test on an SQL error.
+// Runs SQL statements (no result) on the database (a SQLite file, created if missing, with
+// foreign keys off as a foreign tool would write; or a postgres:// URL) through a separate
+// connection; triggers fire on both. Fails the test on an SQL error. The one definition: a second
+// one in a test header once made the ASan build (no inlining) pick the wrong one.
 void ExecSql(const std::string& db_path, const std::string& sql);
 
 // The storage backends a parametrised suite runs on.
