@@ -3,8 +3,8 @@
 // Pages subscribe to channels ("events", "sessions", "metrics", "alerts", "health") or to one
 // session id and get a function that undoes it; subscriptions are reference counted and replayed
 // after every reconnect. The socket reconnects by itself with exponential backoff (0.5 s doubling
-// to 10 s, with jitter) and reports its state ("connecting", "live", "offline") to listeners,
-// which drive the connection indicator. After a reconnect, and when the server says this client
+// to 10 s, with jitter) and reports its state ("connecting", "live" once the server has answered
+// the replayed subscriptions, "offline") to listeners, which drive the connection indicator. After a reconnect, and when the server says this client
 // missed messages ("dropped"), "reopen" listeners run so pages reload what they may have missed.
 import { wsUrl } from './api.js';
 
@@ -19,6 +19,7 @@ export class Live {
     this.retryAt = null;
     this.attempt = 0;
     this.opened = false;  // ever opened: the next open is a reconnect
+    this.pendingSubscriptions = 0;  // replayed subscriptions the server has not answered yet
     this.channels = new Map();  // channel -> count
     this.sessions = new Map();  // session id -> count
     this.handlers = new Map();  // message type -> Set(fn)
@@ -45,10 +46,14 @@ export class Live {
     this.ws = ws;
     ws.onopen = () => {
       this.attempt = 0;
-      this.setState('live');
+      // "live" once the server has answered every subscription replayed here: from its
+      // "subscribed" answer on, every commit reaches this page (a commit between the socket's
+      // opening and that answer would not, so the indicator must not say live before it).
       const channels = [...this.channels.keys()];
-      if (channels.length) this.send({ type: 'subscribe', channels });
-      for (const id of this.sessions.keys()) this.send({ type: 'subscribe', sessionId: id });
+      this.pendingSubscriptions = 0;
+      if (channels.length) this.sendSubscription({ type: 'subscribe', channels });
+      for (const id of this.sessions.keys()) this.sendSubscription({ type: 'subscribe', sessionId: id });
+      if (this.pendingSubscriptions === 0) this.setState('live');
       if (this.opened) for (const fn of this.reopenListeners) fn();
       this.opened = true;
     };
@@ -60,6 +65,9 @@ export class Live {
         return;
       }
       if (!msg || typeof msg.type !== 'string') return;
+      if (msg.type === 'subscribed' && this.pendingSubscriptions > 0 && --this.pendingSubscriptions === 0) {
+        this.setState('live');
+      }
       if (msg.type === 'dropped') {
         // This client read too slowly and missed pushes: the pages reload what they show.
         this.dropped += Number(msg.count) || 0;
@@ -90,6 +98,11 @@ export class Live {
   // Reconnect now (the indicator's "retry" click).
   retryNow() {
     if (this.state === 'offline') this.connect();
+  }
+
+  sendSubscription(msg) {
+    this.pendingSubscriptions++;
+    this.send(msg);
   }
 
   send(msg) {
