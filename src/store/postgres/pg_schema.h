@@ -10,21 +10,13 @@
 #include <string_view>
 #include <vector>
 
+#include "store/migration.h"
 #include "store/postgres/pg_conn.h"
 
 namespace vibekit::store::postgres {
 
-// One migration: its script, the script that undoes it, and (when that rollback kept data aside
-// in vk_stash_* tables) the script that puts the data back after `script`, run when
-// `stash_table` exists. Same versions and descriptions as store/sqlite/schema.h.
-struct PgMigration {
-  std::string_view version;
-  std::string_view description;
-  std::string_view script;
-  std::string_view rollback_script;
-  std::string_view restore_script = {};
-  std::string_view stash_table = {};
-};
+// The migrations in PostgreSQL types: same versions and descriptions as store/sqlite/schema.h.
+using PgMigration = store::Migration;
 
 // In the order they apply.
 const std::vector<PgMigration>& PgMigrations();

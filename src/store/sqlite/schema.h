@@ -6,23 +6,14 @@
 #include <string_view>
 #include <vector>
 
+#include "store/migration.h"
 #include "store/sqlite/database.h"
 #include "vibekit/config.h"
 #include "vibekit/status.h"
 
 namespace vibekit::store::sqlite {
 
-struct Migration {
-  std::string_view version;
-  std::string_view description;
-  std::string_view script;
-  std::string_view rollback_script;
-  // Run after `script` when the table `stash_table` exists: puts back what the rollback script
-  // kept aside (so rollback then migrate loses nothing). Empty when the rollback drops only
-  // derived data.
-  std::string_view restore_script = {};
-  std::string_view stash_table = {};
-};
+using Migration = store::Migration;
 
 // In the order they apply.
 const std::vector<Migration>& Migrations();
