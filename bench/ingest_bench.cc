@@ -182,7 +182,8 @@ struct BareVariant {
   int fts_every = 0;               // 0 = at every commit
   std::string fts_setting;         // "name=value": an FTS5 configuration option set first
   bool zstd = false;               // texts of `zstd_min_bytes`+ bytes stored compressed
-  int zstd_level = store::sqlite::kTextLevel;
+  store::sqlite::TextCodec codec = store::sqlite::kStoredTextCodec;  // how (`zstd_level` for zstd)
+  int zstd_level = store::sqlite::kZstdTextLevel;
   int zstd_min_bytes = LocalStoreConfig{}.compress_min_bytes;
   int txn_rows = 5000;             // rows per transaction
   int rows_per_insert = 1;         // rows per INSERT statement (multi-row VALUES)
@@ -284,7 +285,7 @@ Rate IngestBareVariant(const std::string& path, const std::vector<Event>& events
     auto text = [&](int i, const std::optional<std::string>& s) {
       std::string& buf = packed[2 * static_cast<std::size_t>(row) + (i % 2)];
       if (s && (i == 5 || i == 6) &&
-          store::sqlite::EncodeText(*s, min_bytes, &buf, v.zstd_level)) {
+          store::sqlite::EncodeText(*s, min_bytes, &buf, v.codec, v.zstd_level)) {
         sqlite3_bind_blob(st, b + i, buf.data(), static_cast<int>(buf.size()), SQLITE_STATIC);
       } else if (s) {
         sqlite3_bind_text(st, b + i, s->data(), static_cast<int>(s->size()), SQLITE_STATIC);
@@ -367,6 +368,7 @@ Rate IngestBareVariant(const std::string& path, const std::vector<Event>& events
 std::vector<BareVariant> DecomposeVariants() {
   const std::vector<std::string>& all = kEventIndexes;
   std::vector<BareVariant> v;
+  constexpr auto kZstd = store::sqlite::TextCodec::kZstd;
   v.push_back({.name = "table_only"});
   v.push_back({.name = "+foreign_key", .fk = true});
   for (const std::string& index : all) v.push_back({.name = "+" + index, .keep = {index}});
@@ -379,9 +381,10 @@ std::vector<BareVariant> DecomposeVariants() {
   v.push_back({.name = "+fts5_every_50000", .fts = true, .fts_every = 50000, .txn_rows = 50000});
   v.push_back({.name = "+fts5_automerge_16", .fts = true, .fts_setting = "automerge=16"});
   v.push_back({.name = "+fts5_pgsz_4000", .fts = true, .fts_setting = "pgsz=4000"});
-  v.push_back({.name = "+zstd", .zstd = true});
-  v.push_back({.name = "+zstd_level_-3", .zstd = true, .zstd_level = -3});
-  v.push_back({.name = "+zstd_level_3", .zstd = true, .zstd_level = 3});
+  v.push_back({.name = "+compressed", .zstd = true});  // the store's codec (LZ4)
+  v.push_back({.name = "+zstd_level_1", .zstd = true, .codec = kZstd, .zstd_level = 1});
+  v.push_back({.name = "+zstd_level_-3", .zstd = true, .codec = kZstd, .zstd_level = -3});
+  v.push_back({.name = "+zstd_level_3", .zstd = true, .codec = kZstd, .zstd_level = 3});
   v.push_back({.name = "+zstd_from_2048_bytes", .zstd = true, .zstd_min_bytes = 2048});
   v.push_back({.name = "full_schema", .fk = true, .keep = all, .fts = true, .zstd = true});
   v.push_back({.name = "full_schema_txn_800", .fk = true, .keep = all, .fts = true, .zstd = true,

@@ -9,7 +9,7 @@ PACKAGES=(
   libsqlite3-dev sqlite3
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libfmt-dev libspdlog-dev libcli11-dev
-  zlib1g-dev libbrotli-dev libzstd-dev libcurl4-openssl-dev libpq-dev
+  zlib1g-dev libbrotli-dev libzstd-dev liblz4-dev libcurl4-openssl-dev libpq-dev
   postgresql-15 postgresql-client-15  # the tests run every store suite on a real PostgreSQL 15 too
   libgtest-dev libgmock-dev libbenchmark-dev
   zsh  # the completion test checks the generated zsh script

@@ -49,6 +49,8 @@ __attribute__((target("sha,sse4.1,ssse3"))) void BlocksShaNi(std::uint32_t* stat
     const __m128i abef = state0;
     const __m128i cdgh = state1;
     __m128i m[4];
+    // Unrolled, so m[] stays in registers and the (i % 4) indices are constants.
+#pragma GCC unroll 16
     for (int i = 0; i < 16; ++i) {
       if (i < 4) {
         m[i] = _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(data + 16 * i)),

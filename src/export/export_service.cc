@@ -223,10 +223,11 @@ class PrivateRestoreWriter final : public store::RestoreWriter {
 class ExportVisitor final : public store::ScanVisitor {
  public:
   // `by_session`: rows come grouped by session (FormatSpec::by_session); no tables are opened.
-  // Every row goes through `privacy` (redaction, hashing) on its way out.
+  // Every row goes through `privacy` (redaction, hashing) on its way out; null when the rows
+  // arrive with it applied (a RowPipeline's Options::privacy).
   ExportVisitor(exporting::RecordWriter& writer, exporting::ExportHeader header,
                 const ExportConfig& config, ExportResult& result, bool by_session,
-                const internal::Privacy& privacy)
+                const internal::Privacy* privacy)
       : privacy_(privacy),
         writer_(writer),
         header_(std::move(header)),
@@ -245,22 +246,19 @@ class ExportVisitor final : public store::ScanVisitor {
   Status OnSession(const Session& s) override {
     VK_RETURN_IF_ERROR(SwitchTo(Table::kSessions));
     ++result_.session_count;
-    VK_RETURN_IF_ERROR(
-        privacy_.WithOutgoing(s, [this](const Session& row) { return writer_.WriteSession(row); }));
+    VK_RETURN_IF_ERROR(Out(s, [this](const Session& row) { return writer_.WriteSession(row); }));
     return Progress(false);
   }
   Status OnEvent(const Event& e) override {
     VK_RETURN_IF_ERROR(SwitchTo(Table::kEvents));
     ++result_.event_count;
-    VK_RETURN_IF_ERROR(
-        privacy_.WithOutgoing(e, [this](const Event& row) { return writer_.WriteEvent(row); }));
+    VK_RETURN_IF_ERROR(Out(e, [this](const Event& row) { return writer_.WriteEvent(row); }));
     return Progress(false);
   }
   Status OnError(const ErrorRecord& r) override {
     VK_RETURN_IF_ERROR(SwitchTo(Table::kErrors));
     ++result_.error_count;
-    VK_RETURN_IF_ERROR(privacy_.WithOutgoing(
-        r, [this](const ErrorRecord& row) { return writer_.WriteError(row); }));
+    VK_RETURN_IF_ERROR(Out(r, [this](const ErrorRecord& row) { return writer_.WriteError(row); }));
     return Progress(false);
   }
   // After the scan: the tables without rows, then the end of the document.
@@ -273,6 +271,10 @@ class ExportVisitor final : public store::ScanVisitor {
   }
 
  private:
+  template <typename Row, typename Write>
+  Status Out(const Row& row, Write&& write) {
+    return privacy_ != nullptr ? privacy_->WithOutgoing(row, write) : write(row);
+  }
   Status SwitchTo(Table t) {
     if (by_session_) return Status::Ok();
     while (!open_ || *current_ != t) {
@@ -295,7 +297,7 @@ class ExportVisitor final : public store::ScanVisitor {
   }
   void ProgressNow() { (void)Progress(true); }
 
-  const internal::Privacy& privacy_;
+  const internal::Privacy* privacy_;
   exporting::RecordWriter& writer_;
   exporting::ExportHeader header_;
   const ExportConfig& config_;
@@ -384,10 +386,14 @@ Result<ExportResult> TelemetryExportService::Export(const ExportFilter& filter,
     auto writer = plan.format->make([&streams](const Table* table) { return streams.Open(table); });
     VK_ASSIGN_OR_RETURN(const internal::Privacy* privacy,
                         service::ServiceInternals::PrivacyOf(service_));
-    ExportVisitor visitor(*writer, header, config, result, plan.format->by_session, *privacy);
+    ExportVisitor visitor(*writer, header, config, result, plan.format->by_session,
+                          pipelined ? nullptr : privacy);
     if (pipelined) {
-      // Stage 1 (this thread) reads rows, stage 2 decodes their texts, formats and writes them.
-      exporting::RowPipeline pipeline(visitor, {});
+      // Stage 1 (this thread) reads rows, stage 2 formats and writes them; the privacy settings
+      // are applied on the way by whichever stage has time.
+      exporting::RowPipeline::Options options;
+      options.privacy = privacy;
+      exporting::RowPipeline pipeline(visitor, options);
       VK_RETURN_IF_ERROR(store->Scan(request, pipeline));
       VK_RETURN_IF_ERROR(pipeline.Finish());
     } else {

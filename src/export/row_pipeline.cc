@@ -6,12 +6,14 @@
 #include <string>
 #include <utility>
 
+#include "common/privacy.h"
+
 namespace vibekit::exporting {
 
 RowPipeline::RowPipeline(store::ScanVisitor& downstream, Options options)
     : downstream_(downstream),
       options_{std::max<std::size_t>(options.chunk_rows, 1),
-               std::max<std::size_t>(options.max_chunks, 2)} {
+               std::max<std::size_t>(options.max_chunks, 2), options.privacy} {
   resume_free_ = std::max<std::size_t>(1, (options_.max_chunks - 1) / 2);
   current_ = std::make_unique<Chunk>();
   for (std::size_t i = 1; i < options_.max_chunks; ++i) free_.push_back(std::make_unique<Chunk>());
@@ -56,26 +58,44 @@ Status RowPipeline::OnError(const ErrorRecord& error) {
 
 Status RowPipeline::OnStoredEvent(const Event& event, store::StoredTexts encoded) {
   Chunk& c = *current_;
-  if (c.encoded.size() <= c.n_events) c.encoded.resize(c.n_events + 1);
-  store::StoredTexts& slot_encoded = c.encoded[c.n_events];
+  if (c.encoded.size() <= c.n_events) {
+    c.encoded.resize(c.n_events + 1);
+    c.prepared.resize(c.n_events + 1);
+  }
+  const std::size_t i = c.n_events;
   Event& slot = NextSlot(c.events, c.n_events);
   slot = event;
-  slot_encoded = encoded;
-  if ((encoded.prompt || encoded.stream_data) &&
-      queued_count_.load(std::memory_order_relaxed) + 2 >= options_.max_chunks) {
-    // Stage 2 is behind: every other chunk waits for it, so stage 1 has time to decode.
-    if (encoded.prompt) VK_RETURN_IF_ERROR(DecodeInPlace(slot.prompt, stage1_decoded_));
-    if (encoded.stream_data) VK_RETURN_IF_ERROR(DecodeInPlace(slot.stream_data, stage1_decoded_));
-    slot_encoded = {};
-    ++stage1_decoded_texts_;
+  c.encoded[i] = encoded;
+  c.prepared[i] = 0;
+  if (queued_count_.load(std::memory_order_relaxed) + 2 >= options_.max_chunks &&
+      (encoded.prompt || encoded.stream_data || options_.privacy != nullptr)) {
+    // Stage 2 is behind: every other chunk waits for it, so stage 1 has time to prepare.
+    VK_RETURN_IF_ERROR(Prepare(slot, encoded, stage1_decoded_));
+    c.prepared[i] = 1;
+    ++stage1_prepared_events_;
   }
   return Added(Kind::kEvent);
 }
 
-Status RowPipeline::DecodeInPlace(std::optional<std::string>& text, std::string& buffer) {
-  VK_RETURN_IF_ERROR(store::DecodeStoredText(*text, &buffer));
-  text->swap(buffer);
+Status RowPipeline::Prepare(Event& event, const store::StoredTexts& encoded,
+                            std::string& buffer) const {
+  const auto decode = [&buffer](std::optional<std::string>& text) -> Status {
+    VK_RETURN_IF_ERROR(store::DecodeStoredText(*text, &buffer));
+    text->swap(buffer);
+    return Status::Ok();
+  };
+  if (encoded.prompt) VK_RETURN_IF_ERROR(decode(event.prompt));
+  if (encoded.stream_data) VK_RETURN_IF_ERROR(decode(event.stream_data));
+  ApplyPrivacy(event);
   return Status::Ok();
+}
+
+template <typename Row>
+void RowPipeline::ApplyPrivacy(Row& row) const {
+  // The read-only check first: most rows hold nothing to change, and ApplyOutgoing rebuilds texts.
+  if (options_.privacy != nullptr && options_.privacy->ChangesOutgoing(row)) {
+    options_.privacy->ApplyOutgoing(row);
+  }
 }
 
 Status RowPipeline::HandOver() {
@@ -129,20 +149,25 @@ Status RowPipeline::Deliver(Chunk& chunk) {
     std::size_t s = 0, e = 0, r = 0;
     for (const Kind kind : chunk.order) {
       switch (kind) {
-        case Kind::kSession:
-          VK_RETURN_IF_ERROR(downstream_.OnSession(chunk.sessions[s++]));
+        case Kind::kSession: {
+          Session& session = chunk.sessions[s++];
+          ApplyPrivacy(session);
+          VK_RETURN_IF_ERROR(downstream_.OnSession(session));
           break;
+        }
         case Kind::kEvent: {
           Event& event = chunk.events[e];
-          const store::StoredTexts encoded = chunk.encoded[e++];
-          if (encoded.prompt) VK_RETURN_IF_ERROR(DecodeInPlace(event.prompt, decoded_));
-          if (encoded.stream_data) VK_RETURN_IF_ERROR(DecodeInPlace(event.stream_data, decoded_));
+          if (chunk.prepared[e] == 0) VK_RETURN_IF_ERROR(Prepare(event, chunk.encoded[e], decoded_));
+          ++e;
           VK_RETURN_IF_ERROR(downstream_.OnEvent(event));
           break;
         }
-        case Kind::kError:
-          VK_RETURN_IF_ERROR(downstream_.OnError(chunk.errors[r++]));
+        case Kind::kError: {
+          ErrorRecord& error = chunk.errors[r++];
+          ApplyPrivacy(error);
+          VK_RETURN_IF_ERROR(downstream_.OnError(error));
           break;
+        }
       }
     }
     return Status::Ok();

@@ -1,10 +1,13 @@
 // The two stages of an export over two cores. Stage 1 is the thread that runs Store::Scan
 // (SQLite stepping); it copies each row into a chunk and hands full chunks over. Stage 2 is a
-// thread of this pipeline that decodes texts the store delivered in stored form (zstd; scan
-// with ScanRequest::stored_texts) and delivers the chunks' rows, in order, to the downstream
-// visitor (formatting, escaping, compressing, buffering). Decoding moves to whichever stage has
-// time: stage 1 decodes a chunk's texts itself while every other chunk is queued for stage 2
-// (it would wait at the next hand-over anyway), otherwise it leaves them to stage 2.
+// thread of this pipeline that delivers the chunks' rows, in order, to the downstream visitor
+// (formatting, escaping, compressing, buffering, hashing, writing). Before delivery each event
+// is prepared: its texts the store delivered in stored form (compressed; scan with
+// ScanRequest::stored_texts) decoded, and, with Options::privacy, the privacy settings applied
+// to it in place (the secret scan is the export's largest cost after formatting). Preparing
+// moves to whichever stage has time: stage 1 prepares its events itself while every other chunk
+// is queued for stage 2 (it would wait at the next hand-over anyway), otherwise it leaves them
+// to stage 2. Sessions and errors (a few percent of the rows) are prepared by stage 2.
 //
 // Memory is bounded: at most `max_chunks` chunks of `chunk_rows` rows exist (being filled,
 // queued, or being delivered), and their rows are reused (string capacity kept), so a scan of
@@ -31,6 +34,10 @@
 
 #include "store/store.h"
 
+namespace vibekit::internal {
+class Privacy;
+}
+
 namespace vibekit::exporting {
 
 class RowPipeline final : public store::ScanVisitor {
@@ -38,6 +45,10 @@ class RowPipeline final : public store::ScanVisitor {
   struct Options {
     std::size_t chunk_rows = 256;  // rows per chunk (at least 1)
     std::size_t max_chunks = 8;    // chunks in existence (at least 2)
+    // When set, every row reaches the downstream visitor as Privacy::ApplyOutgoing makes it
+    // (rows it would not change untouched); the downstream then must not apply it again. Must
+    // outlive the pipeline.
+    const internal::Privacy* privacy = nullptr;
   };
 
   // `downstream` is called on the pipeline's thread only (OnCounts on the caller's, before any
@@ -59,8 +70,9 @@ class RowPipeline final : public store::ScanVisitor {
 
   // Chunks handed to stage 2 so far (tests: a tiny chunk size really pipelines).
   std::int64_t chunks_handed_over() const { return handed_over_; }
-  // Stored texts stage 1 decoded because stage 2 was behind (the rest were decoded by stage 2).
-  std::int64_t texts_decoded_by_stage1() const { return stage1_decoded_texts_; }
+  // Events stage 1 prepared (decoded, privacy applied) because stage 2 was behind; stage 2
+  // prepared the rest.
+  std::int64_t events_prepared_by_stage1() const { return stage1_prepared_events_; }
 
  private:
   enum class Kind : std::uint8_t { kSession, kEvent, kError };
@@ -71,6 +83,7 @@ class RowPipeline final : public store::ScanVisitor {
     std::vector<Session> sessions;
     std::vector<Event> events;
     std::vector<store::StoredTexts> encoded;  // per event: texts still in stored form
+    std::vector<std::uint8_t> prepared;       // per event: 1 once prepared (by stage 1)
     std::vector<ErrorRecord> errors;
     std::size_t n_sessions = 0;
     std::size_t n_events = 0;
@@ -87,15 +100,17 @@ class RowPipeline final : public store::ScanVisitor {
   Status Added(Kind kind);      // records the row's kind; hands the chunk over when full
   Status HandOver();            // stage 1: queue current_ and take a free chunk
   void Run();                   // stage 2
-  Status Deliver(Chunk& chunk);  // decodes stored texts in place
+  Status Deliver(Chunk& chunk);  // prepares what stage 1 did not, then delivers
 
-  // Decodes a stored text in place, through `buffer` (which swaps places with it, so both stay
-  // allocated).
-  static Status DecodeInPlace(std::optional<std::string>& text, std::string& buffer);
+  // Decodes `event`'s stored texts in place (through `buffer`, which swaps places with each, so
+  // both stay allocated), then applies the privacy settings.
+  Status Prepare(Event& event, const store::StoredTexts& encoded, std::string& buffer) const;
+  template <typename Row>
+  void ApplyPrivacy(Row& row) const;
 
   std::string decoded_;         // stage 2's decoding buffer
   std::string stage1_decoded_;  // stage 1's
-  std::int64_t stage1_decoded_texts_ = 0;  // stage 1 only
+  std::int64_t stage1_prepared_events_ = 0;  // stage 1 only
   std::atomic<std::size_t> queued_count_{0};  // queued_.size(), read by stage 1 without the lock
 
   store::ScanVisitor& downstream_;

@@ -12,8 +12,10 @@
 
 #include <gtest/gtest.h>
 
+#include "common/privacy.h"
 #include "store/sqlite/text_codec.h"
 #include "testing/test_util.h"
+#include "vibekit/config.h"
 
 namespace vibekit::exporting {
 namespace {
@@ -69,7 +71,7 @@ class Recorder final : public store::ScanVisitor {
   bool released_ = false;
 };
 
-// Code-like text of `n` lines: stored zstd-encoded by the SQLite store.
+// Code-like text of `n` lines: stored compressed by the SQLite store.
 std::string LongText(int n) {
   std::string s;
   for (int i = 0; i < n; ++i) s += "  line " + std::to_string(i) + ": const x = await f(y);\n";
@@ -149,14 +151,90 @@ TEST(RowPipeline, StoredTextsAreDecodedByWhicheverStageHasTime) {
   ASSERT_OK(FeedStored(pipeline, 1, &expected));  // chunk A handed over
   rec.WaitUntilEntered();                          // stage 2 holds A
   ASSERT_OK(FeedStored(pipeline, 2, &expected));
-  EXPECT_EQ(pipeline.texts_decoded_by_stage1(), 0);  // stage 2 was not behind yet
+  EXPECT_EQ(pipeline.events_prepared_by_stage1(), 0);  // stage 2 was not behind yet
   ASSERT_OK(FeedStored(pipeline, 3, &expected));      // chunk B queued; C is the last free one
   ASSERT_OK(FeedStored(pipeline, 4, &expected));
-  EXPECT_EQ(pipeline.texts_decoded_by_stage1(), 1);  // B waits for stage 2: stage 1 decoded it
+  EXPECT_EQ(pipeline.events_prepared_by_stage1(), 1);  // B waits for stage 2: stage 1 decoded it
   rec.Release();
   for (int i = 5; i < 3000; ++i) ASSERT_OK(FeedStored(pipeline, i, &expected));
   ASSERT_OK(pipeline.Finish());
   EXPECT_EQ(rec.rows, expected);
+}
+
+// With Options::privacy every row arrives as ApplyOutgoing makes it, whichever stage prepared
+// it: events with stored (compressed) and plain texts, sessions and errors; rows without
+// anything to change arrive as they were.
+TEST(RowPipeline, PrivacyIsAppliedToEveryRowByWhicheverStagePreparesIt) {
+  TelemetryConfig config;
+  config.privacy.redact_patterns = {"ACME-[0-9]{6}"};
+  auto privacy = internal::Privacy::Create(config);
+  ASSERT_TRUE(privacy.ok()) << privacy.status().ToString();
+  Recorder rec;
+  rec.gated = true;
+  std::vector<std::string> expected;
+  RowPipeline::Options options{2, 3};
+  options.privacy = privacy->get();
+  {
+    RowPipeline pipeline(rec, options);
+    for (int i = 0; i < 400; ++i) {
+      if (i == 2) rec.WaitUntilEntered();  // stage 2 holds the first chunk: stage 1 falls behind
+      if (i == 5) rec.Release();  // before the hand-over that would wait for a free chunk
+      Event e;
+      e.id = i;
+      const bool secret = i % 2 == 0;
+      const std::string text = LongText(20 + i % 7) + (secret ? "ticket ACME-123456 done" : "");
+      e.metadata = secret ? R"({"ref":"ACME-654321"})" : "{}";
+      const std::string out_text =
+          LongText(20 + i % 7) + (secret ? "ticket [REDACTED:custom] done" : "");
+      const std::string out_meta = secret ? R"({"ref":"[REDACTED:custom]"})" : "{}";
+      expected.push_back("e:" + std::to_string(i) + ":" + out_text + ":" + out_meta);
+      if (i % 3 == 0) {  // stored form: decoded first, then redacted
+        std::string stored;
+        ASSERT_TRUE(store::sqlite::EncodeText(text, 512, &stored));
+        e.stream_data = stored;
+        ASSERT_OK(pipeline.OnStoredEvent(e, {false, true}));
+      } else {
+        e.stream_data = text;
+        ASSERT_OK(pipeline.OnEvent(e));
+      }
+    }
+    EXPECT_GT(pipeline.events_prepared_by_stage1(), 0);
+    EXPECT_LT(pipeline.events_prepared_by_stage1(), 400);
+    ASSERT_OK(pipeline.Finish());
+  }
+  EXPECT_EQ(rec.rows, expected);
+
+  // Sessions and errors (prepared by stage 2).
+  class Texts final : public store::ScanVisitor {
+   public:
+    Status OnCounts(const store::ScanCounts&) override { return Status::Ok(); }
+    Status OnSession(const Session& s) override {
+      rows.push_back(s.repo_url.value_or("") + "|" + s.metadata.value_or(""));
+      return Status::Ok();
+    }
+    Status OnEvent(const Event&) override { return Status::Ok(); }
+    Status OnError(const ErrorRecord& r) override {
+      rows.push_back(r.error_message + "|" + r.error_stack.value_or(""));
+      return Status::Ok();
+    }
+    std::vector<std::string> rows;
+  } texts;
+  {
+    RowPipeline pipeline(texts, options);
+    Session s;
+    s.id = "s";
+    s.repo_url = "https://example.com/ACME-111111";
+    s.metadata = R"({"a":"b"})";
+    ASSERT_OK(pipeline.OnSession(s));
+    ErrorRecord r;
+    r.error_message = "failed on ACME-222222";
+    r.error_stack = "at f (x.js:1)";
+    ASSERT_OK(pipeline.OnError(r));
+    ASSERT_OK(pipeline.Finish());
+  }
+  EXPECT_EQ(texts.rows, (std::vector<std::string>{
+                            R"(https://example.com/[REDACTED:custom]|{"a":"b"})",
+                            "failed on [REDACTED:custom]|at f (x.js:1)"}));
 }
 
 // A stored text that does not decode fails the export whichever stage decodes it.

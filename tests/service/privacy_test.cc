@@ -14,6 +14,7 @@
 #include "common/privacy.h"
 #include "testing/redaction_corpus.h"
 #include "testing/test_util.h"
+#include "export/row_pipeline.h"
 #include "vibekit/export.h"
 #include "vibekit/telemetry_service.h"
 
@@ -380,7 +381,12 @@ TEST(Privacy, RowsOfEveryTableStoredUnderOtherSettingsDoNotLeave) {
   TelemetryService s(on);
   ASSERT_OK(s.Initialize());
   TelemetryExportService ex(s);
+  // Both export paths: the pipeline applies the settings on either of its stages, the single
+  // stage as it writes.
+  for (const auto mode : {exporting::PipelineMode::kOn, exporting::PipelineMode::kOff})
   for (const std::string format : {"json", "ndjson", "csv", "otlp"}) {
+    exporting::SetPipelineModeForTesting(mode);
+    SCOPED_TRACE(mode == exporting::PipelineMode::kOn ? "pipelined" : "one stage");
     ExportConfig config;
     config.format = format;
     config.output_path = dir.File("mixed." + format);
@@ -407,6 +413,7 @@ TEST(Privacy, RowsOfEveryTableStoredUnderOtherSettingsDoNotLeave) {
       }
     }
   }
+  exporting::SetPipelineModeForTesting(exporting::PipelineMode::kAuto);
   ASSERT_OK(s.Shutdown());
 }
 

@@ -30,11 +30,31 @@ TEST(TextCodec, CompressesLargeTextAndRoundTrips) {
   const std::string text = CodeChunk(40);
   std::string packed;
   ASSERT_TRUE(EncodeText(text, 512, &packed));
-  EXPECT_EQ(static_cast<unsigned char>(packed[0]), kZstdV1);
+  // The store writes LZ4: the format byte, the decoded length (4 bytes, little-endian), the block.
+  ASSERT_GT(packed.size(), 5u);
+  EXPECT_EQ(static_cast<unsigned char>(packed[0]), kLz4V1);
+  EXPECT_EQ(static_cast<std::size_t>(static_cast<unsigned char>(packed[1])) |
+                static_cast<std::size_t>(static_cast<unsigned char>(packed[2])) << 8,
+            text.size());
+  EXPECT_EQ(packed[3], 0);
+  EXPECT_EQ(packed[4], 0);
   EXPECT_LT(packed.size() * 2, text.size());
   auto back = DecodeText(packed.data(), packed.size());
   ASSERT_TRUE(back.ok());
   EXPECT_EQ(*back, text);
+  // zstd, what earlier builds stored, still decodes (and can still be written for measurements).
+  std::string zstd;
+  ASSERT_TRUE(EncodeText(text, 512, &zstd, TextCodec::kZstd));
+  EXPECT_EQ(static_cast<unsigned char>(zstd[0]), kZstdV1);
+  auto from_zstd = DecodeText(zstd.data(), zstd.size());
+  ASSERT_TRUE(from_zstd.ok());
+  EXPECT_EQ(*from_zstd, text);
+  // DecodeTextInto reuses its buffer across both forms and sizes.
+  std::string buffer = "previous content that is longer than nothing";
+  ASSERT_OK(DecodeTextInto(packed.data(), packed.size(), &buffer));
+  EXPECT_EQ(buffer, text);
+  ASSERT_OK(DecodeTextInto(zstd.data(), zstd.size(), &buffer));
+  EXPECT_EQ(buffer, text);
 }
 
 TEST(TextCodec, LeavesShortOrIncompressibleTextAlone) {
@@ -48,6 +68,7 @@ TEST(TextCodec, LeavesShortOrIncompressibleTextAlone) {
     noise += static_cast<char>(x & 0xFF);
   }
   EXPECT_FALSE(EncodeText(noise, 512, &packed));
+  EXPECT_FALSE(EncodeText(noise, 512, &packed, TextCodec::kZstd));
   EXPECT_EQ(packed, "untouched");
 }
 
@@ -56,6 +77,36 @@ TEST(TextCodec, CorruptBlobIsCorruptionNotACrash) {
   EXPECT_EQ(DecodeText(bad, sizeof bad).status().code(), StatusCode::kCorruption);
   const unsigned char other[] = {0x7F, 0x00, 0x01};
   EXPECT_EQ(DecodeText(other, sizeof other).status().code(), StatusCode::kCorruption);
+  // LZ4: a header cut short, a length the block does not decode to, a damaged or truncated
+  // block, an absurd length. Every one is kCorruption, none reads or writes out of bounds (the
+  // ASan build runs this).
+  const unsigned char short_header[] = {kLz4V1, 0x10, 0x00};
+  EXPECT_EQ(DecodeText(short_header, sizeof short_header).status().code(), StatusCode::kCorruption);
+  const std::string text = CodeChunk(30);
+  std::string packed;
+  ASSERT_TRUE(EncodeText(text, 512, &packed));
+  std::string wrong_length = packed;
+  wrong_length[1] = static_cast<char>(static_cast<unsigned char>(wrong_length[1]) + 1);
+  EXPECT_EQ(DecodeText(wrong_length.data(), wrong_length.size()).status().code(),
+            StatusCode::kCorruption);
+  std::string truncated = packed.substr(0, packed.size() / 2);
+  EXPECT_EQ(DecodeText(truncated.data(), truncated.size()).status().code(),
+            StatusCode::kCorruption);
+  std::string huge = packed;
+  huge[4] = static_cast<char>(0x7F);  // ~2 GiB
+  EXPECT_EQ(DecodeText(huge.data(), huge.size()).status().code(), StatusCode::kCorruption);
+  // Every single-byte change of the block either decodes to something of the right length or is
+  // kCorruption: never a crash.
+  for (std::size_t i = 1 + kLz4HeaderBytes; i < packed.size(); ++i) {
+    std::string damaged = packed;
+    damaged[i] = static_cast<char>(static_cast<unsigned char>(damaged[i]) ^ 0xA5);
+    auto r = DecodeText(damaged.data(), damaged.size());
+    if (r.ok()) {
+      EXPECT_EQ(r->size(), text.size());
+    } else {
+      EXPECT_EQ(r.status().code(), StatusCode::kCorruption);
+    }
+  }
 }
 
 TEST(TextCodec, ServiceStoresLargeChunksCompressedAndReadsThemBack) {
@@ -118,6 +169,74 @@ std::string One(sqlite3* db, const std::string& sql) {
   }
   sqlite3_finalize(st);
   return out;
+}
+
+// A database written by an earlier build holds zstd texts; one written since, LZ4. Both live in
+// one file after an upgrade: reads, search, the text index's delete trigger and vk_text all
+// take either.
+TEST(TextCodec, ZstdRowsOfEarlierBuildsAndLz4RowsLiveTogether) {
+  TempDir dir;
+  const std::string db = dir.File("mixed.db");
+  const std::string big = CodeChunk(50);
+  {
+    TelemetryService s(TestConfig(db));
+    ASSERT_OK(s.Initialize());
+    for (int i = 0; i < 4; ++i) {
+      TrackStreamParams p{"m", "claude"};
+      p.stream_data = big + " part" + std::to_string(i);
+      p.timestamp = 10 + i;
+      ASSERT_OK(s.TrackStream(p));
+    }
+    ASSERT_OK(s.Shutdown());
+  }
+  // Rewrite two of the stored texts as an earlier build would have stored them (zstd), without
+  // touching the text index (the trigger would re-index the same text anyway).
+  {
+    sqlite3* h = nullptr;
+    ASSERT_EQ(sqlite3_open(db.c_str(), &h), SQLITE_OK);
+    ASSERT_OK(RegisterTextFunctions(h));  // the text index's update trigger decodes
+    for (int i : {0, 2}) {
+      std::string z;
+      ASSERT_TRUE(EncodeText(big + " part" + std::to_string(i), 512, &z, TextCodec::kZstd));
+      sqlite3_stmt* st = nullptr;
+      ASSERT_EQ(sqlite3_prepare_v2(h,
+                    "UPDATE telemetry_events SET stream_data = ?1 WHERE timestamp = ?2", -1, &st,
+                    nullptr),
+                SQLITE_OK);
+      sqlite3_bind_blob(st, 1, z.data(), static_cast<int>(z.size()), SQLITE_TRANSIENT);
+      sqlite3_bind_int(st, 2, 10 + i);
+      ASSERT_EQ(sqlite3_step(st), SQLITE_DONE) << sqlite3_errmsg(h);
+      sqlite3_finalize(st);
+    }
+    EXPECT_EQ(One(h, "SELECT group_concat(hex(substr(stream_data, 1, 1)), ',') FROM "
+                     "(SELECT stream_data FROM telemetry_events ORDER BY timestamp)"),
+              "01,02,01,02");
+    sqlite3_close(h);
+  }
+  TelemetryService s(TestConfig(db));
+  ASSERT_OK(s.Initialize());
+  EventQueryFilter f;
+  f.session_id = "m";
+  auto events = s.QueryEvents(f);
+  ASSERT_TRUE(events.ok()) << events.status().ToString();
+  ASSERT_EQ(events->size(), 4u);
+  for (const Event& e : *events) {
+    EXPECT_EQ(*e.stream_data, big + " part" + std::to_string(e.timestamp - 10));
+  }
+  f = {};
+  f.contains = "part2";
+  auto hits = s.QueryEvents(f);
+  ASSERT_TRUE(hits.ok()) << hits.status().ToString();
+  ASSERT_EQ(hits->size(), 1u);
+  EXPECT_EQ(hits->front().timestamp, 12);
+  // Deleting both kinds keeps the text index exact (the trigger decodes the old texts).
+  auto cleared = s.ClearOldData(0);
+  ASSERT_TRUE(cleared.ok()) << cleared.status().ToString();
+  EXPECT_EQ(*cleared, 1);  // the one session, with its four events
+  ASSERT_OK(s.Shutdown());
+  EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM telemetry_events"), 0);
+  EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM telemetry_events_fts WHERE telemetry_events_fts "
+                         "MATCH 'fetchsession'"), 0);
 }
 
 TEST(TextCodec, BatchTextReadsTheBatchByIdAndDecodesAnythingElse) {
