@@ -159,7 +159,7 @@ std::size_t NextByHand(const std::vector<bool>& at, std::size_t from) {
 
 TEST(RedactFastSkip, StopsAtEveryAnchorAtEveryOffsetOfEveryLength) {
   // Every anchor placed at every offset 0..40 of filler strings of every length 0..40 (and 64,
-  // past a few 16-byte steps), cut where the string ends; near misses (its first two bytes, its
+  // past a 32-byte and a few 16-byte steps), cut where the string ends; near misses (its first two bytes, its
   // last two, its middle byte changed) and a filler that starts anchors ("s") at the lengths
   // around the 16-byte steps.
   std::vector<std::string> anchors = {"=", ":"}, near_misses;
