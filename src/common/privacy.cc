@@ -13,6 +13,7 @@
 
 #include "common/json_parse.h"
 #include "common/log.h"
+#include "common/sha256.h"
 
 namespace vibekit::internal {
 namespace json = boost::json;
@@ -167,6 +168,18 @@ Result<std::shared_ptr<const Privacy>> Privacy::Create(const TelemetryConfig& co
     p->key_file_ = DefaultKeyFile(config);
   }
   p->inert_ = !p->redactor_->enabled() && p->hash_keys_.empty() && p->store_content_;
+  // Length-prefixed fields, so that no two different settings describe alike.
+  std::string described = "privacy/1;rules=" + std::to_string(kBuiltinRulesVersion) +
+                          ";builtin=" + (c.redact_secrets ? "1" : "0");
+  const auto field = [&described](std::string_view name, std::string_view value) {
+    described += ";" + std::string(name) + "=" + std::to_string(value.size()) + ":";
+    described += value;
+  };
+  for (const std::string& pattern : c.redact_patterns) {
+    if (!pattern.empty()) field("pattern", pattern);
+  }
+  for (const std::string& key : p->hash_keys_) field("hash", key);
+  p->fingerprint_ = Sha256::HexOf(described);
   return std::shared_ptr<const Privacy>(std::move(p));
 }
 

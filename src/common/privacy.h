@@ -55,6 +55,13 @@ class Privacy {
   std::string Hash(std::string_view value) const;
   // True when nothing would ever change (every setting off).
   bool inert() const noexcept { return inert_; }
+  // What ApplyOutgoing does, as 64 hex digits: equal for equal redaction settings (built-in
+  // detectors and their kBuiltinRulesVersion, extra patterns) and hashed keys; the install key
+  // and the content mode are not part of it (ApplyOutgoing does not depend on them). A row
+  // stored through ApplyIncoming under settings of one fingerprint is left as it is by
+  // ApplyOutgoing under the same: the store records which events were written under which
+  // fingerprint (telemetry_privacy_ranges), so exports skip their secret scan.
+  const std::string& fingerprint() const noexcept { return fingerprint_; }
   const Redactor& redactor() const noexcept { return *redactor_; }
 
  private:
@@ -80,6 +87,7 @@ class Privacy {
   mutable std::string key_;  // set once (configured, or by key_once_)
   bool store_content_ = true;
   bool inert_ = false;
+  std::string fingerprint_;
 };
 
 // Reads the install key in `path`, creating it (and its directory, 0700) when missing.

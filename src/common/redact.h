@@ -39,6 +39,11 @@
 
 namespace vibekit::internal {
 
+// The version of what the built-in detectors find. Bump it whenever a change makes them find
+// something they did not (a new token format, a wider rule): events stored under the older rules
+// then no longer count as scanned (Privacy::fingerprint), and exports scan them again.
+inline constexpr int kBuiltinRulesVersion = 1;
+
 class Redactor {
  public:
   // `builtin` false: only the extra patterns. kInvalidArgument for a pattern that does not

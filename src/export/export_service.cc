@@ -368,6 +368,10 @@ Result<ExportResult> TelemetryExportService::Export(const ExportFilter& filter,
     request.by_session = plan.format->by_session;
     const bool pipelined = exporting::UsePipeline();
     request.stored_texts = pipelined;  // decoded by the pipeline's second stage
+    VK_ASSIGN_OR_RETURN(const internal::Privacy* privacy,
+                        service::ServiceInternals::PrivacyOf(service_));
+    // Events stored through these very settings need no second secret scan.
+    if (pipelined && !privacy->inert()) request.privacy_fingerprint = privacy->fingerprint();
 
     exporting::ExportHeader header;
     header.format = plan.format->name;
@@ -384,8 +388,6 @@ Result<ExportResult> TelemetryExportService::Export(const ExportFilter& filter,
     result.compression = std::string(exporting::CompressionName(plan.compression));
     StreamSet streams(plan);
     auto writer = plan.format->make([&streams](const Table* table) { return streams.Open(table); });
-    VK_ASSIGN_OR_RETURN(const internal::Privacy* privacy,
-                        service::ServiceInternals::PrivacyOf(service_));
     ExportVisitor visitor(*writer, header, config, result, plan.format->by_session,
                           pipelined ? nullptr : privacy);
     if (pipelined) {

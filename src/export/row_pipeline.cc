@@ -68,7 +68,8 @@ Status RowPipeline::OnStoredEvent(const Event& event, store::StoredTexts encoded
   c.encoded[i] = encoded;
   c.prepared[i] = 0;
   if (queued_count_.load(std::memory_order_relaxed) + 2 >= options_.max_chunks &&
-      (encoded.prompt || encoded.stream_data || options_.privacy != nullptr)) {
+      (encoded.prompt || encoded.stream_data ||
+       (options_.privacy != nullptr && !encoded.privacy_applied))) {
     // Stage 2 is behind: every other chunk waits for it, so stage 1 has time to prepare.
     VK_RETURN_IF_ERROR(Prepare(slot, encoded, stage1_decoded_));
     c.prepared[i] = 1;
@@ -86,7 +87,9 @@ Status RowPipeline::Prepare(Event& event, const store::StoredTexts& encoded,
   };
   if (encoded.prompt) VK_RETURN_IF_ERROR(decode(event.prompt));
   if (encoded.stream_data) VK_RETURN_IF_ERROR(decode(event.stream_data));
-  ApplyPrivacy(event);
+  // Stored through the same settings (the store's privacy range): applying them again would
+  // change nothing.
+  if (!encoded.privacy_applied) ApplyPrivacy(event);
   return Status::Ok();
 }
 

@@ -46,8 +46,9 @@ class RowPipeline final : public store::ScanVisitor {
     std::size_t chunk_rows = 256;  // rows per chunk (at least 1)
     std::size_t max_chunks = 8;    // chunks in existence (at least 2)
     // When set, every row reaches the downstream visitor as Privacy::ApplyOutgoing makes it
-    // (rows it would not change untouched); the downstream then must not apply it again. Must
-    // outlive the pipeline.
+    // (rows it would not change untouched; events the store delivers with
+    // StoredTexts::privacy_applied are not scanned again); the downstream then must not apply
+    // it again. Must outlive the pipeline.
     const internal::Privacy* privacy = nullptr;
   };
 

@@ -84,6 +84,9 @@ class TelemetryService::Impl {
     if (!privacy.ok()) return privacy.status().WithContext("privacy settings");
     privacy_ = std::move(*privacy);
     VK_RETURN_IF_ERROR(store->Open());
+    // Every event reaches the store through ApplyIncoming with these settings (Track,
+    // InsertBatch, ImportNdjson): the store records it per batch for the export's shortcut.
+    store->SetIncomingPrivacy(privacy_->fingerprint());
     store_ = std::move(store);
     ReloadRules();
     pipeline_ = std::make_unique<ingest::IngestPipeline>(config_.local_store, *store_, clock_);

@@ -120,12 +120,19 @@ struct ScanRequest {
   // ScanVisitor::OnStoredEvent with prompt/stream_data still in their stored (compressed) form,
   // so that the decoding runs on the visitor's thread (the export's second stage), not the scan's.
   bool stored_texts = false;
+  // With stored_texts: the fingerprint of the privacy settings the visitor applies
+  // (internal::Privacy::fingerprint). Events the store recorded as written under settings of
+  // this fingerprint (Store::SetIncomingPrivacy) arrive with StoredTexts::privacy_applied.
+  std::string privacy_fingerprint;
 };
 
-// Which texts of a scanned event hold the store's encoded form (decode with DecodeStoredText).
+// Which texts of a scanned event hold the store's encoded form (decode with DecodeStoredText),
+// and whether the event was stored through the privacy settings ScanRequest::privacy_fingerprint
+// names (so applying them again would change nothing).
 struct StoredTexts {
   bool prompt = false;
   bool stream_data = false;
+  bool privacy_applied = false;
 };
 
 // The text of a value delivered in the store's encoded form, into *out (its capacity reused).
@@ -201,6 +208,11 @@ class Store {
   // Ids of the events the last successful ApplyBatch inserted: [first, last] (consecutive, in
   // the batch's order); {0, 0} when unknown. Writer thread only.
   virtual std::pair<std::int64_t, std::int64_t> LastBatchIds() const noexcept { return {0, 0}; }
+  // The fingerprint (internal::Privacy::fingerprint) of the privacy settings every event given
+  // to ApplyBatch from now on went through; "" (the default) = not known. Each committed batch
+  // records it for its event ids (telemetry_privacy_ranges), for ScanRequest::privacy_fingerprint.
+  // Call before the first batch, from the thread that opened the store.
+  virtual void SetIncomingPrivacy(std::string fingerprint) = 0;
   // Active sessions whose last event is before `silent_before_ms` become "timeout".
   virtual Result<std::int64_t> MarkTimedOutSessions(std::int64_t silent_before_ms,
                                                     std::int64_t now_ms) = 0;

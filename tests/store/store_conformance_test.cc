@@ -633,6 +633,85 @@ TEST_P(StoreConformanceTest, ScanDeliversFilteredRowsInTableOrderAndStopsOnAVisi
   EXPECT_EQ(All().size(), 12u);
 }
 
+// Which events a scan for `fingerprint` delivers as stored through those privacy settings: the
+// ids, in order, with a '*' for each one flagged.
+class PrivacyFlags final : public ScanVisitor {
+ public:
+  Status OnCounts(const ScanCounts&) override { return Status::Ok(); }
+  Status OnSession(const Session&) override { return Status::Ok(); }
+  Status OnEvent(const Event& e) override { return OnStoredEvent(e, {}); }
+  Status OnStoredEvent(const Event& e, StoredTexts stored) override {
+    ids += std::to_string(e.id) + (stored.privacy_applied ? "* " : " ");
+    return Status::Ok();
+  }
+  Status OnError(const ErrorRecord&) override { return Status::Ok(); }
+  std::string ids;
+};
+
+// telemetry_privacy_ranges: consecutive batches under one fingerprint extend the range, a batch
+// under another restarts it, a restore clears it; a scan flags exactly the events inside it, and
+// only when asked with the same fingerprint (and for stored texts), in table and by-session order.
+TEST_P(StoreConformanceTest, PrivacyRangesFlagExactlyTheEventsStoredUnderTheSameSettings) {
+  const std::string a(64, 'a');
+  const std::string b(64, 'b');
+  const auto flags = [this](const std::string& fingerprint, bool by_session = false,
+                            bool stored_texts = true) {
+    ScanRequest r;
+    r.sessions = r.errors = false;
+    r.by_session = by_session;
+    r.stored_texts = stored_texts;
+    r.privacy_fingerprint = fingerprint;
+    PrivacyFlags v;
+    Status st = store_->Scan(r, v);
+    EXPECT_TRUE(st.ok()) << st.ToString();
+    return v.ids;
+  };
+  ASSERT_OK(store_->ApplyBatch(std::vector<Event>{Start("u", kT0, "unknown settings")}, kT0));
+  const std::int64_t u = store_->LastBatchIds().first;
+  const auto id = [u](int k) { return std::to_string(u + k); };
+  store_->SetIncomingPrivacy(a);
+  ASSERT_OK(store_->ApplyBatch(std::vector<Event>{Start("s", kT0 + 1, "one"),
+                                                  Stream("s", kT0 + 2, "two")},
+                               kT0));
+  ASSERT_OK(store_->ApplyBatch(std::vector<Event>{Stream("s", kT0 + 3, "three")}, kT0));
+  EXPECT_EQ(flags(a), id(0) + " " + id(1) + "* " + id(2) + "* " + id(3) + "* ");
+  EXPECT_EQ(flags(a, true), flags(a));  // sessions "u" then "s", each with its events
+  EXPECT_EQ(flags(b), id(0) + " " + id(1) + " " + id(2) + " " + id(3) + " ");
+  EXPECT_EQ(flags(""), flags(b));
+  EXPECT_EQ(flags(a, false, false), flags(b));  // plain scans never flag
+  // Other settings: the range restarts there, and stays there while they write.
+  store_->SetIncomingPrivacy(b);
+  ASSERT_OK(store_->ApplyBatch(std::vector<Event>{Stream("s", kT0 + 4, "four")}, kT0));
+  store_->SetIncomingPrivacy(a);
+  ASSERT_OK(store_->ApplyBatch(std::vector<Event>{Stream("s", kT0 + 5, "five")}, kT0));
+  ASSERT_OK(store_->ApplyBatch(std::vector<Event>{Stream("s", kT0 + 6, "six")}, kT0));
+  EXPECT_EQ(flags(a), id(0) + " " + id(1) + " " + id(2) + " " + id(3) + " " + id(4) + " " +
+                          id(5) + "* " + id(6) + "* ");
+  EXPECT_EQ(flags(b).find('*'), std::string::npos);
+  // A restore may put rows with any id anywhere: no range survives it.
+  {
+    auto w = store_->BeginRestore(kT0 + 100);
+    ASSERT_TRUE(w.ok()) << w.status().ToString();
+    Session session;
+    session.id = "r";
+    session.agent_type = "claude";
+    session.start_time = kT0;
+    session.last_event_time = kT0;
+    session.event_count = 1;
+    ASSERT_OK((*w)->AddSession(session));
+    Event restored = Start("r", kT0, "restored");
+    restored.id = u + 100;
+    ASSERT_OK((*w)->AddEvent(restored));
+    ASSERT_OK((*w)->Commit());
+  }
+  EXPECT_EQ(flags(a).find('*'), std::string::npos) << flags(a);
+  // The next batch starts a new range (the restored id lies before it).
+  ASSERT_OK(store_->ApplyBatch(std::vector<Event>{Stream("s", kT0 + 7, "seven")}, kT0));
+  const std::string after = flags(a);
+  EXPECT_EQ(std::count(after.begin(), after.end(), '*'), 1) << after;
+  EXPECT_NE(after.find(std::to_string(store_->LastBatchIds().first) + "*"), std::string::npos);
+}
+
 TEST_P(StoreConformanceTest, RestoreKeepsIdsIndexesTextAndRollsBackWhenNotCommitted) {
   std::vector<Event> live = {Start("live", kT0, "already here")};
   ASSERT_OK(store_->ApplyBatch(live, kT0));

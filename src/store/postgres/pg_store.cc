@@ -13,6 +13,7 @@
 #include "store/postgres/pg_minute_rollup.h"
 #include "store/postgres/pg_rules.h"
 #include "store/postgres/pg_schema.h"
+#include "store/privacy_ranges.h"
 #include "store/validation_rules_sql.h"
 
 namespace vibekit::store::postgres {
@@ -403,6 +404,11 @@ Status PgStore::InWriteTransaction(const std::function<Status(PgConn&)>& body) {
 
 // --- writes ------------------------------------------------------------------------------------
 
+void PgStore::SetIncomingPrivacy(std::string fingerprint) {
+  std::lock_guard lock(writer_mu_);
+  incoming_privacy_ = std::move(fingerprint);
+}
+
 Status PgStore::ApplyBatch(std::span<const Event> events, std::int64_t now_ms) {
   std::lock_guard lock(writer_mu_);
   last_batch_ids_ = {0, 0};
@@ -410,7 +416,15 @@ Status PgStore::ApplyBatch(std::span<const Event> events, std::int64_t now_ms) {
   const Status txn_status = (InWriteTransaction([&](PgConn& db) {
     VK_RETURN_IF_ERROR(ApplyBatchLocked(db, events, now_ms));
     ids = last_batch_ids_;
-    return Status::Ok();
+    if (ids.first == 0) return Status::Ok();
+    const std::string record =
+        RecordPrivacyRangeSqlWithValues(incoming_privacy_, ids.first, ids.second);
+    if (record.empty()) return Status::Ok();
+    // The table may be gone (`db rollback` below 1.8.0 while this process writes): then there
+    // is nothing to record, and a failed statement must not abort the batch's transaction.
+    return db.Exec("DO $vk$ BEGIN IF to_regclass('telemetry_privacy_ranges') IS NOT NULL THEN " +
+                   record + "; END IF; END $vk$")
+        .WithContext("record privacy range");
   }));
   VK_RETURN_IF_ERROR(txn_status);
   last_batch_ids_ = ids;
@@ -1615,16 +1629,40 @@ Status ForEachRow(PgConn& db, const std::string& sql, const PgParams& params,
   return st;
 }
 
+// The rows of `table`. Events go to OnStoredEvent (texts are plain here) with
+// StoredTexts::privacy_applied when the request asks for stored texts.
 Status ScanRows(PgConn& db, std::string_view table, const std::string& sql,
-                const PgParams& params, ScanVisitor& visitor) {
+                const PgParams& params, const ScanRequest& request, const PrivacyRange& privacy,
+                ScanVisitor& visitor) {
   return ForEachRow(db, sql, params, [&](const PgResult& r, int i) -> Status {
     if (table == "sessions") return visitor.OnSession(ReadSession(r, i));
-    if (table == "events") return visitor.OnEvent(ReadEvent(r, i));
+    if (table == "events") {
+      if (!request.stored_texts) return visitor.OnEvent(ReadEvent(r, i));
+      const Event e = ReadEvent(r, i);
+      StoredTexts stored;
+      stored.privacy_applied = privacy.Contains(e.id);
+      return visitor.OnStoredEvent(e, stored);
+    }
     return visitor.OnError(ReadErrorRecord(r, i));
   });
 }
 
-Status ScanBySession(PgConn& db, const ScanRequest& request, ScanVisitor& visitor) {
+// The events of the snapshot recorded as stored under ScanRequest::privacy_fingerprint.
+Result<PrivacyRange> ReadPrivacyRange(PgConn& db, const ScanRequest& request) {
+  PrivacyRange range;
+  if (!request.stored_texts || request.privacy_fingerprint.empty()) return range;
+  // Rolled back below 1.8.0 by another process: no table, no range.
+  VK_ASSIGN_OR_RETURN(PgResult exists,
+                      db.QueryOnce("SELECT to_regclass('telemetry_privacy_ranges') IS NOT NULL"));
+  if (exists.rows() == 0 || exists.Text(0, 0) != "t") return range;
+  VK_ASSIGN_OR_RETURN(PgResult r, db.QueryOnce(std::string(kReadPrivacyRangeSql),
+                                               PgParams().Add(request.privacy_fingerprint)));
+  if (r.rows() > 0) range = {r.Int(0, 0), r.Int(0, 1)};
+  return range;
+}
+
+Status ScanBySession(PgConn& db, const ScanRequest& request, const PrivacyRange& privacy,
+                     ScanVisitor& visitor) {
   const ExportFilter& f = request.filter;
   PgTableQuery sessions = ScanWhere("sessions", f);
   ExportFilter row_filter;
@@ -1702,7 +1740,7 @@ Status ScanBySession(PgConn& db, const ScanRequest& request, ScanVisitor& visito
                                       " FROM telemetry_events" + events.where +
                                       " AND session_id = $" + std::to_string(events.n + 1) +
                                       " ORDER BY timestamp, id",
-                                  ep, visitor));
+                                  ep, request, privacy, visitor));
       PgParams rp = errors.params;
       rp.Add(s.id);
       VK_RETURN_IF_ERROR(ScanRows(db, "errors",
@@ -1710,7 +1748,7 @@ Status ScanBySession(PgConn& db, const ScanRequest& request, ScanVisitor& visito
                                       " FROM telemetry_errors" + errors.where +
                                       " AND session_id = $" + std::to_string(errors.n + 1) +
                                       " ORDER BY id",
-                                  rp, visitor));
+                                  rp, request, privacy, visitor));
     }
   }
   return Status::Ok();
@@ -1725,7 +1763,8 @@ Status PgStore::Scan(const ScanRequest& request, ScanVisitor& visitor) {
   PgConn& db = *reader;
   VK_RETURN_IF_ERROR(db.Exec("BEGIN ISOLATION LEVEL REPEATABLE READ"));
   auto body = [&]() -> Status {
-    if (request.by_session) return ScanBySession(db, request, visitor);
+    VK_ASSIGN_OR_RETURN(const PrivacyRange privacy, ReadPrivacyRange(db, request));
+    if (request.by_session) return ScanBySession(db, request, privacy, visitor);
     struct Table {
       std::string_view name;
       bool wanted;
@@ -1758,7 +1797,7 @@ Status PgStore::Scan(const ScanRequest& request, ScanVisitor& visitor) {
                                   "SELECT " + ColumnsOf(t.name) + " FROM " + TableName(t.name) +
                                       q.where + order + " LIMIT $" + std::to_string(q.n + 1) +
                                       " OFFSET $" + std::to_string(q.n + 2),
-                                  q.params, visitor));
+                                  q.params, request, privacy, visitor));
     }
     return Status::Ok();
   };
@@ -1806,7 +1845,12 @@ class PgStore::PgRestoreWriter final : public RestoreWriter {
     if (!db.healthy()) VK_RETURN_IF_ERROR(db.Reset());
     VK_RETURN_IF_ERROR(db.Exec(store_.BeginWriteSql()).WithContext("begin restore"));
     open_ = true;
-    return db.Query("SELECT pg_advisory_xact_lock($1)", PgParams().Add(kWriterLockKey)).status();
+    VK_RETURN_IF_ERROR(
+        db.Query("SELECT pg_advisory_xact_lock($1)", PgParams().Add(kWriterLockKey)).status());
+    // Restored rows keep their ids, which may fall inside the recorded privacy range.
+    return db.Exec("DO $vk$ BEGIN IF to_regclass('telemetry_privacy_ranges') IS NOT NULL THEN " +
+                   std::string(kClearPrivacyRangeSql) + "; END IF; END $vk$")
+        .WithContext("clear privacy range");
   }
 
   Status AddSession(const Session& s) override {

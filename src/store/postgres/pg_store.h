@@ -48,6 +48,7 @@ class PgStore final : public Store {
   std::pair<std::int64_t, std::int64_t> LastBatchIds() const noexcept override {
     return last_batch_ids_;
   }
+  void SetIncomingPrivacy(std::string fingerprint) override;
   Result<std::int64_t> MarkTimedOutSessions(std::int64_t silent_before_ms,
                                             std::int64_t now_ms) override;
   Result<CleanupResult> DeleteSessions(const DeleteSelector& selector,
@@ -159,6 +160,7 @@ class PgStore final : public Store {
   int readers_active_ = 0;                             // guarded by pool_mu_
   std::atomic<std::uint64_t> data_version_{0};
   std::pair<std::int64_t, std::int64_t> last_batch_ids_{0, 0};  // writer thread only
+  std::string incoming_privacy_;  // guarded by writer_mu_
 };
 
 }  // namespace vibekit::store::postgres

@@ -18,6 +18,7 @@
 #include "common/log.h"
 #include "common/steady_ms.h"
 #include "common/sys.h"
+#include "store/privacy_ranges.h"
 #include "store/sqlite/minute_rollup_sql.h"
 #include "store/sqlite/schema.h"
 #include "store/sqlite/text_codec.h"
@@ -506,6 +507,41 @@ Status SqliteStore::ApplyRollup(const RollupDelta& delta, std::int64_t now_ms) {
   return ws_->update_breakdowns.Run().WithContext("update rollup breakdowns");
 }
 
+namespace {
+
+Result<bool> PrivacyRangesExist(Database& db) {
+  VK_ASSIGN_OR_RETURN(std::int64_t n,
+                      db.QueryInt("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
+                                  "name = 'telemetry_privacy_ranges'"));
+  return n > 0;
+}
+
+// telemetry_privacy_ranges after a batch of event ids [ids.first, ids.second] written under
+// `fingerprint`: extended when the recorded range has the same fingerprint and no event lies
+// between its end and the batch, restarted at the batch otherwise. Runs in the batch's
+// transaction.
+Status RecordPrivacyRange(Database& db, std::string_view fingerprint,
+                          std::pair<std::int64_t, std::int64_t> ids) {
+  auto prepared = Statement::Prepare(db, store::kRecordPrivacyRangeSql);
+  if (!prepared.ok()) {
+    // Rolled back below 1.8.0 by another process while this one writes: nothing to record.
+    VK_ASSIGN_OR_RETURN(bool exists, PrivacyRangesExist(db));
+    return exists ? prepared.status() : Status::Ok();
+  }
+  Statement& st = *prepared;
+  st.Bind(1, fingerprint);
+  st.Bind(2, ids.first);
+  st.Bind(3, ids.second);
+  return st.Run().WithContext("record privacy range");
+}
+
+}  // namespace
+
+void SqliteStore::SetIncomingPrivacy(std::string fingerprint) {
+  std::lock_guard lock(writer_mu_);
+  incoming_privacy_ = std::move(fingerprint);
+}
+
 Status SqliteStore::ApplyBatch(std::span<const Event> events, std::int64_t now_ms) {
   std::lock_guard lock(writer_mu_);
   if (!open_) return Status::FailedPrecondition("store is not open");
@@ -515,6 +551,9 @@ Status SqliteStore::ApplyBatch(std::span<const Event> events, std::int64_t now_m
   pending_batch_ids_ = {0, 0};
   VK_RETURN_IF_ERROR(txn.Begin().WithContext("begin batch"));
   VK_RETURN_IF_ERROR(ApplyBatchLocked(events, now_ms));
+  if (pending_batch_ids_.first != 0) {
+    VK_RETURN_IF_ERROR(RecordPrivacyRange(*writer_, incoming_privacy_, pending_batch_ids_));
+  }
   VK_RETURN_IF_ERROR(txn.Commit().WithContext("commit batch"));
   // Deleted between the check and the commit: the batch went into the unlinked file. Not
   // acknowledged; the writer's retry puts it into the new file.
@@ -2043,20 +2082,36 @@ Result<std::int64_t> CountRows(Database& db, const std::string& sql,
 }
 
 // One event row to the visitor: decoded here, or left encoded for it (ScanRequest::stored_texts).
-Status VisitEvent(const Statement& s, const ScanRequest& request, Event& e,
-                  ScanVisitor& visitor) {
+Status VisitEvent(const Statement& s, const ScanRequest& request, const PrivacyRange& privacy,
+                  Event& e, ScanVisitor& visitor) {
   if (!request.stored_texts) {
     VK_RETURN_IF_ERROR(ReadEventInto(s, e));
     return visitor.OnEvent(e);
   }
   StoredTexts stored;
   VK_RETURN_IF_ERROR(ReadEventInto(s, e, &stored));
+  stored.privacy_applied = privacy.Contains(e.id);
   return visitor.OnStoredEvent(e, stored);
+}
+
+// The events of the snapshot recorded as stored under ScanRequest::privacy_fingerprint.
+Result<PrivacyRange> ReadPrivacyRange(Database& db, const ScanRequest& request) {
+  PrivacyRange range;
+  if (!request.stored_texts || request.privacy_fingerprint.empty()) return range;
+  // Rolled back below 1.8.0 by another process: no table, no range.
+  VK_ASSIGN_OR_RETURN(bool exists, PrivacyRangesExist(db));
+  if (!exists) return range;
+  VK_ASSIGN_OR_RETURN(Statement st, Statement::Prepare(db, kReadPrivacyRangeSql));
+  st.Bind(1, std::string_view(request.privacy_fingerprint));
+  VK_ASSIGN_OR_RETURN(bool row, st.Step());
+  if (row) range = {st.ColumnInt(0), st.ColumnInt(1)};
+  return range;
 }
 
 // ScanRequest::by_session: each session, then its events, then its errors, all from the
 // snapshot the caller opened. One session's rows at a time (two statements re-bound per session).
-Status ScanBySession(Database& db, const ScanRequest& request, ScanVisitor& visitor) {
+Status ScanBySession(Database& db, const ScanRequest& request, const PrivacyRange& privacy,
+                     ScanVisitor& visitor) {
   const ExportFilter& f = request.filter;
   const TableQuery sessions = BuildScanQuery("sessions", f);
   ExportFilter row_filter;  // what applies to a session's events and errors
@@ -2115,7 +2170,7 @@ Status ScanBySession(Database& db, const ScanRequest& request, ScanVisitor& visi
     while (true) {
       VK_ASSIGN_OR_RETURN(bool more, event_rows.Step());
       if (!more) break;
-      VK_RETURN_IF_ERROR(VisitEvent(event_rows, request, event, visitor));
+      VK_RETURN_IF_ERROR(VisitEvent(event_rows, request, privacy, event, visitor));
     }
     error_rows.Reset();
     BindAll(error_rows, errors.where_binds);
@@ -2137,9 +2192,10 @@ Status SqliteStore::Scan(const ScanRequest& request, ScanVisitor& visitor) {
   db.SetDeadline(0);  // an export of millions of rows may legitimately take minutes
   ReadSnapshot snapshot(db);
   VK_RETURN_IF_ERROR(snapshot.Begin().WithContext("begin export snapshot"));
+  VK_ASSIGN_OR_RETURN(const PrivacyRange privacy, ReadPrivacyRange(db, request));
   if (request.by_session) {
     const std::int64_t t0 = internal::SteadyMicros();
-    Status st = ScanBySession(db, request, visitor);
+    Status st = ScanBySession(db, request, privacy, visitor);
     LogQuery("export scan by session", internal::SteadyMicros() - t0);
     return st;
   }
@@ -2179,7 +2235,7 @@ Status SqliteStore::Scan(const ScanRequest& request, ScanVisitor& visitor) {
       if (t.name == "sessions") {
         VK_RETURN_IF_ERROR(visitor.OnSession(ReadSession(stmt)));
       } else if (t.name == "events") {
-        VK_RETURN_IF_ERROR(VisitEvent(stmt, request, event, visitor));
+        VK_RETURN_IF_ERROR(VisitEvent(stmt, request, privacy, event, visitor));
       } else {
         VK_RETURN_IF_ERROR(visitor.OnError(ReadErrorRecord(stmt)));
       }
@@ -2197,6 +2253,9 @@ class SqliteStore::SqliteRestoreWriter final : public RestoreWriter {
   Status Begin() {
     Database& db = *store_.writer_;
     VK_RETURN_IF_ERROR(txn_.Begin().WithContext("begin restore"));
+    // Restored rows keep their ids, which may fall inside the recorded privacy range.
+    VK_ASSIGN_OR_RETURN(bool ranges, PrivacyRangesExist(db));
+    if (ranges) VK_RETURN_IF_ERROR(db.Exec(kClearPrivacyRangeSql).WithContext("clear privacy range"));
     // Ids restored, so that only they are added to the text index at the end.
     VK_RETURN_IF_ERROR(db.Exec(
         "CREATE TEMP TABLE IF NOT EXISTS vk_restored_ids (id INTEGER PRIMARY KEY); "

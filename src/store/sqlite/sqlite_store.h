@@ -48,6 +48,7 @@ class SqliteStore final : public Store {
   std::pair<std::int64_t, std::int64_t> LastBatchIds() const noexcept override {
     return last_batch_ids_;
   }
+  void SetIncomingPrivacy(std::string fingerprint) override;
   Result<std::optional<Session>> GetSession(std::string_view id) override;
   Result<SessionStats> GetSessionStats(std::string_view id) override;
   Result<std::vector<ErrorRecord>> GetSessionErrors(std::string_view id) override;
@@ -159,6 +160,7 @@ class SqliteStore final : public Store {
   std::atomic<std::uint64_t> data_version_{0};
   std::pair<std::int64_t, std::int64_t> last_batch_ids_{0, 0};     // writer thread only
   std::pair<std::int64_t, std::int64_t> pending_batch_ids_{0, 0};  // writer thread only
+  std::string incoming_privacy_;  // guarded by writer_mu_
 };
 
 }  // namespace vibekit::store::sqlite
