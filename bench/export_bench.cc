@@ -6,6 +6,14 @@
 // output file's SHA-256 (same database, same output: an A/B of two builds must match).
 //
 //   vibekit_export_bench --events 1000000 --dir /tmp/vk-export-bench
+//
+// --codecs N: instead, the stored-text codecs on the database's own long texts (the first N
+// compressed prompt/stream texts, decoded once): CPU per text to encode and to decode with LZ4
+// (what the store writes) and zstd level 1 (what earlier builds wrote), and the bytes each
+// keeps; the codecs alternate for --rounds rounds, medians printed.
+#include <sqlite3.h>
+
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -22,6 +30,7 @@
 
 #include "common/sys.h"
 #include "export/row_pipeline.h"
+#include "store/sqlite/text_codec.h"
 #include "workload/workload.h"
 
 namespace vibekit::bench {
@@ -120,6 +129,79 @@ std::string RunChild(const std::string& self, const std::vector<std::string>& ar
   return out;
 }
 
+// --codecs: see the top of the file.
+int RunCodecs(const std::string& db, int limit, int rounds) {
+  sqlite3* h = nullptr;
+  if (sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) Die("open");
+  sqlite3_stmt* st = nullptr;
+  const std::string sql =
+      "SELECT t FROM (SELECT stream_data AS t FROM telemetry_events UNION ALL SELECT prompt FROM "
+      "telemetry_events) WHERE typeof(t) = 'blob' LIMIT " + std::to_string(limit);
+  if (sqlite3_prepare_v2(h, sql.c_str(), -1, &st, nullptr) != SQLITE_OK) Die(sqlite3_errmsg(h));
+  std::vector<std::string> texts;
+  std::size_t plain_bytes = 0;
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    std::string text;
+    Status s = store::sqlite::DecodeTextInto(sqlite3_column_blob(st, 0),
+                                             static_cast<std::size_t>(sqlite3_column_bytes(st, 0)),
+                                             &text);
+    if (!s.ok()) Die(s.ToString());
+    plain_bytes += text.size();
+    texts.push_back(std::move(text));
+  }
+  sqlite3_finalize(st);
+  sqlite3_close(h);
+  if (texts.empty()) Die("no compressed texts in " + db);
+  struct Codec {
+    const char* name;
+    store::sqlite::TextCodec codec;
+    std::vector<double> encode_ns, decode_ns;
+    std::size_t stored_bytes = 0;
+  };
+  std::vector<Codec> codecs = {{"lz4", store::sqlite::TextCodec::kLz4, {}, {}},
+                               {"zstd_level_1", store::sqlite::TextCodec::kZstd, {}, {}}};
+  std::vector<std::string> stored(texts.size());
+  std::string decoded;
+  const auto ns_per_text = [&texts](auto t0) {
+    return std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0)
+               .count() /
+           static_cast<double>(texts.size());
+  };
+  for (int r = 0; r < rounds; ++r) {
+    for (Codec& c : codecs) {
+      auto t0 = std::chrono::steady_clock::now();
+      for (std::size_t i = 0; i < texts.size(); ++i) {
+        if (!store::sqlite::EncodeText(texts[i], 1, &stored[i], c.codec)) stored[i] = texts[i];
+      }
+      c.encode_ns.push_back(ns_per_text(t0));
+      c.stored_bytes = 0;
+      for (const std::string& s : stored) c.stored_bytes += s.size();
+      t0 = std::chrono::steady_clock::now();
+      for (const std::string& s : stored) {
+        if (!store::sqlite::DecodeTextInto(s.data(), s.size(), &decoded).ok()) Die("decode");
+      }
+      c.decode_ns.push_back(ns_per_text(t0));
+    }
+  }
+  const auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+  };
+  std::printf("{\"texts\":%zu,\"plain_bytes_per_text\":%.0f,\"rounds\":%d,\"codecs\":[",
+              texts.size(), static_cast<double>(plain_bytes) / texts.size(), rounds);
+  for (std::size_t i = 0; i < codecs.size(); ++i) {
+    const Codec& c = codecs[i];
+    std::printf("%s{\"codec\":\"%s\",\"encode_ns_per_text\":%.0f,\"decode_ns_per_text\":%.0f,"
+                "\"decode_mb_per_s\":%.0f,\"stored_bytes_per_text\":%.0f,\"ratio\":%.2f}",
+                i == 0 ? "" : ",", c.name, median(c.encode_ns), median(c.decode_ns),
+                static_cast<double>(plain_bytes) / texts.size() / median(c.decode_ns) * 1e3,
+                static_cast<double>(c.stored_bytes) / texts.size(),
+                static_cast<double>(plain_bytes) / static_cast<double>(c.stored_bytes));
+  }
+  std::printf("]}\n");
+  return 0;
+}
+
 }  // namespace
 }  // namespace vibekit::bench
 
@@ -143,10 +225,19 @@ int main(int argc, char** argv) {
                  "Where the export files go (default: --dir); e.g. /dev/shm to leave the disk out");
   app.add_option("--run", run_format, "Internal: run one export in this process");
   app.add_option("--compression", run_compression, "Internal: with --run");
+  int codecs = 0;
+  int rounds = 5;
+  app.add_option("--codecs", codecs,
+                 "Instead: LZ4 against zstd on the first N compressed texts of the database");
+  app.add_option("--rounds", rounds, "With --codecs: alternated rounds (medians printed)");
   CLI11_PARSE(app, argc, argv);
   const std::string db = dir + "/bench-" + std::to_string(events) + ".db";
   if (out_dir.empty()) out_dir = dir;
   if (!run_format.empty()) return RunOne(db, out_dir, run_format, run_compression, pipeline);
+  if (codecs > 0) {
+    if (!std::filesystem::exists(db)) Build(db, events);
+    return RunCodecs(db, codecs, std::max(1, rounds));
+  }
 
   std::filesystem::create_directories(dir);
   double build_s = 0;
