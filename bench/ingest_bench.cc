@@ -28,6 +28,7 @@
 #include "common/privacy.h"
 #include "common/sys.h"
 #include "ingest/validation_rules.h"
+#include "store/sqlite/fts_tokenizer.h"
 #include "store/sqlite/sqlite_store.h"
 #include "store/sqlite/text_codec.h"
 #include "vibekit/telemetry_service.h"
@@ -179,6 +180,7 @@ struct BareVariant {
   std::vector<std::string> keep;   // event indexes kept (the rest are dropped before the run)
   bool fts = false;                // fill the text index once per `fts_every` rows
   std::string tokenizer;           // non-empty: the FTS table is re-created with this tokenizer
+  bool builtin_unicode61 = false;  // SQLite's own unicode61, not the store's (fts_tokenizer.h)
   int fts_every = 0;               // 0 = at every commit
   std::string fts_setting;         // "name=value": an FTS5 configuration option set first
   bool zstd = false;               // texts of `zstd_min_bytes`+ bytes stored compressed
@@ -227,6 +229,9 @@ Rate IngestBareVariant(const std::string& path, const std::vector<Event>& events
                    "PRAGMA wal_autocheckpoint=2560; PRAGMA foreign_keys=") +
        (v.fk ? "ON;" : "OFF;"));
   Check(store::sqlite::RegisterTextFunctions(db), "register vk_text");
+  if (!v.builtin_unicode61) {
+    Check(store::sqlite::RegisterFastUnicode61(db), "register the unicode61 tokenizer");
+  }
   for (const std::string& index : kEventIndexes) {
     if (std::find(v.keep.begin(), v.keep.end(), index) == v.keep.end()) {
       exec("DROP INDEX " + index);
@@ -372,6 +377,7 @@ std::vector<BareVariant> DecomposeVariants() {
   for (const std::string& index : all) v.push_back({.name = "+" + index, .keep = {index}});
   v.push_back({.name = "+3_event_indexes", .keep = all});
   v.push_back({.name = "+fts5", .fts = true});
+  v.push_back({.name = "+fts5_builtin_unicode61", .fts = true, .builtin_unicode61 = true});
   v.push_back({.name = "+fts5_ascii", .fts = true, .tokenizer = "ascii"});
   v.push_back({.name = "+fts5_unicode61_keep_diacritics", .fts = true,
                .tokenizer = "unicode61 remove_diacritics 0"});
@@ -390,6 +396,8 @@ std::vector<BareVariant> DecomposeVariants() {
   v.push_back({.name = "table_only_8_rows_per_insert", .rows_per_insert = 8});
   v.push_back({.name = "full_schema_8_rows_per_insert", .fk = true, .keep = all, .fts = true,
                .zstd = true, .rows_per_insert = 8});
+  v.push_back({.name = "full_schema_8_rows_per_insert_builtin_unicode61", .fk = true, .keep = all,
+               .fts = true, .builtin_unicode61 = true, .zstd = true, .rows_per_insert = 8});
   return v;
 }
 
