@@ -2,30 +2,57 @@
 
 #include <sqlite3.h>
 
-#include <array>
+#include <emmintrin.h>
+
+#include <bit>
 #include <cstdint>
+#include <cstring>
 #include <new>
 #include <string>
 
 namespace vibekit::store::sqlite {
 namespace {
 
-// Byte classes of the fast path: 0 separates tokens; kToken: ASCII letter or digit (kUpper: an
-// upper-case letter, folded); kWide: a byte of a multi-byte or invalid UTF-8 sequence, left to the
-// built-in tokenizer.
-constexpr std::uint8_t kToken = 1;
-constexpr std::uint8_t kUpper = 2;
-constexpr std::uint8_t kWide = 4;
+// The fast path classifies 64 bytes at a time (SSE2) into bitmaps, bit i for byte i: `stretch`
+// = not an ASCII separator (an ASCII letter or digit, or any byte >= 0x80); `upper` = A-Z;
+// `wide` = a byte >= 0x80 (of a multi-byte or invalid UTF-8 sequence, left to the built-in).
+struct Masks {
+  std::uint64_t stretch = 0;
+  std::uint64_t upper = 0;
+  std::uint64_t wide = 0;
+};
 
-constexpr std::array<std::uint8_t, 256> MakeClasses() {
-  std::array<std::uint8_t, 256> c{};
-  for (int b = '0'; b <= '9'; ++b) c[b] = kToken;
-  for (int b = 'a'; b <= 'z'; ++b) c[b] = kToken;
-  for (int b = 'A'; b <= 'Z'; ++b) c[b] = kToken | kUpper;
-  for (int b = 0x80; b < 0x100; ++b) c[b] = kWide;
-  return c;
+inline __m128i InRange(__m128i v, char lo, char hi) {
+  // Signed compares: bytes >= 0x80 are negative and in no ASCII range.
+  return _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(static_cast<char>(lo - 1))),
+                       _mm_cmplt_epi8(v, _mm_set1_epi8(static_cast<char>(hi + 1))));
 }
-constexpr std::array<std::uint8_t, 256> kClass = MakeClasses();
+
+// `p` holds 64 readable bytes.
+Masks Classify64(const unsigned char* p) {
+  Masks m;
+  for (int k = 0; k < 4; ++k) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * k));
+    const __m128i upper = InRange(v, 'A', 'Z');
+    const __m128i alnum =
+        _mm_or_si128(_mm_or_si128(upper, InRange(v, 'a', 'z')), InRange(v, '0', '9'));
+    const auto wide = static_cast<std::uint32_t>(_mm_movemask_epi8(v));
+    const auto shift = 16 * k;
+    m.wide |= static_cast<std::uint64_t>(wide) << shift;
+    m.upper |= static_cast<std::uint64_t>(static_cast<std::uint32_t>(_mm_movemask_epi8(upper)))
+               << shift;
+    m.stretch |=
+        static_cast<std::uint64_t>(static_cast<std::uint32_t>(_mm_movemask_epi8(alnum)) | wide)
+        << shift;
+  }
+  return m;
+}
+
+// Bits [from, to) of a word, 0 <= from < to <= 64.
+inline std::uint64_t Bits(int from, int to) {
+  const std::uint64_t upto = to == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << to) - 1;
+  return upto & ~((std::uint64_t{1} << from) - 1);
+}
 
 using TokenCallback = int (*)(void*, int, const char*, int, int, int);
 
@@ -90,42 +117,72 @@ int ShiftedToken(void* shifted, int flags, const char* token, int size, int star
   return s->callback(s->context, flags, token, size, start + s->offset, end + s->offset);
 }
 
+// One stretch between ASCII separators: [start, end) of `text`.
+int EmitStretch(Instance* instance, void* context, int flags, const char* text, int start, int end,
+                bool upper, bool wide, TokenCallback callback) {
+  if (wide) {
+    // The built-in starts a stretch in the state it is in after an ASCII separator, and the
+    // stretch's end ends its token and any UTF-8 sequence as that separator would.
+    Shifted shifted{context, callback, start};
+    return instance->module->builtin.xTokenize(instance->builtin, &shifted, flags, text + start,
+                                               end - start, &ShiftedToken);
+  }
+  if (!upper) return callback(context, 0, text + start, end - start, start, end);
+  std::string& folded = instance->folded;
+  try {
+    folded.assign(text + start, static_cast<std::size_t>(end - start));
+  } catch (const std::bad_alloc&) {
+    return SQLITE_NOMEM;
+  }
+  // Letters and digits only: | 0x20 lowers A-Z and leaves a-z and 0-9 as they are.
+  for (char& ch : folded) ch = static_cast<char>(ch | 0x20);
+  return callback(context, 0, folded.data(), end - start, start, end);
+}
+
 int Tokenize(Fts5Tokenizer* tokenizer, void* context, int flags, const char* text, int size,
              TokenCallback callback) {
   auto* instance = reinterpret_cast<Instance*>(tokenizer);
-  const fts5_tokenizer& builtin = instance->module->builtin;
   if (!instance->fast) {
-    return builtin.xTokenize(instance->builtin, context, flags, text, size, callback);
+    return instance->module->builtin.xTokenize(instance->builtin, context, flags, text, size,
+                                               callback);
   }
   const auto* bytes = reinterpret_cast<const unsigned char*>(text);
-  int i = 0;
-  while (i < size) {
-    while (i < size && kClass[bytes[i]] == 0) ++i;
-    if (i == size) break;
-    const int start = i;
-    std::uint8_t seen = 0;
-    for (std::uint8_t c; i < size && (c = kClass[bytes[i]]) != 0; ++i) seen |= c;
-    int rc = SQLITE_OK;
-    if ((seen & kWide) != 0) {
-      // The built-in starts a stretch in the state it is in after an ASCII separator, and the
-      // stretch's end ends its token and any UTF-8 sequence as that separator would.
-      Shifted shifted{context, callback, start};
-      rc = builtin.xTokenize(instance->builtin, &shifted, flags, text + start, i - start,
-                             &ShiftedToken);
-    } else if ((seen & kUpper) == 0) {
-      rc = callback(context, 0, text + start, i - start, start, i);
+  int start = -1;  // of the stretch being read, -1 between stretches
+  bool upper = false;
+  bool wide = false;
+  for (int base = 0; base < size; base += 64) {
+    Masks m;
+    if (size - base >= 64) {
+      m = Classify64(bytes + base);
     } else {
-      std::string& folded = instance->folded;
-      try {
-        folded.assign(text + start, static_cast<std::size_t>(i - start));
-      } catch (const std::bad_alloc&) {
-        return SQLITE_NOMEM;
-      }
-      // Letters and digits only: | 0x20 lowers A-Z and leaves a-z and 0-9 as they are.
-      for (char& ch : folded) ch = static_cast<char>(ch | 0x20);
-      rc = callback(context, 0, folded.data(), i - start, start, i);
+      unsigned char tail[64] = {};  // zero bytes are separators
+      std::memcpy(tail, bytes + base, static_cast<std::size_t>(size - base));
+      m = Classify64(tail);
     }
-    if (rc != SQLITE_OK) return rc;
+    int pos = 0;
+    while (pos < 64) {
+      if (start < 0) {
+        const std::uint64_t ahead = m.stretch >> pos;
+        if (ahead == 0) break;
+        pos += std::countr_zero(ahead);
+        start = base + pos;
+      }
+      const std::uint64_t separators = ~m.stretch >> pos;
+      const int to = separators == 0 ? 64 : pos + std::countr_zero(separators);
+      const std::uint64_t bits = Bits(pos, to);
+      upper = upper || (m.upper & bits) != 0;
+      wide = wide || (m.wide & bits) != 0;
+      pos = to;
+      if (to == 64) break;  // the stretch goes on in the next 64 bytes
+      const int rc =
+          EmitStretch(instance, context, flags, text, start, base + to, upper, wide, callback);
+      if (rc != SQLITE_OK) return rc;
+      start = -1;
+      upper = wide = false;
+    }
+  }
+  if (start >= 0) {
+    return EmitStretch(instance, context, flags, text, start, size, upper, wide, callback);
   }
   return SQLITE_OK;
 }
