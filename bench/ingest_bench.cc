@@ -16,6 +16,7 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -28,6 +29,7 @@
 #include "common/privacy.h"
 #include "common/sys.h"
 #include "ingest/validation_rules.h"
+#include "store/sqlite/fts_tokenizer.h"
 #include "store/sqlite/sqlite_store.h"
 #include "store/sqlite/text_codec.h"
 #include "vibekit/telemetry_service.h"
@@ -179,6 +181,7 @@ struct BareVariant {
   std::vector<std::string> keep;   // event indexes kept (the rest are dropped before the run)
   bool fts = false;                // fill the text index once per `fts_every` rows
   std::string tokenizer;           // non-empty: the FTS table is re-created with this tokenizer
+  bool builtin_unicode61 = false;  // SQLite's own unicode61, not the store's (fts_tokenizer.h)
   int fts_every = 0;               // 0 = at every commit
   std::string fts_setting;         // "name=value": an FTS5 configuration option set first
   bool zstd = false;               // texts of `zstd_min_bytes`+ bytes stored compressed
@@ -228,6 +231,9 @@ Rate IngestBareVariant(const std::string& path, const std::vector<Event>& events
                    "PRAGMA wal_autocheckpoint=2560; PRAGMA foreign_keys=") +
        (v.fk ? "ON;" : "OFF;"));
   Check(store::sqlite::RegisterTextFunctions(db), "register vk_text");
+  if (!v.builtin_unicode61) {
+    Check(store::sqlite::RegisterFastUnicode61(db), "register the unicode61 tokenizer");
+  }
   for (const std::string& index : kEventIndexes) {
     if (std::find(v.keep.begin(), v.keep.end(), index) == v.keep.end()) {
       exec("DROP INDEX " + index);
@@ -374,6 +380,7 @@ std::vector<BareVariant> DecomposeVariants() {
   for (const std::string& index : all) v.push_back({.name = "+" + index, .keep = {index}});
   v.push_back({.name = "+3_event_indexes", .keep = all});
   v.push_back({.name = "+fts5", .fts = true});
+  v.push_back({.name = "+fts5_builtin_unicode61", .fts = true, .builtin_unicode61 = true});
   v.push_back({.name = "+fts5_ascii", .fts = true, .tokenizer = "ascii"});
   v.push_back({.name = "+fts5_unicode61_keep_diacritics", .fts = true,
                .tokenizer = "unicode61 remove_diacritics 0"});
@@ -393,6 +400,8 @@ std::vector<BareVariant> DecomposeVariants() {
   v.push_back({.name = "table_only_8_rows_per_insert", .rows_per_insert = 8});
   v.push_back({.name = "full_schema_8_rows_per_insert", .fk = true, .keep = all, .fts = true,
                .zstd = true, .rows_per_insert = 8});
+  v.push_back({.name = "full_schema_8_rows_per_insert_builtin_unicode61", .fk = true, .keep = all,
+               .fts = true, .builtin_unicode61 = true, .zstd = true, .rows_per_insert = 8});
   return v;
 }
 
@@ -485,6 +494,106 @@ IngestFigures IngestBare(const std::string& path, const std::vector<Event>& even
   return f;
 }
 
+// --tokenizer-ab: the text index's tokenizer alone. Every prompt and stream text of the workload
+// (in memory) through SQLite's built-in unicode61 and through the store's (fts_tokenizer.h), with
+// the schema's arguments and a callback that only counts, alternated N times: CPU time of this
+// thread per event. The rest of the text index's cost (FTS5's pending-term hash, segment writes)
+// is the same for both: `--decompose` +fts5 against +fts5_builtin_unicode61.
+struct TokenCount {
+  std::int64_t tokens = 0;
+  std::int64_t bytes = 0;
+};
+
+int CountToken(void* count, int /*flags*/, const char* /*token*/, int size, int /*start*/,
+               int /*end*/) {
+  auto* c = static_cast<TokenCount*>(count);
+  ++c->tokens;
+  c->bytes += size;
+  return SQLITE_OK;
+}
+
+double ThreadCpuSeconds() {
+  timespec t{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) / 1e9;
+}
+
+void RunTokenizerAb(const workload::WorkloadOptions& wo, int rounds) {
+  std::vector<std::string> texts;
+  std::int64_t text_bytes = 0;
+  {
+    workload::Generator gen(wo);
+    for (Event e; gen.Next(&e);) {
+      for (const std::optional<std::string>* t : {&e.prompt, &e.stream_data}) {
+        if (*t) {
+          text_bytes += static_cast<std::int64_t>((*t)->size());
+          texts.push_back(**t);
+        }
+      }
+    }
+  }
+  sqlite3* db = nullptr;
+  if (sqlite3_open(":memory:", &db) != SQLITE_OK) Die("open :memory:");
+  fts5_api* api = nullptr;
+  sqlite3_stmt* stmt = nullptr;
+  sqlite3_prepare_v2(db, "SELECT fts5(?1)", -1, &stmt, nullptr);
+  sqlite3_bind_pointer(stmt, 1, static_cast<void*>(&api), "fts5_api_ptr", nullptr);
+  sqlite3_step(stmt);
+  sqlite3_finalize(stmt);
+  if (api == nullptr) Die("no fts5_api");
+  struct Found {
+    fts5_tokenizer functions{};
+    void* context = nullptr;
+    Fts5Tokenizer* instance = nullptr;
+  } builtin, ours;
+  const char* args[] = {"remove_diacritics", "2"};
+  auto create = [&](Found* f) {
+    if (api->xFindTokenizer(api, "unicode61", &f->context, &f->functions) != SQLITE_OK ||
+        f->functions.xCreate(f->context, args, 2, &f->instance) != SQLITE_OK) {
+      Die("unicode61 tokenizer");
+    }
+  };
+  create(&builtin);
+  Check(store::sqlite::RegisterFastUnicode61(db), "register the unicode61 tokenizer");
+  create(&ours);
+  auto run = [&](const Found& f, TokenCount* count) {
+    const double t0 = ThreadCpuSeconds();
+    for (const std::string& t : texts) {
+      f.functions.xTokenize(f.instance, count, FTS5_TOKENIZE_DOCUMENT, t.data(),
+                            static_cast<int>(t.size()), &CountToken);
+    }
+    return (ThreadCpuSeconds() - t0) * 1e9 / static_cast<double>(wo.total_events);
+  };
+  std::vector<double> ns_builtin, ns_ours;
+  TokenCount count_builtin, count_ours;
+  for (int r = 0; r < rounds; ++r) {
+    TokenCount a, b;
+    if (r % 2 == 0) {
+      ns_builtin.push_back(run(builtin, &a));
+      ns_ours.push_back(run(ours, &b));
+    } else {
+      ns_ours.push_back(run(ours, &b));
+      ns_builtin.push_back(run(builtin, &a));
+    }
+    if (a.tokens != b.tokens || a.bytes != b.bytes) Die("the tokenizers disagree");
+    count_builtin = a;
+    count_ours = b;
+    std::fprintf(stderr, "round %d built-in %.0f ns/event, ours %.0f ns/event\n", r + 1,
+                 ns_builtin.back(), ns_ours.back());
+  }
+  builtin.functions.xDelete(builtin.instance);
+  ours.functions.xDelete(ours.instance);
+  sqlite3_close(db);
+  const double b = Median(ns_builtin), o = Median(ns_ours);
+  std::printf("{\n  \"events\": %lld,\n  \"rounds\": %d,\n  \"text_bytes_per_event\": %.0f,\n"
+              "  \"tokens_per_event\": %.1f,\n  \"builtin_ns_per_event\": %.0f,\n"
+              "  \"ours_ns_per_event\": %.0f,\n  \"ours_over_builtin\": %.3f\n}\n",
+              static_cast<long long>(wo.total_events), rounds,
+              static_cast<double>(text_bytes) / static_cast<double>(wo.total_events),
+              static_cast<double>(count_ours.tokens) / static_cast<double>(wo.total_events), b, o,
+              o / b);
+}
+
 // Writes the workload as NDJSON; returns bytes written.
 std::int64_t WriteNdjson(const std::string& path, const workload::WorkloadOptions& wo) {
   std::ofstream out(path, std::ios::binary);
@@ -566,6 +675,10 @@ int main(int argc, char** argv) {
                  "Only decompose the bare insert's cost, N rounds: the same rows into the schema "
                  "with parts of it removed (indexes, foreign key, FTS5 variants, zstd), then the "
                  "service; medians of wall rate and CPU per event");
+  int tokenizer_ab = 0;
+  app.add_option("--tokenizer-ab", tokenizer_ab,
+                 "Only measure the text index's tokenizer: the workload's texts through SQLite's "
+                 "unicode61 and the store's, N alternating rounds; CPU ns per event and the ratio");
   std::vector<std::string> only;
   app.add_option("--variants", only,
                  "With --decompose: only these variants (table_only is always run: the ratios' "
@@ -579,6 +692,11 @@ int main(int argc, char** argv) {
   wo.total_events = events;
   wo.seed = seed;
 
+  if (tokenizer_ab > 0) {
+    RunTokenizerAb(wo, tokenizer_ab);
+    std::filesystem::remove_all(dir);
+    return 0;
+  }
   if (decompose > 0) {
     RunDecompose(dir, wo, decompose, only);
     std::filesystem::remove_all(dir);

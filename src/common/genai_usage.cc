@@ -64,6 +64,16 @@ void ReadFrom(const json::object& obj, GenAiUsage& usage) {
   }
 }
 
+// Whether `metadata` can hold one of the keys ReadFrom looks up: each contains one of these
+// fragments, and a key spelled with escapes holds a backslash. Most events' metadata (a stream
+// chunk's {"chunk":3,"type":"text"}) names none, and the store asks for every event it writes.
+bool MayNameUsage(std::string_view metadata) {
+  for (std::string_view fragment : {"model", "okens", "TokenCount", "cost", "\\"}) {
+    if (metadata.find(fragment) != std::string_view::npos) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 void GenAiUsage::Accumulate(const GenAiUsage& other) {
@@ -75,7 +85,7 @@ void GenAiUsage::Accumulate(const GenAiUsage& other) {
 
 GenAiUsage ExtractGenAiUsage(std::string_view metadata) {
   GenAiUsage usage;
-  if (metadata.empty()) return usage;
+  if (!MayNameUsage(metadata)) return usage;
   boost::system::error_code ec;
   json::value parsed = vibekit::internal::ParseJson(metadata, ec);
   if (ec || !parsed.is_object()) return usage;

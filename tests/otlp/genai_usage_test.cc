@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+
 namespace vibekit::internal {
 namespace {
 
@@ -54,6 +56,37 @@ TEST(GenAiUsage, AccumulateSumsCountsAndKeepsTheLatestModel) {
   EXPECT_EQ(total.input_tokens, 12);
   EXPECT_EQ(total.output_tokens, 5);
   EXPECT_DOUBLE_EQ(total.cost_usd.value_or(-1), 0.75);
+}
+
+// The parse is skipped for metadata that cannot name a usage key; every key is still found, flat
+// and under "usage", and so are keys written with JSON escapes.
+TEST(GenAiUsage, EveryKeyIsFoundAndMetadataWithoutThemIsEmpty) {
+  for (const char* key : {"gen_ai.request.model", "gen_ai.response.model", "model"}) {
+    EXPECT_EQ(ExtractGenAiUsage(std::string(R"({")") + key + R"(":"m"})").model, "m") << key;
+    EXPECT_EQ(ExtractGenAiUsage(std::string(R"({"usage":{")") + key + R"(":"m"}})").model, "m")
+        << key;
+  }
+  for (const char* key : {"gen_ai.usage.input_tokens", "input_tokens", "inputTokens",
+                          "prompt_tokens", "promptTokenCount"}) {
+    EXPECT_EQ(ExtractGenAiUsage(std::string(R"({")") + key + R"(":7})").input_tokens, 7) << key;
+    EXPECT_EQ(ExtractGenAiUsage(std::string(R"({"usage":{")") + key + R"(":7}})").input_tokens, 7)
+        << key;
+  }
+  for (const char* key : {"gen_ai.usage.output_tokens", "output_tokens", "outputTokens",
+                          "completion_tokens", "candidatesTokenCount"}) {
+    EXPECT_EQ(ExtractGenAiUsage(std::string(R"({")") + key + R"(":8})").output_tokens, 8) << key;
+  }
+  for (const char* key : {"vibekit.cost_usd", "cost_usd", "costUsd", "total_cost_usd"}) {
+    EXPECT_DOUBLE_EQ(
+        ExtractGenAiUsage(std::string(R"({")") + key + R"(":0.5})").cost_usd.value_or(-1), 0.5)
+        << key;
+  }
+  // Each alone: no other key may make the text look like usage.
+  EXPECT_EQ(ExtractGenAiUsage(R"({"mod\u0065l":"m"})").model, "m");
+  EXPECT_EQ(ExtractGenAiUsage(R"({"input_t\u006fkens":3})").input_tokens, 3);
+  EXPECT_DOUBLE_EQ(ExtractGenAiUsage(R"({"c\u006fst_usd":2})").cost_usd.value_or(-1), 2.0);
+  EXPECT_TRUE(ExtractGenAiUsage(R"({"chunk":3,"type":"text"})").empty());
+  EXPECT_TRUE(ExtractGenAiUsage(R"({"retryable":true,"attempt":1,"chunk":2})").empty());
 }
 
 }  // namespace

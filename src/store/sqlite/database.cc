@@ -10,6 +10,7 @@
 #include <string>
 
 #include "common/steady_ms.h"
+#include "store/sqlite/fts_tokenizer.h"
 #include "store/sqlite/text_codec.h"
 
 namespace vibekit::store::sqlite {
@@ -98,6 +99,11 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& path,
   if (Status fn = RegisterTextFunctions(raw); !fn.ok()) {
     sqlite3_close_v2(raw);
     return fn;
+  }
+  // Before any FTS5 table is used on this connection: its tokenizer is created at first use.
+  if (Status tok = RegisterFastUnicode61(raw); !tok.ok()) {
+    sqlite3_close_v2(raw);
+    return tok;
   }
   sqlite3_busy_timeout(raw, options.busy_timeout_ms);
   std::unique_ptr<Database> db(new Database(raw, path));
