@@ -56,26 +56,39 @@ Status RowPipeline::OnError(const ErrorRecord& error) {
   return Added(Kind::kError);
 }
 
-Status RowPipeline::OnStoredEvent(const Event& event, store::StoredTexts encoded) {
+Event& RowPipeline::NextEventSlot(store::StoredTexts encoded) {
   Chunk& c = *current_;
   if (c.encoded.size() <= c.n_events) {
     c.encoded.resize(c.n_events + 1);
     c.prepared.resize(c.n_events + 1);
   }
-  const std::size_t i = c.n_events;
-  Event& slot = NextSlot(c.events, c.n_events);
-  slot = event;
-  c.encoded[i] = encoded;
-  c.prepared[i] = 0;
+  c.encoded[c.n_events] = encoded;
+  c.prepared[c.n_events] = 0;
+  return NextSlot(c.events, c.n_events);
+}
+
+Status RowPipeline::EventAdded(Event& slot, store::StoredTexts encoded) {
   if (queued_count_.load(std::memory_order_relaxed) + 2 >= options_.max_chunks &&
       (encoded.prompt || encoded.stream_data ||
        (options_.privacy != nullptr && !encoded.privacy_applied))) {
     // Stage 2 is behind: every other chunk waits for it, so stage 1 has time to prepare.
     VK_RETURN_IF_ERROR(Prepare(slot, encoded, stage1_decoded_));
-    c.prepared[i] = 1;
+    current_->prepared[current_->n_events - 1] = 1;
     ++stage1_prepared_events_;
   }
   return Added(Kind::kEvent);
+}
+
+Status RowPipeline::OnStoredEvent(const Event& event, store::StoredTexts encoded) {
+  Event& slot = NextEventSlot(encoded);
+  slot = event;  // assigned by copy, which keeps the slot's string capacity
+  return EventAdded(slot, encoded);
+}
+
+Status RowPipeline::TakeStoredEvent(Event& event, store::StoredTexts encoded) {
+  Event& slot = NextEventSlot(encoded);
+  std::swap(slot, event);  // the caller reads its next row into the slot's old strings
+  return EventAdded(slot, encoded);
 }
 
 Status RowPipeline::Prepare(Event& event, const store::StoredTexts& encoded,

@@ -64,6 +64,8 @@ class RowPipeline final : public store::ScanVisitor {
   Status OnEvent(const Event& event) override;
   Status OnError(const ErrorRecord& error) override;
   Status OnStoredEvent(const Event& event, store::StoredTexts encoded) override;
+  // Takes the row's contents by swapping them with a chunk slot's (no copy, no allocation).
+  Status TakeStoredEvent(Event& event, store::StoredTexts encoded) override;
 
   // Hands over the last chunk and waits until every row was delivered. The first downstream
   // error, if any. Call once, after the scan succeeded.
@@ -98,6 +100,10 @@ class RowPipeline final : public store::ScanVisitor {
   // The next unused row of `rows` (a new one when all are used).
   template <typename Row>
   static Row& NextSlot(std::vector<Row>& rows, std::size_t& used);
+  // The next event slot of the current chunk, its `encoded` flags recorded; then, once the
+  // slot holds the row, EventAdded.
+  Event& NextEventSlot(store::StoredTexts encoded);
+  Status EventAdded(Event& slot, store::StoredTexts encoded);
   Status Added(Kind kind);      // records the row's kind; hands the chunk over when full
   Status HandOver();            // stage 1: queue current_ and take a free chunk
   void Run();                   // stage 2

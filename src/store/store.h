@@ -169,6 +169,12 @@ class ScanVisitor {
   // With ScanRequest::stored_texts: an event whose `encoded` texts are in stored form. The
   // default decodes them into a copy and calls OnEvent.
   virtual Status OnStoredEvent(const Event& event, StoredTexts encoded);
+  // The same, from a store that reads its next row into whatever `event` holds afterwards: the
+  // visitor may take the contents (swap them with its own storage, so that neither side
+  // allocates) instead of copying. The default calls OnStoredEvent.
+  virtual Status TakeStoredEvent(Event& event, StoredTexts encoded) {
+    return OnStoredEvent(event, encoded);
+  }
 };
 
 // Writes rows exactly as given (ids, timestamps, counters) in one write transaction, opened by

@@ -237,6 +237,33 @@ TEST(RowPipeline, PrivacyIsAppliedToEveryRowByWhicheverStagePreparesIt) {
                             "failed on [REDACTED:custom]|at f (x.js:1)"}));
 }
 
+// TakeStoredEvent swaps the row into a chunk slot: the caller reads its next row into what it
+// gets back (as the stores do), and every row still arrives once, in order, whole.
+TEST(RowPipeline, TakenEventsArriveWhileTheCallerReusesItsEvent) {
+  for (const RowPipeline::Options o : {RowPipeline::Options{3, 2}, RowPipeline::Options{}}) {
+    Recorder rec;
+    std::vector<std::string> expected;
+    {
+      RowPipeline pipeline(rec, o);
+      Event scratch;  // one event for every row, like a store's scan
+      for (int i = 0; i < 5000; ++i) {
+        scratch.id = i;
+        if (i % 4 == 0) {
+          scratch.stream_data.reset();
+        } else {
+          scratch.stream_data = std::string(static_cast<std::size_t>(i % 97), 'a' + i % 26);
+        }
+        scratch.metadata = i % 3 == 0 ? std::optional<std::string>() : "{\"i\":" + std::to_string(i) + "}";
+        expected.push_back("e:" + std::to_string(i) + ":" + scratch.stream_data.value_or("<null>") +
+                           ":" + scratch.metadata.value_or("<null>"));
+        ASSERT_OK(pipeline.TakeStoredEvent(scratch, {}));
+      }
+      ASSERT_OK(pipeline.Finish());
+    }
+    EXPECT_EQ(rec.rows, expected);
+  }
+}
+
 // A stored text that does not decode fails the export whichever stage decodes it.
 TEST(RowPipeline, UndecodableStoredTextIsCorruption) {
   for (const std::size_t chunks : {2u, 64u}) {

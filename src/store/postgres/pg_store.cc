@@ -1638,10 +1638,10 @@ Status ScanRows(PgConn& db, std::string_view table, const std::string& sql,
     if (table == "sessions") return visitor.OnSession(ReadSession(r, i));
     if (table == "events") {
       if (!request.stored_texts) return visitor.OnEvent(ReadEvent(r, i));
-      const Event e = ReadEvent(r, i);
+      Event e = ReadEvent(r, i);
       StoredTexts stored;
       stored.privacy_applied = privacy.Contains(e.id);
-      return visitor.OnStoredEvent(e, stored);
+      return visitor.TakeStoredEvent(e, stored);
     }
     return visitor.OnError(ReadErrorRecord(r, i));
   });

@@ -64,6 +64,7 @@ Status ReadEventInto(const Statement& s, Event& e, StoredTexts* stored = nullptr
   s.ColumnOptTextInto(9, &e.metadata);
   e.timestamp = s.ColumnInt(10);
   e.created_at = s.ColumnInt(11);
+  e.error.reset();  // (`e` may hold what a visitor left in it: TakeStoredEvent)
   return Status::Ok();
 }
 
@@ -2091,7 +2092,7 @@ Status VisitEvent(const Statement& s, const ScanRequest& request, const PrivacyR
   StoredTexts stored;
   VK_RETURN_IF_ERROR(ReadEventInto(s, e, &stored));
   stored.privacy_applied = privacy.Contains(e.id);
-  return visitor.OnStoredEvent(e, stored);
+  return visitor.TakeStoredEvent(e, stored);
 }
 
 // The events of the snapshot recorded as stored under ScanRequest::privacy_fingerprint.
