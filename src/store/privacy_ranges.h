@@ -8,6 +8,25 @@
 
 namespace vibekit::store {
 
+// Migration 1.8.0, the same on both backends (BIGINT is INTEGER affinity in SQLite). One row:
+// each committed batch extends it when written under the same fingerprint with no other event
+// in between, and restarts it otherwise; a restore deletes it. An export under the same
+// settings skips the secret scan of those events. Dropping it loses nothing but that shortcut.
+inline constexpr std::string_view kPrivacyRangesDescription =
+    "Privacy ranges: the events stored through given privacy settings (exports skip their "
+    "secret scan)";
+inline constexpr std::string_view kPrivacyRangesSchema = R"sql(
+CREATE TABLE telemetry_privacy_ranges (
+  id BIGINT PRIMARY KEY CHECK (id = 1),
+  fingerprint TEXT NOT NULL,
+  first_event_id BIGINT NOT NULL,
+  last_event_id BIGINT NOT NULL
+);
+)sql";
+inline constexpr std::string_view kPrivacyRangesRollback = R"sql(
+DROP TABLE IF EXISTS telemetry_privacy_ranges;
+)sql";
+
 // After a batch of ids [$2, $3] written under fingerprint $1, in the batch's transaction: the
 // range is extended when it has the same fingerprint and no event lies between its end and the
 // batch (so nothing written otherwise is inside it), and restarted at the batch otherwise.

@@ -1,6 +1,7 @@
 #include "store/postgres/pg_schema.h"
 
 #include "store/default_rules.h"
+#include "store/privacy_ranges.h"
 
 #include <cctype>
 #include <string>
@@ -486,24 +487,6 @@ DROP FUNCTION IF EXISTS telemetry_audit_rule_change(); DROP FUNCTION IF EXISTS t
 DROP FUNCTION IF EXISTS telemetry_audit_session_change(); DROP INDEX IF EXISTS idx_audit_time;
 )sql";
 
-// 1.8.0: the range of event ids known to be stored through ApplyIncoming under privacy settings
-// of one fingerprint (common/privacy.h). One row: each committed batch extends it when written
-// under the same fingerprint with no other event in between, and restarts it otherwise; a
-// restore deletes it. An export under the same settings skips the secret scan of those events.
-// Dropping it loses nothing but that shortcut.
-constexpr std::string_view kSchema180 = R"sql(
-CREATE TABLE telemetry_privacy_ranges (
-  id bigint PRIMARY KEY CHECK (id = 1),
-  fingerprint TEXT NOT NULL,
-  first_event_id bigint NOT NULL,
-  last_event_id bigint NOT NULL
-);
-)sql";
-
-constexpr std::string_view kRollback180 = R"sql(
-DROP TABLE IF EXISTS telemetry_privacy_ranges;
-)sql";
-
 #undef VK_ROLLUP_COLUMNS
 #undef VK_NOW_MS
 
@@ -529,8 +512,7 @@ const std::vector<PgMigration>& PgMigrations() {
       {"1.6.0", "Audit trail triggers: session status/end changes, error resolution, rule changes",
        kSchema160, kRollback160},
       {"1.7.0", kDefaultRulesDescription, kDefaultRulesScript, kDefaultRulesRollback},
-      {"1.8.0", "Privacy ranges: the events stored through given privacy settings (exports skip "
-       "their secret scan)", kSchema180, kRollback180},
+      {"1.8.0", kPrivacyRangesDescription, kPrivacyRangesSchema, kPrivacyRangesRollback},
   };
   return migrations;
 }
