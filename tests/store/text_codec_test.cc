@@ -95,6 +95,21 @@ TEST(TextCodec, CorruptBlobIsCorruptionNotACrash) {
   std::string huge = packed;
   huge[4] = static_cast<char>(0x7F);  // ~2 GiB
   EXPECT_EQ(DecodeText(huge.data(), huge.size()).status().code(), StatusCode::kCorruption);
+  std::string large = packed;  // 16 MiB from a block of a few hundred bytes: more than LZ4 can
+  large[3] = static_cast<char>(0x00);
+  large[4] = static_cast<char>(0x01);
+  auto refused = DecodeText(large.data(), large.size());
+  // ... while the most compressible text there is (1 MiB of one letter, LZ4's best ratio, near
+  // 255x) still decodes.
+  const std::string same(1 << 20, 'a');
+  std::string dense;
+  ASSERT_TRUE(EncodeText(same, 512, &dense));
+  EXPECT_GT(same.size() / dense.size(), 200u);
+  auto back = DecodeText(dense.data(), dense.size());
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(*back, same);
+  EXPECT_EQ(refused.status().code(), StatusCode::kCorruption);
+  EXPECT_NE(refused.status().message().find("impossible length"), std::string::npos);
   // Every single-byte change of the block either decodes to something of the right length or is
   // kCorruption: never a crash.
   for (std::size_t i = 1 + kLz4HeaderBytes; i < packed.size(); ++i) {

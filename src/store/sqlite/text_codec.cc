@@ -57,11 +57,14 @@ Status ParseBlob(const unsigned char* p, std::size_t size, StoredBlob* blob) {
   if (size >= 1 + kLz4HeaderBytes && p[0] == kLz4V1) {
     std::uint32_t len = 0;
     for (std::size_t i = 0; i < kLz4HeaderBytes; ++i) len |= std::uint32_t{p[1 + i]} << (8 * i);
-    if (len > kMaxDecoded || len > static_cast<std::uint32_t>(LZ4_MAX_INPUT_SIZE)) {
+    // An LZ4 block expands less than 255x: a larger claimed length is damage, refused before
+    // anything that size is allocated.
+    const std::size_t block = size - 1 - kLz4HeaderBytes;
+    if (len > kMaxDecoded || len > static_cast<std::uint32_t>(LZ4_MAX_INPUT_SIZE) ||
+        len > 256 * block + 64) {
       return Status::Corruption("stored text has an impossible length");
     }
-    *blob = {kLz4V1, reinterpret_cast<const char*>(p + 1 + kLz4HeaderBytes),
-             size - 1 - kLz4HeaderBytes, len};
+    *blob = {kLz4V1, reinterpret_cast<const char*>(p + 1 + kLz4HeaderBytes), block, len};
     return Status::Ok();
   }
   return Status::Corruption("stored text has an unknown encoding");
