@@ -8,7 +8,8 @@
 
 namespace vibekit::store {
 
-// Migration 1.8.0, the same on both backends (BIGINT is INTEGER affinity in SQLite). One row:
+// Migration 1.8.0, the same on both backends (`id INTEGER PRIMARY KEY` is the rowid in SQLite,
+// so the table has no index to maintain; BIGINT is INTEGER affinity there). One row:
 // each committed batch extends it when written under the same fingerprint with no other event
 // in between, and restarts it otherwise; a restore deletes it. An export under the same
 // settings skips the secret scan of those events. Dropping it loses nothing but that shortcut.
@@ -17,7 +18,7 @@ inline constexpr std::string_view kPrivacyRangesDescription =
     "secret scan)";
 inline constexpr std::string_view kPrivacyRangesSchema = R"sql(
 CREATE TABLE telemetry_privacy_ranges (
-  id BIGINT PRIMARY KEY CHECK (id = 1),
+  id INTEGER PRIMARY KEY CHECK (id = 1),
   fingerprint TEXT NOT NULL,
   first_event_id BIGINT NOT NULL,
   last_event_id BIGINT NOT NULL
