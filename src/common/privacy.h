@@ -50,6 +50,12 @@ class Privacy {
     ApplyOutgoing(copy);
     return use(copy);
   }
+  // ApplyOutgoing on a row the caller owns, after the same read-only check (rows with nothing
+  // to change are not rewritten). For readers that hold mutable copies (the export pipeline).
+  template <typename Row>
+  void ApplyOutgoingIfChanged(Row& row) const {
+    if (!inert_ && ChangesOutgoing(row)) ApplyOutgoing(row);
+  }
 
   // "hmac:" + HMAC-SHA-256(key, value) in hex (see Create for a missing key).
   std::string Hash(std::string_view value) const;

@@ -108,10 +108,7 @@ Status RowPipeline::Prepare(Event& event, const store::StoredTexts& encoded,
 
 template <typename Row>
 void RowPipeline::ApplyPrivacy(Row& row) const {
-  // The read-only check first: most rows hold nothing to change, and ApplyOutgoing rebuilds texts.
-  if (options_.privacy != nullptr && options_.privacy->ChangesOutgoing(row)) {
-    options_.privacy->ApplyOutgoing(row);
-  }
+  if (options_.privacy != nullptr) options_.privacy->ApplyOutgoingIfChanged(row);
 }
 
 Status RowPipeline::HandOver() {

@@ -3,6 +3,7 @@
 // Store::SetIncomingPrivacy). The statements are the same SQL on SQLite and PostgreSQL.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -52,8 +53,8 @@ inline constexpr std::string_view kClearPrivacyRangeSql = "DELETE FROM telemetry
 // kRecordPrivacyRangeSql with its three values written in (for a PL/pgSQL block, which takes no
 // parameters). "" when `fingerprint` is not lower-case hex (what Privacy::fingerprint gives):
 // nothing but hex digits is ever put into the text.
-inline std::string RecordPrivacyRangeSqlWithValues(std::string_view fingerprint, long long first,
-                                                   long long last) {
+inline std::string RecordPrivacyRangeSqlWithValues(std::string_view fingerprint, std::int64_t first,
+                                                   std::int64_t last) {
   for (const char c : fingerprint) {
     if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return "";
   }
@@ -69,9 +70,9 @@ inline std::string RecordPrivacyRangeSqlWithValues(std::string_view fingerprint,
 
 // Event ids [first, last] stored under the scan's fingerprint; empty when first > last.
 struct PrivacyRange {
-  long long first = 1;
-  long long last = 0;
-  bool Contains(long long id) const { return id >= first && id <= last; }
+  std::int64_t first = 1;
+  std::int64_t last = 0;
+  bool Contains(std::int64_t id) const { return id >= first && id <= last; }
 };
 
 }  // namespace vibekit::store

@@ -404,6 +404,18 @@ Status PgStore::InWriteTransaction(const std::function<Status(PgConn&)>& body) {
 
 // --- writes ------------------------------------------------------------------------------------
 
+namespace {
+
+// `sql` (no parameters) as a PL/pgSQL block that runs it only while telemetry_privacy_ranges
+// exists: `db rollback` below 1.8.0 by another process may drop it while this one writes, and a
+// failed statement would abort the surrounding write transaction.
+std::string WhenPrivacyRangesExist(std::string_view sql) {
+  return "DO $vk$ BEGIN IF to_regclass('telemetry_privacy_ranges') IS NOT NULL THEN " +
+         std::string(sql) + "; END IF; END $vk$";
+}
+
+}  // namespace
+
 void PgStore::SetIncomingPrivacy(std::string fingerprint) {
   std::lock_guard lock(writer_mu_);
   incoming_privacy_ = std::move(fingerprint);
@@ -420,11 +432,7 @@ Status PgStore::ApplyBatch(std::span<const Event> events, std::int64_t now_ms) {
     const std::string record =
         RecordPrivacyRangeSqlWithValues(incoming_privacy_, ids.first, ids.second);
     if (record.empty()) return Status::Ok();
-    // The table may be gone (`db rollback` below 1.8.0 while this process writes): then there
-    // is nothing to record, and a failed statement must not abort the batch's transaction.
-    return db.Exec("DO $vk$ BEGIN IF to_regclass('telemetry_privacy_ranges') IS NOT NULL THEN " +
-                   record + "; END IF; END $vk$")
-        .WithContext("record privacy range");
+    return db.Exec(WhenPrivacyRangesExist(record)).WithContext("record privacy range");
   }));
   VK_RETURN_IF_ERROR(txn_status);
   last_batch_ids_ = ids;
@@ -1848,8 +1856,7 @@ class PgStore::PgRestoreWriter final : public RestoreWriter {
     VK_RETURN_IF_ERROR(
         db.Query("SELECT pg_advisory_xact_lock($1)", PgParams().Add(kWriterLockKey)).status());
     // Restored rows keep their ids, which may fall inside the recorded privacy range.
-    return db.Exec("DO $vk$ BEGIN IF to_regclass('telemetry_privacy_ranges') IS NOT NULL THEN " +
-                   std::string(kClearPrivacyRangeSql) + "; END IF; END $vk$")
+    return db.Exec(WhenPrivacyRangesExist(kClearPrivacyRangeSql))
         .WithContext("clear privacy range");
   }
 
