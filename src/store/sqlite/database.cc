@@ -66,8 +66,25 @@ Database::~Database() {
   if (db_ != nullptr) sqlite3_close_v2(db_);
 }
 
+namespace {
+
+// Process-wide settings that only take effect before SQLite initializes, applied by the first
+// Open (before any connection exists). Memory statistics off: with them on, every allocation
+// SQLite makes takes a global mutex to keep counts nobody here reads (sqlite3_status). Called
+// later, sqlite3_config returns SQLITE_MISUSE and changes nothing, which is fine.
+void ConfigureSqliteOnce() {
+  static const bool configured = [] {
+    (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    return true;
+  }();
+  (void)configured;
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Database>> Database::Open(const std::string& path,
                                                  const OpenOptions& options) {
+  ConfigureSqliteOnce();
   const bool special = path.empty() || path == ":memory:" || path.rfind("file:", 0) == 0;
   if (!special && options.create && !options.read_only && access(path.c_str(), F_OK) != 0) {
     // Create the file ourselves so it is born 0600, whatever the umask.

@@ -303,8 +303,11 @@ Status SqliteStore::OpenLocked() {
       "end_time=?6, duration=?7, event_count=?8, stream_event_count=?9, error_count=?10, "
       "sandbox_id=?11, repo_url=?12, metadata=?13, last_event_time=?14, updated_at=?16 "
       "WHERE id=?1"));
+  // OR FAIL: a constraint failure stops the statement keeping its earlier rows instead of
+  // undoing them, so a multi-row INSERT needs no statement journal (the batch's transaction is
+  // rolled back on any failure anyway).
   const std::string insert_event_sql =
-      "INSERT INTO telemetry_events (session_id, event_type, agent_type, mode, prompt, "
+      "INSERT OR FAIL INTO telemetry_events (session_id, event_type, agent_type, mode, prompt, "
       "stream_data, sandbox_id, repo_url, metadata, timestamp, created_at) "
       "VALUES (?,?,?,?,?,?,?,?,?,?,?)";
   VK_RETURN_IF_ERROR(prep(ws->insert_event, insert_event_sql));
@@ -368,6 +371,16 @@ Status SqliteStore::OpenLocked() {
   file_ino_ = st.st_ino;
   writer_ = std::move(db);
   ws_ = std::move(ws);
+  writer_foreign_keys_ = config_.enable_foreign_keys;  // as ConfigureConnection set it
+  if (config_.enable_wal) {
+    VK_ASSIGN_OR_RETURN(std::int64_t pages, writer_->QueryInt("PRAGMA wal_autocheckpoint"));
+    auto started = Checkpointer::Start(config_, *writer_, static_cast<int>(pages));
+    if (started.ok()) {
+      checkpointer_ = std::move(*started);
+    } else {  // SQLite's automatic checkpoint stays in place
+      internal::LogWarn("checkpoints stay in the writer's commits: " + started.status().message());
+    }
+  }
   open_ = true;
   return Status::Ok();
 }
@@ -391,6 +404,7 @@ Status SqliteStore::RecreateIfGoneLocked() {
   // SQLite would keep writing into the unlinked file and every commit would vanish with this
   // process. Start over at the configured path; the caller's events go there.
   internal::LogError(gone.message() + "; creating a new database there");
+  checkpointer_.reset();  // before the writer it hooks
   ws_.reset();
   writer_.reset();
   open_ = false;
@@ -409,6 +423,7 @@ void SqliteStore::Close() noexcept {
     idle_readers_.clear();
   }
   std::lock_guard lock(writer_mu_);
+  checkpointer_.reset();  // before the writer it hooks
   ws_.reset();
   if (writer_) {
     // Leave a small WAL behind; errors here are harmless (another process may be reading).
@@ -543,10 +558,26 @@ void SqliteStore::SetIncomingPrivacy(std::string fingerprint) {
   incoming_privacy_ = std::move(fingerprint);
 }
 
+SqliteStore::CheckpointCounts SqliteStore::Checkpoints() {
+  std::lock_guard lock(writer_mu_);
+  if (!checkpointer_) return {};
+  return {checkpointer_->background_checkpoints(), checkpointer_->finishing_checkpoints(),
+          checkpointer_->fallback_checkpoints()};
+}
+
+Status SqliteStore::SetWriterForeignKeysLocked(bool enforce) {
+  enforce = enforce && config_.enable_foreign_keys;
+  if (enforce == writer_foreign_keys_) return Status::Ok();
+  VK_RETURN_IF_ERROR(writer_->Exec(enforce ? "PRAGMA foreign_keys=ON" : "PRAGMA foreign_keys=OFF"));
+  writer_foreign_keys_ = enforce;
+  return Status::Ok();
+}
+
 Status SqliteStore::ApplyBatch(std::span<const Event> events, std::int64_t now_ms) {
   std::lock_guard lock(writer_mu_);
   if (!open_) return Status::FailedPrecondition("store is not open");
   VK_RETURN_IF_ERROR(RecreateIfGoneLocked());
+  VK_RETURN_IF_ERROR(SetWriterForeignKeysLocked(false));
   Transaction txn(*writer_);
   last_batch_ids_ = {0, 0};
   pending_batch_ids_ = {0, 0};
@@ -765,6 +796,7 @@ Result<CleanupResult> SqliteStore::DeleteSessions(const DeleteSelector& selector
                                                   std::int64_t now_ms) {
   std::lock_guard lock(writer_mu_);
   if (!open_) return Status::FailedPrecondition("store is not open");
+  VK_RETURN_IF_ERROR(SetWriterForeignKeysLocked(true));
   Transaction txn(*writer_);
   VK_RETURN_IF_ERROR(txn.Begin().WithContext("begin retention"));
   std::string sql = "SELECT " + std::string(kSessionColumns) + " FROM telemetry_sessions ";
@@ -1489,6 +1521,7 @@ Result<MaintenanceReport> SqliteStore::Vacuum(bool analyze) {
 Result<CleanupResult> SqliteStore::DeleteAll(std::string_view reason, std::int64_t now_ms) {
   std::lock_guard lock(writer_mu_);
   if (!open_) return Status::FailedPrecondition("store is not open");
+  VK_RETURN_IF_ERROR(SetWriterForeignKeysLocked(true));
   Transaction txn(*writer_);
   VK_RETURN_IF_ERROR(txn.Begin().WithContext("begin clear"));
   CleanupResult result;
@@ -2398,6 +2431,7 @@ class SqliteStore::SqliteRestoreWriter final : public RestoreWriter {
 Result<std::unique_ptr<RestoreWriter>> SqliteStore::BeginRestore(std::int64_t now_ms) {
   std::unique_lock lock(writer_mu_);
   if (!open_) return Status::FailedPrecondition("store is not open");
+  VK_RETURN_IF_ERROR(SetWriterForeignKeysLocked(true));
   auto writer = std::make_unique<SqliteRestoreWriter>(*this, std::move(lock), now_ms);
   VK_RETURN_IF_ERROR(writer->Begin());
   return std::unique_ptr<RestoreWriter>(std::move(writer));

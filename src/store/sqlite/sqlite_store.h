@@ -13,6 +13,7 @@
 #include <variant>
 #include <vector>
 
+#include "store/sqlite/checkpointer.h"
 #include "store/sqlite/database.h"
 #include "store/sqlite/text_codec.h"
 #include "store/session_merge.h"
@@ -40,6 +41,13 @@ class SqliteStore final : public Store {
   Status RecordDeadLetter(std::span<const Event> events, const Status& error,
                           std::int64_t now_ms) override;
   Status ReclaimSpace() override;
+  // WAL checkpoints since Open (checkpointer.h); all 0 without WAL.
+  struct CheckpointCounts {
+    std::int64_t background = 0;  // on the checkpointer's thread
+    std::int64_t finishing = 0;   // in a commit, the few frames the thread's last one left
+    std::int64_t fallback = 0;    // in a commit, because the thread was behind
+  };
+  CheckpointCounts Checkpoints();
 
   Result<std::vector<Event>> QueryEvents(const EventQueryFilter& filter) override;
   Result<std::vector<Session>> QuerySessions(const SessionQueryFilter& filter) override;
@@ -131,6 +139,12 @@ class SqliteStore final : public Store {
   Status ApplyRollup(const RollupDelta& delta, std::int64_t now_ms);
   Status RefreshRollupBounds(const std::vector<std::string>& agents, std::int64_t now_ms);
   Status ApplyBatchLocked(std::span<const Event> events, std::int64_t now_ms);
+  // The writer's foreign-key enforcement: off for ApplyBatch (its rows are consistent by
+  // construction: every event's session row is written first, in the same transaction, and
+  // enforcement costs each multi-row INSERT a statement journal), as configured for the other
+  // writes to the tables that have foreign keys (restore, deletes). Changing it expires the
+  // writer's prepared statements, so it changes only when the kind of write does.
+  Status SetWriterForeignKeysLocked(bool enforce);
   Status OpenLocked();
   // kUnavailable when the file at db_path is no longer the one opened (deleted or replaced).
   Status CheckFileIdentityLocked() const;
@@ -147,6 +161,8 @@ class SqliteStore final : public Store {
   BatchTexts batch_texts_;
   std::unique_ptr<Database> writer_;     // guarded by writer_mu_
   std::unique_ptr<WriterStatements> ws_;  // guarded by writer_mu_; prepared on writer_
+  bool writer_foreign_keys_ = false;      // guarded by writer_mu_; PRAGMA foreign_keys of writer_
+  std::unique_ptr<Checkpointer> checkpointer_;  // guarded by writer_mu_; hooks writer_
   std::mutex pool_mu_;
   std::vector<std::unique_ptr<Reader>> idle_readers_;  // guarded by pool_mu_
   int readers_total_ = 0;                              // guarded by pool_mu_

@@ -1,0 +1,76 @@
+// WAL checkpoints on a thread of their own, off the writer's path.
+//
+// SQLite's automatic checkpoint runs inside the commit that crosses the threshold: the writer
+// copies the whole WAL into the database file and fsyncs it while the POSTs waiting for that
+// commit wait too (a 40 MiB WAL is ~10,000 pages). Here the writer's WAL hook only wakes a
+// thread with a connection of its own, which runs PASSIVE checkpoints: they never wait for, nor
+// block, the writer or the readers, and the writer keeps appending meanwhile (WAL readers and
+// the checkpointer work on snapshots). Should that thread fall behind (still copying while the
+// WAL is past kInlineFactor times the threshold), the writer waits for it and copies the rest
+// in its commit, as SQLite would have.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "store/sqlite/database.h"
+#include "vibekit/config.h"
+#include "vibekit/status.h"
+
+struct sqlite3;
+
+namespace vibekit::store::sqlite {
+
+class Checkpointer {
+ public:
+  // The writer checkpoints itself beyond this many times the threshold.
+  static constexpr int kInlineFactor = 4;
+
+  // Opens its own connection to `config.db_path` and starts the thread; installs the WAL hook on
+  // `writer` (which must outlive the returned object's Stop()). `threshold_pages` as
+  // PRAGMA wal_autocheckpoint would take it.
+  static Result<std::unique_ptr<Checkpointer>> Start(const LocalStoreConfig& config,
+                                                     Database& writer, int threshold_pages);
+  ~Checkpointer();  // Stop()
+  Checkpointer(const Checkpointer&) = delete;
+  Checkpointer& operator=(const Checkpointer&) = delete;
+
+  // Removes the hook from the writer (SQLite's own automatic checkpoint is back) and joins the
+  // thread. Idempotent.
+  void Stop() noexcept;
+
+  // Checkpoints that ran on the thread; in the writer's commits to copy the few frames the
+  // thread's last one left; in the writer's commits after waiting for the thread (behind).
+  std::int64_t background_checkpoints() const noexcept { return background_.load(); }
+  std::int64_t finishing_checkpoints() const noexcept { return finishing_.load(); }
+  std::int64_t fallback_checkpoints() const noexcept { return fallback_.load(); }
+
+ private:
+  Checkpointer(std::unique_ptr<Database> own, Database& writer, int threshold_pages);
+  static int WalHook(void* self, sqlite3* db, const char* name, int pages);
+  void Run();
+
+  std::unique_ptr<Database> own_;  // used by thread_ only
+  Database& writer_;
+  const int threshold_pages_;
+  const int finish_pages_;  // the writer copies what the thread left when it is at most this
+  int last_pages_ = 0;      // the WAL's size at the previous commit; writer thread only
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool wanted_ = false;   // guarded by mu_: the hook asked for a checkpoint
+  bool running_ = false;  // guarded by mu_: the thread is checkpointing
+  int backfilled_ = 0;    // guarded by mu_: frames of this WAL its last checkpoint had copied
+  bool stopping_ = false;  // guarded by mu_
+  bool stopped_ = false;   // Stop() ran
+  std::atomic<std::int64_t> background_{0};
+  std::atomic<std::int64_t> finishing_{0};
+  std::atomic<std::int64_t> fallback_{0};
+  std::thread thread_;
+};
+
+}  // namespace vibekit::store::sqlite
