@@ -274,6 +274,10 @@ class WebSocketHub::Impl : public std::enable_shared_from_this<WebSocketHub::Imp
     client->ws.set_option(websocket::stream_base::decorator(
         [](websocket::response_type& res) { res.set(http::field::server, "vibekit"); }));
     client->ws.read_message_max(64 * 1024);
+    // One frame per message: Beast's default splits every outgoing message into 4 KB frames,
+    // each its own socket write (and read on the client), which multiplied the per-byte cost of
+    // a push by hundreds of clients.
+    client->ws.auto_fragment(false);
     if (self->closing_.load()) co_return;
     // Listed before the handshake, so CloseAll() also ends connections still shaking hands.
     self->clients_.push_back(client);
