@@ -274,6 +274,7 @@ class WsCrowd {
     thread_.join();
   }
   std::int64_t messages() const { return messages_.load(); }
+  std::int64_t bytes() const { return bytes_.load(); }
 
  private:
   struct Client {
@@ -284,6 +285,7 @@ class WsCrowd {
   void Read(Client& c) {
     c.ws.async_read(c.buffer, [this, &c](beast::error_code ec, std::size_t) {
       if (ec) return;
+      bytes_.fetch_add(static_cast<std::int64_t>(c.buffer.size()));
       c.buffer.consume(c.buffer.size());
       messages_.fetch_add(1);
       Read(c);
@@ -293,6 +295,7 @@ class WsCrowd {
   std::vector<std::unique_ptr<Client>> clients_;
   std::thread thread_;
   std::atomic<std::int64_t> messages_{0};
+  std::atomic<std::int64_t> bytes_{0};
 };
 
 double Percentile(std::vector<double> v, double p) {
@@ -347,6 +350,7 @@ int main(int argc, char** argv) {
   std::vector<double> library, http, with_ws, http_vs_library, ws_vs_none, dashboard_ms;
   std::vector<double> commit_events;  // events per write transaction under the HTTP load
   std::int64_t ws_messages = 0;
+  std::int64_t ws_bytes = 0;
   std::int64_t ws_dropped = 0;
   int failures = 0;
   for (int round = 0; round < a.rounds; ++round) {
@@ -375,6 +379,7 @@ int main(int argc, char** argv) {
         r = HttpIngest(a, work, s.server->url(), /*poll_dashboard=*/false);
         std::this_thread::sleep_for(std::chrono::milliseconds(500));
         ws_messages += crowd.messages();
+        ws_bytes += crowd.bytes();
       }
       ws_dropped += s.server->metrics().dropped_messages();
       s.server->Stop();
@@ -404,7 +409,8 @@ int main(int argc, char** argv) {
       "\"dashboard_ms\":{\"samples\":%zu,\"p50\":%.2f,\"p99\":%.2f,\"max\":%.2f},"
       "\"ws_clients\":%d,\"ws_full\":%s,\"ws_events_per_s\":%.0f,\"ws_vs_none\":%.3f,"
       "\"ws_vs_none_rounds\":%s,"
-      "\"ws_messages_received\":%lld,\"ws_dropped\":%lld,\"failures\":%d}\n",
+      "\"ws_messages_received\":%lld,\"ws_mb_received\":%.1f,\"ws_dropped\":%lld,"
+      "\"failures\":%d}\n",
       a.workload.c_str(), total, a.connections, a.batch, a.rounds, work.body_bytes / total,
       median(library), median(http), median(http) * work.body_bytes / total / 1e6,
       median(http_vs_library), list(http_vs_library, "%.3f").c_str(), median(commit_events),
@@ -412,6 +418,7 @@ int main(int argc, char** argv) {
       Percentile(dashboard_ms, 50), Percentile(dashboard_ms, 99), Percentile(dashboard_ms, 100),
       a.ws_clients, a.ws_full ? "true" : "false", median(with_ws), median(ws_vs_none),
       list(ws_vs_none, "%.3f").c_str(),
-      static_cast<long long>(ws_messages), static_cast<long long>(ws_dropped), failures);
+      static_cast<long long>(ws_messages), static_cast<double>(ws_bytes) / 1e6,
+      static_cast<long long>(ws_dropped), failures);
   return failures == 0 ? 0 : 1;
 }
