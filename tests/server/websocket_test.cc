@@ -16,6 +16,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <memory>
 #include <sstream>
@@ -64,6 +65,11 @@ class WsClient {
     ws_.handshake(res_, hostport, "/ws" + suffix);
   }
   void Send(const std::string& text) { ws_.write(asio::buffer(text)); }
+  // Sends a (un)subscribe message and returns the server's "subscribed" answer.
+  json::object Subscribe(const std::string& message) {
+    Send(message);
+    return ReadType("subscribed");
+  }
   json::object Read() {
     beast::flat_buffer buffer;
     ws_.read(buffer);
@@ -109,6 +115,23 @@ class WsClient {
   websocket::stream<tcp::socket> ws_;
   websocket::response_type res_;
 };
+
+// Server options for the push tests: the coalescing window and the preview caps.
+server::ServerOptions PushOptions(int coalesce_ms, std::size_t preview_events = 50,
+                                  std::size_t preview_sessions = 100) {
+  server::ServerOptions o;
+  o.ws_coalesce_ms = coalesce_ms;
+  o.ws_preview_events = preview_events;
+  o.ws_preview_sessions = preview_sessions;
+  return o;
+}
+
+// A JSON array of `n` items, item(i) each.
+std::string JsonArray(int n, const std::function<std::string(int)>& item) {
+  std::string out = "[";
+  for (int i = 0; i < n; ++i) out += (i ? "," : "") + item(i);
+  return out + "]";
+}
 
 // The HTTP status of a refused upgrade.
 int RefusedStatus(const std::string& url, const std::string& suffix, const std::string& origin,
@@ -215,12 +238,10 @@ TEST_F(WebSocketTransportTest, ClientThatNeverReadsIsDroppedNotWaitedFor) {
   const std::string text(16000, 'x');
   const auto t0 = std::chrono::steady_clock::now();
   for (int i = 0; i < 300; ++i) {
-    std::string body = "[";
-    for (int k = 0; k < 10; ++k) {
-      body += std::string(k ? "," : "") +
-              EventJson("flood" + std::to_string(i), "stream", kT0 + i * 10 + k, R"(,"streamData":")" + text + "\"");
-    }
-    body += "]";
+    const std::string body = JsonArray(10, [&](int k) {
+      return EventJson("flood" + std::to_string(i), "stream", kT0 + i * 10 + k,
+                       R"(,"streamData":")" + text + "\"");
+    });
     ASSERT_EQ(HttpPost(url_ + "/api/events", body).status, 200);
   }
   const double seconds =
@@ -254,26 +275,23 @@ TEST_P(WebSocketTest, CoalescedPushesDeliverEveryCommittedEventOnceInOrder) {
   for (int t = 0; t < kThreads; ++t) {
     posters.emplace_back([&, t] {
       for (int p = 0; p < kPosts; ++p) {
-        std::string body = "[";
-        for (int k = 0; k < kPerPost; ++k) {
-          body += std::string(k ? "," : "") +
-                  EventJson("co" + std::to_string(t) + "-" + std::to_string(p),
-                            k == 0 ? "start" : "stream", kT0 + p * 10 + k,
-                            k == 0 ? "" : R"(,"streamData":"chunk")");
-        }
-        if (HttpPost(url_ + "/api/events", body + "]").status != 200) failed.fetch_add(1);
+        const std::string body = JsonArray(kPerPost, [&](int k) {
+          return EventJson("co" + std::to_string(t) + "-" + std::to_string(p),
+                           k == 0 ? "start" : "stream", kT0 + p * 10 + k,
+                           k == 0 ? "" : R"(,"streamData":"chunk")");
+        });
+        if (HttpPost(url_ + "/api/events", body).status != 200) failed.fetch_add(1);
       }
     });
   }
   for (std::thread& t : posters) t.join();
   ASSERT_EQ(failed.load(), 0);
   // One commit of 2500 events: three messages of at most 1000.
-  std::string big = "[";
-  for (int k = 0; k < 2500; ++k) {
-    big += std::string(k ? "," : "") + EventJson("big", k == 0 ? "start" : "stream", kT0 + k,
-                                                 k == 0 ? "" : R"(,"streamData":"b")");
-  }
-  ASSERT_EQ(HttpPost(url_ + "/api/events", big + "]").status, 200);
+  const std::string big = JsonArray(2500, [](int k) {
+    return EventJson("big", k == 0 ? "start" : "stream", kT0 + k,
+                     k == 0 ? "" : R"(,"streamData":"b")");
+  });
+  ASSERT_EQ(HttpPost(url_ + "/api/events", big).status, 200);
   const int total = kThreads * kPosts * kPerPost + 2500;
   std::vector<std::int64_t> ids;
   int messages = 0;
@@ -320,20 +338,17 @@ TEST_F(WebSocketTransportTest, ManyClientsThatNeverReadDoNotSlowIngest) {
   for (int i = 0; i < 32; ++i) {
     slow.push_back(std::make_unique<WsClient>(url_, "", "", "", 4096));
     slow.back()->Read();
-    slow.back()->Send(R"({"type":"subscribe","channels":["events","sessions","metrics"]})");
-    slow.back()->ReadType("subscribed");
+    slow.back()->Subscribe(R"({"type":"subscribe","channels":["events","sessions","metrics"]})");
   }
   const std::string text(8000, 'y');
   double slowest_ms = 0;
   for (int i = 0; i < 150; ++i) {
-    std::string body = "[";
-    for (int k = 0; k < 10; ++k) {
-      body += std::string(k ? "," : "") + EventJson("slow" + std::to_string(i), "stream",
-                                                    kT0 + i * 10 + k,
-                                                    R"(,"streamData":")" + text + "\"");
-    }
+    const std::string body = JsonArray(10, [&](int k) {
+      return EventJson("slow" + std::to_string(i), "stream", kT0 + i * 10 + k,
+                       R"(,"streamData":")" + text + "\"");
+    });
     const auto t0 = std::chrono::steady_clock::now();
-    ASSERT_EQ(HttpPost(url_ + "/api/events", body + "]").status, 200);
+    ASSERT_EQ(HttpPost(url_ + "/api/events", body).status, 200);
     slowest_ms = std::max(slowest_ms, std::chrono::duration<double, std::milli>(
                                           std::chrono::steady_clock::now() - t0)
                                           .count());
@@ -369,14 +384,10 @@ std::vector<json::object> ReadTalliedEvents(WsClient& c, std::int64_t total) {
 // The "events" channel by default: per window the newest preview_events events (commit order),
 // "omitted" = the others, and a tally per minute that counts every event of the window exactly.
 TEST_P(WebSocketTest, EventsPreviewSendsTheNewestEventsWithOmittedAndAnExactTally) {
-  server::ServerOptions options;
-  options.ws_preview_events = 5;
-  options.ws_coalesce_ms = 300;
-  StartServer(options);
+  StartServer(PushOptions(300, 5));
   WsClient c(url_);
   c.Read();
-  c.Send(R"({"type":"subscribe","channels":["events"]})");
-  EXPECT_EQ(c.ReadType("subscribed")["eventsFeed"].as_string(), "preview");
+  EXPECT_EQ(c.Subscribe(R"({"type":"subscribe","channels":["events"]})")["eventsFeed"], "preview");
   // 40 events over three minutes, 4.5 s apart: 4 sessions (start, 7 streams, an error, end).
   struct Counts {
     std::int64_t events = 0, errors = 0, starts = 0;
@@ -447,36 +458,28 @@ TEST_F(WebSocketTransportTest, FullEventsFeedIsOptInAndEndsWithTheChannel) {
   EXPECT_EQ(c.ReadType("subscribed")["eventsFeed"].as_string(), "preview");
   c.Send(R"({"type":"subscribe","channels":["events"],"full":"yes"})");
   EXPECT_EQ(c.ReadType("error")["error"].as_string(), "full must be true or false");
-  c.Send(R"({"type":"subscribe","channels":["events"],"full":true})");
-  EXPECT_EQ(c.ReadType("subscribed")["eventsFeed"].as_string(), "full");
-  c.Send(R"({"type":"unsubscribe","channels":["events"]})");
-  EXPECT_EQ(c.ReadType("subscribed")["eventsFeed"].as_string(), "preview");
-  c.Send(R"({"type":"subscribe","channels":["events"]})");
-  EXPECT_EQ(c.ReadType("subscribed")["eventsFeed"].as_string(), "preview");
-  c.Send(R"({"type":"subscribe","full":true})");  // already on "events"
-  EXPECT_EQ(c.ReadType("subscribed")["eventsFeed"].as_string(), "full");
-  c.Send(R"({"type":"subscribe","full":false})");
-  EXPECT_EQ(c.ReadType("subscribed")["eventsFeed"].as_string(), "preview");
+  EXPECT_EQ(c.Subscribe(R"({"type":"subscribe","channels":["events"],"full":true})")["eventsFeed"],
+            "full");
+  EXPECT_EQ(c.Subscribe(R"({"type":"unsubscribe","channels":["events"]})")["eventsFeed"],
+            "preview");
+  EXPECT_EQ(c.Subscribe(R"({"type":"subscribe","channels":["events"]})")["eventsFeed"], "preview");
+  // Already on "events": "full" alone switches the feed.
+  EXPECT_EQ(c.Subscribe(R"({"type":"subscribe","full":true})")["eventsFeed"], "full");
+  EXPECT_EQ(c.Subscribe(R"({"type":"subscribe","full":false})")["eventsFeed"], "preview");
 }
 
 // A one-session subscription gets every event of its session (not the preview's few), in commit
 // order, and its row, even on a client that also reads the preview.
 TEST_P(WebSocketTest, SessionSubscriptionGetsEveryEventOfItsSessionBeyondThePreview) {
-  server::ServerOptions options;
-  options.ws_preview_events = 2;
-  options.ws_coalesce_ms = 300;
-  StartServer(options);
+  StartServer(PushOptions(300, 2));
   WsClient c(url_);
   c.Read();
-  c.Send(R"({"type":"subscribe","channels":["events"],"sessionId":"whole"})");
-  c.ReadType("subscribed");
-  std::string body = "[";
-  for (int k = 0; k < 30; ++k) {
-    body += std::string(k ? "," : "") +
-            EventJson(k % 3 == 0 ? "other" : "whole", k < 2 ? "start" : "stream", kT0 + k,
-                      k < 2 ? "" : R"(,"streamData":"w)" + std::to_string(k) + "\"");
-  }
-  ASSERT_EQ(HttpPost(url_ + "/api/events", body + "]").status, 200);
+  c.Subscribe(R"({"type":"subscribe","channels":["events"],"sessionId":"whole"})");
+  const std::string body = JsonArray(30, [](int k) {
+    return EventJson(k % 3 == 0 ? "other" : "whole", k < 2 ? "start" : "stream", kT0 + k,
+                     k < 2 ? "" : R"(,"streamData":"w)" + std::to_string(k) + "\"");
+  });
+  ASSERT_EQ(HttpPost(url_ + "/api/events", body).status, 200);
   const auto ids = QueryInt(db(), "SELECT count(*) FROM telemetry_events WHERE session_id='whole'");
   ASSERT_EQ(ids, 20);
   std::vector<std::int64_t> got;
@@ -509,14 +512,10 @@ TEST_P(WebSocketTest, SessionSubscriptionGetsEveryEventOfItsSessionBeyondThePrev
 // The "sessions" channel: per window the newest preview_sessions changed rows (ordered by their
 // last change), "omitted" = how many others changed.
 TEST_P(WebSocketTest, SessionsChannelSendsTheNewestChangedSessions) {
-  server::ServerOptions options;
-  options.ws_preview_sessions = 3;
-  options.ws_coalesce_ms = 1000;
-  StartServer(options);
+  StartServer(PushOptions(1000, 50, 3));
   WsClient c(url_);
   c.Read();
-  c.Send(R"({"type":"subscribe","channels":["sessions"]})");
-  c.ReadType("subscribed");
+  c.Subscribe(R"({"type":"subscribe","channels":["sessions"]})");
   for (int s = 0; s < 10; ++s) {  // one commit each, in this order
     ASSERT_EQ(HttpPost(url_ + "/api/events",
                        "[" + EventJson("cap" + std::to_string(s), "start", kT0 + s) + "]")
@@ -552,18 +551,18 @@ TEST_F(WebSocketTransportTest, QueueIsBoundedByBytesAsWellAsMessages) {
   StartServer(options);
   WsClient slow(url_, "", "", "", 4096);
   slow.Read();
-  slow.Send(R"({"type":"subscribe","channels":["events"],"full":true})");
-  slow.ReadType("subscribed");
+  EXPECT_EQ(slow.Subscribe(R"({"type":"subscribe","channels":["events"],"full":true})")
+                .at("eventsFeed")
+                .as_string(),
+            "full");
   // 100 POSTs of 10 events of 16 KB: 16 MB, far more than the bound and the sockets' buffers.
   const std::string text(16000, 'z');
   for (int i = 0; i < 100; ++i) {
-    std::string body = "[";
-    for (int k = 0; k < 10; ++k) {
-      body += std::string(k ? "," : "") +
-              EventJson("bytes" + std::to_string(i), "stream", kT0 + i * 10 + k,
-                        R"(,"streamData":")" + text + "\"");
-    }
-    ASSERT_EQ(HttpPost(url_ + "/api/events", body + "]").status, 200);
+    const std::string body = JsonArray(10, [&](int k) {
+      return EventJson("bytes" + std::to_string(i), "stream", kT0 + i * 10 + k,
+                       R"(,"streamData":")" + text + "\"");
+    });
+    ASSERT_EQ(HttpPost(url_ + "/api/events", body).status, 200);
   }
   EXPECT_EQ(QueryInt(db(), "SELECT count(*) FROM telemetry_events"), 1000);
   EXPECT_TRUE(WaitFor([&] { return server_->metrics().dropped_messages() > 0; }, 5000));
