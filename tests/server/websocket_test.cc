@@ -388,30 +388,31 @@ TEST_P(WebSocketTest, EventsPreviewSendsTheNewestEventsWithOmittedAndAnExactTall
   WsClient c(url_);
   c.Read();
   EXPECT_EQ(c.Subscribe(R"({"type":"subscribe","channels":["events"]})")["eventsFeed"], "preview");
-  // 40 events over three minutes, 4.5 s apart: 4 sessions (start, 7 streams, an error, end).
+  // 40 events over three minutes, 4.5 s apart: 4 sessions (start, 7 streams, an error, end),
+  // one POST (commit) each, so that a window holds several commits.
   struct Counts {
     std::int64_t events = 0, errors = 0, starts = 0;
   };
   std::map<std::int64_t, Counts> want;
-  std::string body = "[";
   int n = 0;
   for (int s = 0; s < 4; ++s) {
+    std::string body = "[";
     for (int k = 0; k < 10; ++k) {
       const std::int64_t ts = kT0 + n * 4500;
       const std::string type = k == 0 ? "start" : k == 8 ? "error" : k == 9 ? "end" : "stream";
       const std::string extra = type == "stream"  ? R"(,"streamData":"s")"
                                 : type == "error" ? R"(,"error":{"message":"boom"})"
                                                   : "";
-      body += std::string(n ? "," : "") + EventJson("pv" + std::to_string(s), type, ts, extra);
+      body += std::string(k ? "," : "") + EventJson("pv" + std::to_string(s), type, ts, extra);
       Counts& w = want[ts - ts % 60000];
       ++w.events;
       w.errors += type == "error";
       w.starts += type == "start";
       ++n;
     }
+    ASSERT_EQ(HttpPost(url_ + "/api/events", body + "]").status, 200);
   }
   ASSERT_EQ(want.size(), 3u);
-  ASSERT_EQ(HttpPost(url_ + "/api/events", body + "]").status, 200);
   const std::vector<json::object> messages = ReadTalliedEvents(c, n);
   ASSERT_FALSE(messages.empty());
   std::map<std::int64_t, Counts> got;
