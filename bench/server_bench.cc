@@ -7,7 +7,8 @@
 //                          after commit), and its ratio to the library's rate
 //   dashboard_ms           p50/p99/max of GET /api/dashboard polled every 50 ms during that ingest
 //   ws_events_per_s        the same ingest with W WebSocket clients connected and subscribed to
-//                          events, sessions and metrics (they read everything), ratio to none
+//                          events, sessions and metrics as the dashboard is (the events preview;
+//                          --ws-full: every event), reading everything, ratio to none
 // --rounds N repeats library / HTTP / HTTP+WebSocket (fresh databases) and prints medians and
 // the per-round ratios (the machine is shared and noisy).
 // --workload seeded (default): the seeded generator's events (src/workload: ~690 bytes of JSON
@@ -55,6 +56,7 @@ struct Args {
   std::string dir = "server-bench";
   std::string workload = "seeded";
   int rounds = 3;
+  bool ws_full = false;  // the clients subscribe to every event, not the preview
 };
 
 vibekit::TelemetryConfig Config(const std::string& path) {
@@ -245,10 +247,14 @@ IngestResult HttpIngest(const Args& a, const Work& w, const std::string& url,
   return result;
 }
 
-// W WebSocket clients on one thread, subscribed to events, sessions and metrics, reading all.
+// W WebSocket clients on one thread, subscribed to events (the preview, or with `full` every
+// event), sessions and metrics, reading all.
 class WsCrowd {
  public:
-  WsCrowd(const std::string& url, int n) {
+  WsCrowd(const std::string& url, int n, bool full) {
+    const std::string subscribe =
+        std::string(R"({"type":"subscribe","channels":["events","sessions","metrics"])") +
+        (full ? R"(,"full":true})" : "}");
     const std::string hostport = url.substr(7);
     const std::size_t colon = hostport.rfind(':');
     tcp::resolver resolver(ioc_);
@@ -257,7 +263,7 @@ class WsCrowd {
       auto c = std::make_unique<Client>(ioc_);
       asio::connect(c->ws.next_layer(), endpoints.begin(), endpoints.end());
       c->ws.handshake(hostport, "/ws");
-      c->ws.write(asio::buffer(std::string(R"({"type":"subscribe","channels":["events","sessions","metrics"]})")));
+      c->ws.write(asio::buffer(subscribe));
       clients_.push_back(std::move(c));
     }
     for (auto& c : clients_) Read(*c);
@@ -268,6 +274,7 @@ class WsCrowd {
     thread_.join();
   }
   std::int64_t messages() const { return messages_.load(); }
+  std::int64_t bytes() const { return bytes_.load(); }
 
  private:
   struct Client {
@@ -278,6 +285,7 @@ class WsCrowd {
   void Read(Client& c) {
     c.ws.async_read(c.buffer, [this, &c](beast::error_code ec, std::size_t) {
       if (ec) return;
+      bytes_.fetch_add(static_cast<std::int64_t>(c.buffer.size()));
       c.buffer.consume(c.buffer.size());
       messages_.fetch_add(1);
       Read(c);
@@ -287,6 +295,7 @@ class WsCrowd {
   std::vector<std::unique_ptr<Client>> clients_;
   std::thread thread_;
   std::atomic<std::int64_t> messages_{0};
+  std::atomic<std::int64_t> bytes_{0};
 };
 
 double Percentile(std::vector<double> v, double p) {
@@ -322,6 +331,8 @@ int main(int argc, char** argv) {
   app.add_option("--connections", a.connections, "Concurrent HTTP connections");
   app.add_option("--batch", a.batch, "Events per POST");
   app.add_option("--ws-clients", a.ws_clients, "WebSocket clients in the last run");
+  app.add_flag("--ws-full", a.ws_full,
+               "WebSocket clients subscribe to every event (default: the events preview)");
   app.add_option("--dir", a.dir, "Directory for the databases (emptied)");
   app.add_option("--workload", a.workload, "seeded (~690-byte events) or small (~150 bytes)")
       ->check(CLI::IsMember({"seeded", "small"}));
@@ -339,6 +350,7 @@ int main(int argc, char** argv) {
   std::vector<double> library, http, with_ws, http_vs_library, ws_vs_none, dashboard_ms;
   std::vector<double> commit_events;  // events per write transaction under the HTTP load
   std::int64_t ws_messages = 0;
+  std::int64_t ws_bytes = 0;
   std::int64_t ws_dropped = 0;
   int failures = 0;
   for (int round = 0; round < a.rounds; ++round) {
@@ -363,10 +375,11 @@ int main(int argc, char** argv) {
       if (!s.server) return 1;
       IngestResult r;
       {
-        WsCrowd crowd(s.server->url(), a.ws_clients);
+        WsCrowd crowd(s.server->url(), a.ws_clients, a.ws_full);
         r = HttpIngest(a, work, s.server->url(), /*poll_dashboard=*/false);
         std::this_thread::sleep_for(std::chrono::milliseconds(500));
         ws_messages += crowd.messages();
+        ws_bytes += crowd.bytes();
       }
       ws_dropped += s.server->metrics().dropped_messages();
       s.server->Stop();
@@ -394,14 +407,18 @@ int main(int argc, char** argv) {
       "\"http_mb_per_s\":%.2f,\"http_vs_library\":%.3f,\"http_vs_library_rounds\":%s,"
       "\"http_events_per_commit\":%.0f,"
       "\"dashboard_ms\":{\"samples\":%zu,\"p50\":%.2f,\"p99\":%.2f,\"max\":%.2f},"
-      "\"ws_clients\":%d,\"ws_events_per_s\":%.0f,\"ws_vs_none\":%.3f,\"ws_vs_none_rounds\":%s,"
-      "\"ws_messages_received\":%lld,\"ws_dropped\":%lld,\"failures\":%d}\n",
+      "\"ws_clients\":%d,\"ws_full\":%s,\"ws_events_per_s\":%.0f,\"ws_vs_none\":%.3f,"
+      "\"ws_vs_none_rounds\":%s,"
+      "\"ws_messages_received\":%lld,\"ws_mb_received\":%.1f,\"ws_dropped\":%lld,"
+      "\"failures\":%d}\n",
       a.workload.c_str(), total, a.connections, a.batch, a.rounds, work.body_bytes / total,
       median(library), median(http), median(http) * work.body_bytes / total / 1e6,
       median(http_vs_library), list(http_vs_library, "%.3f").c_str(), median(commit_events),
       dashboard_ms.size(),
       Percentile(dashboard_ms, 50), Percentile(dashboard_ms, 99), Percentile(dashboard_ms, 100),
-      a.ws_clients, median(with_ws), median(ws_vs_none), list(ws_vs_none, "%.3f").c_str(),
-      static_cast<long long>(ws_messages), static_cast<long long>(ws_dropped), failures);
+      a.ws_clients, a.ws_full ? "true" : "false", median(with_ws), median(ws_vs_none),
+      list(ws_vs_none, "%.3f").c_str(),
+      static_cast<long long>(ws_messages), static_cast<double>(ws_bytes) / 1e6,
+      static_cast<long long>(ws_dropped), failures);
   return failures == 0 ? 0 : 1;
 }

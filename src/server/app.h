@@ -34,6 +34,9 @@ struct ServerOptions {
   std::size_t ws_max_queue_messages = 256;  // per WebSocket client; beyond: dropped
   int ws_coalesce_ms = 100;  // commits within this window go out in one push (docs/API.md)
   std::size_t ws_max_events_per_message = 1000;  // a window's events split into messages of this
+  std::size_t ws_max_queue_bytes = 8 * 1024 * 1024;  // per WebSocket client; beyond: dropped
+  std::size_t ws_preview_events = 50;     // "events" channel (preview feed): newest per window
+  std::size_t ws_preview_sessions = 100;  // "sessions" channel: newest changed rows per window
   int dashboard_port = -1;
   std::string web_dir;
 };

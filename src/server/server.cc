@@ -27,8 +27,11 @@ class TelemetryServer::Impl {
         app_(options_, router_, metrics_),
         hub_(service, analytics_, metrics_,
              WebSocketOptions{.max_queue_messages = options_.ws_max_queue_messages,
+                              .max_queue_bytes = options_.ws_max_queue_bytes,
                               .max_events_per_message = options_.ws_max_events_per_message,
-                              .coalesce_ms = options_.ws_coalesce_ms}),
+                              .coalesce_ms = options_.ws_coalesce_ms,
+                              .preview_events = options_.ws_preview_events,
+                              .preview_sessions = options_.ws_preview_sessions}),
         started_(std::chrono::steady_clock::now()) {
     context_.service = &service_;
     context_.analytics = &analytics_;

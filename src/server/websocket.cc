@@ -27,8 +27,10 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <unordered_set>
 #include <utility>
 #include <vector>
@@ -83,19 +85,86 @@ void LowerThreadPriority() {
 struct WsClient {
   explicit WsClient(beast::tcp_stream&& stream) : ws(std::move(stream)) {}
   websocket::stream<beast::tcp_stream> ws;
-  std::deque<Message> queue;  // bounded by max_queue_messages
+  std::deque<Message> queue;  // bounded by max_queue_messages and max_queue_bytes
+  std::size_t queued_bytes = 0;  // of the messages in `queue`
   bool writing = false;
   bool closed = false;
   std::int64_t dropped = 0;   // not yet reported to the client
   std::set<std::string> channels;
+  bool full_events = false;  // "events" as every event, not the preview (only with "events")
   std::set<std::string> sessions;
 };
 
-// What the commits of one coalescing window wrote, gathered on the writer thread.
+// What the subscribers need from the commits, published by the hub's thread to the writer
+// thread's listener (under window_mu_) whenever a subscription changes.
+struct WindowNeeds {
+  bool preview = false;   // a client gets the "events" preview
+  bool full = false;      // a client gets every event
+  bool sessions = false;  // a client gets the "sessions" channel
+  std::shared_ptr<const std::unordered_set<std::string>> watched;  // null: no session watched
+};
+
+// The events of one window committed in one minute (of their timestamps).
+struct MinuteTally {
+  std::int64_t minute = 0;  // ms, a multiple of 60000
+  std::int64_t events = 0;
+  std::int64_t errors = 0;
+  std::int64_t starts = 0;
+};
+
+// What the commits of one coalescing window wrote, gathered on the writer thread: only what the
+// subscribers of the moment need (WindowNeeds).
 struct CommitWindow {
-  std::vector<Event> events;             // commit order, ids assigned
+  std::int64_t total = 0;          // events committed while a client got "events"
+  std::vector<MinuteTally> tally;  // of those `total` events, ascending minutes
+  std::deque<Event> newest;        // the newest preview_events of them, commit order
+  std::vector<Event> all;          // while a full subscriber exists: commit order, capped
+  std::vector<Event> watched;      // events of watched sessions, commit order, capped
+  std::map<std::string, std::int64_t> watched_omitted;  // session -> events beyond the cap
   std::vector<std::string> session_ids;  // changed rows; may repeat across commits
-  std::int64_t omitted = 0;              // events beyond max_window_events, not kept
+
+  void Add(const CommitNotice& notice, const WindowNeeds& needs, const WebSocketOptions& o) {
+    const std::span<const Event> events = notice.events;
+    if (needs.preview || needs.full) {
+      total += static_cast<std::int64_t>(events.size());
+      for (const Event& e : events) Count(e);
+    }
+    if (needs.preview && o.preview_events > 0) {
+      const std::size_t keep = std::min(events.size(), o.preview_events);
+      newest.insert(newest.end(), events.end() - static_cast<std::ptrdiff_t>(keep), events.end());
+      while (newest.size() > o.preview_events) newest.pop_front();
+    }
+    if (needs.full) {
+      const std::size_t room = o.max_window_events - std::min(all.size(), o.max_window_events);
+      const std::size_t take = std::min(room, events.size());
+      all.insert(all.end(), events.begin(), events.begin() + static_cast<std::ptrdiff_t>(take));
+    }
+    if (needs.watched) {
+      for (const Event& e : events) {
+        if (needs.watched->count(e.session_id) == 0) continue;
+        if (watched.size() < o.max_window_events) {
+          watched.push_back(e);
+        } else {
+          ++watched_omitted[e.session_id];
+        }
+      }
+    }
+    if (needs.sessions || needs.watched) {
+      session_ids.insert(session_ids.end(), notice.session_ids.begin(), notice.session_ids.end());
+    }
+  }
+
+ private:
+  void Count(const Event& e) {
+    const std::int64_t minute = e.timestamp - (((e.timestamp % 60000) + 60000) % 60000);
+    // Mostly the last minute (commits come in time order); else insert in place.
+    auto it = tally.end();
+    while (it != tally.begin() && std::prev(it)->minute >= minute) --it;
+    if (it == tally.end() || it->minute != minute) it = tally.insert(it, MinuteTally{minute});
+    ++it->events;
+    if (e.event_type == EventType::kError) ++it->errors;
+    if (e.event_type == EventType::kStart) ++it->starts;
+  }
 };
 
 class WebSocketHub::Impl : public std::enable_shared_from_this<WebSocketHub::Impl> {
@@ -205,6 +274,10 @@ class WebSocketHub::Impl : public std::enable_shared_from_this<WebSocketHub::Imp
     client->ws.set_option(websocket::stream_base::decorator(
         [](websocket::response_type& res) { res.set(http::field::server, "vibekit"); }));
     client->ws.read_message_max(64 * 1024);
+    // One frame per message: Beast's default splits every outgoing message into 4 KB frames,
+    // each its own socket write (and read on the client), which multiplied the per-byte cost of
+    // a push by hundreds of clients.
+    client->ws.auto_fragment(false);
     if (self->closing_.load()) co_return;
     // Listed before the handshake, so CloseAll() also ends connections still shaking hands.
     self->clients_.push_back(client);
@@ -227,11 +300,11 @@ class WebSocketHub::Impl : public std::enable_shared_from_this<WebSocketHub::Imp
     }
     client->closed = true;
     self->clients_.remove(client);
-    self->CountInterested();
+    self->PublishNeeds();
   }
 
-  // Writer thread, after each commit: copy into the open window and, for the window's first
-  // commit, post one timer start. Nothing when no client wants commits.
+  // Writer thread, after each commit: keep in the open window what the subscribers need and,
+  // for the window's first commit, post one timer start. Nothing when no client wants commits.
   void Collect(const CommitNotice& notice) {
     if (closing_.load(std::memory_order_relaxed) ||
         interested_.load(std::memory_order_acquire) == 0) {
@@ -240,13 +313,7 @@ class WebSocketHub::Impl : public std::enable_shared_from_this<WebSocketHub::Imp
     bool first = false;
     {
       std::lock_guard lock(window_mu_);
-      if (window_.events.size() + notice.events.size() <= options_.max_window_events) {
-        window_.events.insert(window_.events.end(), notice.events.begin(), notice.events.end());
-      } else {
-        window_.omitted += static_cast<std::int64_t>(notice.events.size());
-      }
-      window_.session_ids.insert(window_.session_ids.end(), notice.session_ids.begin(),
-                                 notice.session_ids.end());
+      window_.Add(notice, needs_, options_);
       first = !window_open_;
       window_open_ = true;
     }
@@ -267,14 +334,35 @@ class WebSocketHub::Impl : public std::enable_shared_from_this<WebSocketHub::Imp
     });
   }
 
-  // Clients that want anything derived from commits (the writer's listener copies only then).
-  void CountInterested() {
+  static bool WantsPreview(const WsClient& c) {
+    return c.channels.count("events") != 0 && !c.full_events;
+  }
+  static bool WantsFull(const WsClient& c) {
+    return c.channels.count("events") != 0 && c.full_events;
+  }
+
+  // Tells the writer's listener what the clients want from commits now (it keeps only that),
+  // and how many clients want anything derived from commits (it does nothing while none does).
+  void PublishNeeds() {
     int n = 0;
+    WindowNeeds needs;
+    std::unordered_set<std::string> watched;
     for (const auto& c : clients_) {
+      needs.preview |= WantsPreview(*c);
+      needs.full |= WantsFull(*c);
+      needs.sessions |= c->channels.count("sessions") != 0;
+      watched.insert(c->sessions.begin(), c->sessions.end());
       if (!c->sessions.empty() || c->channels.count("events") != 0 ||
           c->channels.count("sessions") != 0 || c->channels.count("metrics") != 0) {
         ++n;
       }
+    }
+    if (!watched.empty()) {
+      needs.watched = std::make_shared<const std::unordered_set<std::string>>(std::move(watched));
+    }
+    {
+      std::lock_guard lock(window_mu_);
+      needs_ = std::move(needs);
     }
     interested_.store(n, std::memory_order_release);
   }
@@ -310,6 +398,14 @@ class WebSocketHub::Impl : public std::enable_shared_from_this<WebSocketHub::Imp
       return;
     }
     const bool add = type == "subscribe";
+    std::optional<bool> full;
+    if (const json::value* f = o.if_contains("full"); f != nullptr) {
+      if (!f->is_bool()) {
+        Reply(c, {{"type", "error"}, {"error", "full must be true or false"}});
+        return;
+      }
+      full = f->as_bool();
+    }
     if (const json::value* id = o.if_contains("sessionId"); id != nullptr) {
       if (!id->is_string() || id->as_string().empty()) {
         Reply(c, {{"type", "error"}, {"error", "sessionId must be a non-empty string"}});
@@ -341,37 +437,60 @@ class WebSocketHub::Impl : public std::enable_shared_from_this<WebSocketHub::Imp
         }
       }
     }
+    if (c->channels.count("events") == 0) {
+      c->full_events = false;  // unsubscribing "events" ends the full feed too
+      if (add && full.value_or(false)) {
+        Reply(c, {{"type", "error"}, {"error", "\"full\" is a choice of the \"events\" channel: "
+                                               "subscribe to it"}});
+      }
+    } else if (add && full) {
+      c->full_events = *full;
+    }
     // Before the answer: every commit after "subscribed" reaches this client.
-    CountInterested();
+    PublishNeeds();
     json::array channels;
     for (const std::string& ch : c->channels) channels.emplace_back(ch);
     json::array sessions;
     for (const std::string& s : c->sessions) sessions.emplace_back(s);
     Reply(c, {{"type", "subscribed"}, {"channels", std::move(channels)},
-              {"sessions", std::move(sessions)}});
+              {"sessions", std::move(sessions)},
+              {"eventsFeed", c->full_events ? "full" : "preview"}});
   }
 
-  // Queues `m` for `c`, or counts it as dropped when the queue is full.
+  // Whether `messages` more messages of `bytes` in all fit in `c`'s queue. An empty queue takes
+  // anything (a message larger than max_queue_bytes is not dropped for ever).
+  bool Room(const WsClient& c, std::size_t messages, std::size_t bytes) const {
+    return c.queue.empty() || (c.queue.size() + messages <= options_.max_queue_messages &&
+                               c.queued_bytes + bytes <= options_.max_queue_bytes);
+  }
+
+  // Queues `m` for `c`, or counts it as dropped when the queue is full (messages or bytes).
   void Send(const std::shared_ptr<WsClient>& c, const Message& m) {
     if (c->closed) return;
-    if (c->queue.size() >= options_.max_queue_messages) {
+    if (!Room(*c, 1, m->size())) {
       ++c->dropped;
       metrics_.AddDroppedMessages(1);
       return;
     }
-    if (c->dropped > 0 && c->queue.size() + 1 < options_.max_queue_messages) {
-      c->queue.push_back(DroppedMessage(c));
+    if (c->dropped > 0 && Room(*c, 2, m->size() + kDroppedNoticeBytes)) {
+      Enqueue(*c, DroppedMessage(*c));
     }
-    c->queue.push_back(m);
+    Enqueue(*c, m);
     if (!c->writing) {
       c->writing = true;
       asio::co_spawn(*ioc_, WriteLoop(shared_from_this(), c), asio::detached);
     }
   }
 
-  static Message DroppedMessage(const std::shared_ptr<WsClient>& c) {
-    Message m = MakeMessage(json::object{{"type", "dropped"}, {"count", c->dropped}});
-    c->dropped = 0;
+  static void Enqueue(WsClient& c, Message m) {
+    c.queued_bytes += m->size();
+    c.queue.push_back(std::move(m));
+  }
+
+  static constexpr std::size_t kDroppedNoticeBytes = 48;  // {"type":"dropped","count":N}
+  static Message DroppedMessage(WsClient& c) {
+    Message m = MakeMessage(json::object{{"type", "dropped"}, {"count", c.dropped}});
+    c.dropped = 0;
     return m;
   }
 
@@ -386,94 +505,167 @@ class WebSocketHub::Impl : public std::enable_shared_from_this<WebSocketHub::Imp
         beast::get_lowest_layer(c->ws).close();
         break;
       }
+      c->queued_bytes -= m->size();
       c->queue.pop_front();
       // Space again: tell the client what it missed.
-      if (c->dropped > 0 && c->queue.size() < self->options_.max_queue_messages) {
-        c->queue.push_back(DroppedMessage(c));
+      if (c->dropped > 0 && self->Room(*c, 1, kDroppedNoticeBytes)) {
+        Enqueue(*c, DroppedMessage(*c));
       }
     }
     c->writing = false;
   }
 
+  static json::array TallyJson(const std::vector<MinuteTally>& tally) {
+    json::array out;
+    for (const MinuteTally& t : tally) {
+      out.push_back(json::object{{"minute", t.minute}, {"events", t.events},
+                                 {"errors", t.errors}, {"starts", t.starts}});
+    }
+    return out;
+  }
+
   // "events" messages for `events` (commit order), at most max_events_per_message each; the
-  // first carries "omitted" when the window had to leave events out.
-  std::vector<Message> EventMessages(const std::vector<const Event*>& events,
-                                     const std::string& session, std::int64_t omitted) const {
+  // first carries "omitted" when events were left out and `tally` when given.
+  template <typename Events>
+  std::vector<Message> EventMessages(const Events& events, const std::string& session,
+                                     std::int64_t omitted, const json::array* tally) const {
     std::vector<Message> out;
     const std::size_t per = std::max<std::size_t>(1, options_.max_events_per_message);
     for (std::size_t start = 0; start < events.size() || (start == 0 && omitted > 0);
          start += per) {
       json::array list;
       for (std::size_t i = start; i < std::min(events.size(), start + per); ++i) {
-        list.push_back(views::EventToJsonObject(*events[i]));
+        list.push_back(views::EventToJsonObject(Deref(events[i])));
       }
       json::object o{{"type", "events"}};
       if (!session.empty()) o["sessionId"] = session;
       o["events"] = std::move(list);
       if (start == 0 && omitted > 0) o["omitted"] = omitted;
+      if (start == 0 && tally != nullptr) o["tally"] = *tally;
       out.push_back(MakeMessage(o));
     }
     return out;
   }
+  static const Event& Deref(const Event& e) { return e; }
+  static const Event& Deref(const Event* e) { return *e; }
 
-  Message SessionsMessage(const std::vector<std::string>& ids) {
-    json::array rows;
-    for (const std::string& id : ids) {
-      Result<Session> s = service_.GetSession(id);
-      if (s.ok()) rows.push_back(views::SessionToJsonObject(*s));
+  // Session rows by id, each read once per window on the hub's thread (null: no such row).
+  class SessionRows {
+   public:
+    explicit SessionRows(const TelemetryService& service) : service_(service) {}
+    const json::object* Get(const std::string& id) {
+      auto [it, fresh] = rows_.try_emplace(id);
+      if (fresh) {
+        Result<Session> s = service_.GetSession(id);
+        if (s.ok()) it->second = views::SessionToJsonObject(*s);
+      }
+      return it->second ? &*it->second : nullptr;
     }
-    if (rows.empty()) return nullptr;
-    return MakeMessage(json::object{{"type", "sessions"}, {"sessions", std::move(rows)}});
+
+   private:
+    const TelemetryService& service_;
+    std::unordered_map<std::string, std::optional<json::object>> rows_;
+  };
+
+  static Message SessionsMessage(const std::vector<const json::object*>& rows,
+                                 std::int64_t omitted) {
+    json::array list;
+    for (const json::object* row : rows) list.push_back(*row);
+    json::object o{{"type", "sessions"}, {"sessions", std::move(list)}};
+    if (omitted > 0) o["omitted"] = omitted;
+    return MakeMessage(o);
   }
 
   // One window's messages, each rendered once and shared by the clients that get it.
   void Deliver(const CommitWindow& w) {
     if (clients_.empty()) return;
-    bool want_events = false, want_sessions = false, want_metrics = false;
+    bool want_preview = false, want_full = false, want_sessions = false, want_metrics = false;
     std::set<std::string> watched;
     for (const auto& c : clients_) {
-      want_events |= c->channels.count("events") != 0;
+      want_preview |= WantsPreview(*c);
+      want_full |= WantsFull(*c);
       want_sessions |= c->channels.count("sessions") != 0;
       want_metrics |= c->channels.count("metrics") != 0;
       watched.insert(c->sessions.begin(), c->sessions.end());
     }
-    if (want_events && (!w.events.empty() || w.omitted > 0)) {
-      std::vector<const Event*> all;
-      all.reserve(w.events.size());
-      for (const Event& e : w.events) all.push_back(&e);
-      const std::vector<Message> messages = EventMessages(all, "", w.omitted);
+    if (w.total > 0 && (want_preview || want_full)) {
+      const json::array tally = TallyJson(w.tally);
+      // Preview: the newest events (one message unless preview_events is beyond
+      // max_events_per_message), how many others, the tally of all.
+      std::vector<Message> preview;
+      if (want_preview) {
+        preview = EventMessages(w.newest, "",
+                                w.total - static_cast<std::int64_t>(w.newest.size()), &tally);
+      }
+      // Full: every event (those committed before the first full subscription counted omitted).
+      std::vector<Message> full;
+      if (want_full) {
+        full = EventMessages(w.all, "", w.total - static_cast<std::int64_t>(w.all.size()), &tally);
+      }
       for (const auto& c : clients_) {
-        if (c->channels.count("events") == 0) continue;
-        for (const Message& m : messages) Send(c, m);
-      }
-    }
-    // One session's subscribers get its events and row, whatever their channels.
-    if (!watched.empty()) {
-      std::map<std::string, std::vector<const Event*>> mine;
-      for (const Event& e : w.events) {
-        if (watched.count(e.session_id) != 0) mine[e.session_id].push_back(&e);
-      }
-      for (const auto& [id, list] : mine) {
-        const std::vector<Message> messages = EventMessages(list, id, 0);
-        const Message row = SessionsMessage({id});
-        for (const auto& c : clients_) {
-          if (c->sessions.count(id) == 0) continue;
-          if (c->channels.count("events") == 0) {
-            for (const Message& m : messages) Send(c, m);
-          }
-          if (row && c->channels.count("sessions") == 0) Send(c, row);
+        for (const Message& m : WantsFull(*c) ? full : preview) {
+          if (c->channels.count("events") != 0) Send(c, m);
         }
       }
     }
-    if (want_sessions && !w.session_ids.empty()) {
-      std::vector<std::string> ids;
-      std::unordered_set<std::string> seen;
-      for (const std::string& id : w.session_ids) {
-        if (seen.insert(id).second) ids.push_back(id);
+    // The changed sessions, each once, ordered by their last change in the window.
+    std::vector<std::string> changed;
+    std::unordered_set<std::string> seen;
+    for (auto it = w.session_ids.rbegin(); it != w.session_ids.rend(); ++it) {
+      if (seen.insert(*it).second) changed.push_back(*it);
+    }
+    std::reverse(changed.begin(), changed.end());
+    SessionRows rows(service_);
+    std::unordered_set<std::string> in_channel;  // the rows the "sessions" message carries
+    if (want_sessions && !changed.empty()) {
+      const std::size_t keep = std::min(changed.size(), options_.preview_sessions);
+      std::vector<const json::object*> list;
+      for (std::size_t i = changed.size() - keep; i < changed.size(); ++i) {
+        if (const json::object* row = rows.Get(changed[i])) {
+          list.push_back(row);
+          in_channel.insert(changed[i]);
+        }
       }
-      if (const Message m = SessionsMessage(ids)) {
+      if (!list.empty() || keep < changed.size()) {
+        const Message m =
+            SessionsMessage(list, static_cast<std::int64_t>(changed.size() - keep));
         for (const auto& c : clients_) {
           if (c->channels.count("sessions") != 0) Send(c, m);
+        }
+      }
+    }
+    // One session's subscribers get every event of it and its row, whatever their channels
+    // (unless the full feed or the "sessions" message already brought them).
+    if (!watched.empty()) {
+      std::map<std::string, std::vector<const Event*>> mine;
+      for (const Event& e : w.watched) {
+        if (watched.count(e.session_id) != 0) mine[e.session_id].push_back(&e);
+      }
+      for (const std::string& id : watched) {
+        const auto events = mine.find(id);
+        const auto omitted = w.watched_omitted.find(id);
+        std::vector<Message> messages;
+        if (events != mine.end() || omitted != w.watched_omitted.end()) {
+          messages = EventMessages(events != mine.end() ? events->second
+                                                        : std::vector<const Event*>{},
+                                   id, omitted != w.watched_omitted.end() ? omitted->second : 0,
+                                   nullptr);
+        }
+        Message row;
+        if (seen.count(id) != 0) {
+          if (const json::object* r = rows.Get(id)) {
+            row = SessionsMessage({r}, 0);
+          }
+        }
+        if (messages.empty() && !row) continue;
+        for (const auto& c : clients_) {
+          if (c->sessions.count(id) == 0) continue;
+          if (!WantsFull(*c)) {
+            for (const Message& m : messages) Send(c, m);
+          }
+          if (row && !(c->channels.count("sessions") != 0 && in_channel.count(id) != 0)) {
+            Send(c, row);
+          }
         }
       }
     }
@@ -535,6 +727,7 @@ class WebSocketHub::Impl : public std::enable_shared_from_this<WebSocketHub::Imp
   // The open window: filled by the writer thread, taken by the hub's thread.
   std::mutex window_mu_;
   CommitWindow window_;       // guarded by window_mu_
+  WindowNeeds needs_;         // guarded by window_mu_; written by the hub's thread
   bool window_open_ = false;  // guarded by window_mu_
   // Below: only on the hub's thread.
   std::list<std::shared_ptr<WsClient>> clients_;

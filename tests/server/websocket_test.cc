@@ -1,6 +1,8 @@
 // /ws over real loopback with a Beast WebSocket client: hello, subscriptions, an event POSTed
-// appears on the socket after its commit, per-session subscription, refusals (token, origin),
-// and a client that never reads gets dropped-message accounting while ingest goes on.
+// appears on the socket after its commit, the "events" preview (newest events, omitted, exact
+// tally) and the opt-in full feed, per-session subscription, the "sessions" cap, refusals (token,
+// origin), and clients that never read get dropped-message accounting (queues bounded by messages
+// and bytes) while ingest goes on.
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
@@ -14,6 +16,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <memory>
 #include <sstream>
@@ -62,6 +65,11 @@ class WsClient {
     ws_.handshake(res_, hostport, "/ws" + suffix);
   }
   void Send(const std::string& text) { ws_.write(asio::buffer(text)); }
+  // Sends a (un)subscribe message and returns the server's "subscribed" answer.
+  json::object Subscribe(const std::string& message) {
+    Send(message);
+    return ReadType("subscribed");
+  }
   json::object Read() {
     beast::flat_buffer buffer;
     ws_.read(buffer);
@@ -72,29 +80,33 @@ class WsClient {
   // that never comes fails the test with an empty object instead of hanging it.
   json::object ReadType(const std::string& type, int timeout_ms = 5000) {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-    beast::get_lowest_layer(ws_).non_blocking(false);
     while (true) {
-      const auto left = deadline - std::chrono::steady_clock::now();
-      if (left <= std::chrono::steady_clock::duration::zero()) return {};
-      beast::flat_buffer buffer;
-      bool done = false;
-      beast::error_code error;
-      ws_.async_read(buffer, [&](beast::error_code ec, std::size_t) {
-        done = true;
-        error = ec;
-      });
-      ioc_.restart();
-      ioc_.run_for(left);
-      if (!done) {
-        ws_.next_layer().cancel();
-        ioc_.restart();
-        ioc_.run();  // the cancelled read's handler
-        return {};
-      }
-      if (error) return {};
-      json::object o = json::parse(beast::buffers_to_string(buffer.data())).as_object();
-      if (o["type"].as_string() == type) return o;
+      json::object o = ReadBefore(deadline);
+      if (o.empty() || o["type"].as_string() == type) return o;
     }
+  }
+  // The next message of any type, or an empty object when none comes before `deadline`.
+  json::object ReadBefore(std::chrono::steady_clock::time_point deadline) {
+    beast::get_lowest_layer(ws_).non_blocking(false);
+    const auto left = deadline - std::chrono::steady_clock::now();
+    if (left <= std::chrono::steady_clock::duration::zero()) return {};
+    beast::flat_buffer buffer;
+    bool done = false;
+    beast::error_code error;
+    ws_.async_read(buffer, [&](beast::error_code ec, std::size_t) {
+      done = true;
+      error = ec;
+    });
+    ioc_.restart();
+    ioc_.run_for(left);
+    if (!done) {
+      ws_.next_layer().cancel();
+      ioc_.restart();
+      ioc_.run();  // the cancelled read's handler
+      return {};
+    }
+    if (error) return {};
+    return json::parse(beast::buffers_to_string(buffer.data())).as_object();
   }
   tcp::socket& socket() { return ws_.next_layer(); }
 
@@ -103,6 +115,23 @@ class WsClient {
   websocket::stream<tcp::socket> ws_;
   websocket::response_type res_;
 };
+
+// Server options for the push tests: the coalescing window and the preview caps.
+server::ServerOptions PushOptions(int coalesce_ms, std::size_t preview_events = 50,
+                                  std::size_t preview_sessions = 100) {
+  server::ServerOptions o;
+  o.ws_coalesce_ms = coalesce_ms;
+  o.ws_preview_events = preview_events;
+  o.ws_preview_sessions = preview_sessions;
+  return o;
+}
+
+// A JSON array of `n` items, item(i) each.
+std::string JsonArray(int n, const std::function<std::string(int)>& item) {
+  std::string out = "[";
+  for (int i = 0; i < n; ++i) out += (i ? "," : "") + item(i);
+  return out + "]";
+}
 
 // The HTTP status of a refused upgrade.
 int RefusedStatus(const std::string& url, const std::string& suffix, const std::string& origin,
@@ -137,10 +166,14 @@ TEST_P(WebSocketTest, HelloPingAndCommittedEventsArePushed) {
   c.Send(R"({"type":"subscribe","channels":["events","sessions"]})");
   json::object sub = c.ReadType("subscribed");
   EXPECT_EQ(sub["channels"].as_array().size(), 2u);
+  EXPECT_EQ(sub["eventsFeed"].as_string(), "preview");
   ASSERT_EQ(HttpPost(url_ + "/api/events", "[" + EventJson("live", "start", kT0) + "]").status,
             200);
   json::object ev = c.ReadType("events");
   ASSERT_EQ(ev["events"].as_array().size(), 1u);
+  EXPECT_FALSE(ev.contains("omitted"));
+  EXPECT_EQ(json::serialize(ev["tally"]),
+            R"([{"minute":)" + std::to_string(kT0) + R"(,"events":1,"errors":0,"starts":1}])");
   const json::object& e = ev["events"].as_array()[0].as_object();
   EXPECT_EQ(e.at("sessionId").as_string(), "live");
   EXPECT_GT(e.at("id").as_int64(), 0);  // the committed row's id
@@ -198,19 +231,17 @@ TEST_F(WebSocketTransportTest, ClientThatNeverReadsIsDroppedNotWaitedFor) {
   StartServer(options);
   WsClient slow(url_, "", "", "", 4096);
   slow.Read();
-  slow.Send(R"({"type":"subscribe","channels":["events"]})");
+  slow.Send(R"({"type":"subscribe","channels":["events"],"full":true})");
   slow.ReadType("subscribed");
   // Big events and many commits: far more than the client's queue and the sockets' buffers
   // (a few MB on loopback) hold.
   const std::string text(16000, 'x');
   const auto t0 = std::chrono::steady_clock::now();
   for (int i = 0; i < 300; ++i) {
-    std::string body = "[";
-    for (int k = 0; k < 10; ++k) {
-      body += std::string(k ? "," : "") +
-              EventJson("flood" + std::to_string(i), "stream", kT0 + i * 10 + k, R"(,"streamData":")" + text + "\"");
-    }
-    body += "]";
+    const std::string body = JsonArray(10, [&](int k) {
+      return EventJson("flood" + std::to_string(i), "stream", kT0 + i * 10 + k,
+                       R"(,"streamData":")" + text + "\"");
+    });
     ASSERT_EQ(HttpPost(url_ + "/api/events", body).status, 200);
   }
   const double seconds =
@@ -236,37 +267,35 @@ TEST_P(WebSocketTest, CoalescedPushesDeliverEveryCommittedEventOnceInOrder) {
   StartServer(options);
   WsClient c(url_);
   c.Read();
-  c.Send(R"({"type":"subscribe","channels":["events"]})");
-  c.ReadType("subscribed");
+  c.Send(R"({"type":"subscribe","channels":["events"],"full":true})");
+  EXPECT_EQ(c.ReadType("subscribed")["eventsFeed"].as_string(), "full");
   constexpr int kThreads = 4, kPosts = 40, kPerPost = 5;
   std::atomic<int> failed{0};
   std::vector<std::thread> posters;
   for (int t = 0; t < kThreads; ++t) {
     posters.emplace_back([&, t] {
       for (int p = 0; p < kPosts; ++p) {
-        std::string body = "[";
-        for (int k = 0; k < kPerPost; ++k) {
-          body += std::string(k ? "," : "") +
-                  EventJson("co" + std::to_string(t) + "-" + std::to_string(p),
-                            k == 0 ? "start" : "stream", kT0 + p * 10 + k,
-                            k == 0 ? "" : R"(,"streamData":"chunk")");
-        }
-        if (HttpPost(url_ + "/api/events", body + "]").status != 200) failed.fetch_add(1);
+        const std::string body = JsonArray(kPerPost, [&](int k) {
+          return EventJson("co" + std::to_string(t) + "-" + std::to_string(p),
+                           k == 0 ? "start" : "stream", kT0 + p * 10 + k,
+                           k == 0 ? "" : R"(,"streamData":"chunk")");
+        });
+        if (HttpPost(url_ + "/api/events", body).status != 200) failed.fetch_add(1);
       }
     });
   }
   for (std::thread& t : posters) t.join();
   ASSERT_EQ(failed.load(), 0);
   // One commit of 2500 events: three messages of at most 1000.
-  std::string big = "[";
-  for (int k = 0; k < 2500; ++k) {
-    big += std::string(k ? "," : "") + EventJson("big", k == 0 ? "start" : "stream", kT0 + k,
-                                                 k == 0 ? "" : R"(,"streamData":"b")");
-  }
-  ASSERT_EQ(HttpPost(url_ + "/api/events", big + "]").status, 200);
+  const std::string big = JsonArray(2500, [](int k) {
+    return EventJson("big", k == 0 ? "start" : "stream", kT0 + k,
+                     k == 0 ? "" : R"(,"streamData":"b")");
+  });
+  ASSERT_EQ(HttpPost(url_ + "/api/events", big).status, 200);
   const int total = kThreads * kPosts * kPerPost + 2500;
   std::vector<std::int64_t> ids;
   int messages = 0;
+  std::int64_t tallied = 0;  // each window's first message tallies all of its events
   std::size_t largest = 0;
   while (static_cast<int>(ids.size()) < total) {
     json::object m = c.ReadType("events", 20000);
@@ -275,8 +304,12 @@ TEST_P(WebSocketTest, CoalescedPushesDeliverEveryCommittedEventOnceInOrder) {
     ++messages;
     largest = std::max(largest, m["events"].as_array().size());
     for (const json::value& e : m["events"].as_array()) ids.push_back(e.at("id").as_int64());
+    if (m.contains("tally")) {
+      for (const json::value& t : m["tally"].as_array()) tallied += t.at("events").as_int64();
+    }
   }
   ASSERT_EQ(static_cast<int>(ids.size()), total);
+  EXPECT_EQ(tallied, total);
   EXPECT_EQ(ids.front(), QueryInt(db(), "SELECT min(id) FROM telemetry_events"));
   for (std::size_t i = 1; i < ids.size(); ++i) {
     ASSERT_EQ(ids[i], ids[i - 1] + 1) << "at " << i;
@@ -305,20 +338,17 @@ TEST_F(WebSocketTransportTest, ManyClientsThatNeverReadDoNotSlowIngest) {
   for (int i = 0; i < 32; ++i) {
     slow.push_back(std::make_unique<WsClient>(url_, "", "", "", 4096));
     slow.back()->Read();
-    slow.back()->Send(R"({"type":"subscribe","channels":["events","sessions","metrics"]})");
-    slow.back()->ReadType("subscribed");
+    slow.back()->Subscribe(R"({"type":"subscribe","channels":["events","sessions","metrics"]})");
   }
   const std::string text(8000, 'y');
   double slowest_ms = 0;
   for (int i = 0; i < 150; ++i) {
-    std::string body = "[";
-    for (int k = 0; k < 10; ++k) {
-      body += std::string(k ? "," : "") + EventJson("slow" + std::to_string(i), "stream",
-                                                    kT0 + i * 10 + k,
-                                                    R"(,"streamData":")" + text + "\"");
-    }
+    const std::string body = JsonArray(10, [&](int k) {
+      return EventJson("slow" + std::to_string(i), "stream", kT0 + i * 10 + k,
+                       R"(,"streamData":")" + text + "\"");
+    });
     const auto t0 = std::chrono::steady_clock::now();
-    ASSERT_EQ(HttpPost(url_ + "/api/events", body + "]").status, 200);
+    ASSERT_EQ(HttpPost(url_ + "/api/events", body).status, 200);
     slowest_ms = std::max(slowest_ms, std::chrono::duration<double, std::milli>(
                                           std::chrono::steady_clock::now() - t0)
                                           .count());
@@ -332,6 +362,214 @@ TEST_F(WebSocketTransportTest, ManyClientsThatNeverReadDoNotSlowIngest) {
   EXPECT_EQ(fresh.ReadType("pong")["type"].as_string(), "pong");
   HttpResult m = HttpGet(url_ + "/metrics");
   EXPECT_NE(m.body.find("vibekit_websocket_clients 33\n"), std::string::npos);
+}
+
+// Reads "events" messages without a sessionId until their tallies count `total` events (a
+// window's first message tallies all of its events); empty when one does not come in time.
+std::vector<json::object> ReadTalliedEvents(WsClient& c, std::int64_t total) {
+  std::vector<json::object> out;
+  std::int64_t tallied = 0;
+  while (tallied < total) {
+    json::object m = c.ReadType("events", 20000);
+    if (m.empty()) return {};
+    if (m.contains("sessionId")) continue;
+    if (m.contains("tally")) {
+      for (const json::value& t : m["tally"].as_array()) tallied += t.at("events").as_int64();
+    }
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+// The "events" channel by default: per window the newest preview_events events (commit order),
+// "omitted" = the others, and a tally per minute that counts every event of the window exactly.
+TEST_P(WebSocketTest, EventsPreviewSendsTheNewestEventsWithOmittedAndAnExactTally) {
+  StartServer(PushOptions(300, 5));
+  WsClient c(url_);
+  c.Read();
+  EXPECT_EQ(c.Subscribe(R"({"type":"subscribe","channels":["events"]})")["eventsFeed"], "preview");
+  // 40 events over three minutes, 4.5 s apart: 4 sessions (start, 7 streams, an error, end),
+  // one POST (commit) each, so that a window holds several commits.
+  struct Counts {
+    std::int64_t events = 0, errors = 0, starts = 0;
+  };
+  std::map<std::int64_t, Counts> want;
+  int n = 0;
+  for (int s = 0; s < 4; ++s) {
+    std::string body = "[";
+    for (int k = 0; k < 10; ++k) {
+      const std::int64_t ts = kT0 + n * 4500;
+      const std::string type = k == 0 ? "start" : k == 8 ? "error" : k == 9 ? "end" : "stream";
+      const std::string extra = type == "stream"  ? R"(,"streamData":"s")"
+                                : type == "error" ? R"(,"error":{"message":"boom"})"
+                                                  : "";
+      body += std::string(k ? "," : "") + EventJson("pv" + std::to_string(s), type, ts, extra);
+      Counts& w = want[ts - ts % 60000];
+      ++w.events;
+      w.errors += type == "error";
+      w.starts += type == "start";
+      ++n;
+    }
+    ASSERT_EQ(HttpPost(url_ + "/api/events", body + "]").status, 200);
+  }
+  ASSERT_EQ(want.size(), 3u);
+  const std::vector<json::object> messages = ReadTalliedEvents(c, n);
+  ASSERT_FALSE(messages.empty());
+  std::map<std::int64_t, Counts> got;
+  std::int64_t shown = 0, omitted = 0;
+  for (json::object m : messages) {
+    EXPECT_LE(m["events"].as_array().size(), 5u);
+    shown += static_cast<std::int64_t>(m["events"].as_array().size());
+    if (m.contains("omitted")) omitted += m["omitted"].as_int64();
+    std::int64_t last_minute = 0;
+    for (const json::value& t : m["tally"].as_array()) {
+      const json::object& o = t.as_object();
+      EXPECT_GT(o.at("minute").as_int64(), last_minute);  // ascending
+      last_minute = o.at("minute").as_int64();
+      Counts& g = got[last_minute];
+      g.events += o.at("events").as_int64();
+      g.errors += o.at("errors").as_int64();
+      g.starts += o.at("starts").as_int64();
+    }
+  }
+  EXPECT_EQ(shown + omitted, n);
+  ASSERT_EQ(got.size(), want.size());
+  for (const auto& [minute, w] : want) {
+    EXPECT_EQ(got[minute].events, w.events) << minute;
+    EXPECT_EQ(got[minute].errors, w.errors) << minute;
+    EXPECT_EQ(got[minute].starts, w.starts) << minute;
+  }
+  // The last window's preview: the newest five, in commit order.
+  json::array last = messages.back().at("events").as_array();
+  ASSERT_EQ(last.size(), 5u);
+  const std::int64_t max_id = QueryInt(db(), "SELECT max(id) FROM telemetry_events");
+  for (std::size_t i = 0; i < last.size(); ++i) {
+    EXPECT_EQ(last[i].at("id").as_int64(), max_id - 4 + static_cast<std::int64_t>(i));
+  }
+}
+
+// "full" is opt-in, only for "events", and ends with it; bad values are refused.
+TEST_F(WebSocketTransportTest, FullEventsFeedIsOptInAndEndsWithTheChannel) {
+  StartServer();
+  WsClient c(url_);
+  c.Read();
+  c.Send(R"({"type":"subscribe","channels":["sessions"],"full":true})");
+  EXPECT_NE(std::string(c.ReadType("error")["error"].as_string()).find("events"),
+            std::string::npos);
+  EXPECT_EQ(c.ReadType("subscribed")["eventsFeed"].as_string(), "preview");
+  c.Send(R"({"type":"subscribe","channels":["events"],"full":"yes"})");
+  EXPECT_EQ(c.ReadType("error")["error"].as_string(), "full must be true or false");
+  EXPECT_EQ(c.Subscribe(R"({"type":"subscribe","channels":["events"],"full":true})")["eventsFeed"],
+            "full");
+  EXPECT_EQ(c.Subscribe(R"({"type":"unsubscribe","channels":["events"]})")["eventsFeed"],
+            "preview");
+  EXPECT_EQ(c.Subscribe(R"({"type":"subscribe","channels":["events"]})")["eventsFeed"], "preview");
+  // Already on "events": "full" alone switches the feed.
+  EXPECT_EQ(c.Subscribe(R"({"type":"subscribe","full":true})")["eventsFeed"], "full");
+  EXPECT_EQ(c.Subscribe(R"({"type":"subscribe","full":false})")["eventsFeed"], "preview");
+}
+
+// A one-session subscription gets every event of its session (not the preview's few), in commit
+// order, and its row, even on a client that also reads the preview.
+TEST_P(WebSocketTest, SessionSubscriptionGetsEveryEventOfItsSessionBeyondThePreview) {
+  StartServer(PushOptions(300, 2));
+  WsClient c(url_);
+  c.Read();
+  c.Subscribe(R"({"type":"subscribe","channels":["events"],"sessionId":"whole"})");
+  const std::string body = JsonArray(30, [](int k) {
+    return EventJson(k % 3 == 0 ? "other" : "whole", k < 2 ? "start" : "stream", kT0 + k,
+                     k < 2 ? "" : R"(,"streamData":"w)" + std::to_string(k) + "\"");
+  });
+  ASSERT_EQ(HttpPost(url_ + "/api/events", body).status, 200);
+  const auto ids = QueryInt(db(), "SELECT count(*) FROM telemetry_events WHERE session_id='whole'");
+  ASSERT_EQ(ids, 20);
+  std::vector<std::int64_t> got;
+  bool row = false;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (got.size() < 20 || !row) {
+    json::object m = c.ReadBefore(deadline);
+    ASSERT_FALSE(m.empty()) << got.size() << " of 20 events, row " << row;
+    if (m["type"] == "events" && m.contains("sessionId")) {
+      EXPECT_EQ(m["sessionId"].as_string(), "whole");
+      for (const json::value& e : m["events"].as_array()) {
+        EXPECT_EQ(e.at("sessionId").as_string(), "whole");
+        got.push_back(e.at("id").as_int64());
+      }
+    } else if (m["type"] == "events") {
+      EXPECT_LE(m["events"].as_array().size(), 2u);  // the preview
+    } else if (m["type"] == "sessions") {
+      ASSERT_EQ(m["sessions"].as_array().size(), 1u);
+      EXPECT_EQ(m["sessions"].as_array()[0].at("id").as_string(), "whole");
+      row = true;
+    }
+  }
+  ASSERT_EQ(got.size(), 20u);
+  EXPECT_TRUE(row);
+  EXPECT_EQ(got.front(),
+            QueryInt(db(), "SELECT min(id) FROM telemetry_events WHERE session_id='whole'"));
+  for (std::size_t i = 1; i < got.size(); ++i) EXPECT_GT(got[i], got[i - 1]);
+}
+
+// The "sessions" channel: per window the newest preview_sessions changed rows (ordered by their
+// last change), "omitted" = how many others changed.
+TEST_P(WebSocketTest, SessionsChannelSendsTheNewestChangedSessions) {
+  StartServer(PushOptions(1000, 50, 3));
+  WsClient c(url_);
+  c.Read();
+  c.Subscribe(R"({"type":"subscribe","channels":["sessions"]})");
+  for (int s = 0; s < 10; ++s) {  // one commit each, in this order
+    ASSERT_EQ(HttpPost(url_ + "/api/events",
+                       "[" + EventJson("cap" + std::to_string(s), "start", kT0 + s) + "]")
+                  .status,
+              200);
+  }
+  std::int64_t accounted = 0;
+  json::array last;
+  while (accounted < 10) {
+    json::object m = c.ReadType("sessions", 20000);
+    ASSERT_FALSE(m.empty()) << accounted << " of 10 sessions accounted for";
+    last = m["sessions"].as_array();
+    EXPECT_LE(last.size(), 3u);
+    accounted += static_cast<std::int64_t>(last.size());
+    if (m.contains("omitted")) accounted += m["omitted"].as_int64();
+  }
+  EXPECT_EQ(accounted, 10);
+  // The last window's rows are the newest sessions, the last one last.
+  ASSERT_FALSE(last.empty());
+  for (std::size_t i = 0; i < last.size(); ++i) {
+    EXPECT_EQ(last[i].at("id").as_string(),
+              "cap" + std::to_string(10 - last.size() + i));
+  }
+}
+
+// The per-client queue is bounded by bytes too: a full-feed client that does not read pins at
+// most max_queue_bytes of messages, the rest is dropped and counted, far below the message bound.
+TEST_F(WebSocketTransportTest, QueueIsBoundedByBytesAsWellAsMessages) {
+  server::ServerOptions options;
+  options.ws_max_queue_messages = 100000;  // never reached here
+  options.ws_max_queue_bytes = 256 * 1024;
+  options.ws_coalesce_ms = 10;
+  StartServer(options);
+  WsClient slow(url_, "", "", "", 4096);
+  slow.Read();
+  EXPECT_EQ(slow.Subscribe(R"({"type":"subscribe","channels":["events"],"full":true})")
+                .at("eventsFeed")
+                .as_string(),
+            "full");
+  // 100 POSTs of 10 events of 16 KB: 16 MB, far more than the bound and the sockets' buffers.
+  const std::string text(16000, 'z');
+  for (int i = 0; i < 100; ++i) {
+    const std::string body = JsonArray(10, [&](int k) {
+      return EventJson("bytes" + std::to_string(i), "stream", kT0 + i * 10 + k,
+                       R"(,"streamData":")" + text + "\"");
+    });
+    ASSERT_EQ(HttpPost(url_ + "/api/events", body).status, 200);
+  }
+  EXPECT_EQ(QueryInt(db(), "SELECT count(*) FROM telemetry_events"), 1000);
+  EXPECT_TRUE(WaitFor([&] { return server_->metrics().dropped_messages() > 0; }, 5000));
+  json::object dropped = slow.ReadType("dropped", 20000);
+  ASSERT_FALSE(dropped.empty());
+  EXPECT_GT(dropped["count"].as_int64(), 0);
 }
 
 #ifdef __linux__

@@ -4,9 +4,9 @@ import { h, replace, errorBox, sessionHref } from '../dom.js';
 import { fmtClock, fmtCompact, fmtDuration, fmtInt, fmtNum, fmtPct, fmtUsd, shortId } from '../format.js';
 import { TimeChart, chartBox } from '../chart.js';
 import { eventSummary } from '../stream_text.js';
+import { MINUTE, addCounts, messageCounts } from '../live_counts.js';
 
 const STREAM_MAX = 100;
-const MINUTE = 60000;
 
 // key in GET /api/dashboard (docs/API.md) -> label, formatter, hint
 const CARDS = [
@@ -81,33 +81,11 @@ export function mount(root, { live }) {
     errorsChart.setData([t, series.errors]);
   }
 
-  // Counts pushed events into their minute; the window slides when a new minute starts.
-  function addToSeries(events) {
-    if (!series.t.length) return;
-    let changed = false;
-    for (const e of events) {
-      const minute = Math.floor(e.timestamp / MINUTE) * MINUTE;
-      let last = series.t[series.t.length - 1];
-      if (minute < series.t[0]) continue;
-      while (minute > last) {
-        last += MINUTE;
-        series.t.push(last);
-        series.events.push(0);
-        series.errors.push(0);
-        series.sessionsStarted.push(0);
-        series.t.shift();
-        series.events.shift();
-        series.errors.shift();
-        series.sessionsStarted.shift();
-      }
-      const i = series.t.indexOf(minute);
-      if (i < 0) continue;
-      series.events[i]++;
-      if (e.eventType === 'error') series.errors[i]++;
-      if (e.eventType === 'start') series.sessionsStarted[i]++;
-      changed = true;
-    }
-    if (changed && !drawTimer) {
+  // Adds a pushed message's per-minute counts (its tally: exact even when the message lists
+  // only the window's newest events); the window slides when a new minute starts.
+  const countState = {};
+  function addToSeries(msg) {
+    if (addCounts(series, messageCounts(msg, countState)) && !drawTimer) {
       drawTimer = setTimeout(() => {
         drawTimer = null;
         drawSeries();
@@ -172,7 +150,7 @@ export function mount(root, { live }) {
     live.on('events', (m) => {
       if (!Array.isArray(m.events)) return;
       // Under heavy ingest pushes arrive many times a second: the list is redrawn at most
-      // every 200 ms with the newest rows only; the charts count every event.
+      // every 200 ms with the newest rows only; the charts count every event (the tally).
       pending.push(...m.events);
       if (pending.length > STREAM_MAX) pending.splice(0, pending.length - STREAM_MAX);
       if (!flushTimer) {
@@ -183,7 +161,7 @@ export function mount(root, { live }) {
           pushEvents(batch, true);
         }, 200);
       }
-      addToSeries(m.events);
+      addToSeries(m);
     }),
     live.on('metrics', (m) => {
       if (m.dashboard) setCards(m.dashboard);
