@@ -43,7 +43,7 @@ struct WebSocketOptions {
   std::int64_t metrics_interval_ms = 1000;
   std::int64_t health_interval_ms = 5000;
   std::size_t max_events_per_message = 1000;  // a window's events are split into messages of this
-  std::int64_t coalesce_ms = 100;  // commits within this window after the first go out together
+  std::int64_t coalesce_ms = 250;  // commits within this window after the first go out together
   // Events held for one window at most (full feed; each watched session's events); the rest of
   // that window is not pushed and its first "events" message says how many ("omitted"). Only
   // reached when the hub falls seconds behind.

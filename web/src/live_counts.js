@@ -1,7 +1,7 @@
 // The overview's per-minute counts (events, errors, sessions started) kept up to date from the
 // pushed "events" messages (docs/API.md, WebSocket /ws). DOM-free, unit-tested.
 //
-// The server's preview lists only the newest events of each 100 ms window, so the counts come from
+// The server's preview lists only the newest events of each 250 ms window, so the counts come from
 // the message's "tally" (exact, every event of the window). The full feed tallies a window on its
 // first message only; the rest of that window's messages, and a one-session subscription's
 // messages, carry none and are counted already. A message without a tally is counted from its
