@@ -10,7 +10,9 @@
 //                          events, sessions and metrics as the dashboard is (the events preview;
 //                          --ws-full: every event), reading everything, ratio to none
 // --rounds N repeats library / HTTP / HTTP+WebSocket (fresh databases) and prints medians and
-// the per-round ratios (the machine is shared and noisy).
+// the per-round ratios (the machine is shared and noisy). --control adds to each round the
+// WebSocket run with 0 clients: control_vs_none is what ws_vs_none reads when the clients cost
+// nothing, i.e. the spread of two runs of the same thing on this machine.
 // --workload seeded (default): the seeded generator's events (src/workload: ~690 bytes of JSON
 // each, prose/code/tool output that the text index tokenizes); --workload small: one session per
 // batch, ~150-byte events with one short line of text. MB/s counts the request bodies' bytes.
@@ -27,6 +29,7 @@
 #include <algorithm>
 #include <cmath>
 #include <atomic>
+#include <optional>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -57,6 +60,7 @@ struct Args {
   std::string workload = "seeded";
   int rounds = 3;
   bool ws_full = false;  // the clients subscribe to every event, not the preview
+  bool control = false;  // each round also runs the WebSocket run with 0 clients
 };
 
 vibekit::TelemetryConfig Config(const std::string& path) {
@@ -333,6 +337,8 @@ int main(int argc, char** argv) {
   app.add_option("--ws-clients", a.ws_clients, "WebSocket clients in the last run");
   app.add_flag("--ws-full", a.ws_full,
                "WebSocket clients subscribe to every event (default: the events preview)");
+  app.add_flag("--control", a.control,
+               "Each round also runs the WebSocket run with 0 clients (control_vs_none)");
   app.add_option("--dir", a.dir, "Directory for the databases (emptied)");
   app.add_option("--workload", a.workload, "seeded (~690-byte events) or small (~150 bytes)")
       ->check(CLI::IsMember({"seeded", "small"}));
@@ -348,6 +354,7 @@ int main(int argc, char** argv) {
   // into a fresh database. The machine is shared: the figures are medians over the rounds and
   // the ratios are taken within each round (the runs of one round are seconds apart).
   std::vector<double> library, http, with_ws, http_vs_library, ws_vs_none, dashboard_ms;
+  std::vector<double> control_vs_none;  // --control
   std::vector<double> commit_events;  // events per write transaction under the HTTP load
   std::int64_t ws_messages = 0;
   std::int64_t ws_bytes = 0;
@@ -370,12 +377,13 @@ int main(int argc, char** argv) {
       failures += r.failures;
       dashboard_ms.insert(dashboard_ms.end(), r.dashboard_ms.begin(), r.dashboard_ms.end());
     }
-    {
-      Served s = Serve(a.dir + "/ws" + tag + ".db");
-      if (!s.server) return 1;
+    // HTTP ingest with `clients` WebSocket clients connected (dashboard not polled).
+    auto with_clients = [&](const std::string& name, int clients) -> std::optional<double> {
+      Served s = Serve(a.dir + "/" + name + tag + ".db");
+      if (!s.server) return std::nullopt;
       IngestResult r;
       {
-        WsCrowd crowd(s.server->url(), a.ws_clients, a.ws_full);
+        WsCrowd crowd(s.server->url(), clients, a.ws_full);
         r = HttpIngest(a, work, s.server->url(), /*poll_dashboard=*/false);
         std::this_thread::sleep_for(std::chrono::milliseconds(500));
         ws_messages += crowd.messages();
@@ -384,8 +392,16 @@ int main(int argc, char** argv) {
       ws_dropped += s.server->metrics().dropped_messages();
       s.server->Stop();
       (void)s.service->Shutdown();
-      with_ws.push_back(r.events_per_s);
       failures += r.failures;
+      return r.events_per_s;
+    };
+    const std::optional<double> ws = with_clients("ws", a.ws_clients);
+    if (!ws) return 1;
+    with_ws.push_back(*ws);
+    if (a.control) {
+      const std::optional<double> none = with_clients("control", 0);
+      if (!none) return 1;
+      control_vs_none.push_back(http.back() > 0 ? *none / http.back() : 0);
     }
     http_vs_library.push_back(library.back() > 0 ? http.back() / library.back() : 0);
     ws_vs_none.push_back(http.back() > 0 ? with_ws.back() / http.back() : 0);
@@ -401,6 +417,13 @@ int main(int argc, char** argv) {
     return out + "]";
   };
   const int total = a.connections * a.batches_per_connection * a.batch;
+  std::string control;
+  if (a.control) {
+    char m[32];
+    std::snprintf(m, sizeof m, "%.3f", median(control_vs_none));
+    control = std::string("\"control_vs_none\":") + m +
+              ",\"control_vs_none_rounds\":" + list(control_vs_none, "%.3f") + ",";
+  }
   std::printf(
       "{\"workload\":\"%s\",\"events\":%d,\"connections\":%d,\"batch\":%d,\"rounds\":%d,"
       "\"body_bytes_per_event\":%.0f,\"library_events_per_s\":%.0f,\"http_events_per_s\":%.0f,"
@@ -408,7 +431,7 @@ int main(int argc, char** argv) {
       "\"http_events_per_commit\":%.0f,"
       "\"dashboard_ms\":{\"samples\":%zu,\"p50\":%.2f,\"p99\":%.2f,\"max\":%.2f},"
       "\"ws_clients\":%d,\"ws_full\":%s,\"ws_events_per_s\":%.0f,\"ws_vs_none\":%.3f,"
-      "\"ws_vs_none_rounds\":%s,"
+      "\"ws_vs_none_rounds\":%s,%s"
       "\"ws_messages_received\":%lld,\"ws_mb_received\":%.1f,\"ws_dropped\":%lld,"
       "\"failures\":%d}\n",
       a.workload.c_str(), total, a.connections, a.batch, a.rounds, work.body_bytes / total,
@@ -417,7 +440,7 @@ int main(int argc, char** argv) {
       dashboard_ms.size(),
       Percentile(dashboard_ms, 50), Percentile(dashboard_ms, 99), Percentile(dashboard_ms, 100),
       a.ws_clients, a.ws_full ? "true" : "false", median(with_ws), median(ws_vs_none),
-      list(ws_vs_none, "%.3f").c_str(),
+      list(ws_vs_none, "%.3f").c_str(), control.c_str(),
       static_cast<long long>(ws_messages), static_cast<double>(ws_bytes) / 1e6,
       static_cast<long long>(ws_dropped), failures);
   return failures == 0 ? 0 : 1;

@@ -209,3 +209,28 @@ TEST(SqliteStoreBatch, MultiRowInsertsKeepOrderIdsAndErrorLinks) {
 
 }  // namespace
 }  // namespace vibekit::store::sqlite
+
+namespace vibekit::store::sqlite {
+namespace {
+
+// The writer keeps the privacy-range statement prepared between batches; when another process
+// rolls the schema back below 1.8.0 (the table gone), batches keep committing without a range.
+TEST_F(SchemaTest, BatchesKeepCommittingWhenAnotherProcessDropsThePrivacyRanges) {
+  Event e;
+  e.session_id = "p";
+  e.event_type = EventType::kStart;
+  e.agent_type = "claude";
+  e.timestamp = 1'700'000'000'000;
+  store_->SetIncomingPrivacy(std::string(64, 'a'));
+  ASSERT_OK(store_->ApplyBatch(std::vector<Event>{e}, e.timestamp));
+  EXPECT_EQ(QueryInt(config_.db_path, "SELECT count(*) FROM telemetry_privacy_ranges"), 1);
+  vibekit::testing::ExecSql(config_.db_path, "DROP TABLE telemetry_privacy_ranges");
+  e.event_type = EventType::kStream;
+  e.stream_data = "after the drop";
+  ASSERT_OK(store_->ApplyBatch(std::vector<Event>{e}, e.timestamp + 1));
+  ASSERT_OK(store_->ApplyBatch(std::vector<Event>{e}, e.timestamp + 2));
+  EXPECT_EQ(QueryInt(config_.db_path, "SELECT count(*) FROM telemetry_events"), 3);
+}
+
+}  // namespace
+}  // namespace vibekit::store::sqlite

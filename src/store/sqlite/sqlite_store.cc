@@ -255,6 +255,7 @@ struct SqliteStore::WriterStatements {
   Statement upsert_stat;
   Statement update_breakdowns;
   Statement index_text;  // FTS rows for an id range, one statement per batch
+  std::optional<Statement> record_privacy_range;  // prepared at the first batch (1.8.0+)
   std::optional<MinuteRollupWriter> minutes;  // the per-minute analytics rollups
 };
 
@@ -535,20 +536,31 @@ Result<bool> PrivacyRangesExist(Database& db) {
 // telemetry_privacy_ranges after a batch of event ids [ids.first, ids.second] written under
 // `fingerprint`: extended when the recorded range has the same fingerprint and no event lies
 // between its end and the batch, restarted at the batch otherwise. Runs in the batch's
-// transaction.
-Status RecordPrivacyRange(Database& db, std::string_view fingerprint,
-                          std::pair<std::int64_t, std::int64_t> ids) {
-  auto prepared = Statement::Prepare(db, store::kRecordPrivacyRangeSql);
-  if (!prepared.ok()) {
-    // Rolled back below 1.8.0 by another process while this one writes: nothing to record.
-    VK_ASSIGN_OR_RETURN(bool exists, PrivacyRangesExist(db));
-    return exists ? prepared.status() : Status::Ok();
+// transaction; `cached` keeps the statement prepared from one batch to the next.
+Status RecordPrivacyRange(Database& db, std::optional<Statement>& cached,
+                          std::string_view fingerprint, std::pair<std::int64_t, std::int64_t> ids) {
+  if (!cached) {
+    auto prepared = Statement::Prepare(db, store::kRecordPrivacyRangeSql);
+    if (!prepared.ok()) {
+      // Rolled back below 1.8.0 by another process while this one writes: nothing to record.
+      VK_ASSIGN_OR_RETURN(bool exists, PrivacyRangesExist(db));
+      return exists ? prepared.status() : Status::Ok();
+    }
+    cached.emplace(std::move(*prepared));
   }
-  Statement& st = *prepared;
+  Statement& st = *cached;
+  st.Reset();
   st.Bind(1, fingerprint);
   st.Bind(2, ids.first);
   st.Bind(3, ids.second);
-  return st.Run().WithContext("record privacy range");
+  Status ran = st.Run().WithContext("record privacy range");
+  st.Reset();
+  if (!ran.ok()) {
+    cached.reset();  // the table may have gone since it was prepared (as above)
+    VK_ASSIGN_OR_RETURN(bool exists, PrivacyRangesExist(db));
+    if (!exists) return Status::Ok();
+  }
+  return ran;
 }
 
 }  // namespace
@@ -584,7 +596,8 @@ Status SqliteStore::ApplyBatch(std::span<const Event> events, std::int64_t now_m
   VK_RETURN_IF_ERROR(txn.Begin().WithContext("begin batch"));
   VK_RETURN_IF_ERROR(ApplyBatchLocked(events, now_ms));
   if (pending_batch_ids_.first != 0) {
-    VK_RETURN_IF_ERROR(RecordPrivacyRange(*writer_, incoming_privacy_, pending_batch_ids_));
+    VK_RETURN_IF_ERROR(RecordPrivacyRange(*writer_, ws_->record_privacy_range, incoming_privacy_,
+                                          pending_batch_ids_));
   }
   VK_RETURN_IF_ERROR(txn.Commit().WithContext("commit batch"));
   // Deleted between the check and the commit: the batch went into the unlinked file. Not
