@@ -207,12 +207,6 @@ TEST(SqliteStoreBatch, MultiRowInsertsKeepOrderIdsAndErrorLinks) {
   }
 }
 
-}  // namespace
-}  // namespace vibekit::store::sqlite
-
-namespace vibekit::store::sqlite {
-namespace {
-
 // The writer keeps the privacy-range statement prepared between batches; when another process
 // rolls the schema back below 1.8.0 (the table gone), batches keep committing without a range.
 TEST_F(SchemaTest, BatchesKeepCommittingWhenAnotherProcessDropsThePrivacyRanges) {
