@@ -341,30 +341,48 @@ class WebSocketHub::Impl : public std::enable_shared_from_this<WebSocketHub::Imp
     return c.channels.count("events") != 0 && c.full_events;
   }
 
+  // What the connected clients subscribed to, all together.
+  struct Wants {
+    bool preview = false;  // the "events" preview
+    bool full = false;     // every event
+    bool sessions = false;
+    bool metrics = false;
+    std::set<std::string> watched;  // one-session subscriptions
+    int interested = 0;  // clients that want anything derived from commits
+  };
+  Wants CurrentWants() const {
+    Wants w;
+    for (const auto& c : clients_) {
+      w.preview |= WantsPreview(*c);
+      w.full |= WantsFull(*c);
+      w.sessions |= c->channels.count("sessions") != 0;
+      w.metrics |= c->channels.count("metrics") != 0;
+      w.watched.insert(c->sessions.begin(), c->sessions.end());
+      if (!c->sessions.empty() || c->channels.count("events") != 0 ||
+          c->channels.count("sessions") != 0 || c->channels.count("metrics") != 0) {
+        ++w.interested;
+      }
+    }
+    return w;
+  }
+
   // Tells the writer's listener what the clients want from commits now (it keeps only that),
   // and how many clients want anything derived from commits (it does nothing while none does).
   void PublishNeeds() {
-    int n = 0;
+    const Wants wants = CurrentWants();
     WindowNeeds needs;
-    std::unordered_set<std::string> watched;
-    for (const auto& c : clients_) {
-      needs.preview |= WantsPreview(*c);
-      needs.full |= WantsFull(*c);
-      needs.sessions |= c->channels.count("sessions") != 0;
-      watched.insert(c->sessions.begin(), c->sessions.end());
-      if (!c->sessions.empty() || c->channels.count("events") != 0 ||
-          c->channels.count("sessions") != 0 || c->channels.count("metrics") != 0) {
-        ++n;
-      }
-    }
-    if (!watched.empty()) {
-      needs.watched = std::make_shared<const std::unordered_set<std::string>>(std::move(watched));
+    needs.preview = wants.preview;
+    needs.full = wants.full;
+    needs.sessions = wants.sessions;
+    if (!wants.watched.empty()) {
+      needs.watched = std::make_shared<const std::unordered_set<std::string>>(
+          wants.watched.begin(), wants.watched.end());
     }
     {
       std::lock_guard lock(window_mu_);
       needs_ = std::move(needs);
     }
-    interested_.store(n, std::memory_order_release);
+    interested_.store(wants.interested, std::memory_order_release);
   }
 
   static json::object AlertMessage(const char* type, const AlertEvent& a) {
@@ -579,33 +597,25 @@ class WebSocketHub::Impl : public std::enable_shared_from_this<WebSocketHub::Imp
   // One window's messages, each rendered once and shared by the clients that get it.
   void Deliver(const CommitWindow& w) {
     if (clients_.empty()) return;
-    bool want_preview = false, want_full = false, want_sessions = false, want_metrics = false;
-    std::set<std::string> watched;
-    for (const auto& c : clients_) {
-      want_preview |= WantsPreview(*c);
-      want_full |= WantsFull(*c);
-      want_sessions |= c->channels.count("sessions") != 0;
-      want_metrics |= c->channels.count("metrics") != 0;
-      watched.insert(c->sessions.begin(), c->sessions.end());
-    }
-    if (w.total > 0 && (want_preview || want_full)) {
+    const Wants wants = CurrentWants();
+    const std::set<std::string>& watched = wants.watched;
+    if (w.total > 0 && (wants.preview || wants.full)) {
       const json::array tally = TallyJson(w.tally);
       // Preview: the newest events (one message unless preview_events is beyond
       // max_events_per_message), how many others, the tally of all.
       std::vector<Message> preview;
-      if (want_preview) {
+      if (wants.preview) {
         preview = EventMessages(w.newest, "",
                                 w.total - static_cast<std::int64_t>(w.newest.size()), &tally);
       }
       // Full: every event (those committed before the first full subscription counted omitted).
       std::vector<Message> full;
-      if (want_full) {
+      if (wants.full) {
         full = EventMessages(w.all, "", w.total - static_cast<std::int64_t>(w.all.size()), &tally);
       }
       for (const auto& c : clients_) {
-        for (const Message& m : WantsFull(*c) ? full : preview) {
-          if (c->channels.count("events") != 0) Send(c, m);
-        }
+        if (c->channels.count("events") == 0) continue;
+        for (const Message& m : WantsFull(*c) ? full : preview) Send(c, m);
       }
     }
     // The changed sessions, each once, ordered by their last change in the window.
@@ -617,7 +627,7 @@ class WebSocketHub::Impl : public std::enable_shared_from_this<WebSocketHub::Imp
     std::reverse(changed.begin(), changed.end());
     SessionRows rows(service_);
     std::unordered_set<std::string> in_channel;  // the rows the "sessions" message carries
-    if (want_sessions && !changed.empty()) {
+    if (wants.sessions && !changed.empty()) {
       const std::size_t keep = std::min(changed.size(), options_.preview_sessions);
       std::vector<const json::object*> list;
       for (std::size_t i = changed.size() - keep; i < changed.size(); ++i) {
@@ -669,7 +679,7 @@ class WebSocketHub::Impl : public std::enable_shared_from_this<WebSocketHub::Imp
         }
       }
     }
-    if (want_metrics) ScheduleMetrics();
+    if (wants.metrics) ScheduleMetrics();
   }
 
   // Metrics after commits, at most once per metrics_interval_ms.

@@ -32,11 +32,11 @@ std::vector<Event> Batch(int b) {
     e.event_type = EventType::kStream;
     e.agent_type = "claude";
     e.timestamp = 1'700'000'000'000 + b * 1000 + i;
-    std::string text;
+    std::string& text = e.stream_data.emplace();
     for (int k = 0; text.size() < 600; ++k) {
-      text += "chunk " + std::to_string(b) + "." + std::to_string(i) + "." + std::to_string(k * 7919 % 104729) + " ";
+      text += "chunk " + std::to_string(b) + "." + std::to_string(i) + "." +
+              std::to_string(k * 7919 % 104729) + " ";
     }
-    e.stream_data = std::move(text);
     events.push_back(std::move(e));
   }
   return events;
@@ -74,7 +74,7 @@ TEST(Checkpointer, NoThreadWithoutWal) {
   SqliteStore store(config, SystemClock());
   ASSERT_OK(store.Open());
   for (int b = 0; b < 3; ++b) ASSERT_OK(store.ApplyBatch(Batch(b), 1'700'000'000'000 + b));
-  const SqliteStore::CheckpointCounts counts = store.Checkpoints();
+  const Checkpointer::Counts counts = store.Checkpoints();
   EXPECT_EQ(counts.background + counts.finishing + counts.fallback, 0);
   store.Close();
   EXPECT_EQ(QueryInt(config.db_path, "SELECT count(*) FROM telemetry_events"), 30);

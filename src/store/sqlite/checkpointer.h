@@ -44,11 +44,14 @@ class Checkpointer {
   // thread. Idempotent.
   void Stop() noexcept;
 
-  // Checkpoints that ran on the thread; in the writer's commits to copy the few frames the
-  // thread's last one left; in the writer's commits after waiting for the thread (behind).
-  std::int64_t background_checkpoints() const noexcept { return background_.load(); }
-  std::int64_t finishing_checkpoints() const noexcept { return finishing_.load(); }
-  std::int64_t fallback_checkpoints() const noexcept { return fallback_.load(); }
+  struct Counts {
+    std::int64_t background = 0;  // on the thread
+    std::int64_t finishing = 0;   // in a commit, the few frames the thread's last copy left
+    std::int64_t fallback = 0;    // in a commit, after waiting for the thread (behind)
+  };
+  Counts counts() const noexcept {
+    return {background_.load(), finishing_.load(), fallback_.load()};
+  }
 
  private:
   Checkpointer(std::unique_ptr<Database> own, Database& writer, int threshold_pages);

@@ -539,28 +539,27 @@ Result<bool> PrivacyRangesExist(Database& db) {
 // transaction; `cached` keeps the statement prepared from one batch to the next.
 Status RecordPrivacyRange(Database& db, std::optional<Statement>& cached,
                           std::string_view fingerprint, std::pair<std::int64_t, std::int64_t> ids) {
-  if (!cached) {
-    auto prepared = Statement::Prepare(db, store::kRecordPrivacyRangeSql);
-    if (!prepared.ok()) {
-      // Rolled back below 1.8.0 by another process while this one writes: nothing to record.
-      VK_ASSIGN_OR_RETURN(bool exists, PrivacyRangesExist(db));
-      return exists ? prepared.status() : Status::Ok();
+  const auto record = [&]() -> Status {
+    if (!cached) {
+      VK_ASSIGN_OR_RETURN(Statement prepared, Statement::Prepare(db, store::kRecordPrivacyRangeSql));
+      cached.emplace(std::move(prepared));
     }
-    cached.emplace(std::move(*prepared));
-  }
-  Statement& st = *cached;
-  st.Reset();
-  st.Bind(1, fingerprint);
-  st.Bind(2, ids.first);
-  st.Bind(3, ids.second);
-  Status ran = st.Run().WithContext("record privacy range");
-  st.Reset();
-  if (!ran.ok()) {
-    cached.reset();  // the table may have gone since it was prepared (as above)
-    VK_ASSIGN_OR_RETURN(bool exists, PrivacyRangesExist(db));
-    if (!exists) return Status::Ok();
-  }
-  return ran;
+    Statement& st = *cached;
+    st.Reset();
+    st.Bind(1, fingerprint);
+    st.Bind(2, ids.first);
+    st.Bind(3, ids.second);
+    Status ran = st.Run().WithContext("record privacy range");
+    st.Reset();
+    return ran;
+  };
+  const Status recorded = record();
+  if (recorded.ok()) return recorded;
+  // Rolled back below 1.8.0 by another process while this one writes (before the statement was
+  // prepared, or since): nothing to record.
+  cached.reset();
+  VK_ASSIGN_OR_RETURN(bool exists, PrivacyRangesExist(db));
+  return exists ? recorded : Status::Ok();
 }
 
 }  // namespace
@@ -570,11 +569,9 @@ void SqliteStore::SetIncomingPrivacy(std::string fingerprint) {
   incoming_privacy_ = std::move(fingerprint);
 }
 
-SqliteStore::CheckpointCounts SqliteStore::Checkpoints() {
+Checkpointer::Counts SqliteStore::Checkpoints() {
   std::lock_guard lock(writer_mu_);
-  if (!checkpointer_) return {};
-  return {checkpointer_->background_checkpoints(), checkpointer_->finishing_checkpoints(),
-          checkpointer_->fallback_checkpoints()};
+  return checkpointer_ ? checkpointer_->counts() : Checkpointer::Counts{};
 }
 
 Status SqliteStore::SetWriterForeignKeysLocked(bool enforce) {

@@ -42,12 +42,7 @@ class SqliteStore final : public Store {
                           std::int64_t now_ms) override;
   Status ReclaimSpace() override;
   // WAL checkpoints since Open (checkpointer.h); all 0 without WAL.
-  struct CheckpointCounts {
-    std::int64_t background = 0;  // on the checkpointer's thread
-    std::int64_t finishing = 0;   // in a commit, the few frames the thread's last one left
-    std::int64_t fallback = 0;    // in a commit, because the thread was behind
-  };
-  CheckpointCounts Checkpoints();
+  Checkpointer::Counts Checkpoints();
 
   Result<std::vector<Event>> QueryEvents(const EventQueryFilter& filter) override;
   Result<std::vector<Session>> QuerySessions(const SessionQueryFilter& filter) override;
