@@ -5,6 +5,10 @@
 //                          durability as POST /api/events), straight into the library
 //   http_events_per_s      POST /api/events with batches of 100 from C connections (answered
 //                          after commit), and its ratio to the library's rate
+//   http_cpu_us_per_event  CPU time of the whole process (client, server, writer: every thread)
+//                          during that ingest, per event; http_cores_busy = that CPU over the
+//                          wall time, cpu_bound_events_per_s_2_cores = 2 cores / CPU per event
+//   parse_cpu_us_per_event ParseEventBody (JSON + validation) of the same bodies on one thread
 //   dashboard_ms           p50/p99/max of GET /api/dashboard polled every 50 ms during that ingest
 //   ws_events_per_s        the same ingest with W WebSocket clients connected and subscribed to
 //                          events, sessions and metrics as the dashboard is (the events preview;
@@ -26,6 +30,9 @@
 
 #include <CLI/CLI.hpp>
 
+#include <sys/resource.h>
+#include <time.h>
+
 #include <algorithm>
 #include <cmath>
 #include <atomic>
@@ -39,6 +46,7 @@
 #include <vector>
 
 #include "common/event_json.h"
+#include "ingest/event_body.h"
 #include "server/server.h"
 #include "vibekit/telemetry_service.h"
 #include "workload/workload.h"
@@ -186,8 +194,40 @@ size_t Sink(char*, size_t size, size_t n, void* user) {
   return size * n;
 }
 
+// CPU seconds used by the whole process (every thread: client, server, writer) so far.
+double ProcessCpuSeconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  auto sec = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
+  return sec(u.ru_utime) + sec(u.ru_stime);
+}
+
+double ThreadCpuSeconds() {
+  timespec t{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) / 1e9;
+}
+
+// CPU microseconds per event of reading the request bodies into events (ParseEventBody: JSON,
+// validation), on one thread, as the server does for each POST before the batch is queued.
+double ParseCpuUsPerEvent(const Work& w) {
+  vibekit::LocalStoreConfig config;
+  std::int64_t events = 0;
+  const double start = ThreadCpuSeconds();
+  for (const auto& bodies : w.bodies) {
+    for (const std::string& body : bodies) {
+      auto parsed = vibekit::ingest::ParseEventBody(body, false, config, 1764000000000, {});
+      if (parsed.ok()) events += static_cast<std::int64_t>(parsed->valid.size());
+    }
+  }
+  const double cpu = ThreadCpuSeconds() - start;
+  return events > 0 ? cpu * 1e6 / static_cast<double>(events) : 0;
+}
+
 struct IngestResult {
   double events_per_s = 0;
+  double cpu_us_per_event = 0;  // the whole process's CPU during the ingest, per event
+  double cores_busy = 0;        // that CPU time over the wall time
   std::vector<double> dashboard_ms;
   int failures = 0;
 };
@@ -220,6 +260,7 @@ IngestResult HttpIngest(const Args& a, const Work& w, const std::string& url,
     });
   }
   const auto start = Clock::now();
+  const double cpu_start = ProcessCpuSeconds();
   std::vector<std::thread> threads;
   for (int c = 0; c < a.connections; ++c) {
     threads.emplace_back([&, c] {
@@ -244,9 +285,13 @@ IngestResult HttpIngest(const Args& a, const Work& w, const std::string& url,
   }
   for (auto& t : threads) t.join();
   const double s = std::chrono::duration<double>(Clock::now() - start).count();
+  const double cpu = ProcessCpuSeconds() - cpu_start;
   done.store(true);
   if (poller.joinable()) poller.join();
-  result.events_per_s = static_cast<double>(a.connections) * a.batches_per_connection * a.batch / s;
+  const double events = static_cast<double>(a.connections) * a.batches_per_connection * a.batch;
+  result.events_per_s = events / s;
+  result.cpu_us_per_event = cpu * 1e6 / events;
+  result.cores_busy = cpu / s;
   result.failures = failures.load();
   return result;
 }
@@ -356,6 +401,7 @@ int main(int argc, char** argv) {
   std::vector<double> library, http, with_ws, http_vs_library, ws_vs_none, dashboard_ms;
   std::vector<double> control_vs_none;  // --control
   std::vector<double> commit_events;  // events per write transaction under the HTTP load
+  std::vector<double> http_cpu_us, http_cores, parse_cpu_us;
   std::int64_t ws_messages = 0;
   std::int64_t ws_bytes = 0;
   std::int64_t ws_dropped = 0;
@@ -363,6 +409,7 @@ int main(int argc, char** argv) {
   for (int round = 0; round < a.rounds; ++round) {
     const std::string tag = std::to_string(round);
     library.push_back(LibraryRate(a, work, a.dir + "/library" + tag + ".db"));
+    parse_cpu_us.push_back(ParseCpuUsPerEvent(work));
     {
       Served s = Serve(a.dir + "/http" + tag + ".db");
       if (!s.server) return 1;
@@ -374,6 +421,8 @@ int main(int argc, char** argv) {
                                                   : 0);
       (void)s.service->Shutdown();
       http.push_back(r.events_per_s);
+      http_cpu_us.push_back(r.cpu_us_per_event);
+      http_cores.push_back(r.cores_busy);
       failures += r.failures;
       dashboard_ms.insert(dashboard_ms.end(), r.dashboard_ms.begin(), r.dashboard_ms.end());
     }
@@ -428,7 +477,8 @@ int main(int argc, char** argv) {
       "{\"workload\":\"%s\",\"events\":%d,\"connections\":%d,\"batch\":%d,\"rounds\":%d,"
       "\"body_bytes_per_event\":%.0f,\"library_events_per_s\":%.0f,\"http_events_per_s\":%.0f,"
       "\"http_mb_per_s\":%.2f,\"http_vs_library\":%.3f,\"http_vs_library_rounds\":%s,"
-      "\"http_events_per_commit\":%.0f,"
+      "\"http_events_per_commit\":%.0f,\"http_cpu_us_per_event\":%.1f,\"http_cores_busy\":%.2f,"
+      "\"cpu_bound_events_per_s_2_cores\":%.0f,\"parse_cpu_us_per_event\":%.2f,"
       "\"dashboard_ms\":{\"samples\":%zu,\"p50\":%.2f,\"p99\":%.2f,\"max\":%.2f},"
       "\"ws_clients\":%d,\"ws_full\":%s,\"ws_events_per_s\":%.0f,\"ws_vs_none\":%.3f,"
       "\"ws_vs_none_rounds\":%s,%s"
@@ -437,6 +487,8 @@ int main(int argc, char** argv) {
       a.workload.c_str(), total, a.connections, a.batch, a.rounds, work.body_bytes / total,
       median(library), median(http), median(http) * work.body_bytes / total / 1e6,
       median(http_vs_library), list(http_vs_library, "%.3f").c_str(), median(commit_events),
+      median(http_cpu_us), median(http_cores),
+      median(http_cpu_us) > 0 ? 2e6 / median(http_cpu_us) : 0.0, median(parse_cpu_us),
       dashboard_ms.size(),
       Percentile(dashboard_ms, 50), Percentile(dashboard_ms, 99), Percentile(dashboard_ms, 100),
       a.ws_clients, a.ws_full ? "true" : "false", median(with_ws), median(ws_vs_none),
