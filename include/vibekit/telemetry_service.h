@@ -101,6 +101,9 @@ struct PerformanceMetrics {
   std::int64_t rejected_busy = 0;       // Track* calls answered kBusy (queue full)
   std::int64_t rejected_invalid = 0;    // Track* calls answered kInvalidArgument
   std::int64_t failed_flushes = 0;      // transactions that failed and were retried
+  // CPU time of the one writer thread since Initialize() (as of its last commit); its rate is the
+  // writer's busy share: near 1.0, ingest is bound by the writer.
+  double writer_cpu_seconds = 0;
   std::int64_t memory_rss_bytes = 0;
   // Live OTLP delivery by this process since Initialize() (all 0 without an endpoint).
   std::int64_t delivery_requests_sent = 0;  // accepted by the collector (2xx)

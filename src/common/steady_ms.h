@@ -2,6 +2,8 @@
 // epoch of std::chrono::steady_clock is arbitrary). Wall-clock time comes from vibekit::Clock.
 #pragma once
 
+#include <time.h>
+
 #include <chrono>
 #include <cstdint>
 
@@ -17,6 +19,13 @@ inline std::int64_t SteadyMicros() noexcept {
   return std::chrono::duration_cast<std::chrono::microseconds>(
              std::chrono::steady_clock::now().time_since_epoch())
       .count();
+}
+
+// CPU time the calling thread has used, in seconds (0 if the clock is unavailable).
+inline double ThreadCpuSeconds() noexcept {
+  timespec t{};
+  if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t) != 0) return 0;
+  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) / 1e9;
 }
 
 // The steady_clock time point of a SteadyMs() value, for condition-variable waits.

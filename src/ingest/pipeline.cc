@@ -197,6 +197,7 @@ void IngestPipeline::RecordFlush(double ms, std::int64_t events) {
   ++counters_.total_flushes;
   counters_.events_written += events;
   counters_.last_flush_time = clock_.NowMs();
+  counters_.writer_cpu_seconds = internal::ThreadCpuSeconds();
   if (flush_ms_ring_.size() < kFlushRing) {
     flush_ms_ring_.push_back(ms);
   } else {
@@ -312,6 +313,7 @@ void IngestPipeline::WriterLoop() {
       lock.unlock();
       task();
       lock.lock();
+      counters_.writer_cpu_seconds = internal::ThreadCpuSeconds();
       continue;
     }
     // Periodic work is due-time driven, checked before the queue so a continuous stream of

@@ -46,6 +46,9 @@ struct PipelineCounters {
   std::int64_t buffered_events = 0;
   std::int64_t queued_events = 0;  // queued + in flight
   std::int64_t writer_lag_ms = 0;
+  // CPU time of the writer thread (commits, retention, sweeps), as of its last commit or task:
+  // its rate over wall time is how busy the writer is (near 1: ingest is bound by the writer).
+  double writer_cpu_seconds = 0;
   std::string last_error;  // empty when the last commit succeeded
   // How long the writer has been failing to commit because another connection holds the write
   // lock (kBusy), counted from the start of the first failed attempt; 0 when the last commit

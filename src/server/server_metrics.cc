@@ -89,6 +89,11 @@ std::string ServerMetrics::RenderPrometheus(const PerformanceMetrics& perf) cons
   Metric(out, "vibekit_events_written_total", "counter",
          "Events committed by the writer of this process (every source)");
   Sample(out, "vibekit_events_written_total", perf.events_written);
+  Metric(out, "vibekit_writer_cpu_seconds_total", "counter",
+         "CPU time of the writer thread; its rate near 1 means ingest is bound by the writer");
+  out.append("vibekit_writer_cpu_seconds_total ");
+  AppendNumber(out, perf.writer_cpu_seconds);
+  out.append("\n");
   Metric(out, "vibekit_queue_depth", "gauge", "Events accepted but not yet committed");
   Sample(out, "vibekit_queue_depth", perf.queued_events + perf.buffered_events);
   Metric(out, "vibekit_websocket_clients", "gauge", "Connected WebSocket clients");

@@ -565,6 +565,7 @@ PerformanceMetrics TelemetryService::GetPerformanceMetrics() const noexcept {
     m.queued_events = pc.queued_events;
     m.rejected_busy = pc.rejected_busy;
     m.failed_flushes = pc.failed_flushes;
+    m.writer_cpu_seconds = pc.writer_cpu_seconds;
     if (impl_->delivery_) {
       const delivery::DeliveryCounters dc = impl_->delivery_->Counters();
       m.delivery_requests_sent = dc.requests_sent;

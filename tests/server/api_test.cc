@@ -305,6 +305,12 @@ TEST_P(ApiTest, MetricsCountRequestsAndIngest) {
   EXPECT_NE(r.body.find("vibekit_flush_latency_seconds_count 1\n"), std::string::npos);
   EXPECT_NE(r.body.find(R"(vibekit_http_request_duration_seconds_bucket{route="/api/events",le="+Inf"} 1)"),
             std::string::npos);
+  // The writer thread's CPU time: it has committed a batch, so it has used some.
+  const std::string cpu = "\nvibekit_writer_cpu_seconds_total ";
+  const std::size_t at = r.body.find(cpu);
+  ASSERT_NE(at, std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("# TYPE vibekit_writer_cpu_seconds_total counter\n"), std::string::npos);
+  EXPECT_GT(std::stod(r.body.substr(at + cpu.size())), 0.0);
 }
 
 TEST_P(ApiTest, NoCorsHeadersUnlessConfigured) {

@@ -442,6 +442,10 @@ TEST_P(ServiceTest, HealthCheckAndPerformanceMetricsAreMeasured) {
   EXPECT_GT(m.avg_flush_ms, 0.0);
   EXPECT_GE(m.p99_flush_ms, m.avg_flush_ms * 0.0);
   EXPECT_GT(m.last_flush_time, 0);
+  EXPECT_GT(m.writer_cpu_seconds, 0.0);  // the writer thread's CPU clock, read at its commits
+  ASSERT_TRUE(Start("cpu-more").ok());
+  ASSERT_TRUE(service_->FlushBuffers().ok());
+  EXPECT_GE(service_->GetPerformanceMetrics().writer_cpu_seconds, m.writer_cpu_seconds);
 }
 
 TEST_P(ServiceTest, ShutdownFlushesAndLaterCallsAreRefused) {
