@@ -32,7 +32,6 @@
 #include <CLI/CLI.hpp>
 
 #include <sys/resource.h>
-#include <time.h>
 
 #include <algorithm>
 #include <cmath>
@@ -47,6 +46,7 @@
 #include <vector>
 
 #include "common/event_json.h"
+#include "common/steady_ms.h"
 #include "ingest/event_body.h"
 #include "server/server.h"
 #include "vibekit/telemetry_service.h"
@@ -203,25 +203,19 @@ double ProcessCpuSeconds() {
   return sec(u.ru_utime) + sec(u.ru_stime);
 }
 
-double ThreadCpuSeconds() {
-  timespec t{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) / 1e9;
-}
-
 // CPU microseconds per event of reading the request bodies into events (ParseEventBody: JSON,
 // validation), on one thread, as the server does for each POST before the batch is queued.
 double ParseCpuUsPerEvent(const Work& w) {
   vibekit::LocalStoreConfig config;
   std::int64_t events = 0;
-  const double start = ThreadCpuSeconds();
+  const double start = vibekit::internal::ThreadCpuSeconds();
   for (const auto& bodies : w.bodies) {
     for (const std::string& body : bodies) {
       auto parsed = vibekit::ingest::ParseEventBody(body, false, config, 1764000000000, {});
       if (parsed.ok()) events += static_cast<std::int64_t>(parsed->valid.size());
     }
   }
-  const double cpu = ThreadCpuSeconds() - start;
+  const double cpu = vibekit::internal::ThreadCpuSeconds() - start;
   return events > 0 ? cpu * 1e6 / static_cast<double>(events) : 0;
 }
 
