@@ -372,7 +372,7 @@ Status SqliteStore::OpenLocked() {
   file_ino_ = st.st_ino;
   writer_ = std::move(db);
   ws_ = std::move(ws);
-  writer_foreign_keys_ = config_.enable_foreign_keys;  // as ConfigureConnection set it
+  writer_batch_mode_ = false;  // ConfigureConnection set foreign keys as configured, checks on
   if (config_.enable_wal) {
     VK_ASSIGN_OR_RETURN(std::int64_t pages, writer_->QueryInt("PRAGMA wal_autocheckpoint"));
     auto started = Checkpointer::Start(config_, *writer_, static_cast<int>(pages));
@@ -574,11 +574,13 @@ Checkpointer::Counts SqliteStore::Checkpoints() {
   return checkpointer_ ? checkpointer_->counts() : Checkpointer::Counts{};
 }
 
-Status SqliteStore::SetWriterForeignKeysLocked(bool enforce) {
-  enforce = enforce && config_.enable_foreign_keys;
-  if (enforce == writer_foreign_keys_) return Status::Ok();
-  VK_RETURN_IF_ERROR(writer_->Exec(enforce ? "PRAGMA foreign_keys=ON" : "PRAGMA foreign_keys=OFF"));
-  writer_foreign_keys_ = enforce;
+Status SqliteStore::SetWriterBatchModeLocked(bool batch) {
+  if (batch == writer_batch_mode_) return Status::Ok();
+  const bool foreign_keys = !batch && config_.enable_foreign_keys;
+  std::string sql = foreign_keys ? "PRAGMA foreign_keys=ON;" : "PRAGMA foreign_keys=OFF;";
+  sql += batch ? "PRAGMA ignore_check_constraints=ON;" : "PRAGMA ignore_check_constraints=OFF;";
+  VK_RETURN_IF_ERROR(writer_->Exec(sql));
+  writer_batch_mode_ = batch;
   return Status::Ok();
 }
 
@@ -586,7 +588,7 @@ Status SqliteStore::ApplyBatch(std::span<const Event> events, std::int64_t now_m
   std::lock_guard lock(writer_mu_);
   if (!open_) return Status::FailedPrecondition("store is not open");
   VK_RETURN_IF_ERROR(RecreateIfGoneLocked());
-  VK_RETURN_IF_ERROR(SetWriterForeignKeysLocked(false));
+  VK_RETURN_IF_ERROR(SetWriterBatchModeLocked(true));
   Transaction txn(*writer_);
   last_batch_ids_ = {0, 0};
   pending_batch_ids_ = {0, 0};
@@ -806,7 +808,7 @@ Result<CleanupResult> SqliteStore::DeleteSessions(const DeleteSelector& selector
                                                   std::int64_t now_ms) {
   std::lock_guard lock(writer_mu_);
   if (!open_) return Status::FailedPrecondition("store is not open");
-  VK_RETURN_IF_ERROR(SetWriterForeignKeysLocked(true));
+  VK_RETURN_IF_ERROR(SetWriterBatchModeLocked(false));
   Transaction txn(*writer_);
   VK_RETURN_IF_ERROR(txn.Begin().WithContext("begin retention"));
   std::string sql = "SELECT " + std::string(kSessionColumns) + " FROM telemetry_sessions ";
@@ -1531,7 +1533,7 @@ Result<MaintenanceReport> SqliteStore::Vacuum(bool analyze) {
 Result<CleanupResult> SqliteStore::DeleteAll(std::string_view reason, std::int64_t now_ms) {
   std::lock_guard lock(writer_mu_);
   if (!open_) return Status::FailedPrecondition("store is not open");
-  VK_RETURN_IF_ERROR(SetWriterForeignKeysLocked(true));
+  VK_RETURN_IF_ERROR(SetWriterBatchModeLocked(false));
   Transaction txn(*writer_);
   VK_RETURN_IF_ERROR(txn.Begin().WithContext("begin clear"));
   CleanupResult result;
@@ -1580,6 +1582,7 @@ Result<std::int64_t> SqliteStore::InsertAlert(const AlertRecord& alert) {
   }
   std::lock_guard lock(writer_mu_);
   if (!open_) return Status::FailedPrecondition("store is not open");
+  VK_RETURN_IF_ERROR(SetWriterBatchModeLocked(false));  // the severity is text from a rule
   VK_ASSIGN_OR_RETURN(Statement ins, Statement::Prepare(*writer_,
       "INSERT INTO telemetry_alerts (metric, value, threshold, direction, severity, message, "
       "fired_at, resolved_at, resolved_value) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"));
@@ -2441,7 +2444,7 @@ class SqliteStore::SqliteRestoreWriter final : public RestoreWriter {
 Result<std::unique_ptr<RestoreWriter>> SqliteStore::BeginRestore(std::int64_t now_ms) {
   std::unique_lock lock(writer_mu_);
   if (!open_) return Status::FailedPrecondition("store is not open");
-  VK_RETURN_IF_ERROR(SetWriterForeignKeysLocked(true));
+  VK_RETURN_IF_ERROR(SetWriterBatchModeLocked(false));
   auto writer = std::make_unique<SqliteRestoreWriter>(*this, std::move(lock), now_ms);
   VK_RETURN_IF_ERROR(writer->Begin());
   return std::unique_ptr<RestoreWriter>(std::move(writer));
