@@ -10,7 +10,6 @@
 //   --decompose N    only the bare insert with parts of the schema removed, and the service:
 //                    CPU microseconds per event per part (docs/BENCHMARKS.md)
 #include <sqlite3.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -27,6 +26,7 @@
 #include <vector>
 
 #include "common/privacy.h"
+#include "common/steady_ms.h"
 #include "common/sys.h"
 #include "ingest/validation_rules.h"
 #include "store/sqlite/fts_tokenizer.h"
@@ -195,14 +195,6 @@ struct BareVariant {
 const std::vector<std::string> kEventIndexes = {"idx_events_session_time", "idx_events_agent_time",
                                                 "idx_events_time"};
 
-// CPU seconds of this process (all threads), user + system.
-double CpuSeconds() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  auto sec = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
-  return sec(u.ru_utime) + sec(u.ru_stime);
-}
-
 struct Rate {
   double events_per_s = 0;
   double cpu_us_per_event = 0;
@@ -335,7 +327,7 @@ Rate IngestBareVariant(const std::string& path, const std::vector<Event>& events
   std::unordered_set<std::string_view> seen;
   std::int64_t n = 0;
   const auto t0 = SteadyClock::now();
-  const double cpu0 = CpuSeconds();
+  const double cpu0 = internal::ProcessCpuSeconds();
   exec("BEGIN");
   for (const Event& e : events) {
     if (seen.insert(e.session_id).second) {
@@ -361,7 +353,7 @@ Rate IngestBareVariant(const std::string& path, const std::vector<Event>& events
   index_text();
   exec("COMMIT");
   Rate rate{static_cast<double>(n) / Seconds(t0),
-            (CpuSeconds() - cpu0) * 1e6 / static_cast<double>(n)};
+            (internal::ProcessCpuSeconds() - cpu0) * 1e6 / static_cast<double>(n)};
   if (ins_k != ins) sqlite3_finalize(ins_k);
   sqlite3_finalize(ins);
   sqlite3_finalize(ses);
@@ -411,11 +403,11 @@ Rate IngestServiceEvents(const std::string& path, const std::vector<Event>& even
   TelemetryService s(BenchConfig(path));
   Check(s.Initialize(), "initialize");
   const auto t0 = SteadyClock::now();
-  const double cpu0 = CpuSeconds();
+  const double cpu0 = internal::ProcessCpuSeconds();
   for (const Event& e : events) Check(s.Track(e), "track");
   Check(s.FlushBuffers(600000), "flush");
   const auto n = static_cast<double>(events.size());
-  Rate rate{n / Seconds(t0), (CpuSeconds() - cpu0) * 1e6 / n};
+  Rate rate{n / Seconds(t0), (internal::ProcessCpuSeconds() - cpu0) * 1e6 / n};
   *transactions = s.GetPerformanceMetrics().total_flushes;
   Check(s.Shutdown(), "shutdown");
   rate.db_bytes_per_event = static_cast<double>(DbBytes(path)) / n;

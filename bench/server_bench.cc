@@ -31,8 +31,6 @@
 
 #include <CLI/CLI.hpp>
 
-#include <sys/resource.h>
-
 #include <algorithm>
 #include <cmath>
 #include <atomic>
@@ -195,14 +193,6 @@ size_t Sink(char*, size_t size, size_t n, void* user) {
   return size * n;
 }
 
-// CPU seconds used by the whole process (every thread: client, server, writer) so far.
-double ProcessCpuSeconds() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  auto sec = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
-  return sec(u.ru_utime) + sec(u.ru_stime);
-}
-
 // CPU microseconds per event of reading the request bodies into events (ParseEventBody: JSON,
 // validation), on one thread, as the server does for each POST before the batch is queued.
 double ParseCpuUsPerEvent(const Work& w) {
@@ -255,7 +245,7 @@ IngestResult HttpIngest(const Args& a, const Work& w, const std::string& url,
     });
   }
   const auto start = Clock::now();
-  const double cpu_start = ProcessCpuSeconds();
+  const double cpu_start = vibekit::internal::ProcessCpuSeconds();
   std::vector<std::thread> threads;
   for (int c = 0; c < a.connections; ++c) {
     threads.emplace_back([&, c] {
@@ -280,7 +270,7 @@ IngestResult HttpIngest(const Args& a, const Work& w, const std::string& url,
   }
   for (auto& t : threads) t.join();
   const double s = std::chrono::duration<double>(Clock::now() - start).count();
-  const double cpu = ProcessCpuSeconds() - cpu_start;
+  const double cpu = vibekit::internal::ProcessCpuSeconds() - cpu_start;
   done.store(true);
   if (poller.joinable()) poller.join();
   const double events = static_cast<double>(a.connections) * a.batches_per_connection * a.batch;

@@ -2,6 +2,7 @@
 // epoch of std::chrono::steady_clock is arbitrary). Wall-clock time comes from vibekit::Clock.
 #pragma once
 
+#include <sys/resource.h>
 #include <time.h>
 
 #include <chrono>
@@ -26,6 +27,14 @@ inline double ThreadCpuSeconds() noexcept {
   timespec t{};
   if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t) != 0) return 0;
   return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) / 1e9;
+}
+
+// CPU time the whole process (every thread) has used, user + system, in seconds.
+inline double ProcessCpuSeconds() noexcept {
+  rusage u{};
+  if (getrusage(RUSAGE_SELF, &u) != 0) return 0;
+  auto sec = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
+  return sec(u.ru_utime) + sec(u.ru_stime);
 }
 
 // The steady_clock time point of a SteadyMs() value, for condition-variable waits.

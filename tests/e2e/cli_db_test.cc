@@ -2,7 +2,6 @@
 // on small real databases, on both backends (a SQLite file, a PostgreSQL schema of the run's
 // cluster): JSON parsed back and checked against the database and the library.
 #include <gtest/gtest.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <array>
@@ -26,6 +25,7 @@ namespace {
 
 namespace json = boost::json;
 using testing::Backend;
+using testing::FileSize;
 using testing::QueryInt;
 using testing::TempDir;
 using testing::TestConfig;
@@ -46,11 +46,6 @@ json::object ParseObject(const CliRun& r) {
   json::value v = json::parse(r.out);
   EXPECT_TRUE(v.is_object()) << r.out;
   return v.is_object() ? v.as_object() : json::object();
-}
-
-std::int64_t FileSize(const std::string& path) {
-  struct stat st {};
-  return stat(path.c_str(), &st) == 0 ? static_cast<std::int64_t>(st.st_size) : 0;
 }
 
 std::vector<std::string> StepNames(const json::object& o) {

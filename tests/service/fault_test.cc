@@ -7,7 +7,6 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/resource.h>
-#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -30,6 +29,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using testing::QueryInt;
+using testing::FileSize;
 using testing::QueryText;
 using testing::TempDir;
 
@@ -49,11 +49,6 @@ void Start(TelemetryService& service, const std::string& sid) {
   start.agent_type = "fault-agent";
   start.prompt = "prompt of " + sid;
   ASSERT_OK(service.TrackStart(start));
-}
-
-std::int64_t FileSize(const std::string& path) {
-  struct stat st {};
-  return ::stat(path.c_str(), &st) == 0 ? static_cast<std::int64_t>(st.st_size) : 0;
 }
 
 void ExpectIntact(const std::string& db_path) {

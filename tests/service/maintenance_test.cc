@@ -1,7 +1,6 @@
 // Optimize, Vacuum, ClearAll and BenchmarkQueries of the library, checked against the file.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
-#include <sys/stat.h>
 
 #include <algorithm>
 #include <set>
@@ -16,6 +15,7 @@
 namespace vibekit {
 namespace {
 
+using testing::FileSize;
 using testing::QueryInt;
 using testing::TempDir;
 using testing::TestConfig;
@@ -40,11 +40,6 @@ void Fill(TelemetryService& s, std::int64_t events, int per_commit = 50) {
 }
 
 using testing::SearchIds;
-
-std::int64_t FileSize(const std::string& path) {
-  struct stat st {};
-  return stat(path.c_str(), &st) == 0 ? static_cast<std::int64_t>(st.st_size) : 0;
-}
 
 std::vector<std::string> StepNames(const MaintenanceReport& r) {
   std::vector<std::string> names;

@@ -2,7 +2,6 @@
 // reach the database file while the store stays open, the WAL stays near its threshold instead
 // of holding everything written, and nothing is lost or damaged.
 #include <gtest/gtest.h>
-#include <sys/stat.h>
 
 #include <string>
 #include <vector>
@@ -14,14 +13,10 @@ namespace vibekit::store::sqlite {
 namespace {
 
 using vibekit::testing::QueryInt;
+using vibekit::testing::FileSize;
 using vibekit::testing::QueryText;
 using vibekit::testing::TempDir;
 using vibekit::testing::WaitFor;
-
-std::int64_t FileSize(const std::string& path) {
-  struct stat st {};
-  return ::stat(path.c_str(), &st) == 0 ? static_cast<std::int64_t>(st.st_size) : -1;
-}
 
 // 10 events of ~600 bytes of text, different in every batch (so they do not compress away).
 std::vector<Event> Batch(int b) {

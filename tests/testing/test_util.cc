@@ -8,6 +8,7 @@
 #include "testing/pg_cluster.h"
 
 #include <sqlite3.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 
 #include <filesystem>
@@ -153,6 +154,11 @@ void ExecSql(const std::string& db_path, const std::string& sql) {
     sqlite3_free(err);
   }
   sqlite3_close(db);
+}
+
+std::int64_t FileSize(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 ? static_cast<std::int64_t>(st.st_size) : 0;
 }
 
 std::string QueryText(const std::string& db_path, const std::string& sql) {

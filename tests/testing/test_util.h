@@ -77,6 +77,9 @@ std::string QueryText(const std::string& db_path, const std::string& sql);
 // one in a test header once made the ASan build (no inlining) pick the wrong one.
 void ExecSql(const std::string& db_path, const std::string& sql);
 
+// The size of a file in bytes, 0 when it does not exist (a WAL after a checkpoint, a deleted file).
+std::int64_t FileSize(const std::string& path);
+
 // The storage backends a parametrised suite runs on.
 enum class Backend { kSqlite, kPostgres };
 inline const char* BackendName(const ::testing::TestParamInfo<Backend>& info) {
