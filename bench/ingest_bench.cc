@@ -231,12 +231,12 @@ Rate IngestBareVariant(const std::string& path, const std::vector<Event>& events
       exec("DROP INDEX " + index);
     }
   }
-  if (!v.tokenizer.empty()) {
-    exec("DROP TABLE telemetry_events_fts_vocab; DROP TABLE telemetry_events_fts; "
-         "CREATE VIRTUAL TABLE telemetry_events_fts USING fts5(prompt, stream_data, "
-         "content='telemetry_events', content_rowid='id', detail=none, columnsize=0, "
-         "tokenize='" + v.tokenizer + "');");
-  }
+  // The text index inside the database, filled on this connection as schemas before 1.9.0
+  // did (the store now fills it in a file of its own, on its own thread: text_index.h).
+  exec("CREATE VIRTUAL TABLE telemetry_events_fts USING fts5(prompt, stream_data, "
+       "content='telemetry_events', content_rowid='id', detail=none, columnsize=0, "
+       "tokenize='" + (v.tokenizer.empty() ? std::string("unicode61 remove_diacritics 2")
+                                            : v.tokenizer) + "');");
   if (const auto eq = v.fts_setting.find('='); eq != std::string::npos) {
     exec("INSERT INTO telemetry_events_fts(telemetry_events_fts, rank) VALUES ('" +
          v.fts_setting.substr(0, eq) + "', " + v.fts_setting.substr(eq + 1) + ")");

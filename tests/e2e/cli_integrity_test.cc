@@ -82,23 +82,23 @@ TEST_P(CliIntegrityTest, RollbackAndMigrateRoundTrip) {
   CliRun down = Vibekit(Db() + "db rollback --to-version 1.3.0 --format json");
   ASSERT_EQ(down.code, 0) << down.err;
   json::object d = json::parse(down.out).as_object();
-  EXPECT_EQ(d.at("fromVersion").as_string(), "1.8.0");
+  EXPECT_EQ(d.at("fromVersion").as_string(), "1.9.0");
   EXPECT_EQ(d.at("toVersion").as_string(), "1.3.0");
-  EXPECT_EQ(d.at("steps").as_array().size(), 5u);
+  EXPECT_EQ(d.at("steps").as_array().size(), 6u);
   EXPECT_EQ(CountSchemaObjects(db_, "telemetry_alerts"), 0);
   EXPECT_EQ(CountSchemaObjects(db_, "telemetry_privacy_ranges"), 0);
   CliRun up = Vibekit(Db() + "db migrate");
   ASSERT_EQ(up.code, 0) << up.err;
   EXPECT_NE(up.out.find("applied 1.4.0"), std::string::npos) << up.out;
-  EXPECT_NE(up.out.find("-> 1.8.0"), std::string::npos) << up.out;
+  EXPECT_NE(up.out.find("-> 1.9.0"), std::string::npos) << up.out;
   EXPECT_EQ(QueryInt(db_, "SELECT count(*) FROM telemetry_events"), events);
-  CliRun again = Vibekit(Db() + "db migrate --to-version 1.8.0 --format json");
+  CliRun again = Vibekit(Db() + "db migrate --to-version 1.9.0 --format json");
   ASSERT_EQ(again.code, 0);
   EXPECT_EQ(json::parse(again.out).at("steps").as_array().size(), 0u);
   CliRun audit = Vibekit(Db() + "db audit --table telemetry_schema_versions --since 1h "
                                 "--format json");
   ASSERT_EQ(audit.code, 0);
-  EXPECT_EQ(json::parse(audit.out).as_array().size(), 10u);  // 5 down, 5 up
+  EXPECT_EQ(json::parse(audit.out).as_array().size(), 12u);  // 6 down, 6 up
 }
 
 TEST_P(CliIntegrityTest, MigrateAndRollbackRejectUnknownVersions) {

@@ -209,7 +209,7 @@ TEST_P(CliQueryTest, StatsJsonMatchesTheRollup) {
 TEST_P(CliQueryTest, DbCommandsReport) {
   CliRun init = Vibekit(Db() + "db init --migration --format json");
   ASSERT_EQ(init.code, 0) << init.err;
-  EXPECT_EQ(json::parse(init.out).as_array().back().as_object().at("version").as_string(), "1.8.0");
+  EXPECT_EQ(json::parse(init.out).as_array().back().as_object().at("version").as_string(), "1.9.0");
   CliRun health = Vibekit(Db() + "db health --detailed --format json");
   ASSERT_EQ(health.code, 0) << health.err;
   const json::object h = json::parse(health.out).as_object();

@@ -424,14 +424,14 @@ TEST_F(ExportTest, UnreadableStoredTextAbortsTheExportAndLeavesNoFile) {
   ASSERT_EQ(QueryText(db, "SELECT typeof(stream_data) FROM telemetry_events WHERE id = "
                           "(SELECT max(id) FROM telemetry_events)"),
             "blob");
-  // Damage the frame through a raw connection (without vk_text(), so the text index's update
-  // trigger goes first; the test database is thrown away).
+  // Damage the frame through a raw connection (the test database is thrown away). The text
+  // index's update trigger is set aside: the index keeps the text it had.
   sqlite3* raw = nullptr;
   ASSERT_EQ(sqlite3_open(db.c_str(), &raw), SQLITE_OK);
   sqlite3_busy_timeout(raw, 5000);
   char* err = nullptr;
   const int rc = sqlite3_exec(raw,
-                              "DROP TRIGGER telemetry_events_fts_au;"
+                              "DROP TRIGGER telemetry_events_text_au;"
                               "UPDATE telemetry_events SET stream_data = x'0128b52ffd0001' "
                               "WHERE id = (SELECT max(id) FROM telemetry_events);",
                               nullptr, nullptr, &err);

@@ -166,7 +166,7 @@ TEST(ServeProcess, MigrateWhileServingLosesNoAcknowledgedEvent) {
   EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM telemetry_sessions WHERE status = 'completed' "
                          "AND id LIKE 'live-%'"),
             acked.load());
-  EXPECT_EQ(QueryText(db, "SELECT max(version) FROM telemetry_schema_versions"), "1.8.0");
+  EXPECT_EQ(QueryText(db, "SELECT max(version) FROM telemetry_schema_versions"), "1.9.0");
   EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM telemetry_audit_log WHERE table_name = "
                          "'telemetry_sessions' AND record_id = 'after'"),
             1);

@@ -21,8 +21,9 @@ using testing::TempDir;
 using testing::TestConfig;
 using testing::WallNowMs;
 
-// Fills the database with `events` workload events, committing every `per_commit` so the text
-// index gets one segment per commit (FTS5 merges some of them on its own).
+// Fills the database with `events` workload events, committing every `per_commit` and searching
+// every 8 commits: a search brings the text index up to date first, in a step of its own, so the
+// index gets one segment per 8 commits (FTS5 merges some of them on its own).
 void Fill(TelemetryService& s, std::int64_t events, int per_commit = 50) {
   workload::WorkloadOptions wo;
   wo.total_events = events;
@@ -35,6 +36,11 @@ void Fill(TelemetryService& s, std::int64_t events, int per_commit = 50) {
   while (gen.Next(&e)) {
     ASSERT_OK(s.Track(e));
     if (++n % per_commit == 0) ASSERT_OK(s.FlushBuffers());
+    if (n % (8 * per_commit) == 0) {
+      EventQueryFilter f;
+      f.contains = "error";
+      ASSERT_TRUE(s.QueryEvents(f).ok());
+    }
   }
   ASSERT_OK(s.FlushBuffers());
 }
@@ -173,7 +179,7 @@ TEST(Maintenance, ClearAllRemovesTelemetryAndKeepsSchemaAndRules) {
                 std::to_string(stats->total.error_events) + ",\"buffers\":1}");
   // The text index lost every entry: nothing matches, the vocabulary is empty.
   EXPECT_TRUE(SearchIds(s, term).empty());
-  EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM telemetry_events_fts_vocab"), 0);
+  EXPECT_EQ(QueryInt(db + "-text", "SELECT count(*) FROM telemetry_events_fts_vocab"), 0);
   auto after = s.GetAggregateStats();
   ASSERT_TRUE(after.ok());
   EXPECT_EQ(after->total.total_events, 0);
@@ -239,7 +245,8 @@ TEST(Maintenance, BenchmarkQueriesTimesAndExplainsTheStandardQueries) {
   EXPECT_EQ(se.rows, sessions->front().event_count);
   EXPECT_EQ(r->events, 1000);
   EXPECT_FALSE(r->planner_statistics);
-  EXPECT_EQ(r->fts_data_rows, QueryInt(db, "SELECT count(*) FROM telemetry_events_fts_data"));
+  EXPECT_EQ(r->fts_data_rows,
+            QueryInt(db + "-text", "SELECT count(*) FROM telemetry_events_fts_data"));
   EXPECT_GT(r->fts_segments, 0);
   ASSERT_FALSE(r->recommendations.empty());
   EXPECT_NE(r->recommendations[0].find("vibekit db optimize"), std::string::npos);

@@ -201,7 +201,7 @@ TEST(SqliteStoreBatch, MultiRowInsertsKeepOrderIdsAndErrorLinks) {
             5);
   // Each event's own text is indexed under its id (chunk<i> is event i's only).
   for (int i : {0, 7, 8, 15, 16, 20}) {
-    EXPECT_EQ(QueryInt(db, "SELECT rowid FROM telemetry_events_fts WHERE telemetry_events_fts "
+    EXPECT_EQ(QueryInt(db + "-text", "SELECT rowid FROM telemetry_events_fts WHERE telemetry_events_fts "
                            "MATCH 'chunk" + std::to_string(i) + "*'") - 1,
               i);
   }

@@ -166,8 +166,8 @@ TEST(TextCodec, ServiceStoresLargeChunksCompressedAndReadsThemBack) {
   ASSERT_TRUE(s.ClearOldData(0).ok());
   EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM telemetry_events"), 0);
   ASSERT_OK(s.Shutdown());
-  // FTS5's own consistency check against the (now empty) content.
-  EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM telemetry_events_fts WHERE telemetry_events_fts MATCH 'fetchsession'"), 0);
+  // The text index (its own file) forgot the deleted rows.
+  EXPECT_EQ(QueryInt(db + "-text", "SELECT count(*) FROM telemetry_events_fts WHERE telemetry_events_fts MATCH 'fetchsession'"), 0);
 }
 
 // Runs `sql` (one row, one column) on `db` and returns the text, "NULL" or the error.
@@ -244,50 +244,18 @@ TEST(TextCodec, ZstdRowsOfEarlierBuildsAndLz4RowsLiveTogether) {
   ASSERT_TRUE(hits.ok()) << hits.status().ToString();
   ASSERT_EQ(hits->size(), 1u);
   EXPECT_EQ(hits->front().timestamp, 12);
-  // Deleting both kinds keeps the text index exact (the trigger decodes the old texts).
+  // Deleting both kinds keeps the text index exact (the change log keeps the old stored texts,
+  // which the indexer decodes).
   auto cleared = s.ClearOldData(0);
   ASSERT_TRUE(cleared.ok()) << cleared.status().ToString();
   EXPECT_EQ(*cleared, 1);  // the one session, with its four events
   ASSERT_OK(s.Shutdown());
   EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM telemetry_events"), 0);
-  EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM telemetry_events_fts WHERE telemetry_events_fts "
-                         "MATCH 'fetchsession'"), 0);
+  EXPECT_EQ(QueryInt(db + "-text", "SELECT count(*) FROM telemetry_events_fts WHERE "
+                                  "telemetry_events_fts MATCH 'fetchsession'"), 0);
 }
 
-TEST(TextCodec, BatchTextReadsTheBatchByIdAndDecodesAnythingElse) {
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(":memory:", &db), SQLITE_OK);
-  BatchTexts batch;
-  ASSERT_OK(RegisterTextFunctions(db));
-  ASSERT_OK(RegisterBatchTextFunction(db, &batch));
-  std::vector<Event> events(2);
-  events[0].prompt = "prompt of event 5";
-  events[1].stream_data = "stream of event 6";
-  std::string packed;
-  ASSERT_TRUE(EncodeText(CodeChunk(40), 512, &packed));
-  sqlite3_stmt* st = nullptr;
-  ASSERT_EQ(sqlite3_prepare_v2(db, "CREATE TABLE t AS SELECT ?1 AS b", -1, &st, nullptr), SQLITE_OK);
-  sqlite3_bind_blob(st, 1, packed.data(), static_cast<int>(packed.size()), SQLITE_STATIC);
-  ASSERT_EQ(sqlite3_step(st), SQLITE_DONE);
-  sqlite3_finalize(st);
-  // No batch: every id decodes the stored value (BLOB decoded, TEXT and NULL as they are).
-  EXPECT_EQ(One(db, "SELECT vk_batch_text(5, 0, b) FROM t"), CodeChunk(40));
-  EXPECT_EQ(One(db, "SELECT vk_batch_text(5, 0, 'stored')"), "stored");
-  batch = {5, events};
-  EXPECT_EQ(One(db, "SELECT vk_batch_text(5, 0, b) FROM t"), "prompt of event 5");
-  EXPECT_EQ(One(db, "SELECT vk_batch_text(5, 1, 'x')"), "NULL");  // event 5 has no stream data
-  EXPECT_EQ(One(db, "SELECT vk_batch_text(6, 1, NULL)"), "stream of event 6");
-  EXPECT_EQ(One(db, "SELECT vk_batch_text(7, 0, b) FROM t"), CodeChunk(40));  // outside: stored
-  EXPECT_EQ(One(db, "SELECT vk_batch_text(4, 0, 'before')"), "before");
-  // A damaged stored value is an SQL error, not a crash.
-  EXPECT_EQ(One(db, "SELECT vk_batch_text(9, 0, x'0128b52ffd0001')").rfind("error: ", 0), 0u);
-  EXPECT_EQ(One(db, "SELECT vk_text(x'7f0001')"), "error: stored text has an unknown encoding");
-  sqlite3_close(db);
-}
-
-// The text index is filled from the batch in memory; it must hold exactly what indexing the
-// stored (partly compressed) rows would: same terms, same document counts.
-TEST(TextCodec, TextIndexFilledFromMemoryEqualsTheIndexOfTheStoredText) {
+TEST(TextCodec, TextIndexInItsOwnFileEqualsTheIndexOfTheStoredText) {
   TempDir dir;
   const std::string db = dir.File("fts.db");
   TelemetryService s(TestConfig(db));
@@ -313,13 +281,15 @@ TEST(TextCodec, TextIndexFilledFromMemoryEqualsTheIndexOfTheStoredText) {
   ASSERT_EQ(sqlite3_open(db.c_str(), &h), SQLITE_OK);
   ASSERT_OK(RegisterTextFunctions(h));
   char* err = nullptr;
+  ASSERT_EQ(sqlite3_exec(h, ("ATTACH DATABASE '" + db + "-text' AS txt").c_str(), nullptr, nullptr,
+                         &err), SQLITE_OK) << (err ? err : "");
   ASSERT_EQ(sqlite3_exec(h,
       "CREATE VIRTUAL TABLE temp.check_fts USING fts5(prompt, stream_data, detail=none, columnsize=0, "
       "tokenize='unicode61 remove_diacritics 2');"
       "INSERT INTO check_fts (rowid, prompt, stream_data) SELECT id, vk_text(prompt), "
       "vk_text(stream_data) FROM telemetry_events WHERE prompt IS NOT NULL OR stream_data IS NOT NULL;"
       "CREATE VIRTUAL TABLE temp.check_terms USING fts5vocab(temp, 'check_fts', 'instance');"
-      "CREATE VIRTUAL TABLE temp.stored_terms USING fts5vocab(main, 'telemetry_events_fts', "
+      "CREATE VIRTUAL TABLE temp.stored_terms USING fts5vocab(txt, 'telemetry_events_fts', "
       "'instance');",
       nullptr, nullptr, &err), SQLITE_OK) << (err ? err : "");
   // (term, event id) pairs: the same words indexed for the same events, both ways.
@@ -327,8 +297,9 @@ TEST(TextCodec, TextIndexFilledFromMemoryEqualsTheIndexOfTheStoredText) {
                    "SELECT term, doc FROM temp.check_terms)"), "0");
   EXPECT_EQ(One(h, "SELECT count(*) FROM (SELECT term, doc FROM temp.check_terms EXCEPT "
                    "SELECT term, doc FROM temp.stored_terms)"), "0");
-  EXPECT_EQ(One(h, "SELECT count(*) > 50 FROM telemetry_events_fts_vocab"), "1");
-  EXPECT_EQ(One(h, "SELECT doc FROM telemetry_events_fts_vocab WHERE term = 'uberprufung'"), "10");
+  EXPECT_EQ(One(h, "SELECT count(*) > 50 FROM txt.telemetry_events_fts_vocab"), "1");
+  EXPECT_EQ(One(h, "SELECT doc FROM txt.telemetry_events_fts_vocab WHERE term = 'uberprufung'"),
+            "10");
   sqlite3_close(h);
 }
 

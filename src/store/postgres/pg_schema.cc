@@ -2,6 +2,7 @@
 
 #include "store/default_rules.h"
 #include "store/privacy_ranges.h"
+#include "store/text_index_file.h"
 
 #include <cctype>
 #include <string>
@@ -513,6 +514,7 @@ const std::vector<PgMigration>& PgMigrations() {
        kSchema160, kRollback160},
       {"1.7.0", kDefaultRulesDescription, kDefaultRulesScript, kDefaultRulesRollback},
       {"1.8.0", kPrivacyRangesDescription, kPrivacyRangesSchema, kPrivacyRangesRollback},
+      {"1.9.0", kTextIndexFileDescription, kTextIndexFilePgScript, kTextIndexFilePgScript},
   };
   return migrations;
 }

@@ -99,8 +99,8 @@ Result<bool> IsReferenceDatabase(Database& db) {
   if (!type.ok()) return type.status();
   if (type->compare("REAL") != 0) return false;
   VK_ASSIGN_OR_RETURN(std::int64_t ours,
-                      db.QueryInt("SELECT count(*) FROM sqlite_master WHERE name = "
-                                  "'telemetry_events_fts'"));
+                      db.QueryInt("SELECT count(*) FROM sqlite_master WHERE name IN "
+                                  "('telemetry_events_fts', 'telemetry_text_index')"));
   return ours == 0;
 }
 

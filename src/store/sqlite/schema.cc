@@ -2,6 +2,7 @@
 
 #include "store/default_rules.h"
 #include "store/privacy_ranges.h"
+#include "store/text_index_file.h"
 
 #include "store/sqlite/minute_rollup_sql.h"
 #include "store/sqlite/reference_import.h"
@@ -165,26 +166,9 @@ DROP TABLE IF EXISTS telemetry_stats; DROP TABLE IF EXISTS telemetry_audit_log;
 DROP TABLE IF EXISTS telemetry_validation_rules;
 )sql";
 
-// 1.1.0: what this product adds. last_event_time drives session timeouts and age retention;
-// the rollup gains the sums that keep averages and rates exact under updates and deletes;
-// FTS5 over prompt and stream data (external content: the text is stored once; detail=none
-// keeps the index small, phrase matching is done by the query on the candidate rows).
-// New rows are indexed by the store once per batch (one INSERT ... SELECT over the batch's id
-// range), not by a per-row trigger: FTS5 flushes its pending terms at every statement savepoint,
-// so a per-row trigger writes one index segment per event and ingest runs 2-3x slower. Deletes
-// and updates keep their triggers (retention cascades through them).
-constexpr std::string_view kSchema110 = R"sql(
-ALTER TABLE telemetry_sessions ADD COLUMN last_event_time INTEGER;
-UPDATE telemetry_sessions SET last_event_time = coalesce(end_time, start_time);
-CREATE INDEX idx_sessions_status_last ON telemetry_sessions (status, last_event_time);
-CREATE INDEX idx_sessions_last ON telemetry_sessions (last_event_time);
-ALTER TABLE telemetry_stats ADD COLUMN active_sessions INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE telemetry_stats ADD COLUMN completed_sessions INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE telemetry_stats ADD COLUMN failed_sessions INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE telemetry_stats ADD COLUMN timeout_sessions INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE telemetry_stats ADD COLUMN sessions_with_errors INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE telemetry_stats ADD COLUMN duration_sum INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE telemetry_stats ADD COLUMN duration_count INTEGER NOT NULL DEFAULT 0;
+// The text index as schemas 1.1.0 to 1.8.0 kept it, inside the database (1.9.0 moved it to a file
+// of its own: text_index.h); the rollback of 1.9.0 builds it again from the stored rows.
+constexpr std::string_view kFtsInDatabase110 = R"sql(
 CREATE VIRTUAL TABLE telemetry_events_fts USING fts5(
   prompt, stream_data, content='telemetry_events', content_rowid='id',
   detail=none, columnsize=0, tokenize='unicode61 remove_diacritics 2');
@@ -206,6 +190,28 @@ CREATE TRIGGER telemetry_events_fts_au AFTER UPDATE OF prompt, stream_data ON te
   WHERE new.prompt IS NOT NULL OR new.stream_data IS NOT NULL;
 END;
 )sql";
+
+// 1.1.0: what this product adds. last_event_time drives session timeouts and age retention;
+// the rollup gains the sums that keep averages and rates exact under updates and deletes;
+// FTS5 over prompt and stream data (external content: the text is stored once; detail=none
+// keeps the index small, phrase matching is done by the query on the candidate rows).
+// New rows are indexed by the store once per batch (one INSERT ... SELECT over the batch's id
+// range), not by a per-row trigger: FTS5 flushes its pending terms at every statement savepoint,
+// so a per-row trigger writes one index segment per event and ingest runs 2-3x slower. Deletes
+// and updates keep their triggers (retention cascades through them).
+constexpr std::string_view kSchema110 = R"sql(
+ALTER TABLE telemetry_sessions ADD COLUMN last_event_time INTEGER;
+UPDATE telemetry_sessions SET last_event_time = coalesce(end_time, start_time);
+CREATE INDEX idx_sessions_status_last ON telemetry_sessions (status, last_event_time);
+CREATE INDEX idx_sessions_last ON telemetry_sessions (last_event_time);
+ALTER TABLE telemetry_stats ADD COLUMN active_sessions INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE telemetry_stats ADD COLUMN completed_sessions INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE telemetry_stats ADD COLUMN failed_sessions INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE telemetry_stats ADD COLUMN timeout_sessions INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE telemetry_stats ADD COLUMN sessions_with_errors INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE telemetry_stats ADD COLUMN duration_sum INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE telemetry_stats ADD COLUMN duration_count INTEGER NOT NULL DEFAULT 0;
+)sql";  // + kFtsInDatabase110 (Migrations())
 
 // Rolling back keeps what cannot be recomputed in vk_stash_* tables, and migrating again puts
 // it back (kRestore*), so rollback then migrate loses nothing. The rollup tables are kept aside
@@ -533,16 +539,56 @@ DROP TRIGGER IF EXISTS telemetry_audit_rules_ai; DROP TRIGGER IF EXISTS telemetr
 DROP TRIGGER IF EXISTS telemetry_audit_sessions_au; DROP INDEX IF EXISTS idx_audit_time;
 )sql";
 
+// 1.9.0: the text index leaves the database for a file of its own, written by a thread of its own
+// (text_index.h), so the single writer's commits no longer tokenize. What stays here is what that
+// thread needs to follow the database exactly: its generation (a new one whenever the data is
+// replaced, so a stale index is rebuilt) and a log of the texts deleted or changed (a contentless
+// index forgets a row only given its exact text); the indexer applies and purges the log.
+constexpr std::string_view kSchema190 = R"sql(
+DROP TRIGGER IF EXISTS telemetry_events_fts_au; DROP TRIGGER IF EXISTS telemetry_events_fts_ad;
+DROP TABLE IF EXISTS telemetry_events_fts_vocab; DROP TABLE IF EXISTS telemetry_events_fts;
+CREATE TABLE telemetry_text_index (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  generation TEXT NOT NULL);
+INSERT INTO telemetry_text_index (id, generation) VALUES (1, lower(hex(randomblob(16))));
+CREATE TABLE telemetry_text_changes (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  event_id INTEGER NOT NULL,
+  op TEXT NOT NULL CHECK (op IN ('a', 'd')),
+  prompt,
+  stream_data);
+CREATE TRIGGER telemetry_events_text_ad AFTER DELETE ON telemetry_events
+  WHEN old.prompt IS NOT NULL OR old.stream_data IS NOT NULL BEGIN
+  INSERT INTO telemetry_text_changes (event_id, op, prompt, stream_data)
+  VALUES (old.id, 'd', old.prompt, old.stream_data);
+END;
+CREATE TRIGGER telemetry_events_text_au AFTER UPDATE OF prompt, stream_data ON telemetry_events
+BEGIN
+  INSERT INTO telemetry_text_changes (event_id, op, prompt, stream_data)
+  SELECT old.id, 'd', old.prompt, old.stream_data
+  WHERE old.prompt IS NOT NULL OR old.stream_data IS NOT NULL;
+  INSERT INTO telemetry_text_changes (event_id, op) VALUES (new.id, 'a');
+END;
+)sql";
+
+constexpr std::string_view kRollback190 = R"sql(
+DROP TRIGGER IF EXISTS telemetry_events_text_au; DROP TRIGGER IF EXISTS telemetry_events_text_ad;
+DROP TABLE IF EXISTS telemetry_text_changes; DROP TABLE IF EXISTS telemetry_text_index;
+)sql";  // + kFtsInDatabase110 (Migrations())
+
 #undef VK_NOW_MS
 
 }  // namespace
 
 const std::vector<Migration>& Migrations() {
+  static const std::string schema110 = std::string(kSchema110) + std::string(kFtsInDatabase110);
+  static const std::string rollback190 =
+      std::string(kRollback190) + std::string(kFtsInDatabase110);
   static const std::vector<Migration> migrations = {
       {"1.0.0", "Reference schema: eight telemetry tables, millisecond timestamps, cascading keys",
        kSchema100, kRollback100},
       {"1.1.0", "Session activity time, exact rollup sums, FTS5 text index over prompt and stream",
-       kSchema110, kRollback110, kRestore110, "vk_stash_110_sessions"},
+       schema110, kRollback110, kRestore110, "vk_stash_110_sessions"},
       {"1.2.0", "Live OTLP delivery outbox: event cursor, pending root spans, rejected requests",
        kSchema120, kRollback120, kRestore120, "vk_stash_120_state"},
       {"1.3.0", "Per-minute analytics rollups with mergeable quantile sketches", kSchema130,
@@ -555,6 +601,7 @@ const std::vector<Migration>& Migrations() {
        kSchema160, kRollback160},
       {"1.7.0", kDefaultRulesDescription, kDefaultRulesScript, kDefaultRulesRollback},
       {"1.8.0", kPrivacyRangesDescription, kPrivacyRangesSchema, kPrivacyRangesRollback},
+      {"1.9.0", kTextIndexFileDescription, kSchema190, rollback190},
   };
   return migrations;
 }

@@ -254,7 +254,7 @@ struct SqliteStore::WriterStatements {
   Statement insert_error;
   Statement upsert_stat;
   Statement update_breakdowns;
-  Statement index_text;  // FTS rows for an id range, one statement per batch
+  Statement purge_text_changes;  // the text index's applied change log, up to ?1
   std::optional<Statement> record_privacy_range;  // prepared at the first batch (1.8.0+)
   std::optional<MinuteRollupWriter> minutes;  // the per-minute analytics rollups
 };
@@ -281,7 +281,6 @@ Status SqliteStore::OpenLocked() {
   options.busy_timeout_ms = config_.busy_timeout_ms;
   VK_ASSIGN_OR_RETURN(auto db, Database::Open(config_.db_path, options));
   VK_RETURN_IF_ERROR(ConfigureConnection(*db, /*writer=*/true, config_));
-  VK_RETURN_IF_ERROR(RegisterBatchTextFunction(db->handle(), &batch_texts_));
   // A file that is not a database fails here with kCorruption rather than later.
   VK_RETURN_IF_ERROR(db->Exec("SELECT count(*) FROM sqlite_master").WithContext(
       "\"" + config_.db_path + "\" is not a usable SQLite database"));
@@ -357,11 +356,8 @@ Status SqliteStore::OpenLocked() {
       "mode_breakdown = (SELECT json_group_object(stat_key, total_events) FROM telemetry_stats "
       "WHERE stat_type = 'mode'), computed_at = ?1 "
       "WHERE stat_type = 'global' AND stat_key = 'all'"));
-  VK_RETURN_IF_ERROR(prep(ws->index_text,
-      "INSERT INTO telemetry_events_fts (rowid, prompt, stream_data) "
-      "SELECT id, vk_batch_text(id, 0, prompt), vk_batch_text(id, 1, stream_data) "
-      "FROM telemetry_events WHERE id BETWEEN ?1 AND ?2 "
-      "AND (prompt IS NOT NULL OR stream_data IS NOT NULL)"));
+  VK_RETURN_IF_ERROR(prep(ws->purge_text_changes,
+      "DELETE FROM telemetry_text_changes WHERE seq <= ?1"));
   VK_ASSIGN_OR_RETURN(MinuteRollupWriter minutes, MinuteRollupWriter::Prepare(*db));
   ws->minutes.emplace(std::move(minutes));
   struct stat st {};
@@ -373,6 +369,13 @@ Status SqliteStore::OpenLocked() {
   writer_ = std::move(db);
   ws_ = std::move(ws);
   writer_batch_mode_ = false;  // ConfigureConnection set foreign keys as configured, checks on
+  text_changes_purged_ = 0;
+  {
+    VK_ASSIGN_OR_RETURN(std::unique_ptr<TextIndexer> indexer,
+                        TextIndexer::Start(config_, /*background=*/true));
+    std::lock_guard text_lock(text_mu_);
+    text_indexer_ = std::move(indexer);
+  }
   if (config_.enable_wal) {
     VK_ASSIGN_OR_RETURN(std::int64_t pages, writer_->QueryInt("PRAGMA wal_autocheckpoint"));
     auto started = Checkpointer::Start(config_, *writer_, static_cast<int>(pages));
@@ -405,6 +408,7 @@ Status SqliteStore::RecreateIfGoneLocked() {
   // SQLite would keep writing into the unlinked file and every commit would vanish with this
   // process. Start over at the configured path; the caller's events go there.
   internal::LogError(gone.message() + "; creating a new database there");
+  ResetTextIndexer();
   checkpointer_.reset();  // before the writer it hooks
   ws_.reset();
   writer_.reset();
@@ -424,6 +428,13 @@ void SqliteStore::Close() noexcept {
     idle_readers_.clear();
   }
   std::lock_guard lock(writer_mu_);
+  if (text_indexer_) {
+    // What was committed leaves indexed (derived data: a failure here is only logged, the
+    // next open indexes the rest).
+    Status indexed = text_indexer_->CatchUp();
+    if (!indexed.ok()) internal::LogWarn("text index at close: " + indexed.message());
+  }
+  ResetTextIndexer();
   checkpointer_.reset();  // before the writer it hooks
   ws_.reset();
   if (writer_) {
@@ -432,6 +443,27 @@ void SqliteStore::Close() noexcept {
   }
   writer_.reset();
   open_ = false;
+}
+
+Status SqliteStore::NewTextGenerationLocked() {
+  return writer_->Exec(
+      "DELETE FROM telemetry_text_changes; "
+      "UPDATE telemetry_text_index SET generation = lower(hex(randomblob(16))) WHERE id = 1")
+      .WithContext("start a new text index generation");
+}
+
+std::shared_ptr<TextIndexer> SqliteStore::TextIndexerRef() {
+  std::lock_guard lock(text_mu_);
+  return text_indexer_;
+}
+
+void SqliteStore::ResetTextIndexer() {
+  std::shared_ptr<TextIndexer> old;
+  {
+    std::lock_guard lock(text_mu_);
+    old.swap(text_indexer_);
+  }
+  if (old) old->Stop();  // a search still holding it finishes on a stopped indexer
 }
 
 Result<SqliteStore::ReaderLease> SqliteStore::AcquireReader() {
@@ -450,6 +482,13 @@ Result<SqliteStore::ReaderLease> SqliteStore::AcquireReader() {
   options.busy_timeout_ms = config_.busy_timeout_ms;
   VK_ASSIGN_OR_RETURN(auto db, Database::Open(config_.db_path, options));
   VK_RETURN_IF_ERROR(ConfigureConnection(*db, /*writer=*/false, config_));
+  {
+    // The text index (read-only, as the connection), for searches.
+    VK_ASSIGN_OR_RETURN(Statement attach, Statement::Prepare(*db, "ATTACH DATABASE ? AS txt"));
+    const std::string side = TextIndexer::SidePath(config_.db_path);
+    attach.Bind(1, std::string_view(side));
+    VK_RETURN_IF_ERROR(attach.Run().WithContext("attach the text index \"" + side + "\""));
+  }
   auto reader = std::make_unique<Reader>();
   reader->db = std::move(db);
   std::lock_guard lock(pool_mu_);
@@ -604,6 +643,7 @@ Status SqliteStore::ApplyBatch(std::span<const Event> events, std::int64_t now_m
   VK_RETURN_IF_ERROR(CheckFileIdentityLocked());
   last_batch_ids_ = pending_batch_ids_;
   data_version_.fetch_add(1, std::memory_order_release);
+  if (text_indexer_) text_indexer_->Notify();
   return Status::Ok();
 }
 
@@ -658,8 +698,6 @@ Status SqliteStore::ApplyBatchLocked(std::span<const Event> events, std::int64_t
   }
   std::int64_t first_id = 0;
   std::int64_t last_id = 0;
-  std::int64_t n_inserted = 0;
-  bool consecutive = true;  // ids first_id.. in event order: the text index reads them from memory
   std::array<std::string, 2 * kEventsPerInsert> packed;  // stored forms of one statement's texts
   // Binds a text column in its stored form: compressed BLOB when that pays off, TEXT otherwise.
   auto bind_text = [this](Statement& st, int index, const std::optional<std::string>& text,
@@ -698,8 +736,6 @@ Status SqliteStore::ApplyBatchLocked(std::span<const Event> events, std::int64_t
     last_id = writer_->LastInsertRowId();
     const std::int64_t statement_first = last_id - static_cast<std::int64_t>(rows) + 1;
     if (first_id == 0) first_id = statement_first;
-    consecutive = consecutive && statement_first - first_id == n_inserted;
-    n_inserted += static_cast<std::int64_t>(rows);
     for (std::size_t j = 0; j < rows; ++j) {
       const Event& e = events[i + j];
       delta.AddEvent(e);
@@ -725,17 +761,15 @@ Status SqliteStore::ApplyBatchLocked(std::span<const Event> events, std::int64_t
     i += rows;
   }
   pending_batch_ids_ = {first_id, last_id};
-  if (first_id != 0) {
-    // The texts come from `events` (still in memory, exactly what was stored) rather than being
-    // decompressed again; any id the batch does not hold falls back to the stored value.
-    if (consecutive) batch_texts_ = {first_id, events};
-    w.index_text.Reset();
-    w.index_text.Bind(1, first_id);
-    w.index_text.Bind(2, last_id);
-    Status indexed = w.index_text.Run().WithContext("index text");
-    w.index_text.Reset();
-    batch_texts_ = {};
-    VK_RETURN_IF_ERROR(indexed);
+  // The text index is filled by its own thread from the committed rows (text_index.h); what it
+  // has applied of the change log (deletes, updates, restores) goes here, in the same commit.
+  const std::int64_t applied = text_indexer_ ? text_indexer_->ChangesApplied() : 0;
+  if (applied > text_changes_purged_) {
+    w.purge_text_changes.Reset();
+    w.purge_text_changes.Bind(1, applied);
+    VK_RETURN_IF_ERROR(w.purge_text_changes.Run().WithContext("purge the text change log"));
+    w.purge_text_changes.Reset();
+    text_changes_purged_ = applied;
   }
   VK_RETURN_IF_ERROR(ws_->minutes->Apply(minutes));
   return ApplyRollup(delta, now_ms);
@@ -886,7 +920,24 @@ Result<CleanupResult> SqliteStore::DeleteSessions(const DeleteSelector& selector
   VK_RETURN_IF_ERROR(audit.Run().WithContext("audit retention"));
   VK_RETURN_IF_ERROR(txn.Commit().WithContext("commit retention"));
   data_version_.fetch_add(1, std::memory_order_release);
+  // The deleted texts wait in the change log until the text index has forgotten them; settle
+  // that now, so that the space retention measures (and then frees) is what remains.
+  VK_RETURN_IF_ERROR(SettleTextChangesLocked());
   return result;
+}
+
+Status SqliteStore::SettleTextChangesLocked() {
+  if (!text_indexer_) return Status::Ok();
+  VK_RETURN_IF_ERROR(text_indexer_->CatchUp().WithContext("text index after retention"));
+  const std::int64_t applied = text_indexer_->ChangesApplied();
+  if (applied <= text_changes_purged_) return Status::Ok();
+  WriterStatements& w = *ws_;
+  w.purge_text_changes.Reset();
+  w.purge_text_changes.Bind(1, applied);
+  Status st = w.purge_text_changes.Run().WithContext("purge the text change log");
+  w.purge_text_changes.Reset();
+  if (st.ok()) text_changes_purged_ = applied;
+  return st;
 }
 
 Status SqliteStore::RecordDeadLetter(std::span<const Event> events, const Status& error,
@@ -1009,11 +1060,15 @@ Result<std::vector<Event>> SqliteStore::QueryEvents(const EventQueryFilter& f) {
   // Build the FTS expression from the vocabulary: whole words must exist; the prefix becomes an
   // OR of the (few) terms it stands for, which FTS5 can seek by rowid, unlike a prefix query
   // that merges every matching doclist in full. The document counts estimate the candidates.
+  // Everything committed before this search is in the text index first.
+  if (std::shared_ptr<TextIndexer> indexer = TextIndexerRef()) {
+    VK_RETURN_IF_ERROR(indexer->CatchUp().WithContext("bring the text index up to date"));
+  }
   std::int64_t candidates = INT64_MAX;
   std::string expr;
   for (const std::string& w : words.exact) {
     VK_ASSIGN_OR_RETURN(Statement * doc, Cached(*reader,
-        "SELECT doc FROM telemetry_events_fts_vocab WHERE term = ?"));
+        "SELECT doc FROM txt.telemetry_events_fts_vocab WHERE term = ?"));
     doc->Bind(1, std::string_view(w));
     VK_ASSIGN_OR_RETURN(bool row, doc->Step());
     const std::int64_t n = row ? doc->ColumnInt(0) : 0;
@@ -1027,7 +1082,7 @@ Result<std::vector<Event>> SqliteStore::QueryEvents(const EventQueryFilter& f) {
     std::string upper = words.prefix;
     upper.back() = static_cast<char>(upper.back() + 1);
     VK_ASSIGN_OR_RETURN(Statement * terms, Cached(*reader,
-        "SELECT term, doc FROM telemetry_events_fts_vocab WHERE term >= ? AND term < ? LIMIT " +
+        "SELECT term, doc FROM txt.telemetry_events_fts_vocab WHERE term >= ? AND term < ? LIMIT " +
             std::to_string(kMaxExpansion + 1)));
     terms->Bind(1, std::string_view(words.prefix));
     terms->Bind(2, std::string_view(upper));
@@ -1063,7 +1118,7 @@ Result<std::vector<Event>> SqliteStore::QueryEvents(const EventQueryFilter& f) {
     return RunEventQuery(
         *reader,
         select + (f.session_id ? " INDEXED BY idx_events_session_time" : "") +
-            " WHERE id IN (SELECT rowid FROM telemetry_events_fts WHERE telemetry_events_fts "
+            " WHERE id IN (SELECT rowid FROM txt.telemetry_events_fts WHERE telemetry_events_fts "
             "MATCH ?)" + filters + order_by + " LIMIT ? OFFSET ?",
         binds);
   }
@@ -1102,7 +1157,7 @@ Result<std::vector<Event>> SqliteStore::QueryEvents(const EventQueryFilter& f) {
     VK_ASSIGN_OR_RETURN(
         std::vector<Event> in_window,
         RunEventQuery(*reader,
-                      select + " WHERE id IN (SELECT rowid FROM telemetry_events_fts WHERE "
+                      select + " WHERE id IN (SELECT rowid FROM txt.telemetry_events_fts WHERE "
                                "telemetry_events_fts MATCH ? AND rowid BETWEEN ? AND ?)" +
                           filters + order_by + " LIMIT ?",
                       binds));
@@ -1130,7 +1185,7 @@ Result<std::vector<Event>> SqliteStore::QueryEvents(const EventQueryFilter& f) {
     VK_ASSIGN_OR_RETURN(
         std::vector<Event> outside,
         RunEventQuery(*reader,
-                      select + " WHERE id IN (SELECT rowid FROM telemetry_events_fts WHERE "
+                      select + " WHERE id IN (SELECT rowid FROM txt.telemetry_events_fts WHERE "
                                "telemetry_events_fts MATCH ? AND rowid BETWEEN ? AND ?) AND " +
                           (desc ? "timestamp >= ? AND id < ?" : "timestamp <= ? AND id > ?") +
                           filters + order_by + " LIMIT ?",
@@ -1417,9 +1472,10 @@ std::int64_t DecodeFtsSegmentCount(std::string_view rec) {
   return segments;
 }
 
+// On a connection with the text index attached (a reader).
 Result<std::int64_t> FtsSegmentCount(Database& db) {
   VK_ASSIGN_OR_RETURN(Statement st, Statement::Prepare(db,
-      "SELECT block FROM telemetry_events_fts_data WHERE id = 10"));
+      "SELECT block FROM txt.telemetry_events_fts_data WHERE id = 10"));
   VK_ASSIGN_OR_RETURN(bool row, st.Step());
   if (!row) return std::int64_t{0};  // an index never written to has no structure record yet
   return DecodeFtsSegmentCount(st.ColumnTextView(0));
@@ -1453,7 +1509,11 @@ Result<MaintenanceReport> SqliteStore::Optimize(bool rebuild_indexes) {
   MaintenanceReport r;
   r.file_size_before_bytes = internal::FileSizeBytes(config_.db_path);
   r.wal_size_before_bytes = internal::FileSizeBytes(config_.db_path + "-wal");
-  VK_ASSIGN_OR_RETURN(r.fts_segments_before, FtsSegmentCount(*writer_));
+  auto segments = [this]() -> Result<std::int64_t> {
+    VK_ASSIGN_OR_RETURN(ReaderLease reader, AcquireReader());
+    return FtsSegmentCount(*reader->db);
+  };
+  VK_ASSIGN_OR_RETURN(r.fts_segments_before, segments());
   auto step = [&](std::string name, std::string detail, const std::string& sql) -> Status {
     const std::int64_t t0 = internal::SteadyMicros();
     VK_RETURN_IF_ERROR(writer_->Exec(sql).WithContext(name));
@@ -1463,17 +1523,21 @@ Result<MaintenanceReport> SqliteStore::Optimize(bool rebuild_indexes) {
   VK_RETURN_IF_ERROR(step("pragma_optimize", "PRAGMA optimize", "PRAGMA optimize"));
   VK_RETURN_IF_ERROR(step("analyze", "ANALYZE: planner statistics of every table and index",
                           "ANALYZE"));
-  VK_RETURN_IF_ERROR(step("fts_optimize",
-                          "telemetry_events_fts: " + std::to_string(r.fts_segments_before) +
-                              " segments merged into one",
-                          "INSERT INTO telemetry_events_fts(telemetry_events_fts) "
-                          "VALUES('optimize')"));
+  if (text_indexer_) {
+    // In the text index's own file, on its own connection (text_index.h).
+    const std::int64_t t0 = internal::SteadyMicros();
+    VK_RETURN_IF_ERROR(text_indexer_->Optimize().WithContext("fts_optimize"));
+    r.steps.push_back({"fts_optimize",
+                       "telemetry_events_fts (" + TextIndexer::SidePath(config_.db_path) +
+                           "): " + std::to_string(r.fts_segments_before) +
+                           " segments merged into one",
+                       MsSinceMicros(t0)});
+  }
   if (rebuild_indexes) {
-    // Our tables that have indexes (the FTS shadow tables have none of their own to rebuild).
+    // Our tables that have indexes.
     VK_ASSIGN_OR_RETURN(Statement tables, Statement::Prepare(*writer_,
         "SELECT tbl_name, count(*) FROM sqlite_master WHERE type = 'index' "
         "AND tbl_name LIKE 'telemetry\\_%' ESCAPE '\\' "
-        "AND tbl_name NOT LIKE 'telemetry\\_events\\_fts%' ESCAPE '\\' "
         "GROUP BY tbl_name ORDER BY tbl_name"));
     std::vector<std::pair<std::string, std::int64_t>> list;
     while (true) {
@@ -1488,7 +1552,7 @@ Result<MaintenanceReport> SqliteStore::Optimize(bool rebuild_indexes) {
                               "REINDEX " + QuoteIdentifier(table)));
     }
   }
-  VK_ASSIGN_OR_RETURN(r.fts_segments_after, FtsSegmentCount(*writer_));
+  VK_ASSIGN_OR_RETURN(r.fts_segments_after, segments());
   r.file_size_after_bytes = internal::FileSizeBytes(config_.db_path);
   r.wal_size_after_bytes = internal::FileSizeBytes(config_.db_path + "-wal");
   r.total_ms = MsSinceMicros(start);
@@ -1545,14 +1609,22 @@ Result<CleanupResult> SqliteStore::DeleteAll(std::string_view reason, std::int64
                       writer_->QueryInt("SELECT count(*) FROM telemetry_errors"));
   VK_ASSIGN_OR_RETURN(std::int64_t buffers,
                       writer_->QueryInt("SELECT count(*) FROM telemetry_buffers"));
-  // Events go row by row through the FTS delete trigger (vk_text is registered on this
-  // connection), so the text index loses exactly their entries and stays consistent.
+  // The text index starts again from nothing (a new generation, text_index.h), so the deleted
+  // texts need no entry in its change log: the delete trigger is set aside meanwhile (same
+  // transaction; its SQL is read back from the schema).
+  VK_ASSIGN_OR_RETURN(std::string trigger, writer_->QueryText(
+      "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'telemetry_events_text_ad'"));
+  if (!trigger.empty()) {
+    VK_RETURN_IF_ERROR(writer_->Exec("DROP TRIGGER telemetry_events_text_ad"));
+  }
   VK_RETURN_IF_ERROR(writer_->Exec(
       "DELETE FROM telemetry_errors; DELETE FROM telemetry_events; "
       "DELETE FROM telemetry_sessions; DELETE FROM telemetry_buffers; "
       "DELETE FROM telemetry_stats; DELETE FROM telemetry_minute_rollups; "
       "DELETE FROM telemetry_period_rollups;")
       .WithContext("clear telemetry"));
+  if (!trigger.empty()) VK_RETURN_IF_ERROR(writer_->Exec(trigger));
+  VK_RETURN_IF_ERROR(NewTextGenerationLocked());
   VK_ASSIGN_OR_RETURN(Statement audit, Statement::Prepare(*writer_,
       "INSERT INTO telemetry_audit_log (table_name, record_id, operation, old_values, "
       "changed_fields, reason, metadata, timestamp, created_at) "
@@ -1567,6 +1639,7 @@ Result<CleanupResult> SqliteStore::DeleteAll(std::string_view reason, std::int64
   VK_RETURN_IF_ERROR(audit.Run().WithContext("audit clear"));
   VK_RETURN_IF_ERROR(txn.Commit().WithContext("commit clear"));
   data_version_.fetch_add(1, std::memory_order_release);
+  text_indexer_->Notify();
   return result;
 }
 
@@ -1685,7 +1758,8 @@ Result<Store::PlannerState> SqliteStore::GetPlannerState() {
     VK_ASSIGN_OR_RETURN(std::int64_t rows, db.QueryInt("SELECT count(*) FROM sqlite_stat1"));
     p.statistics = rows > 0;
   }
-  VK_ASSIGN_OR_RETURN(p.fts_data_rows, db.QueryInt("SELECT count(*) FROM telemetry_events_fts_data"));
+  VK_ASSIGN_OR_RETURN(p.fts_data_rows,
+                      db.QueryInt("SELECT count(*) FROM txt.telemetry_events_fts_data"));
   VK_ASSIGN_OR_RETURN(p.fts_segments, FtsSegmentCount(db));
   return p;
 }
@@ -2303,10 +2377,14 @@ class SqliteStore::SqliteRestoreWriter final : public RestoreWriter {
     // Restored rows keep their ids, which may fall inside the recorded privacy range.
     VK_ASSIGN_OR_RETURN(bool ranges, PrivacyRangesExist(db));
     if (ranges) VK_RETURN_IF_ERROR(db.Exec(kClearPrivacyRangeSql).WithContext("clear privacy range"));
-    // Ids restored, so that only they are added to the text index at the end.
+    // Ids restored below the events' counter as it is now, which the text index may already
+    // have passed (text_index.h): the change log tells it to index them. Ids above it are
+    // indexed as any new row.
     VK_RETURN_IF_ERROR(db.Exec(
         "CREATE TEMP TABLE IF NOT EXISTS vk_restored_ids (id INTEGER PRIMARY KEY); "
         "DELETE FROM temp.vk_restored_ids;"));
+    VK_ASSIGN_OR_RETURN(events_seq_before_, db.QueryInt(
+        "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'telemetry_events'), 0)"));
     auto prep = [&db](Statement& out, std::string_view sql) -> Status {
       VK_ASSIGN_OR_RETURN(out, Statement::Prepare(db, sql));
       return Status::Ok();
@@ -2403,17 +2481,20 @@ class SqliteStore::SqliteRestoreWriter final : public RestoreWriter {
 
   Status Commit() override {
     Database& db = *store_.writer_;
-    VK_RETURN_IF_ERROR(db.Exec(
-        "INSERT INTO telemetry_events_fts (rowid, prompt, stream_data) "
-        "SELECT id, vk_text(prompt), vk_text(stream_data) FROM telemetry_events "
-        "WHERE id IN (SELECT id FROM temp.vk_restored_ids); "
-        "DELETE FROM temp.vk_restored_ids;").WithContext("index restored text"));
+    VK_ASSIGN_OR_RETURN(Statement log, Statement::Prepare(db,
+        "INSERT INTO telemetry_text_changes (event_id, op) "
+        "SELECT id, 'a' FROM temp.vk_restored_ids WHERE id <= ?"));
+    log.Bind(1, events_seq_before_);
+    VK_RETURN_IF_ERROR(log.Run().WithContext("log restored text"));
+    log.Reset();
+    VK_RETURN_IF_ERROR(db.Exec("DELETE FROM temp.vk_restored_ids;"));
     if (!delta_.empty()) VK_RETURN_IF_ERROR(store_.ApplyRollup(delta_, now_ms_));
     // The minute rollups need the sessions' event sequences; restored rows can interleave with
     // stored ones, so they are recomputed from all events (restores are rare and bulk).
     VK_RETURN_IF_ERROR(RebuildMinuteRollups(db).WithContext("roll up restored events"));
     VK_RETURN_IF_ERROR(txn_.Commit().WithContext("commit restore"));
     store_.data_version_.fetch_add(1, std::memory_order_release);
+    if (store_.text_indexer_) store_.text_indexer_->Notify();
     return Status::Ok();
   }
 
@@ -2432,6 +2513,7 @@ class SqliteStore::SqliteRestoreWriter final : public RestoreWriter {
   // Declared after lock_ so it rolls back (destructor) before the lock is released.
   Transaction txn_;
   const std::int64_t now_ms_;  // rollup rows' updated_at
+  std::int64_t events_seq_before_ = 0;  // the events' AUTOINCREMENT counter at Begin
   Statement session_;
   Statement event_;
   Statement error_;

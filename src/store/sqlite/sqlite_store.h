@@ -16,6 +16,7 @@
 #include "store/sqlite/checkpointer.h"
 #include "store/sqlite/database.h"
 #include "store/sqlite/text_codec.h"
+#include "store/sqlite/text_index.h"
 #include "store/session_merge.h"
 #include "store/store.h"
 #include "vibekit/clock.h"
@@ -150,18 +151,27 @@ class SqliteStore final : public Store {
   // After CheckFileIdentityLocked fails: drops every connection and opens a new database at
   // db_path (schema included), so commits are never acknowledged into an unlinked file.
   Status RecreateIfGoneLocked();
+  std::shared_ptr<TextIndexer> TextIndexerRef();
+  // In the writer's transaction: the text index is to be rebuilt from the rows as committed.
+  Status NewTextGenerationLocked();
+  // Outside a transaction: the text index applies the change log, whose applied entries are
+  // then deleted (retention measures the space that is left).
+  Status SettleTextChangesLocked();
+  void ResetTextIndexer();  // stops and drops the text indexer
   void LogQuery(const std::string& sql, std::int64_t micros) const;
 
   const LocalStoreConfig config_;
   const Clock& clock_;
   std::mutex writer_mu_;                 // serializes use of writer_ (normally one thread)
-  // The batch whose text is being indexed (vk_batch_text on writer_ reads it; declared before
-  // writer_ so it outlives the connection). Guarded by writer_mu_.
-  BatchTexts batch_texts_;
   std::unique_ptr<Database> writer_;     // guarded by writer_mu_
   std::unique_ptr<WriterStatements> ws_;  // guarded by writer_mu_; prepared on writer_
   bool writer_batch_mode_ = false;        // guarded by writer_mu_; see SetWriterBatchModeLocked
   std::unique_ptr<Checkpointer> checkpointer_;  // guarded by writer_mu_; hooks writer_
+  // The text index's own thread and file (text_index.h). Set while open_, and changed only
+  // under writer_mu_ too (writer paths read it directly); readers take it by TextIndexerRef.
+  std::mutex text_mu_;
+  std::shared_ptr<TextIndexer> text_indexer_;  // guarded by text_mu_
+  std::int64_t text_changes_purged_ = 0;  // guarded by writer_mu_: log entries deleted up to here
   std::mutex pool_mu_;
   std::vector<std::unique_ptr<Reader>> idle_readers_;  // guarded by pool_mu_
   int readers_total_ = 0;                              // guarded by pool_mu_

@@ -8,7 +8,6 @@
 #include <cstring>
 #include <string>
 
-#include "vibekit/event.h"
 
 namespace vibekit::store::sqlite {
 namespace {
@@ -115,27 +114,6 @@ void VkText(sqlite3_context* ctx, int /*argc*/, sqlite3_value** argv) {
   ResultStoredText(ctx, argv[0]);
 }
 
-// vk_batch_text(id, column, stored): the text of column 0 (prompt) or 1 (stream_data) of event
-// `id` from the batch in memory when the id is one of its events, else the stored value decoded.
-void VkBatchText(sqlite3_context* ctx, int /*argc*/, sqlite3_value** argv) {
-  const auto* batch = static_cast<const BatchTexts*>(sqlite3_user_data(ctx));
-  const std::int64_t id = sqlite3_value_int64(argv[0]);
-  const std::int64_t i = id - batch->first_id;
-  if (batch->first_id > 0 && i >= 0 && i < static_cast<std::int64_t>(batch->events.size())) {
-    const Event& e = batch->events[static_cast<std::size_t>(i)];
-    const std::optional<std::string>& text =
-        sqlite3_value_int(argv[1]) == 0 ? e.prompt : e.stream_data;
-    if (text) {
-      // The batch outlives the statement that reads it (set and cleared around it).
-      sqlite3_result_text64(ctx, text->data(), text->size(), SQLITE_STATIC, SQLITE_UTF8);
-    } else {
-      sqlite3_result_null(ctx);
-    }
-    return;
-  }
-  ResultStoredText(ctx, argv[2]);
-}
-
 }  // namespace
 
 bool EncodeText(std::string_view text, int min_bytes, std::string* out, TextCodec codec,
@@ -194,15 +172,6 @@ Status RegisterTextFunctions(sqlite3* db) {
       db, "vk_text", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, nullptr, &VkText,
       nullptr, nullptr, nullptr);
   if (rc != SQLITE_OK) return Status::Internal("cannot register vk_text()");
-  return Status::Ok();
-}
-
-Status RegisterBatchTextFunction(sqlite3* db, const BatchTexts* batch) {
-  // Not deterministic: the same arguments give the stored text once the batch is cleared.
-  const int rc = sqlite3_create_function_v2(db, "vk_batch_text", 3, SQLITE_UTF8,
-                                            const_cast<BatchTexts*>(batch), &VkBatchText, nullptr,
-                                            nullptr, nullptr);
-  if (rc != SQLITE_OK) return Status::Internal("cannot register vk_batch_text()");
   return Status::Ok();
 }
 

@@ -6,7 +6,7 @@
 // little-endian, an LZ4 block); earlier builds wrote kZstdV1 (the byte, a zstd
 // frame), which is read as before. Shorter texts, and texts that do not shrink, stay plain TEXT.
 // The SQL function vk_text(x) (registered on every connection we open) returns the plain text of
-// any form; the FTS triggers and the search filter use it.
+// any form; the text index (text_index.h) and the search filter use it.
 //
 // Why LZ4 (docs/BENCHMARKS.md, "Stored texts"): on this workload's 0.5-4 KiB texts it compresses
 // ~4x and decodes ~9x faster than zstd level 1, for ~30 % more bytes per compressed text; every
@@ -15,17 +15,12 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <span>
 #include <string>
 #include <string_view>
 
 #include "vibekit/status.h"
 
 struct sqlite3;
-
-namespace vibekit {
-struct Event;
-}
 
 namespace vibekit::store::sqlite {
 
@@ -52,18 +47,5 @@ Status DecodeTextInto(const void* blob, std::size_t size, std::string* out);
 
 // Registers vk_text() on `db`.
 Status RegisterTextFunctions(sqlite3* db);
-
-// The events of the batch being written, in id order: events[i] was stored with id
-// first_id + i. first_id 0 = no batch.
-struct BatchTexts {
-  std::int64_t first_id = 0;
-  std::span<const Event> events;
-};
-
-// Registers vk_batch_text(id, column, stored) on the writer's connection: the prompt (column 0)
-// or stream data (1) of event `id` straight from `*batch` when it holds that id, else
-// vk_text(stored). The text index is filled from it, so the texts just compressed for storage
-// are not decompressed again to be tokenized. `*batch` must outlive the connection.
-Status RegisterBatchTextFunction(sqlite3* db, const BatchTexts* batch);
 
 }  // namespace vibekit::store::sqlite

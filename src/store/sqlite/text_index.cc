@@ -1,0 +1,347 @@
+#include "store/sqlite/text_index.h"
+
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <chrono>
+#include <utility>
+#include <vector>
+
+#include "common/log.h"
+#include "store/sqlite/schema.h"
+
+namespace vibekit::store::sqlite {
+
+namespace {
+
+// The side file's schema. Contentless (the text lives once, in the database): rows leave it
+// through FTS5's 'delete' command given their exact text, which the change log keeps.
+constexpr std::string_view kSideSchema = R"sql(
+CREATE VIRTUAL TABLE IF NOT EXISTS txt.telemetry_events_fts USING fts5(
+  prompt, stream_data, content='', detail=none, columnsize=0,
+  tokenize='unicode61 remove_diacritics 2');
+CREATE VIRTUAL TABLE IF NOT EXISTS txt.telemetry_events_fts_vocab
+  USING fts5vocab('telemetry_events_fts', 'row');
+CREATE TABLE IF NOT EXISTS txt.vk_text_state (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  generation TEXT NOT NULL,
+  indexed_upto INTEGER NOT NULL,
+  changes_upto INTEGER NOT NULL);
+)sql";
+
+// The AUTOINCREMENT counter of `table` (never decreases, unlike max(id) after deletes).
+constexpr std::string_view kSequence =
+    "SELECT coalesce((SELECT seq FROM main.sqlite_sequence WHERE name = ?), 0)";
+
+Status CreateSideFile(const std::string& path) {
+  if (::access(path.c_str(), F_OK) == 0) return Status::Ok();
+  const int fd = ::open(path.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
+  if (fd < 0 && errno != EEXIST) {
+    return Status::IoError("cannot create the text index \"" + path + "\": " +
+                           std::strerror(errno));
+  }
+  if (fd >= 0) ::close(fd);
+  return Status::Ok();
+}
+
+Status AttachAndCreate(Database& db, const std::string& side) {
+  VK_ASSIGN_OR_RETURN(Statement attach, Statement::Prepare(db, "ATTACH DATABASE ? AS txt"));
+  attach.Bind(1, std::string_view(side));
+  VK_RETURN_IF_ERROR(attach.Run().WithContext("attach the text index \"" + side + "\""));
+  attach.Reset();
+  VK_ASSIGN_OR_RETURN(std::string mode, db.QueryText("PRAGMA txt.journal_mode"));
+  if (mode != "wal") VK_RETURN_IF_ERROR(db.Exec("PRAGMA txt.journal_mode=WAL"));
+  VK_RETURN_IF_ERROR(db.Exec("PRAGMA txt.synchronous=NORMAL"));
+  return db.Exec(kSideSchema).WithContext("create the text index \"" + side + "\"");
+}
+
+}  // namespace
+
+std::string TextIndexer::SidePath(const std::string& db_path) { return db_path + "-text"; }
+
+Result<std::unique_ptr<TextIndexer>> TextIndexer::Start(const LocalStoreConfig& config,
+                                                        bool background) {
+  const std::string side = SidePath(config.db_path);
+  VK_RETURN_IF_ERROR(CreateSideFile(side));
+  OpenOptions options;
+  options.create = false;
+  options.busy_timeout_ms = config.busy_timeout_ms;
+  VK_ASSIGN_OR_RETURN(std::unique_ptr<Database> db, Database::Open(config.db_path, options));
+  VK_RETURN_IF_ERROR(ConfigureConnection(*db, /*writer=*/false, config));
+  Status attached = AttachAndCreate(*db, side);
+  if (!attached.ok() && (attached.code() == StatusCode::kCorruption ||
+                         attached.message().find("not a database") != std::string::npos)) {
+    // Derived data: a damaged index file is replaced by a new one, filled from the database.
+    internal::LogWarn(attached.message() + "; rebuilding the text index");
+    (void)db->Exec("DETACH DATABASE txt");
+    for (const char* suffix : {"", "-wal", "-shm"}) (void)::unlink((side + suffix).c_str());
+    VK_RETURN_IF_ERROR(CreateSideFile(side));
+    attached = AttachAndCreate(*db, side);
+  }
+  VK_RETURN_IF_ERROR(attached);
+  std::unique_ptr<TextIndexer> t(new TextIndexer(std::move(db)));
+  if (background) t->thread_ = std::thread([p = t.get()] { p->Run(); });
+  return t;
+}
+
+TextIndexer::TextIndexer(std::unique_ptr<Database> db) : db_(std::move(db)) {}
+
+TextIndexer::~TextIndexer() { Stop(); }
+
+void TextIndexer::Stop() noexcept {
+  {
+    std::lock_guard lock(wake_mu_);
+    stop_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) {
+    sqlite3_interrupt(db_->handle());  // a long step rolls back; its rows are indexed later
+    thread_.join();
+  }
+}
+
+void TextIndexer::Notify() {
+  {
+    std::lock_guard lock(wake_mu_);
+    pending_ = true;
+  }
+  wake_.notify_one();
+}
+
+void TextIndexer::Run() {
+  std::int64_t failures = 0;
+  while (true) {
+    {
+      std::unique_lock lock(wake_mu_);
+      // Also wakes by itself: other processes commit to the same database.
+      wake_.wait_for(lock, std::chrono::seconds(1), [this] { return pending_ || stop_; });
+      if (stop_) return;
+      pending_ = false;
+      // Gather: FTS5 writes a segment per transaction, so larger steps cost less per event.
+      // Searches do not wait for this (CatchUp indexes at once).
+      wake_.wait_for(lock, std::chrono::milliseconds(kGatherMs), [this] { return stop_; });
+      if (stop_) return;
+      pending_ = false;
+    }
+    bool more = true;
+    while (more) {
+      {
+        std::lock_guard lock(wake_mu_);
+        if (stop_) return;
+      }
+      std::lock_guard lock(mu_);
+      std::int64_t upto = 0;
+      Status st = StepLocked(&more, &upto);
+      if (!st.ok()) {
+        // Busy or interrupted: the next wake retries. Logged once per run of failures.
+        if (failures++ == 0) internal::LogWarn("text index: " + st.message());
+        more = false;
+      } else {
+        failures = 0;
+      }
+    }
+  }
+}
+
+Status TextIndexer::CatchUp() {
+  std::lock_guard lock(mu_);
+  VK_ASSIGN_OR_RETURN(Statement seq, Statement::Prepare(*db_, kSequence));
+  seq.Bind(1, std::string_view("telemetry_events"));
+  VK_ASSIGN_OR_RETURN(bool row, seq.Step());
+  const std::int64_t target = row ? seq.ColumnInt(0) : 0;
+  seq.Reset();
+  bool more = true;
+  std::int64_t upto = 0;
+  while (more) {
+    VK_RETURN_IF_ERROR(StepLocked(&more, &upto));
+    if (upto >= target) break;  // later commits: the thread's
+  }
+  return Status::Ok();
+}
+
+Status TextIndexer::StepLocked(bool* more, std::int64_t* indexed_upto_out) {
+  *more = false;
+  Database& db = *db_;
+  Transaction txn(db);
+  VK_RETURN_IF_ERROR(txn.Begin(/*immediate=*/false));
+  // The side file's write lock first (the database is only read, from one snapshot taken at
+  // its first read below, after this lock: two indexers never index the same rows twice).
+  VK_RETURN_IF_ERROR(db.Exec(
+      "INSERT OR IGNORE INTO txt.vk_text_state (id, generation, indexed_upto, changes_upto) "
+      "VALUES (1, '', 0, 0)"));
+  VK_ASSIGN_OR_RETURN(Statement state, Statement::Prepare(db,
+      "SELECT generation, indexed_upto, changes_upto FROM txt.vk_text_state WHERE id = 1"));
+  VK_ASSIGN_OR_RETURN(bool has_state, state.Step());
+  if (!has_state) return Status::Internal("text index: no state row");
+  const std::string indexed_generation = state.ColumnText(0);
+  std::int64_t indexed_upto = state.ColumnInt(1);
+  std::int64_t changes_upto = state.ColumnInt(2);
+  state.Reset();
+
+  VK_ASSIGN_OR_RETURN(std::string generation,
+                      db.QueryText("SELECT generation FROM main.telemetry_text_index WHERE id = 1"));
+  VK_ASSIGN_OR_RETURN(Statement seq, Statement::Prepare(db, kSequence));
+  seq.Bind(1, std::string_view("telemetry_events"));
+  VK_ASSIGN_OR_RETURN(bool r1, seq.Step());
+  const std::int64_t events_seq = r1 ? seq.ColumnInt(0) : 0;
+  seq.Reset();
+  seq.Bind(1, std::string_view("telemetry_text_changes"));
+  VK_ASSIGN_OR_RETURN(bool r2, seq.Step());
+  const std::int64_t changes_seq = r2 ? seq.ColumnInt(0) : 0;
+  seq.Reset();
+
+  if (generation != indexed_generation || indexed_upto > events_seq || changes_upto > changes_seq) {
+    // Another database than the one indexed (cleared, restored, or copied over this file):
+    // start again. The changes logged so far concern rows the new pass reads as they are now.
+    VK_RETURN_IF_ERROR(db.Exec(
+        "INSERT INTO txt.telemetry_events_fts(telemetry_events_fts) VALUES ('delete-all')"));
+    indexed_upto = 0;
+    changes_upto = changes_seq;
+    ++counts_.rebuilds;
+  } else if (changes_seq > changes_upto) {
+    VK_RETURN_IF_ERROR(ApplyChangesLocked(indexed_upto, changes_upto, changes_seq));
+    changes_upto = changes_seq;
+  }
+
+  const std::int64_t hi = std::min(events_seq, indexed_upto + kRowsPerStep);
+  if (hi > indexed_upto) {
+    VK_RETURN_IF_ERROR(IndexRangeLocked(indexed_upto, hi));
+    indexed_upto = hi;
+  }
+  VK_ASSIGN_OR_RETURN(Statement save, Statement::Prepare(db,
+      "UPDATE txt.vk_text_state SET generation = ?1, indexed_upto = ?2, changes_upto = ?3 "
+      "WHERE id = 1"));
+  save.Bind(1, std::string_view(generation));
+  save.Bind(2, indexed_upto);
+  save.Bind(3, changes_upto);
+  VK_RETURN_IF_ERROR(save.Run());
+  VK_RETURN_IF_ERROR(txn.Commit().WithContext("commit the text index"));
+  ++counts_.steps;
+  changes_applied_.store(changes_upto, std::memory_order_release);
+  *more = indexed_upto < events_seq;
+  *indexed_upto_out = indexed_upto;
+  return Status::Ok();
+}
+
+namespace {
+// A failure that concerns one row's stored text (it does not decode), not the connection or
+// the files: the row is left out of the index, the others go in.
+bool RowLevel(const Status& st) {
+  return st.code() == StatusCode::kInternal || st.code() == StatusCode::kCorruption ||
+         st.code() == StatusCode::kInvalidArgument;
+}
+}  // namespace
+
+Status TextIndexer::IndexRangeLocked(std::int64_t lo, std::int64_t hi) {
+  Database& db = *db_;
+  VK_ASSIGN_OR_RETURN(Statement ins, Statement::Prepare(db,
+      "INSERT INTO txt.telemetry_events_fts (rowid, prompt, stream_data) "
+      "SELECT id, vk_text(prompt), vk_text(stream_data) FROM main.telemetry_events "
+      "WHERE id > ?1 AND id <= ?2 AND (prompt IS NOT NULL OR stream_data IS NOT NULL)"));
+  ins.Bind(1, lo);
+  ins.Bind(2, hi);
+  Status bulk = ins.Run();
+  ins.Reset();
+  if (bulk.ok()) {
+    counts_.rows_indexed += db.Changes();
+    return bulk;
+  }
+  if (!RowLevel(bulk)) return bulk.WithContext("index events " + std::to_string(lo + 1) + ".." +
+                                               std::to_string(hi));
+  // The failed statement was undone; row by row, leaving out what cannot be read.
+  VK_ASSIGN_OR_RETURN(Statement ids, Statement::Prepare(db,
+      "SELECT id FROM main.telemetry_events WHERE id > ?1 AND id <= ?2 "
+      "AND (prompt IS NOT NULL OR stream_data IS NOT NULL)"));
+  ids.Bind(1, lo);
+  ids.Bind(2, hi);
+  std::vector<std::int64_t> list;
+  while (true) {
+    VK_ASSIGN_OR_RETURN(bool row, ids.Step());
+    if (!row) break;
+    list.push_back(ids.ColumnInt(0));
+  }
+  ids.Reset();
+  for (const std::int64_t id : list) {
+    VK_RETURN_IF_ERROR(EnterLocked(id));
+  }
+  return Status::Ok();
+}
+
+Status TextIndexer::EnterLocked(std::int64_t event_id) {
+  Database& db = *db_;
+  VK_ASSIGN_OR_RETURN(Statement enter, Statement::Prepare(db,
+      "INSERT INTO txt.telemetry_events_fts (rowid, prompt, stream_data) "
+      "SELECT id, vk_text(prompt), vk_text(stream_data) FROM main.telemetry_events "
+      "WHERE id = ? AND (prompt IS NOT NULL OR stream_data IS NOT NULL)"));
+  enter.Bind(1, event_id);
+  Status st = enter.Run();
+  if (st.ok()) {
+    counts_.rows_indexed += db.Changes();
+    return st;
+  }
+  if (!RowLevel(st)) return st;
+  ++counts_.rows_skipped;
+  internal::LogWarn("text index: event " + std::to_string(event_id) +
+                    " left out (its stored text cannot be read: " + st.message() + ")");
+  return Status::Ok();
+}
+
+Status TextIndexer::ApplyChangesLocked(std::int64_t indexed_upto, std::int64_t from_seq,
+                                       std::int64_t to_seq) {
+  Database& db = *db_;
+  // Only events already in the index: the others enter it with their current text later.
+  VK_ASSIGN_OR_RETURN(Statement changes, Statement::Prepare(db,
+      "SELECT seq, event_id, op FROM main.telemetry_text_changes "
+      "WHERE seq > ?1 AND seq <= ?2 AND event_id <= ?3 ORDER BY event_id, seq"));
+  VK_ASSIGN_OR_RETURN(Statement remove, Statement::Prepare(db,
+      "INSERT INTO txt.telemetry_events_fts (telemetry_events_fts, rowid, prompt, stream_data) "
+      "SELECT 'delete', event_id, vk_text(prompt), vk_text(stream_data) "
+      "FROM main.telemetry_text_changes WHERE seq = ?"));
+  changes.Bind(1, from_seq);
+  changes.Bind(2, to_seq);
+  changes.Bind(3, indexed_upto);
+  std::int64_t current = 0;  // the event whose changes are being read; 0 = none yet
+  auto finish = [this](std::int64_t event_id) { return EnterLocked(event_id); };
+  while (true) {
+    VK_ASSIGN_OR_RETURN(bool row, changes.Step());
+    if (!row) break;
+    const std::int64_t seq = changes.ColumnInt(0);
+    const std::int64_t event_id = changes.ColumnInt(1);
+    if (event_id == current) continue;  // only an event's first change holds the indexed text
+    if (current != 0) VK_RETURN_IF_ERROR(finish(current));
+    current = event_id;
+    if (changes.ColumnTextView(2) == "d") {
+      remove.Reset();
+      remove.Bind(1, seq);
+      VK_RETURN_IF_ERROR(remove.Run().WithContext("remove the old text of event " +
+                                                  std::to_string(event_id)));
+      ++counts_.rows_removed;
+    }
+  }
+  changes.Reset();
+  if (current != 0) VK_RETURN_IF_ERROR(finish(current));
+  return Status::Ok();
+}
+
+Status TextIndexer::Optimize() {
+  std::lock_guard lock(mu_);
+  VK_RETURN_IF_ERROR(db_->Exec(
+      "INSERT INTO txt.telemetry_events_fts(telemetry_events_fts) VALUES ('optimize')"));
+  return db_->Exec("VACUUM txt");
+}
+
+TextIndexer::Counts TextIndexer::counts() {
+  std::lock_guard lock(mu_);
+  return counts_;
+}
+
+Result<std::int64_t> TextIndexer::IndexedUpto() {
+  std::lock_guard lock(mu_);
+  return db_->QueryInt("SELECT coalesce((SELECT indexed_upto FROM txt.vk_text_state), 0)");
+}
+
+}  // namespace vibekit::store::sqlite

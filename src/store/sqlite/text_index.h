@@ -1,0 +1,107 @@
+// The full-text index over events' prompt and stream data, in a file of its own beside the
+// database (`<db>-text`) and written by a thread of its own, so that the single writer's commits
+// no longer tokenize text (docs/BENCHMARKS.md, "The text index off the writer").
+//
+// The side file holds a contentless FTS5 table (rowid = event id), its fts5vocab view and one
+// state row: the generation of the database it indexes, the highest event id indexed
+// (`indexed_upto`) and the last change applied (`changes_upto`). The database (schema 1.9.0)
+// keeps `telemetry_text_index` (its generation) and `telemetry_text_changes`, which triggers fill
+// when an event's text is deleted or updated (op 'd', with the old stored texts: a contentless
+// index can only forget a row given its exact text) and which restores fill with 'a' for ids
+// they insert below the indexed range. One indexing step, in one transaction of the side file
+// reading one snapshot of the database:
+//   1. a different generation (a cleared or restored database, another file copied over this
+//      one), or an `indexed_upto` above the database's AUTOINCREMENT counter (an older copy),
+//      empties the index and starts again from id 0;
+//   2. pending changes, per event in sequence order: the first change's old text leaves the
+//      index when the event was indexed (id <= indexed_upto and the change is a 'd'); the
+//      event's current text, if the row still exists, enters it again;
+//   3. the next events above `indexed_upto`, up to a bounded number per step, enter the index.
+// The index is derived data: it can lag the database (a search first calls CatchUp) or be
+// deleted (it is rebuilt), and it is never ahead of what is committed.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "store/sqlite/database.h"
+#include "vibekit/config.h"
+#include "vibekit/status.h"
+
+namespace vibekit::store::sqlite {
+
+class TextIndexer {
+ public:
+  // The side file of the database at `db_path`.
+  static std::string SidePath(const std::string& db_path);
+  // Schema name under which readers and the indexer attach the side file.
+  static constexpr const char* kSchema = "txt";
+
+  // Opens the side file (created with mode 0600 when missing) on a connection of its own to
+  // `config.db_path`; starts the background thread when `background`.
+  static Result<std::unique_ptr<TextIndexer>> Start(const LocalStoreConfig& config,
+                                                    bool background);
+  ~TextIndexer();  // Stop()
+  TextIndexer(const TextIndexer&) = delete;
+  TextIndexer& operator=(const TextIndexer&) = delete;
+
+  // Stops the thread (interrupting a step in progress, which then rolls back). Idempotent.
+  void Stop() noexcept;
+  // Something was committed: the thread indexes it soon.
+  void Notify();
+  // On the caller's thread: indexes everything committed before the call.
+  Status CatchUp();
+  // Merges the index's segments into one (FTS5 'optimize'), then VACUUMs the side file.
+  Status Optimize();
+
+  struct Counts {
+    std::int64_t steps = 0;           // committed indexing steps
+    std::int64_t rows_indexed = 0;    // events entered (including re-entered after changes)
+    std::int64_t rows_removed = 0;    // old texts removed
+    std::int64_t rebuilds = 0;        // generation mismatches that emptied the index
+    std::int64_t rows_skipped = 0;    // events whose stored text could not be decoded
+  };
+  Counts counts();
+  // The indexed range, as stored (0 when nothing is indexed yet).
+  Result<std::int64_t> IndexedUpto();
+  // The last entry of telemetry_text_changes applied (and so no longer needed) by this indexer.
+  std::int64_t ChangesApplied() const noexcept {
+    return changes_applied_.load(std::memory_order_acquire);
+  }
+
+  // Events per step: bounds a step's transaction (and a Stop's wait).
+  static constexpr std::int64_t kRowsPerStep = 20000;
+  // The thread waits this long after a commit wakes it, so that one step takes many commits.
+  static constexpr int kGatherMs = 100;
+
+ private:
+  explicit TextIndexer(std::unique_ptr<Database> db);
+  // One step under mu_. *more: the database holds more to index than this step took;
+  // *indexed_upto: the indexed range after it.
+  Status StepLocked(bool* more, std::int64_t* indexed_upto);
+  Status ApplyChangesLocked(std::int64_t indexed_upto, std::int64_t from_seq,
+                            std::int64_t to_seq);
+  // Events (lo, hi] into the index; one whose stored text cannot be decoded is left out (and
+  // logged) rather than holding back every later event.
+  Status IndexRangeLocked(std::int64_t lo, std::int64_t hi);
+  Status EnterLocked(std::int64_t event_id);  // one event's current text, if it has one
+  void Run();
+
+  std::mutex mu_;  // the connection: one step at a time (the thread or CatchUp)
+  std::unique_ptr<Database> db_;
+  Counts counts_;
+  std::atomic<std::int64_t> changes_applied_{0};
+
+  std::mutex wake_mu_;
+  std::condition_variable wake_;
+  bool pending_ = false;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+}  // namespace vibekit::store::sqlite
