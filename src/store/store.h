@@ -192,7 +192,8 @@ class RestoreWriter {
   virtual Status AddSession(const Session& session) = 0;
   virtual Status AddEvent(const Event& event) = 0;
   virtual Status AddError(const ErrorRecord& error) = 0;
-  // Indexes the restored text, adds the rows to the statistics rollup and commits.
+  // Tells the text index about the restored rows, adds them to the statistics rollup and
+  // commits.
   virtual Status Commit() = 0;
 };
 

@@ -428,9 +428,10 @@ void SqliteStore::Close() noexcept {
     idle_readers_.clear();
   }
   std::lock_guard lock(writer_mu_);
-  if (text_indexer_) {
-    // What was committed leaves indexed (derived data: a failure here is only logged, the
-    // next open indexes the rest).
+  if (text_indexer_ && data_version_.load(std::memory_order_acquire) > 0) {
+    // What this store committed leaves indexed (derived data: a failure here is only logged,
+    // the next open or search indexes the rest). A store that only read leaves it to the
+    // writers and their threads.
     Status indexed = text_indexer_->CatchUp();
     if (!indexed.ok()) internal::LogWarn("text index at close: " + indexed.message());
   }
