@@ -8,7 +8,8 @@
 //   http_cpu_us_per_event  CPU time of the whole process (client, server, writer: every thread)
 //                          during that ingest, per event; http_cores_busy = that CPU over the
 //                          wall time, cpu_bound_events_per_s_2_cores = 2 cores / CPU per event;
-//                          http_writer_busy = the writer thread's CPU over that wall time
+//                          http_writer_busy = the writer thread's CPU over that wall time,
+//                          http_text_index_busy = the text index thread's (SQLite)
 //   parse_cpu_us_per_event ParseEventBody (JSON + validation) of the same bodies on one thread
 //   dashboard_ms           p50/p99/max of GET /api/dashboard polled every 50 ms during that ingest
 //   ws_events_per_s        the same ingest with W WebSocket clients connected and subscribed to
@@ -386,7 +387,7 @@ int main(int argc, char** argv) {
   std::vector<double> library, http, with_ws, http_vs_library, ws_vs_none, dashboard_ms;
   std::vector<double> control_vs_none;  // --control
   std::vector<double> commit_events;  // events per write transaction under the HTTP load
-  std::vector<double> http_cpu_us, http_cores, parse_cpu_us, writer_busy;
+  std::vector<double> http_cpu_us, http_cores, parse_cpu_us, writer_busy, text_busy;
   const double total_events =
       static_cast<double>(a.connections) * a.batches_per_connection * a.batch;
   std::int64_t ws_messages = 0;
@@ -400,14 +401,17 @@ int main(int argc, char** argv) {
     {
       Served s = Serve(a.dir + "/http" + tag + ".db");
       if (!s.server) return 1;
-      const double writer_cpu = s.service->GetPerformanceMetrics().writer_cpu_seconds;
+      const vibekit::PerformanceMetrics m0 = s.service->GetPerformanceMetrics();
       IngestResult r = HttpIngest(a, work, s.server->url(), /*poll_dashboard=*/true);
       s.server->Stop();
       const vibekit::PerformanceMetrics m = s.service->GetPerformanceMetrics();
       // The writer thread's CPU over the ingest's wall time (its clock is read at each commit).
-      writer_busy.push_back(r.events_per_s > 0 ? (m.writer_cpu_seconds - writer_cpu) *
-                                                     r.events_per_s / total_events
-                                               : 0);
+      const double seconds = r.events_per_s > 0 ? total_events / r.events_per_s : 0;
+      writer_busy.push_back(seconds > 0 ? (m.writer_cpu_seconds - m0.writer_cpu_seconds) / seconds
+                                        : 0);
+      text_busy.push_back(seconds > 0 ? (m.text_index_cpu_seconds - m0.text_index_cpu_seconds) /
+                                            seconds
+                                      : 0);
       commit_events.push_back(m.total_flushes > 0 ? static_cast<double>(m.events_written) /
                                                         static_cast<double>(m.total_flushes)
                                                   : 0);
@@ -470,7 +474,7 @@ int main(int argc, char** argv) {
       "\"body_bytes_per_event\":%.0f,\"library_events_per_s\":%.0f,\"http_events_per_s\":%.0f,"
       "\"http_mb_per_s\":%.2f,\"http_vs_library\":%.3f,\"http_vs_library_rounds\":%s,"
       "\"http_events_per_commit\":%.0f,\"http_cpu_us_per_event\":%.1f,\"http_cores_busy\":%.2f,"
-      "\"http_writer_busy\":%.2f,"
+      "\"http_writer_busy\":%.2f,\"http_text_index_busy\":%.2f,"
       "\"cpu_bound_events_per_s_2_cores\":%.0f,\"parse_cpu_us_per_event\":%.2f,"
       "\"dashboard_ms\":{\"samples\":%zu,\"p50\":%.2f,\"p99\":%.2f,\"max\":%.2f},"
       "\"ws_clients\":%d,\"ws_full\":%s,\"ws_events_per_s\":%.0f,\"ws_vs_none\":%.3f,"
@@ -480,7 +484,7 @@ int main(int argc, char** argv) {
       a.workload.c_str(), total, a.connections, a.batch, a.rounds, work.body_bytes / total,
       median(library), median(http), median(http) * work.body_bytes / total / 1e6,
       median(http_vs_library), list(http_vs_library, "%.3f").c_str(), median(commit_events),
-      median(http_cpu_us), median(http_cores), median(writer_busy),
+      median(http_cpu_us), median(http_cores), median(writer_busy), median(text_busy),
       median(http_cpu_us) > 0 ? 2e6 / median(http_cpu_us) : 0.0, median(parse_cpu_us),
       dashboard_ms.size(),
       Percentile(dashboard_ms, 50), Percentile(dashboard_ms, 99), Percentile(dashboard_ms, 100),

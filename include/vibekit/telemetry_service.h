@@ -104,6 +104,10 @@ struct PerformanceMetrics {
   // CPU time of the one writer thread since Initialize() (as of its last commit); its rate is the
   // writer's busy share: near 1.0, ingest is bound by the writer.
   double writer_cpu_seconds = 0;
+  // The text index, kept by a thread of its own on SQLite (0 on PostgreSQL): committed events
+  // not indexed yet (a search indexes them first), and that thread's CPU time.
+  std::int64_t text_index_lag_events = 0;
+  double text_index_cpu_seconds = 0;
   std::int64_t memory_rss_bytes = 0;
   // Live OTLP delivery by this process since Initialize() (all 0 without an endpoint).
   std::int64_t delivery_requests_sent = 0;  // accepted by the collector (2xx)

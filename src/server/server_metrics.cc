@@ -94,6 +94,14 @@ std::string ServerMetrics::RenderPrometheus(const PerformanceMetrics& perf) cons
   out.append("vibekit_writer_cpu_seconds_total ");
   AppendNumber(out, perf.writer_cpu_seconds);
   out.append("\n");
+  Metric(out, "vibekit_text_index_cpu_seconds_total", "counter",
+         "CPU time of the text index's own thread (SQLite; 0 on PostgreSQL)");
+  out.append("vibekit_text_index_cpu_seconds_total ");
+  AppendNumber(out, perf.text_index_cpu_seconds);
+  out.append("\n");
+  Metric(out, "vibekit_text_index_lag_events", "gauge",
+         "Committed events the text index has not reached yet (a search indexes them first)");
+  Sample(out, "vibekit_text_index_lag_events", perf.text_index_lag_events);
   Metric(out, "vibekit_queue_depth", "gauge", "Events accepted but not yet committed");
   Sample(out, "vibekit_queue_depth", perf.queued_events + perf.buffered_events);
   Metric(out, "vibekit_websocket_clients", "gauge", "Connected WebSocket clients");

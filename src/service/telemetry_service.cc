@@ -566,6 +566,9 @@ PerformanceMetrics TelemetryService::GetPerformanceMetrics() const noexcept {
     m.rejected_busy = pc.rejected_busy;
     m.failed_flushes = pc.failed_flushes;
     m.writer_cpu_seconds = pc.writer_cpu_seconds;
+    const store::Store::TextIndexState text = impl_->store_->TextIndex();
+    m.text_index_lag_events = text.lag_events;
+    m.text_index_cpu_seconds = text.cpu_seconds;
     if (impl_->delivery_) {
       const delivery::DeliveryCounters dc = impl_->delivery_->Counters();
       m.delivery_requests_sent = dc.requests_sent;

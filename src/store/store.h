@@ -298,6 +298,14 @@ class Store {
   // (batches, timeout sweeps, retention, clear, restore). Answers derived from the data can be
   // cached under it. Commits of other processes on the same file are not counted.
   virtual std::uint64_t DataVersion() const noexcept = 0;
+  // The text index when it is kept apart from the commits (SQLite: its own file and thread):
+  // events committed by this store that a search would have to index first, and the CPU time
+  // of the thread that indexes them. Zero where the index is part of each commit (PostgreSQL).
+  struct TextIndexState {
+    std::int64_t lag_events = 0;
+    double cpu_seconds = 0;
+  };
+  virtual TextIndexState TextIndex() noexcept { return {}; }
   // Per-minute rollup rows with from_ms <= minute <= to_ms (store/minute_rollup.h), by minute.
   virtual Result<std::vector<MinuteRow>> ReadMinuteRollups(std::int64_t from_ms,
                                                            std::int64_t to_ms) = 0;

@@ -311,6 +311,10 @@ TEST_P(ApiTest, MetricsCountRequestsAndIngest) {
   ASSERT_NE(at, std::string::npos) << r.body;
   EXPECT_NE(r.body.find("# TYPE vibekit_writer_cpu_seconds_total counter\n"), std::string::npos);
   EXPECT_GT(std::stod(r.body.substr(at + cpu.size())), 0.0);
+  EXPECT_NE(r.body.find("# TYPE vibekit_text_index_cpu_seconds_total counter\n"),
+            std::string::npos);
+  EXPECT_NE(r.body.find("# TYPE vibekit_text_index_lag_events gauge\n"), std::string::npos);
+  EXPECT_NE(r.body.find("\nvibekit_text_index_lag_events "), std::string::npos);
 }
 
 TEST_P(ApiTest, NoCorsHeadersUnlessConfigured) {

@@ -370,6 +370,9 @@ Status SqliteStore::OpenLocked() {
   ws_ = std::move(ws);
   writer_batch_mode_ = false;  // ConfigureConnection set foreign keys as configured, checks on
   text_changes_purged_ = 0;
+  VK_ASSIGN_OR_RETURN(std::int64_t last_id, writer_->QueryInt(
+      "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'telemetry_events'), 0)"));
+  last_event_id_.store(last_id, std::memory_order_release);
   {
     VK_ASSIGN_OR_RETURN(std::unique_ptr<TextIndexer> indexer,
                         TextIndexer::Start(config_, /*background=*/true));
@@ -451,6 +454,13 @@ Status SqliteStore::NewTextGenerationLocked() {
       "DELETE FROM telemetry_text_changes; "
       "UPDATE telemetry_text_index SET generation = lower(hex(randomblob(16))) WHERE id = 1")
       .WithContext("start a new text index generation");
+}
+
+Store::TextIndexState SqliteStore::TextIndex() noexcept {
+  std::shared_ptr<TextIndexer> indexer = TextIndexerRef();
+  if (!indexer) return {};
+  const std::int64_t last = last_event_id_.load(std::memory_order_acquire);
+  return {std::max<std::int64_t>(0, last - indexer->IndexedUptoNow()), indexer->CpuSeconds()};
 }
 
 std::shared_ptr<TextIndexer> SqliteStore::TextIndexerRef() {
@@ -643,6 +653,9 @@ Status SqliteStore::ApplyBatch(std::span<const Event> events, std::int64_t now_m
   // acknowledged; the writer's retry puts it into the new file.
   VK_RETURN_IF_ERROR(CheckFileIdentityLocked());
   last_batch_ids_ = pending_batch_ids_;
+  if (last_batch_ids_.second > last_event_id_.load(std::memory_order_relaxed)) {
+    last_event_id_.store(last_batch_ids_.second, std::memory_order_release);
+  }
   data_version_.fetch_add(1, std::memory_order_release);
   if (text_indexer_) text_indexer_->Notify();
   return Status::Ok();

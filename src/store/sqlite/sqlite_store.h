@@ -102,6 +102,7 @@ class SqliteStore final : public Store {
   Result<AggregateStats> AggregateStatsBetween(std::int64_t from_ms, std::int64_t to_ms) override;
   Result<SessionPercentiles> SessionPercentilesBetween(std::int64_t from_ms,
                                                        std::int64_t to_ms) override;
+  TextIndexState TextIndex() noexcept override;
   std::uint64_t DataVersion() const noexcept override {
     return data_version_.load(std::memory_order_acquire);
   }
@@ -172,6 +173,7 @@ class SqliteStore final : public Store {
   std::mutex text_mu_;
   std::shared_ptr<TextIndexer> text_indexer_;  // guarded by text_mu_
   std::int64_t text_changes_purged_ = 0;  // guarded by writer_mu_: log entries deleted up to here
+  std::atomic<std::int64_t> last_event_id_{0};  // the newest event id this store committed
   std::mutex pool_mu_;
   std::vector<std::unique_ptr<Reader>> idle_readers_;  // guarded by pool_mu_
   int readers_total_ = 0;                              // guarded by pool_mu_

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/log.h"
+#include "common/steady_ms.h"
 #include "store/sqlite/schema.h"
 
 namespace vibekit::store::sqlite {
@@ -84,6 +85,10 @@ Result<std::unique_ptr<TextIndexer>> TextIndexer::Start(const LocalStoreConfig& 
   }
   VK_RETURN_IF_ERROR(attached);
   std::unique_ptr<TextIndexer> t(new TextIndexer(std::move(db)));
+  {
+    VK_ASSIGN_OR_RETURN(std::int64_t upto, t->IndexedUpto());
+    t->indexed_upto_.store(upto, std::memory_order_release);
+  }
   if (background) t->thread_ = std::thread([p = t.get()] { p->Run(); });
   return t;
 }
@@ -143,6 +148,7 @@ void TextIndexer::Run() {
       } else {
         failures = 0;
       }
+      cpu_seconds_.store(internal::ThreadCpuSeconds(), std::memory_order_release);
     }
   }
 }
@@ -222,6 +228,7 @@ Status TextIndexer::StepLocked(bool* more, std::int64_t* indexed_upto_out) {
   VK_RETURN_IF_ERROR(txn.Commit().WithContext("commit the text index"));
   ++counts_.steps;
   changes_applied_.store(changes_upto, std::memory_order_release);
+  indexed_upto_.store(indexed_upto, std::memory_order_release);
   *more = indexed_upto < events_seq;
   *indexed_upto_out = indexed_upto;
   return Status::Ok();

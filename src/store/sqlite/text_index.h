@@ -69,6 +69,12 @@ class TextIndexer {
   Counts counts();
   // The indexed range, as stored (0 when nothing is indexed yet).
   Result<std::int64_t> IndexedUpto();
+  // indexed_upto as of this indexer's last step (or as found at Start), without a query.
+  std::int64_t IndexedUptoNow() const noexcept {
+    return indexed_upto_.load(std::memory_order_acquire);
+  }
+  // CPU time of the thread (its steps; CatchUp runs on the caller's).
+  double CpuSeconds() const noexcept { return cpu_seconds_.load(std::memory_order_acquire); }
   // The last entry of telemetry_text_changes applied (and so no longer needed) by this indexer.
   std::int64_t ChangesApplied() const noexcept {
     return changes_applied_.load(std::memory_order_acquire);
@@ -96,6 +102,8 @@ class TextIndexer {
   std::unique_ptr<Database> db_;
   Counts counts_;
   std::atomic<std::int64_t> changes_applied_{0};
+  std::atomic<std::int64_t> indexed_upto_{0};
+  std::atomic<double> cpu_seconds_{0};
 
   std::mutex wake_mu_;
   std::condition_variable wake_;
