@@ -140,6 +140,9 @@ void TextIndexer::Run() {
       }
       std::lock_guard lock(mu_);
       std::int64_t upto = 0;
+      std::int64_t events_seq = 0;
+      Result<bool> done = UpToDateLocked(&events_seq);
+      if (done.ok() && *done) break;  // an idle wake writes nothing
       Status st = StepLocked(&more, &upto);
       if (!st.ok()) {
         // Busy or interrupted: the next wake retries. Logged once per run of failures.
@@ -153,13 +156,24 @@ void TextIndexer::Run() {
   }
 }
 
+Result<bool> TextIndexer::UpToDateLocked(std::int64_t* events_seq) {
+  VK_ASSIGN_OR_RETURN(Statement st, Statement::Prepare(*db_,
+      "SELECT (SELECT generation FROM main.telemetry_text_index WHERE id = 1), "
+      "coalesce((SELECT seq FROM main.sqlite_sequence WHERE name = 'telemetry_events'), 0), "
+      "coalesce((SELECT seq FROM main.sqlite_sequence WHERE name = 'telemetry_text_changes'), 0)"));
+  VK_ASSIGN_OR_RETURN(bool row, st.Step());
+  if (!row) return false;
+  *events_seq = st.ColumnInt(1);
+  return st.ColumnTextView(0) == generation_ &&
+         indexed_upto_.load(std::memory_order_relaxed) == *events_seq &&
+         changes_applied_.load(std::memory_order_relaxed) == st.ColumnInt(2);
+}
+
 Status TextIndexer::CatchUp() {
   std::lock_guard lock(mu_);
-  VK_ASSIGN_OR_RETURN(Statement seq, Statement::Prepare(*db_, kSequence));
-  seq.Bind(1, std::string_view("telemetry_events"));
-  VK_ASSIGN_OR_RETURN(bool row, seq.Step());
-  const std::int64_t target = row ? seq.ColumnInt(0) : 0;
-  seq.Reset();
+  std::int64_t target = 0;
+  VK_ASSIGN_OR_RETURN(bool done, UpToDateLocked(&target));
+  if (done) return Status::Ok();  // no write transaction for a search that finds nothing new
   bool more = true;
   std::int64_t upto = 0;
   while (more) {
@@ -229,6 +243,7 @@ Status TextIndexer::StepLocked(bool* more, std::int64_t* indexed_upto_out) {
   ++counts_.steps;
   changes_applied_.store(changes_upto, std::memory_order_release);
   indexed_upto_.store(indexed_upto, std::memory_order_release);
+  generation_ = generation;
   *more = indexed_upto < events_seq;
   *indexed_upto_out = indexed_upto;
   return Status::Ok();

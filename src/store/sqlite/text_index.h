@@ -96,11 +96,15 @@ class TextIndexer {
   // logged) rather than holding back every later event.
   Status IndexRangeLocked(std::int64_t lo, std::int64_t hi);
   Status EnterLocked(std::int64_t event_id);  // one event's current text, if it has one
+  // Whether this indexer's last step left nothing to do in the database as it is now (no
+  // transaction, nothing written); *events_seq: the events' AUTOINCREMENT counter.
+  Result<bool> UpToDateLocked(std::int64_t* events_seq);
   void Run();
 
   std::mutex mu_;  // the connection: one step at a time (the thread or CatchUp)
   std::unique_ptr<Database> db_;
   Counts counts_;
+  std::string generation_;  // of the database, as of this indexer's last step
   std::atomic<std::int64_t> changes_applied_{0};
   std::atomic<std::int64_t> indexed_upto_{0};
   std::atomic<double> cpu_seconds_{0};
