@@ -232,6 +232,10 @@ class TelemetryService {
   // index. Accepted events go through the pipeline in order (stream events are not buffered
   // separately: the batch is one unit). Durable after FlushBuffers().
   Status InsertEventBatch(std::span<const Event> events) noexcept;
+  // For receivers that ran ValidateEvent on each event already (refusing the failures one by
+  // one): InsertEventBatch without checking them a second time, taking the events rather than
+  // copying them. Privacy settings apply as on every path.
+  Status InsertValidatedBatch(std::vector<Event>&& events) noexcept;
 
   // The checks every write path runs on one event, without recording it: the built-in checks
   // (fills a timestamp of 0 with now) and the database's validation rules (validation_rule.h;

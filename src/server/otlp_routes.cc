@@ -92,8 +92,9 @@ Response Receive(const ApiContext& ctx, RecentSessions& recent, otlp::OtlpSignal
                " records refused by validation: " + first_invalid;
   }
   double wait_s = 0;
+  const auto accepted = static_cast<std::int64_t>(valid.size());
   if (!valid.empty()) {
-    Status s = ctx.service->InsertEventBatch(valid);
+    Status s = ctx.service->InsertValidatedBatch(std::move(valid));  // validated just above
     if (!s.ok()) return StatusResponse(s);
     recent.Add(batch->started_sessions);
     start_lock.unlock();
@@ -102,7 +103,7 @@ Response Receive(const ApiContext& ctx, RecentSessions& recent, otlp::OtlpSignal
     wait_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (!s.ok()) return StatusResponse(s.WithContext("the OTLP records were not committed"));
   }
-  ctx.metrics->RecordIngest(static_cast<std::int64_t>(valid.size()), rejected, wait_s);
+  ctx.metrics->RecordIngest(accepted, rejected, wait_s);
   // The answer uses the request's encoding (OTLP/HTTP); the protobuf ExportXServiceResponse
   // is written by hand: field 1 partial_success { field 1 rejected (int64), field 2 message }.
   Response r;

@@ -188,18 +188,18 @@ class TelemetryService::Impl {
     return pipeline_->Submit(std::move(event));
   }
 
-  Status InsertBatch(std::span<const Event> events) {
+  Status InsertBatch(std::vector<Event> events, bool validated) {
     if (!enabled_) return Status::Ok();
     VK_RETURN_IF_ERROR(Running());
-    std::vector<Event> copy(events.begin(), events.end());
     const std::int64_t now = clock_.NowMs();
-    for (std::size_t i = 0; i < copy.size(); ++i) {
-      copy[i].id = 0;
-      Status st = Validate(copy[i], now);
+    for (std::size_t i = 0; i < events.size(); ++i) {
+      events[i].id = 0;
+      if (validated) continue;
+      Status st = Validate(events[i], now);
       if (!st.ok()) return st.WithContext("event " + std::to_string(i));
     }
-    for (Event& e : copy) privacy_->ApplyIncoming(e);
-    return pipeline_->SubmitBatch(copy);
+    for (Event& e : events) privacy_->ApplyIncoming(e);
+    return pipeline_->SubmitBatch(events);
   }
 
   Status Shutdown(int timeout_ms) {
@@ -340,7 +340,12 @@ Status TelemetryService::Track(const Event& event) noexcept {
 }
 
 Status TelemetryService::InsertEventBatch(std::span<const Event> events) noexcept {
-  return GuardStatus([&] { return impl_->InsertBatch(events); });
+  return GuardStatus(
+      [&] { return impl_->InsertBatch(std::vector<Event>(events.begin(), events.end()), false); });
+}
+
+Status TelemetryService::InsertValidatedBatch(std::vector<Event>&& events) noexcept {
+  return GuardStatus([&] { return impl_->InsertBatch(std::move(events), true); });
 }
 
 Status TelemetryService::ValidateEvent(Event& event) noexcept {

@@ -373,6 +373,33 @@ TEST_P(ServiceTest, InsertEventBatchIsValidatedAsAWhole) {
   EXPECT_EQ(service_->GetSession("batch")->status, SessionStatus::kCompleted);
 }
 
+TEST_P(ServiceTest, InsertValidatedBatchTakesTheEventsAndStillAppliesPrivacy) {
+  Open();
+  std::vector<Event> batch(2);
+  for (int i = 0; i < 2; ++i) {
+    batch[i].session_id = "validated";
+    batch[i].agent_type = "codex";
+    batch[i].event_type = i == 0 ? EventType::kStart : EventType::kStream;
+    batch[i].timestamp = 200 + i;
+    batch[i].id = 999;  // ignored, as on every path
+    ASSERT_OK(service_->ValidateEvent(batch[i]));
+  }
+  batch[0].prompt = "deploy with key sk-ant-api03-abcdefghijklmnopqrstuvwxyz0123456789ABCD";
+  batch[1].stream_data = std::string(3000, 'y');  // moved, not copied: the vector is consumed
+  ASSERT_OK(service_->InsertValidatedBatch(std::move(batch)));
+  ASSERT_OK(service_->FlushBuffers());
+  EXPECT_EQ(Count(), 2);
+  EventQueryFilter f;
+  f.session_id = "validated";
+  f.order = SortOrder::kAsc;
+  auto events = service_->QueryEvents(f);
+  ASSERT_TRUE(events.ok()) << events.status().ToString();
+  ASSERT_EQ(events->size(), 2u);
+  EXPECT_EQ((*events)[0].prompt->find("sk-ant-api03"), std::string::npos) << *(*events)[0].prompt;
+  EXPECT_EQ((*events)[1].stream_data->size(), 3000u);
+  EXPECT_NE((*events)[0].id, 999);
+}
+
 TEST_P(ServiceTest, AggregateStatsMatchAnIndependentCount) {
   Open();
   for (int s = 0; s < 12; ++s) {
