@@ -371,7 +371,7 @@ Status SqliteStore::OpenLocked() {
   writer_batch_mode_ = false;  // ConfigureConnection set foreign keys as configured, checks on
   text_changes_purged_ = 0;
   VK_ASSIGN_OR_RETURN(std::int64_t last_id, writer_->QueryInt(
-      "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'telemetry_events'), 0)"));
+      TextIndexer::kEventsCounterSql));
   last_event_id_.store(last_id, std::memory_order_release);
   {
     VK_ASSIGN_OR_RETURN(std::unique_ptr<TextIndexer> indexer,
@@ -777,14 +777,7 @@ Status SqliteStore::ApplyBatchLocked(std::span<const Event> events, std::int64_t
   pending_batch_ids_ = {first_id, last_id};
   // The text index is filled by its own thread from the committed rows (text_index.h); what it
   // has applied of the change log (deletes, updates, restores) goes here, in the same commit.
-  const std::int64_t applied = text_indexer_ ? text_indexer_->ChangesApplied() : 0;
-  if (applied > text_changes_purged_) {
-    w.purge_text_changes.Reset();
-    w.purge_text_changes.Bind(1, applied);
-    VK_RETURN_IF_ERROR(w.purge_text_changes.Run().WithContext("purge the text change log"));
-    w.purge_text_changes.Reset();
-    text_changes_purged_ = applied;
-  }
+  VK_RETURN_IF_ERROR(PurgeAppliedTextChangesLocked());
   VK_RETURN_IF_ERROR(ws_->minutes->Apply(minutes));
   return ApplyRollup(delta, now_ms);
 }
@@ -943,13 +936,17 @@ Result<CleanupResult> SqliteStore::DeleteSessions(const DeleteSelector& selector
 Status SqliteStore::SettleTextChangesLocked() {
   if (!text_indexer_) return Status::Ok();
   VK_RETURN_IF_ERROR(text_indexer_->CatchUp().WithContext("text index after retention"));
-  const std::int64_t applied = text_indexer_->ChangesApplied();
+  return PurgeAppliedTextChangesLocked();
+}
+
+Status SqliteStore::PurgeAppliedTextChangesLocked() {
+  const std::int64_t applied = text_indexer_ ? text_indexer_->ChangesApplied() : 0;
   if (applied <= text_changes_purged_) return Status::Ok();
-  WriterStatements& w = *ws_;
-  w.purge_text_changes.Reset();
-  w.purge_text_changes.Bind(1, applied);
-  Status st = w.purge_text_changes.Run().WithContext("purge the text change log");
-  w.purge_text_changes.Reset();
+  Statement& purge = ws_->purge_text_changes;
+  purge.Reset();
+  purge.Bind(1, applied);
+  Status st = purge.Run().WithContext("purge the text change log");
+  purge.Reset();
   if (st.ok()) text_changes_purged_ = applied;
   return st;
 }
@@ -1071,13 +1068,13 @@ Result<std::vector<Event>> SqliteStore::QueryEvents(const EventQueryFilter& f) {
                          binds);
   }
 
-  // Build the FTS expression from the vocabulary: whole words must exist; the prefix becomes an
-  // OR of the (few) terms it stands for, which FTS5 can seek by rowid, unlike a prefix query
-  // that merges every matching doclist in full. The document counts estimate the candidates.
   // Everything committed before this search is in the text index first.
   if (std::shared_ptr<TextIndexer> indexer = TextIndexerRef()) {
     VK_RETURN_IF_ERROR(indexer->CatchUp().WithContext("bring the text index up to date"));
   }
+  // Build the FTS expression from the vocabulary: whole words must exist; the prefix becomes an
+  // OR of the (few) terms it stands for, which FTS5 can seek by rowid, unlike a prefix query
+  // that merges every matching doclist in full. The document counts estimate the candidates.
   std::int64_t candidates = INT64_MAX;
   std::string expr;
   for (const std::string& w : words.exact) {
@@ -1653,7 +1650,7 @@ Result<CleanupResult> SqliteStore::DeleteAll(std::string_view reason, std::int64
   VK_RETURN_IF_ERROR(audit.Run().WithContext("audit clear"));
   VK_RETURN_IF_ERROR(txn.Commit().WithContext("commit clear"));
   data_version_.fetch_add(1, std::memory_order_release);
-  text_indexer_->Notify();
+  if (text_indexer_) text_indexer_->Notify();
   return result;
 }
 
@@ -2398,7 +2395,7 @@ class SqliteStore::SqliteRestoreWriter final : public RestoreWriter {
         "CREATE TEMP TABLE IF NOT EXISTS vk_restored_ids (id INTEGER PRIMARY KEY); "
         "DELETE FROM temp.vk_restored_ids;"));
     VK_ASSIGN_OR_RETURN(events_seq_before_, db.QueryInt(
-        "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'telemetry_events'), 0)"));
+        TextIndexer::kEventsCounterSql));
     auto prep = [&db](Statement& out, std::string_view sql) -> Status {
       VK_ASSIGN_OR_RETURN(out, Statement::Prepare(db, sql));
       return Status::Ok();

@@ -158,6 +158,9 @@ class SqliteStore final : public Store {
   // Outside a transaction: the text index applies the change log, whose applied entries are
   // then deleted (retention measures the space that is left).
   Status SettleTextChangesLocked();
+  // Deletes the change log entries the text indexer has applied (in the caller's transaction
+  // if there is one).
+  Status PurgeAppliedTextChangesLocked();
   void ResetTextIndexer();  // stops and drops the text indexer
   void LogQuery(const std::string& sql, std::int64_t micros) const;
 

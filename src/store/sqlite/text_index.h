@@ -27,6 +27,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 
 #include "store/sqlite/database.h"
@@ -39,8 +40,9 @@ class TextIndexer {
  public:
   // The side file of the database at `db_path`.
   static std::string SidePath(const std::string& db_path);
-  // Schema name under which readers and the indexer attach the side file.
-  static constexpr const char* kSchema = "txt";
+  // The events' AUTOINCREMENT counter (never decreases, unlike max(id) after deletes).
+  static constexpr std::string_view kEventsCounterSql =
+      "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'telemetry_events'), 0)";
 
   // Opens the side file (created with mode 0600 when missing) on a connection of its own to
   // `config.db_path`; starts the background thread when `background`.
