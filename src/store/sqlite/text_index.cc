@@ -258,20 +258,22 @@ bool RowLevel(const Status& st) {
 }
 }  // namespace
 
-Status TextIndexer::IndexRangeLocked(std::int64_t lo, std::int64_t hi) {
-  Database& db = *db_;
-  VK_ASSIGN_OR_RETURN(Statement ins, Statement::Prepare(db,
+Status TextIndexer::InsertRangeLocked(std::int64_t lo, std::int64_t hi) {
+  VK_ASSIGN_OR_RETURN(Statement ins, Statement::Prepare(*db_,
       "INSERT INTO txt.telemetry_events_fts (rowid, prompt, stream_data) "
       "SELECT id, vk_text(prompt), vk_text(stream_data) FROM main.telemetry_events "
       "WHERE id > ?1 AND id <= ?2 AND (prompt IS NOT NULL OR stream_data IS NOT NULL)"));
   ins.Bind(1, lo);
   ins.Bind(2, hi);
-  Status bulk = ins.Run();
-  ins.Reset();
-  if (bulk.ok()) {
-    counts_.rows_indexed += db.Changes();
-    return bulk;
-  }
+  VK_RETURN_IF_ERROR(ins.Run());
+  counts_.rows_indexed += db_->Changes();
+  return Status::Ok();
+}
+
+Status TextIndexer::IndexRangeLocked(std::int64_t lo, std::int64_t hi) {
+  Database& db = *db_;
+  Status bulk = InsertRangeLocked(lo, hi);
+  if (bulk.ok()) return bulk;
   if (!RowLevel(bulk)) return bulk.WithContext("index events " + std::to_string(lo + 1) + ".." +
                                                std::to_string(hi));
   // The failed statement was undone; row by row, leaving out what cannot be read.
@@ -294,18 +296,8 @@ Status TextIndexer::IndexRangeLocked(std::int64_t lo, std::int64_t hi) {
 }
 
 Status TextIndexer::EnterLocked(std::int64_t event_id) {
-  Database& db = *db_;
-  VK_ASSIGN_OR_RETURN(Statement enter, Statement::Prepare(db,
-      "INSERT INTO txt.telemetry_events_fts (rowid, prompt, stream_data) "
-      "SELECT id, vk_text(prompt), vk_text(stream_data) FROM main.telemetry_events "
-      "WHERE id = ? AND (prompt IS NOT NULL OR stream_data IS NOT NULL)"));
-  enter.Bind(1, event_id);
-  Status st = enter.Run();
-  if (st.ok()) {
-    counts_.rows_indexed += db.Changes();
-    return st;
-  }
-  if (!RowLevel(st)) return st;
+  Status st = InsertRangeLocked(event_id - 1, event_id);
+  if (st.ok() || !RowLevel(st)) return st;
   ++counts_.rows_skipped;
   internal::LogWarn("text index: event " + std::to_string(event_id) +
                     " left out (its stored text cannot be read: " + st.message() + ")");
@@ -339,9 +331,17 @@ Status TextIndexer::ApplyChangesLocked(std::int64_t indexed_upto, std::int64_t f
     if (changes.ColumnTextView(2) == "d") {
       remove.Reset();
       remove.Bind(1, seq);
-      VK_RETURN_IF_ERROR(remove.Run().WithContext("remove the old text of event " +
-                                                  std::to_string(event_id)));
-      ++counts_.rows_removed;
+      Status removed = remove.Run();
+      if (removed.ok()) {
+        ++counts_.rows_removed;
+      } else if (RowLevel(removed)) {
+        // Its old text no longer decodes: its words stay behind as candidates the search's
+        // exact check turns down, rather than the whole index stopping here.
+        internal::LogWarn("text index: the old text of event " + std::to_string(event_id) +
+                          " could not be removed: " + removed.message());
+      } else {
+        return removed.WithContext("remove the old text of event " + std::to_string(event_id));
+      }
     }
   }
   changes.Reset();

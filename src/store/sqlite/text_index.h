@@ -98,6 +98,7 @@ class TextIndexer {
   // logged) rather than holding back every later event.
   Status IndexRangeLocked(std::int64_t lo, std::int64_t hi);
   Status EnterLocked(std::int64_t event_id);  // one event's current text, if it has one
+  Status InsertRangeLocked(std::int64_t lo, std::int64_t hi);  // (lo, hi], failing as a whole
   // Whether this indexer's last step left nothing to do in the database as it is now (no
   // transaction, nothing written); *events_seq: the events' AUTOINCREMENT counter.
   Result<bool> UpToDateLocked(std::int64_t* events_seq);
