@@ -212,6 +212,7 @@ double ParseCpuUsPerEvent(const Work& w) {
 
 struct IngestResult {
   double events_per_s = 0;
+  double seconds = 0;           // wall time of the ingest
   double cpu_us_per_event = 0;  // the whole process's CPU during the ingest, per event
   double cores_busy = 0;        // that CPU time over the wall time
   std::vector<double> dashboard_ms;
@@ -276,6 +277,7 @@ IngestResult HttpIngest(const Args& a, const Work& w, const std::string& url,
   if (poller.joinable()) poller.join();
   const double events = static_cast<double>(a.connections) * a.batches_per_connection * a.batch;
   result.events_per_s = events / s;
+  result.seconds = s;
   result.cpu_us_per_event = cpu * 1e6 / events;
   result.cores_busy = cpu / s;
   result.failures = failures.load();
@@ -388,8 +390,6 @@ int main(int argc, char** argv) {
   std::vector<double> control_vs_none;  // --control
   std::vector<double> commit_events;  // events per write transaction under the HTTP load
   std::vector<double> http_cpu_us, http_cores, parse_cpu_us, writer_busy, text_busy;
-  const double total_events =
-      static_cast<double>(a.connections) * a.batches_per_connection * a.batch;
   std::int64_t ws_messages = 0;
   std::int64_t ws_bytes = 0;
   std::int64_t ws_dropped = 0;
@@ -405,13 +405,10 @@ int main(int argc, char** argv) {
       IngestResult r = HttpIngest(a, work, s.server->url(), /*poll_dashboard=*/true);
       s.server->Stop();
       const vibekit::PerformanceMetrics m = s.service->GetPerformanceMetrics();
-      // The writer thread's CPU over the ingest's wall time (its clock is read at each commit).
-      const double seconds = r.events_per_s > 0 ? total_events / r.events_per_s : 0;
-      writer_busy.push_back(seconds > 0 ? (m.writer_cpu_seconds - m0.writer_cpu_seconds) / seconds
-                                        : 0);
-      text_busy.push_back(seconds > 0 ? (m.text_index_cpu_seconds - m0.text_index_cpu_seconds) /
-                                            seconds
-                                      : 0);
+      // The writer's and the text index thread's CPU over the ingest's wall time (their clocks
+      // are read at each commit and step).
+      writer_busy.push_back((m.writer_cpu_seconds - m0.writer_cpu_seconds) / r.seconds);
+      text_busy.push_back((m.text_index_cpu_seconds - m0.text_index_cpu_seconds) / r.seconds);
       commit_events.push_back(m.total_flushes > 0 ? static_cast<double>(m.events_written) /
                                                         static_cast<double>(m.total_flushes)
                                                   : 0);

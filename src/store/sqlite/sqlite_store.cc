@@ -375,7 +375,7 @@ Status SqliteStore::OpenLocked() {
   last_event_id_.store(last_id, std::memory_order_release);
   {
     VK_ASSIGN_OR_RETURN(std::unique_ptr<TextIndexer> indexer,
-                        TextIndexer::Start(config_, /*background=*/true));
+                        TextIndexer::Start(config_));
     std::lock_guard text_lock(text_mu_);
     text_indexer_ = std::move(indexer);
   }

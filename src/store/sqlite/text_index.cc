@@ -34,10 +34,6 @@ CREATE TABLE IF NOT EXISTS txt.vk_text_state (
   changes_upto INTEGER NOT NULL);
 )sql";
 
-// The AUTOINCREMENT counter of `table` (never decreases, unlike max(id) after deletes).
-constexpr std::string_view kSequence =
-    "SELECT coalesce((SELECT seq FROM main.sqlite_sequence WHERE name = ?), 0)";
-
 Status CreateSideFile(const std::string& path) {
   if (::access(path.c_str(), F_OK) == 0) return Status::Ok();
   const int fd = ::open(path.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
@@ -64,8 +60,7 @@ Status AttachAndCreate(Database& db, const std::string& side) {
 
 std::string TextIndexer::SidePath(const std::string& db_path) { return db_path + "-text"; }
 
-Result<std::unique_ptr<TextIndexer>> TextIndexer::Start(const LocalStoreConfig& config,
-                                                        bool background) {
+Result<std::unique_ptr<TextIndexer>> TextIndexer::Start(const LocalStoreConfig& config) {
   const std::string side = SidePath(config.db_path);
   VK_RETURN_IF_ERROR(CreateSideFile(side));
   OpenOptions options;
@@ -84,12 +79,11 @@ Result<std::unique_ptr<TextIndexer>> TextIndexer::Start(const LocalStoreConfig& 
     attached = AttachAndCreate(*db, side);
   }
   VK_RETURN_IF_ERROR(attached);
+  VK_ASSIGN_OR_RETURN(std::int64_t upto, db->QueryInt(
+      "SELECT coalesce((SELECT indexed_upto FROM txt.vk_text_state), 0)"));
   std::unique_ptr<TextIndexer> t(new TextIndexer(std::move(db)));
-  {
-    VK_ASSIGN_OR_RETURN(std::int64_t upto, t->IndexedUpto());
-    t->indexed_upto_.store(upto, std::memory_order_release);
-  }
-  if (background) t->thread_ = std::thread([p = t.get()] { p->Run(); });
+  t->indexed_upto_.store(upto, std::memory_order_release);
+  t->thread_ = std::thread([p = t.get()] { p->Run(); });
   return t;
 }
 
@@ -156,17 +150,22 @@ void TextIndexer::Run() {
   }
 }
 
-Result<bool> TextIndexer::UpToDateLocked(std::int64_t* events_seq) {
+Result<TextIndexer::DatabaseState> TextIndexer::ReadDatabaseStateLocked() {
   VK_ASSIGN_OR_RETURN(Statement st, Statement::Prepare(*db_,
       "SELECT (SELECT generation FROM main.telemetry_text_index WHERE id = 1), "
       "coalesce((SELECT seq FROM main.sqlite_sequence WHERE name = 'telemetry_events'), 0), "
       "coalesce((SELECT seq FROM main.sqlite_sequence WHERE name = 'telemetry_text_changes'), 0)"));
   VK_ASSIGN_OR_RETURN(bool row, st.Step());
-  if (!row) return false;
-  *events_seq = st.ColumnInt(1);
-  return st.ColumnTextView(0) == generation_ &&
-         indexed_upto_.load(std::memory_order_relaxed) == *events_seq &&
-         changes_applied_.load(std::memory_order_relaxed) == st.ColumnInt(2);
+  if (!row) return Status::Internal("text index: the database's state cannot be read");
+  return DatabaseState{st.ColumnText(0), st.ColumnInt(1), st.ColumnInt(2)};
+}
+
+Result<bool> TextIndexer::UpToDateLocked(std::int64_t* events_seq) {
+  VK_ASSIGN_OR_RETURN(DatabaseState d, ReadDatabaseStateLocked());
+  *events_seq = d.events_seq;
+  return d.generation == generation_ &&
+         indexed_upto_.load(std::memory_order_relaxed) == d.events_seq &&
+         changes_applied_.load(std::memory_order_relaxed) == d.changes_seq;
 }
 
 Status TextIndexer::CatchUp() {
@@ -202,17 +201,10 @@ Status TextIndexer::StepLocked(bool* more, std::int64_t* indexed_upto_out) {
   std::int64_t changes_upto = state.ColumnInt(2);
   state.Reset();
 
-  VK_ASSIGN_OR_RETURN(std::string generation,
-                      db.QueryText("SELECT generation FROM main.telemetry_text_index WHERE id = 1"));
-  VK_ASSIGN_OR_RETURN(Statement seq, Statement::Prepare(db, kSequence));
-  seq.Bind(1, std::string_view("telemetry_events"));
-  VK_ASSIGN_OR_RETURN(bool r1, seq.Step());
-  const std::int64_t events_seq = r1 ? seq.ColumnInt(0) : 0;
-  seq.Reset();
-  seq.Bind(1, std::string_view("telemetry_text_changes"));
-  VK_ASSIGN_OR_RETURN(bool r2, seq.Step());
-  const std::int64_t changes_seq = r2 ? seq.ColumnInt(0) : 0;
-  seq.Reset();
+  VK_ASSIGN_OR_RETURN(const DatabaseState d, ReadDatabaseStateLocked());
+  const std::string& generation = d.generation;
+  const std::int64_t events_seq = d.events_seq;
+  const std::int64_t changes_seq = d.changes_seq;
 
   if (generation != indexed_generation || indexed_upto > events_seq || changes_upto > changes_seq) {
     // Another database than the one indexed (cleared, restored, or copied over this file):
@@ -221,7 +213,6 @@ Status TextIndexer::StepLocked(bool* more, std::int64_t* indexed_upto_out) {
         "INSERT INTO txt.telemetry_events_fts(telemetry_events_fts) VALUES ('delete-all')"));
     indexed_upto = 0;
     changes_upto = changes_seq;
-    ++counts_.rebuilds;
   } else if (changes_seq > changes_upto) {
     VK_RETURN_IF_ERROR(ApplyChangesLocked(indexed_upto, changes_upto, changes_seq));
     changes_upto = changes_seq;
@@ -240,7 +231,6 @@ Status TextIndexer::StepLocked(bool* more, std::int64_t* indexed_upto_out) {
   save.Bind(3, changes_upto);
   VK_RETURN_IF_ERROR(save.Run());
   VK_RETURN_IF_ERROR(txn.Commit().WithContext("commit the text index"));
-  ++counts_.steps;
   changes_applied_.store(changes_upto, std::memory_order_release);
   indexed_upto_.store(indexed_upto, std::memory_order_release);
   generation_ = generation;
@@ -265,9 +255,7 @@ Status TextIndexer::InsertRangeLocked(std::int64_t lo, std::int64_t hi) {
       "WHERE id > ?1 AND id <= ?2 AND (prompt IS NOT NULL OR stream_data IS NOT NULL)"));
   ins.Bind(1, lo);
   ins.Bind(2, hi);
-  VK_RETURN_IF_ERROR(ins.Run());
-  counts_.rows_indexed += db_->Changes();
-  return Status::Ok();
+  return ins.Run();
 }
 
 Status TextIndexer::IndexRangeLocked(std::int64_t lo, std::int64_t hi) {
@@ -298,7 +286,6 @@ Status TextIndexer::IndexRangeLocked(std::int64_t lo, std::int64_t hi) {
 Status TextIndexer::EnterLocked(std::int64_t event_id) {
   Status st = InsertRangeLocked(event_id - 1, event_id);
   if (st.ok() || !RowLevel(st)) return st;
-  ++counts_.rows_skipped;
   internal::LogWarn("text index: event " + std::to_string(event_id) +
                     " left out (its stored text cannot be read: " + st.message() + ")");
   return Status::Ok();
@@ -332,15 +319,14 @@ Status TextIndexer::ApplyChangesLocked(std::int64_t indexed_upto, std::int64_t f
       remove.Reset();
       remove.Bind(1, seq);
       Status removed = remove.Run();
-      if (removed.ok()) {
-        ++counts_.rows_removed;
-      } else if (RowLevel(removed)) {
+      if (!removed.ok() && !RowLevel(removed)) {
+        return removed.WithContext("remove the old text of event " + std::to_string(event_id));
+      }
+      if (!removed.ok()) {
         // Its old text no longer decodes: its words stay behind as candidates the search's
         // exact check turns down, rather than the whole index stopping here.
         internal::LogWarn("text index: the old text of event " + std::to_string(event_id) +
                           " could not be removed: " + removed.message());
-      } else {
-        return removed.WithContext("remove the old text of event " + std::to_string(event_id));
       }
     }
   }
@@ -354,16 +340,6 @@ Status TextIndexer::Optimize() {
   VK_RETURN_IF_ERROR(db_->Exec(
       "INSERT INTO txt.telemetry_events_fts(telemetry_events_fts) VALUES ('optimize')"));
   return db_->Exec("VACUUM txt");
-}
-
-TextIndexer::Counts TextIndexer::counts() {
-  std::lock_guard lock(mu_);
-  return counts_;
-}
-
-Result<std::int64_t> TextIndexer::IndexedUpto() {
-  std::lock_guard lock(mu_);
-  return db_->QueryInt("SELECT coalesce((SELECT indexed_upto FROM txt.vk_text_state), 0)");
 }
 
 }  // namespace vibekit::store::sqlite

@@ -45,9 +45,8 @@ class TextIndexer {
       "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'telemetry_events'), 0)";
 
   // Opens the side file (created with mode 0600 when missing) on a connection of its own to
-  // `config.db_path`; starts the background thread when `background`.
-  static Result<std::unique_ptr<TextIndexer>> Start(const LocalStoreConfig& config,
-                                                    bool background);
+  // `config.db_path`, and starts the thread.
+  static Result<std::unique_ptr<TextIndexer>> Start(const LocalStoreConfig& config);
   ~TextIndexer();  // Stop()
   TextIndexer(const TextIndexer&) = delete;
   TextIndexer& operator=(const TextIndexer&) = delete;
@@ -61,16 +60,6 @@ class TextIndexer {
   // Merges the index's segments into one (FTS5 'optimize'), then VACUUMs the side file.
   Status Optimize();
 
-  struct Counts {
-    std::int64_t steps = 0;           // committed indexing steps
-    std::int64_t rows_indexed = 0;    // events entered (including re-entered after changes)
-    std::int64_t rows_removed = 0;    // old texts removed
-    std::int64_t rebuilds = 0;        // generation mismatches that emptied the index
-    std::int64_t rows_skipped = 0;    // events whose stored text could not be decoded
-  };
-  Counts counts();
-  // The indexed range, as stored (0 when nothing is indexed yet).
-  Result<std::int64_t> IndexedUpto();
   // indexed_upto as of this indexer's last step (or as found at Start), without a query.
   std::int64_t IndexedUptoNow() const noexcept {
     return indexed_upto_.load(std::memory_order_acquire);
@@ -99,6 +88,14 @@ class TextIndexer {
   Status IndexRangeLocked(std::int64_t lo, std::int64_t hi);
   Status EnterLocked(std::int64_t event_id);  // one event's current text, if it has one
   Status InsertRangeLocked(std::int64_t lo, std::int64_t hi);  // (lo, hi], failing as a whole
+  // What a step needs to know of the database, in one query: its generation and the
+  // AUTOINCREMENT counters of the events and of the change log.
+  struct DatabaseState {
+    std::string generation;
+    std::int64_t events_seq = 0;
+    std::int64_t changes_seq = 0;
+  };
+  Result<DatabaseState> ReadDatabaseStateLocked();
   // Whether this indexer's last step left nothing to do in the database as it is now (no
   // transaction, nothing written); *events_seq: the events' AUTOINCREMENT counter.
   Result<bool> UpToDateLocked(std::int64_t* events_seq);
@@ -106,7 +103,6 @@ class TextIndexer {
 
   std::mutex mu_;  // the connection: one step at a time (the thread or CatchUp)
   std::unique_ptr<Database> db_;
-  Counts counts_;
   std::string generation_;  // of the database, as of this indexer's last step
   std::atomic<std::int64_t> changes_applied_{0};
   std::atomic<std::int64_t> indexed_upto_{0};
