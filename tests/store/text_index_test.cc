@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -45,16 +46,9 @@ std::string Long(const std::string& word) {
   return s + word;
 }
 
+// The matching ids in ascending order.
 std::vector<std::int64_t> Search(SqliteStore& store, const std::string& text) {
-  EventQueryFilter f;
-  f.contains = text;
-  f.limit = 1000;
-  auto r = store.QueryEvents(f);
-  EXPECT_TRUE(r.ok()) << r.status().ToString();
-  std::vector<std::int64_t> ids;
-  if (r.ok()) {
-    for (const Event& e : *r) ids.push_back(e.id);
-  }
+  std::vector<std::int64_t> ids = testing::SearchIds(store, text);
   std::sort(ids.begin(), ids.end());
   return ids;
 }

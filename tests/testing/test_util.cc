@@ -103,19 +103,6 @@ void WithQuery(const std::string& db_path, const std::string& sql, Fn&& fn) {
 
 }  // namespace
 
-std::vector<std::int64_t> SearchIds(const TelemetryService& service, const std::string& text) {
-  EventQueryFilter f;
-  f.contains = text;
-  f.limit = 100000;
-  auto r = service.QueryEvents(f);
-  EXPECT_TRUE(r.ok()) << r.status().ToString();
-  std::vector<std::int64_t> ids;
-  if (r.ok()) {
-    for (const Event& e : *r) ids.push_back(e.id);
-  }
-  return ids;
-}
-
 std::int64_t QueryInt(const std::string& db_path, const std::string& sql) {
   if (IsPgUrl(db_path)) {
     const auto v = PgQuery(db_path, sql);

@@ -67,9 +67,21 @@ TelemetryConfig TestConfig(const std::string& db_path);
 // the first row as int64 (0 when no row). Fails the test on an SQL error.
 std::int64_t QueryInt(const std::string& db_path, const std::string& sql);
 
-// Ids of every event whose text contains `text` (QueryEvents with `contains`), in query order.
-// Fails the test when the query fails.
-std::vector<std::int64_t> SearchIds(const TelemetryService& service, const std::string& text);
+// Ids of every event whose text contains `text` (QueryEvents with `contains`), in query order,
+// from anything with QueryEvents (the service, a store). Fails the test when the query fails.
+template <typename Source>
+std::vector<std::int64_t> SearchIds(Source& source, const std::string& text) {
+  EventQueryFilter f;
+  f.contains = text;
+  f.limit = 100000;
+  auto r = source.QueryEvents(f);
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  std::vector<std::int64_t> ids;
+  if (r.ok()) {
+    for (const Event& e : *r) ids.push_back(e.id);
+  }
+  return ids;
+}
 std::string QueryText(const std::string& db_path, const std::string& sql);
 // Runs SQL statements (no result) on the database (a SQLite file, created if missing, with
 // foreign keys off as a foreign tool would write; or a postgres:// URL) through a separate
