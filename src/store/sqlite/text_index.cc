@@ -182,59 +182,156 @@ Status TextIndexer::CatchUp() {
   return Status::Ok();
 }
 
+Result<TextIndexer::SideState> TextIndexer::ReadSideStateLocked() {
+  VK_ASSIGN_OR_RETURN(Statement state, Statement::Prepare(*db_,
+      "SELECT generation, indexed_upto, changes_upto FROM txt.vk_text_state WHERE id = 1"));
+  VK_ASSIGN_OR_RETURN(bool has_state, state.Step());
+  if (!has_state) return SideState{};  // a new file: what Reconcile finds, it creates
+  return SideState{state.ColumnText(0), state.ColumnInt(1), state.ColumnInt(2)};
+}
+
+namespace {
+bool NeedsReconcile(const TextIndexer::SideState& side, std::string_view generation,
+                    std::int64_t events_seq, std::int64_t changes_seq) {
+  return side.generation != generation || side.indexed_upto > events_seq ||
+         side.changes_upto != changes_seq;
+}
+}  // namespace
+
 Status TextIndexer::StepLocked(bool* more, std::int64_t* indexed_upto_out) {
+  *more = false;
+  Database& db = *db_;
+  // 1. What to index, read from one snapshot of both files in a read transaction that ends
+  //    before any tokenizing: while it lasts, SQLite can neither checkpoint the database's WAL
+  //    past this snapshot nor start the WAL over (store/sqlite/checkpointer.h), so the writer's
+  //    WAL would grow by what it commits meanwhile.
+  SideState side;
+  DatabaseState d;
+  std::vector<PendingText> texts;
+  std::int64_t hi = 0;
+  {
+    Transaction read(db);
+    VK_RETURN_IF_ERROR(read.Begin(/*immediate=*/false));
+    VK_ASSIGN_OR_RETURN(side, ReadSideStateLocked());
+    VK_ASSIGN_OR_RETURN(d, ReadDatabaseStateLocked());
+    if (NeedsReconcile(side, d.generation, d.events_seq, d.changes_seq)) {
+      VK_RETURN_IF_ERROR(read.Commit());
+      return ReconcileLocked(more, indexed_upto_out);
+    }
+    hi = std::min(d.events_seq, side.indexed_upto + kRowsPerStep);
+    VK_RETURN_IF_ERROR(ReadTextsLocked(side.indexed_upto, &hi, &texts));
+    VK_RETURN_IF_ERROR(read.Commit());
+  }
+  // 2. Into the side file, in a transaction of its own that does not read the database. What
+  //    the database changed since the snapshot was logged above its change counter, and so is
+  //    applied by the next step, on the texts entered here (those of the snapshot).
+  Transaction write(db);
+  VK_RETURN_IF_ERROR(write.Begin(/*immediate=*/false));
+  VK_RETURN_IF_ERROR(db.Exec(
+      "INSERT OR IGNORE INTO txt.vk_text_state (id, generation, indexed_upto, changes_upto) "
+      "VALUES (1, '', 0, 0)"));
+  VK_ASSIGN_OR_RETURN(const SideState now, ReadSideStateLocked());
+  if (now.generation != side.generation || now.indexed_upto != side.indexed_upto ||
+      now.changes_upto != side.changes_upto) {
+    // Another indexer (another process) stepped in between: read again.
+    *more = true;
+    *indexed_upto_out = now.indexed_upto;
+    return Status::Ok();
+  }
+  VK_ASSIGN_OR_RETURN(Statement ins, Statement::Prepare(db,
+      "INSERT INTO txt.telemetry_events_fts (rowid, prompt, stream_data) VALUES (?1, ?2, ?3)"));
+  for (const PendingText& t : texts) {
+    ins.Reset();
+    ins.Bind(1, t.id);
+    ins.Bind(2, t.prompt);
+    ins.Bind(3, t.stream_data);
+    VK_RETURN_IF_ERROR(ins.Run().WithContext("index event " + std::to_string(t.id)));
+  }
+  ins.Reset();
+  VK_ASSIGN_OR_RETURN(Statement save, Statement::Prepare(db,
+      "UPDATE txt.vk_text_state SET indexed_upto = ?1 WHERE id = 1"));
+  save.Bind(1, hi);
+  VK_RETURN_IF_ERROR(save.Run());
+  VK_RETURN_IF_ERROR(write.Commit().WithContext("commit the text index"));
+  changes_applied_.store(side.changes_upto, std::memory_order_release);
+  indexed_upto_.store(hi, std::memory_order_release);
+  generation_ = d.generation;
+  *more = hi < d.events_seq;
+  *indexed_upto_out = hi;
+  return Status::Ok();
+}
+
+Status TextIndexer::ReadTextsLocked(std::int64_t lo, std::int64_t* hi,
+                                    std::vector<PendingText>* out) {
+  VK_ASSIGN_OR_RETURN(Statement rows, Statement::Prepare(*db_,
+      "SELECT id, prompt, stream_data FROM main.telemetry_events "
+      "WHERE id > ?1 AND id <= ?2 AND (prompt IS NOT NULL OR stream_data IS NOT NULL) "
+      "ORDER BY id"));
+  rows.Bind(1, lo);
+  rows.Bind(2, *hi);
+  std::size_t bytes = 0;
+  while (true) {
+    VK_ASSIGN_OR_RETURN(bool row, rows.Step());
+    if (!row) break;
+    PendingText t;
+    t.id = rows.ColumnInt(0);
+    Status st = rows.ColumnStoredTextInto(1, &t.prompt);
+    if (st.ok()) st = rows.ColumnStoredTextInto(2, &t.stream_data);
+    if (!st.ok()) {
+      // One row's stored text does not decode: it is left out, the others go in.
+      internal::LogWarn("text index: event " + std::to_string(t.id) +
+                        " left out (its stored text cannot be read: " + st.message() + ")");
+      continue;
+    }
+    bytes += (t.prompt ? t.prompt->size() : 0) + (t.stream_data ? t.stream_data->size() : 0);
+    out->push_back(std::move(t));
+    if (bytes >= kBytesPerStep) {
+      *hi = out->back().id;  // the rest next step
+      break;
+    }
+  }
+  rows.Reset();
+  return Status::Ok();
+}
+
+Status TextIndexer::ReconcileLocked(bool* more, std::int64_t* indexed_upto_out) {
   *more = false;
   Database& db = *db_;
   Transaction txn(db);
   VK_RETURN_IF_ERROR(txn.Begin(/*immediate=*/false));
   // The side file's write lock first (the database is only read, from one snapshot taken at
-  // its first read below, after this lock: two indexers never index the same rows twice).
+  // its first read below, after this lock: two indexers never apply the same changes twice).
   VK_RETURN_IF_ERROR(db.Exec(
       "INSERT OR IGNORE INTO txt.vk_text_state (id, generation, indexed_upto, changes_upto) "
       "VALUES (1, '', 0, 0)"));
-  VK_ASSIGN_OR_RETURN(Statement state, Statement::Prepare(db,
-      "SELECT generation, indexed_upto, changes_upto FROM txt.vk_text_state WHERE id = 1"));
-  VK_ASSIGN_OR_RETURN(bool has_state, state.Step());
-  if (!has_state) return Status::Internal("text index: no state row");
-  const std::string indexed_generation = state.ColumnText(0);
-  std::int64_t indexed_upto = state.ColumnInt(1);
-  std::int64_t changes_upto = state.ColumnInt(2);
-  state.Reset();
-
+  VK_ASSIGN_OR_RETURN(const SideState side, ReadSideStateLocked());
+  std::int64_t indexed_upto = side.indexed_upto;
+  std::int64_t changes_upto = side.changes_upto;
   VK_ASSIGN_OR_RETURN(const DatabaseState d, ReadDatabaseStateLocked());
-  const std::string& generation = d.generation;
-  const std::int64_t events_seq = d.events_seq;
-  const std::int64_t changes_seq = d.changes_seq;
-
-  if (generation != indexed_generation || indexed_upto > events_seq || changes_upto > changes_seq) {
+  if (d.generation != side.generation || indexed_upto > d.events_seq ||
+      changes_upto > d.changes_seq) {
     // Another database than the one indexed (cleared, restored, or copied over this file):
     // start again. The changes logged so far concern rows the new pass reads as they are now.
     VK_RETURN_IF_ERROR(db.Exec(
         "INSERT INTO txt.telemetry_events_fts(telemetry_events_fts) VALUES ('delete-all')"));
     indexed_upto = 0;
-    changes_upto = changes_seq;
-  } else if (changes_seq > changes_upto) {
-    VK_RETURN_IF_ERROR(ApplyChangesLocked(indexed_upto, changes_upto, changes_seq));
-    changes_upto = changes_seq;
-  }
-
-  const std::int64_t hi = std::min(events_seq, indexed_upto + kRowsPerStep);
-  if (hi > indexed_upto) {
-    VK_RETURN_IF_ERROR(IndexRangeLocked(indexed_upto, hi));
-    indexed_upto = hi;
+    changes_upto = d.changes_seq;
+  } else if (d.changes_seq > changes_upto) {
+    VK_RETURN_IF_ERROR(ApplyChangesLocked(indexed_upto, changes_upto, d.changes_seq));
+    changes_upto = d.changes_seq;
   }
   VK_ASSIGN_OR_RETURN(Statement save, Statement::Prepare(db,
       "UPDATE txt.vk_text_state SET generation = ?1, indexed_upto = ?2, changes_upto = ?3 "
       "WHERE id = 1"));
-  save.Bind(1, std::string_view(generation));
+  save.Bind(1, std::string_view(d.generation));
   save.Bind(2, indexed_upto);
   save.Bind(3, changes_upto);
   VK_RETURN_IF_ERROR(save.Run());
   VK_RETURN_IF_ERROR(txn.Commit().WithContext("commit the text index"));
   changes_applied_.store(changes_upto, std::memory_order_release);
   indexed_upto_.store(indexed_upto, std::memory_order_release);
-  generation_ = generation;
-  *more = indexed_upto < events_seq;
+  generation_ = d.generation;
+  *more = indexed_upto < d.events_seq;
   *indexed_upto_out = indexed_upto;
   return Status::Ok();
 }
@@ -248,43 +345,13 @@ bool RowLevel(const Status& st) {
 }
 }  // namespace
 
-Status TextIndexer::InsertRangeLocked(std::int64_t lo, std::int64_t hi) {
+Status TextIndexer::EnterLocked(std::int64_t event_id) {
   VK_ASSIGN_OR_RETURN(Statement ins, Statement::Prepare(*db_,
       "INSERT INTO txt.telemetry_events_fts (rowid, prompt, stream_data) "
       "SELECT id, vk_text(prompt), vk_text(stream_data) FROM main.telemetry_events "
-      "WHERE id > ?1 AND id <= ?2 AND (prompt IS NOT NULL OR stream_data IS NOT NULL)"));
-  ins.Bind(1, lo);
-  ins.Bind(2, hi);
-  return ins.Run();
-}
-
-Status TextIndexer::IndexRangeLocked(std::int64_t lo, std::int64_t hi) {
-  Database& db = *db_;
-  Status bulk = InsertRangeLocked(lo, hi);
-  if (bulk.ok()) return bulk;
-  if (!RowLevel(bulk)) return bulk.WithContext("index events " + std::to_string(lo + 1) + ".." +
-                                               std::to_string(hi));
-  // The failed statement was undone; row by row, leaving out what cannot be read.
-  VK_ASSIGN_OR_RETURN(Statement ids, Statement::Prepare(db,
-      "SELECT id FROM main.telemetry_events WHERE id > ?1 AND id <= ?2 "
-      "AND (prompt IS NOT NULL OR stream_data IS NOT NULL)"));
-  ids.Bind(1, lo);
-  ids.Bind(2, hi);
-  std::vector<std::int64_t> list;
-  while (true) {
-    VK_ASSIGN_OR_RETURN(bool row, ids.Step());
-    if (!row) break;
-    list.push_back(ids.ColumnInt(0));
-  }
-  ids.Reset();
-  for (const std::int64_t id : list) {
-    VK_RETURN_IF_ERROR(EnterLocked(id));
-  }
-  return Status::Ok();
-}
-
-Status TextIndexer::EnterLocked(std::int64_t event_id) {
-  Status st = InsertRangeLocked(event_id - 1, event_id);
+      "WHERE id = ?1 AND (prompt IS NOT NULL OR stream_data IS NOT NULL)"));
+  ins.Bind(1, event_id);
+  Status st = ins.Run();
   if (st.ok() || !RowLevel(st)) return st;
   internal::LogWarn("text index: event " + std::to_string(event_id) +
                     " left out (its stored text cannot be read: " + st.message() + ")");

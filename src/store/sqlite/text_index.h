@@ -8,8 +8,7 @@
 // keeps `telemetry_text_index` (its generation) and `telemetry_text_changes`, which triggers fill
 // when an event's text is deleted or updated (op 'd', with the old stored texts: a contentless
 // index can only forget a row given its exact text) and which restores fill with 'a' for ids
-// they insert below the indexed range. One indexing step, in one transaction of the side file
-// reading one snapshot of the database:
+// they insert below the indexed range. One indexing step:
 //   1. a different generation (a cleared or restored database, another file copied over this
 //      one), or an `indexed_upto` above the database's AUTOINCREMENT counter (an older copy),
 //      empties the index and starts again from id 0;
@@ -17,18 +16,25 @@
 //      index when the event was indexed (id <= indexed_upto and the change is a 'd'); the
 //      event's current text, if the row still exists, enters it again;
 //   3. the next events above `indexed_upto`, up to a bounded number per step, enter the index.
+// Steps 1 and 2 (rare) run in one transaction of the side file reading one snapshot of the
+// database. Step 3, the steady one, runs only when nothing is pending for 1 and 2: its texts are
+// read in a short read transaction, then written in a transaction of the side file alone, so
+// the database's WAL is not held back while they are tokenized.
 // The index is derived data: it can lag the database (a search first calls CatchUp) or be
 // deleted (it is rebuilt), and it is never ahead of what is committed.
 #pragma once
 
 #include <atomic>
 #include <condition_variable>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 #include "store/sqlite/database.h"
 #include "vibekit/config.h"
@@ -71,8 +77,17 @@ class TextIndexer {
     return changes_applied_.load(std::memory_order_acquire);
   }
 
-  // Events per step: bounds a step's transaction (and a Stop's wait).
+  // Events per step, and bytes of their texts: bound a step's memory and transaction (and a
+  // Stop's wait).
   static constexpr std::int64_t kRowsPerStep = 20000;
+  static constexpr std::size_t kBytesPerStep = std::size_t{16} << 20;
+
+  // The side file's state row.
+  struct SideState {
+    std::string generation;
+    std::int64_t indexed_upto = 0;
+    std::int64_t changes_upto = 0;
+  };
   // The thread waits this long after a commit wakes it, so that one step takes many commits.
   static constexpr int kGatherMs = 100;
 
@@ -81,13 +96,24 @@ class TextIndexer {
   // One step under mu_. *more: the database holds more to index than this step took;
   // *indexed_upto: the indexed range after it.
   Status StepLocked(bool* more, std::int64_t* indexed_upto);
+  // Steps 1 and 2 of the header's comment, in one transaction of the side file over one
+  // snapshot of the database (it deletes with the logged old texts, so it must read them in
+  // the snapshot that decided what to apply). Rare: clears, restores, retention, updates.
+  Status ReconcileLocked(bool* more, std::int64_t* indexed_upto);
   Status ApplyChangesLocked(std::int64_t indexed_upto, std::int64_t from_seq,
                             std::int64_t to_seq);
-  // Events (lo, hi] into the index; one whose stored text cannot be decoded is left out (and
-  // logged) rather than holding back every later event.
-  Status IndexRangeLocked(std::int64_t lo, std::int64_t hi);
-  Status EnterLocked(std::int64_t event_id);  // one event's current text, if it has one
-  Status InsertRangeLocked(std::int64_t lo, std::int64_t hi);  // (lo, hi], failing as a whole
+  // One event's current text, if it has one; left out (and logged) when its stored text
+  // cannot be decoded, rather than holding back every later event.
+  Status EnterLocked(std::int64_t event_id);
+  // Step 3's texts: the events (lo, *hi] that have one, decoded, at most kBytesPerStep of them
+  // (*hi is lowered to the last one read when the budget ends the read). An event whose stored
+  // text does not decode is left out and logged.
+  struct PendingText {
+    std::int64_t id = 0;
+    std::optional<std::string> prompt;
+    std::optional<std::string> stream_data;
+  };
+  Status ReadTextsLocked(std::int64_t lo, std::int64_t* hi, std::vector<PendingText>* out);
   // What a step needs to know of the database, in one query: its generation and the
   // AUTOINCREMENT counters of the events and of the change log.
   struct DatabaseState {
@@ -96,6 +122,7 @@ class TextIndexer {
     std::int64_t changes_seq = 0;
   };
   Result<DatabaseState> ReadDatabaseStateLocked();
+  Result<SideState> ReadSideStateLocked();  // generation '' and zeros for a new file
   // Whether this indexer's last step left nothing to do in the database as it is now (no
   // transaction, nothing written); *events_seq: the events' AUTOINCREMENT counter.
   Result<bool> UpToDateLocked(std::int64_t* events_seq);
