@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -112,6 +113,9 @@ void ExpectIndexEqualsRows(const std::string& db) {
                     "SELECT term, doc FROM temp.index_terms)"),
             "0")
       << "terms of stored rows missing from the index";
+  EXPECT_EQ(raw.One("SELECT count(*) FROM temp.index_terms"),
+            raw.One("SELECT count(*) FROM temp.rows_terms"))
+      << "an event entered the index more than once";
 }
 
 class TextIndexTest : public ::testing::Test {
@@ -278,6 +282,50 @@ TEST_F(TextIndexTest, AnUnreadableTextIsLeftOutAndDoesNotHoldBackTheRest) {
   Apply({Ev("a", EventType::kStream, "after the damage", 3)});
   EXPECT_EQ(Search(*store_, "damage"), (std::vector<std::int64_t>{3}));
   EXPECT_EQ(Search(*store_, "before"), (std::vector<std::int64_t>{1}));
+}
+
+// Another process's store indexes the same database (the CLI while the server runs) between
+// this indexer's read of new texts and its write: the write finds the side file's state moved
+// on and gives way, rather than entering texts older than the other indexer's (here: an
+// update's old text, which would stay in the index for good).
+TEST_F(TextIndexTest, AnotherIndexerBetweenReadAndWriteMakesTheStepGiveWay) {
+  Apply({Ev("a", EventType::kStart, "heron prompt", 1), Ev("a", EventType::kStream, "ibis", 2)});
+  store_.reset();
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    std::filesystem::remove(TextIndexer::SidePath(config_.db_path) + suffix);
+  }
+  Result<std::unique_ptr<TextIndexer>> mine = TextIndexer::Start(config_);
+  ASSERT_OK(mine.status());
+  Result<std::unique_ptr<TextIndexer>> other = TextIndexer::Start(config_);
+  ASSERT_OK(other.status());
+  std::atomic<int> calls{0};
+  (*mine)->SetBetweenPhasesHookForTesting([&] {
+    if (calls++ != 0) return;
+    Raw raw(config_.db_path);
+    raw.Exec("UPDATE telemetry_events SET prompt = 'stork prompt' WHERE id = 1");
+    EXPECT_OK((*other)->CatchUp());
+  });
+  ASSERT_OK((*mine)->CatchUp());
+  EXPECT_EQ(calls.load(), 1);  // the other indexer left nothing to read again
+  (*mine)->Stop();
+  (*other)->Stop();
+  ExpectIndexEqualsRows(config_.db_path);
+}
+
+// A step reads at most kBytesPerStep of text: larger texts take several steps, none left out.
+TEST_F(TextIndexTest, TextsBeyondAStepsByteBudgetTakeSeveralSteps) {
+  std::vector<Event> batch;
+  const std::size_t size = TextIndexer::kBytesPerStep / 2 + 1;
+  for (const char* word : {"alpha", "bravo", "charlie"}) {
+    std::string text;
+    text.reserve(size + 16);
+    for (int i = 0; text.size() < size; ++i) text += "w" + std::to_string(i % 5000) + " ";
+    batch.push_back(Ev("big", EventType::kStream, text + word, 1));
+  }
+  Apply(std::move(batch));
+  EXPECT_EQ(Search(*store_, "alpha"), (std::vector<std::int64_t>{1}));
+  EXPECT_EQ(Search(*store_, "charlie"), (std::vector<std::int64_t>{3}));
+  EXPECT_EQ(Search(*store_, "w42").size(), 3u);
 }
 
 TEST(TextIndexMigration, TheInFileIndexMovesOutAndRollsBack) {

@@ -150,6 +150,11 @@ void TextIndexer::Run() {
   }
 }
 
+void TextIndexer::SetBetweenPhasesHookForTesting(std::function<void()> hook) {
+  std::lock_guard lock(mu_);
+  between_phases_ = std::move(hook);
+}
+
 Result<TextIndexer::DatabaseState> TextIndexer::ReadDatabaseStateLocked() {
   VK_ASSIGN_OR_RETURN(Statement st, Statement::Prepare(*db_,
       "SELECT (SELECT generation FROM main.telemetry_text_index WHERE id = 1), "
@@ -222,6 +227,7 @@ Status TextIndexer::StepLocked(bool* more, std::int64_t* indexed_upto_out) {
     VK_RETURN_IF_ERROR(ReadTextsLocked(side.indexed_upto, &hi, &texts));
     VK_RETURN_IF_ERROR(read.Commit());
   }
+  if (between_phases_) between_phases_();
   // 2. Into the side file, in a transaction of its own that does not read the database. What
   //    the database changed since the snapshot was logged above its change counter, and so is
   //    applied by the next step, on the texts entered here (those of the snapshot).

@@ -28,6 +28,7 @@
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -65,6 +66,10 @@ class TextIndexer {
   Status CatchUp();
   // Merges the index's segments into one (FTS5 'optimize'), then VACUUMs the side file.
   Status Optimize();
+
+  // Runs `hook` in every step that indexes new events, between the read of their texts and
+  // the write of the index (tests interleave another indexer or a change there).
+  void SetBetweenPhasesHookForTesting(std::function<void()> hook);
 
   // indexed_upto as of this indexer's last step (or as found at Start), without a query.
   std::int64_t IndexedUptoNow() const noexcept {
@@ -131,6 +136,7 @@ class TextIndexer {
   std::mutex mu_;  // the connection: one step at a time (the thread or CatchUp)
   std::unique_ptr<Database> db_;
   std::string generation_;  // of the database, as of this indexer's last step
+  std::function<void()> between_phases_;  // tests only
   std::atomic<std::int64_t> changes_applied_{0};
   std::atomic<std::int64_t> indexed_upto_{0};
   std::atomic<double> cpu_seconds_{0};
