@@ -1,3 +1,4 @@
+#include "common/sys.h"
 #include "analytics/alert_webhook.h"
 
 #include <algorithm>
@@ -28,7 +29,10 @@ Result<std::unique_ptr<AlertWebhook>> AlertWebhook::Start(WebhookOptions options
   }
   VK_ASSIGN_OR_RETURN(std::unique_ptr<delivery::HttpClient> client, delivery::HttpClient::Create());
   std::unique_ptr<AlertWebhook> hook(new AlertWebhook(std::move(options), std::move(client)));
-  hook->thread_ = std::thread([h = hook.get()] { h->Run(); });
+  hook->thread_ = std::thread([h = hook.get()] {
+    internal::NameThisThread("vk-alert-hook");
+    h->Run();
+  });
   return hook;
 }
 

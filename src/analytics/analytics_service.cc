@@ -13,6 +13,7 @@
 
 #include <fmt/format.h>
 
+#include "common/sys.h"
 #include "vibekit/analytics.h"
 #include "vibekit/clock.h"
 
@@ -641,6 +642,7 @@ class AnalyticsService::Impl {
     if (monitor_.joinable()) return Status::FailedPrecondition("monitoring is already running");
     stop_ = false;
     monitor_ = std::thread([this, interval_ms] {
+      internal::NameThisThread("vk-monitor");
       std::unique_lock guard(monitor_mu_);
       while (!stop_) {
         guard.unlock();

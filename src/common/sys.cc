@@ -1,5 +1,6 @@
 #include "common/sys.h"
 
+#include <pthread.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -67,6 +68,12 @@ Status CreatePrivateDirectories(const std::string& dir) {
     return Status::Unavailable("cannot create directory \"" + dir + "\": " + std::strerror(errno));
   }
   return Status::Ok();
+}
+
+void NameThisThread(const char* name) noexcept {
+  char shortened[16] = {};
+  std::strncpy(shortened, name, sizeof shortened - 1);
+  (void)::pthread_setname_np(::pthread_self(), shortened);
 }
 
 }  // namespace vibekit::internal

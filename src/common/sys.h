@@ -21,5 +21,8 @@ std::int64_t FileSizeBytes(const std::string& path) noexcept;
 Status CreatePrivateDirectories(const std::string& dir);
 // The directory part of `path` ("" for a bare file name).
 std::string DirName(const std::string& path);
+// Names the calling thread (as `top -H`, `ps -L` and perf show it); at most 15 characters are
+// kept.
+void NameThisThread(const char* name) noexcept;
 
 }  // namespace vibekit::internal

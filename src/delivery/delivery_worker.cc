@@ -1,3 +1,4 @@
+#include "common/sys.h"
 #include "delivery/delivery_worker.h"
 
 #include <boost/json.hpp>
@@ -120,7 +121,10 @@ Status DeliveryWorker::Start() {
     counters_.queued_events = state.queued_events;
     counters_.queued_sessions = state.queued_sessions;
   }
-  thread_ = std::thread([this] { Loop(); });
+  thread_ = std::thread([this] {
+    internal::NameThisThread("vk-delivery");
+    Loop();
+  });
   return Status::Ok();
 }
 

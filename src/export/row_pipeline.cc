@@ -1,3 +1,4 @@
+#include "common/sys.h"
 #include "export/row_pipeline.h"
 
 #include <algorithm>
@@ -17,7 +18,10 @@ RowPipeline::RowPipeline(store::ScanVisitor& downstream, Options options)
   resume_free_ = std::max<std::size_t>(1, (options_.max_chunks - 1) / 2);
   current_ = std::make_unique<Chunk>();
   for (std::size_t i = 1; i < options_.max_chunks; ++i) free_.push_back(std::make_unique<Chunk>());
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    internal::NameThisThread("vk-export-rows");
+    Run();
+  });
 }
 
 RowPipeline::~RowPipeline() {

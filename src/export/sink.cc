@@ -211,7 +211,10 @@ std::unique_ptr<OutputTarget> OutputTarget::ForStdout() {
 
 OutputTarget::OutputTarget(int fd, std::string path, std::string temp_path)
     : fd_(fd), path_(std::move(path)), temp_path_(std::move(temp_path)) {
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    internal::NameThisThread("vk-export-out");
+    Run();
+  });
 }
 
 void OutputTarget::Run() {

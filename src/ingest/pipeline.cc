@@ -1,3 +1,4 @@
+#include "common/sys.h"
 #include "ingest/pipeline.h"
 
 #include <algorithm>
@@ -41,7 +42,10 @@ void IngestPipeline::Start() {
   accepting_ = true;
   exit_ = false;
   next_timeout_sweep_ms_ = SteadyMs() + std::max(1, config_.timeout_check_interval_ms);
-  writer_ = std::thread([this] { WriterLoop(); });
+  writer_ = std::thread([this] {
+    internal::NameThisThread("vk-writer");
+    WriterLoop();
+  });
 }
 
 Status IngestPipeline::WaitForRoomLocked(std::unique_lock<std::mutex>& lock, std::int64_t events,

@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/sys.h"
 #include "vibekit/status.h"
 
 namespace vibekit::ingest {
@@ -65,7 +66,10 @@ class SmartBatchProcessor {
     size_ = std::clamp(options.initial_batch_size == 0 ? options.min_batch_size
                                                        : options.initial_batch_size,
                        options.min_batch_size, options.max_batch_size);
-    thread_ = std::thread([this] { Run(); });
+    thread_ = std::thread([this] {
+      internal::NameThisThread("vk-batcher");
+      Run();
+    });
   }
   ~SmartBatchProcessor() {
     {

@@ -1,3 +1,4 @@
+#include "common/sys.h"
 #include "server/http_server.h"
 
 #include <boost/asio/co_spawn.hpp>
@@ -125,7 +126,10 @@ class HttpServer::Impl {
     for (auto& l : listeners_) asio::co_spawn(ioc_, Accept(*l), asio::detached);
     // One I/O thread for HTTP reading and writing (the WebSocket hub has its own); the handlers
     // run on the worker pool.
-    threads_.emplace_back([this] { ioc_.run(); });
+    threads_.emplace_back([this] {
+      internal::NameThisThread("vk-http");
+      ioc_.run();
+    });
   }
 
   void Stop(int timeout_ms) {

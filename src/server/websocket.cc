@@ -1,3 +1,4 @@
+#include "common/sys.h"
 #include "server/websocket.h"
 
 #include <boost/asio/co_spawn.hpp>
@@ -180,6 +181,7 @@ class WebSocketHub::Impl : public std::enable_shared_from_this<WebSocketHub::Imp
     health_timer_.emplace(*ioc_);
     window_timer_.emplace(*ioc_);
     thread_ = std::thread([io = ioc_.get()] {
+      internal::NameThisThread("vk-websocket");
       LowerThreadPriority();
       io->run();
     });

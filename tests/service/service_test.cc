@@ -1,5 +1,6 @@
 #include "vibekit/telemetry_service.h"
 
+#include <algorithm>
 #include <gtest/gtest.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -441,6 +442,22 @@ TEST_P(ServiceTest, AggregateStatsMatchAnIndependentCount) {
   EXPECT_NE(QueryText(db(), "SELECT agent_breakdown FROM telemetry_stats WHERE stat_type='global'")
                 .find("\"codex\""),
             std::string::npos);
+}
+
+// `top -H`, `ps -L` and perf tell the service's threads apart.
+TEST_P(ServiceTest, ItsThreadsAreNamed) {
+  Open();
+  ASSERT_OK(Stream("t", "named"));
+  ASSERT_OK(service_->FlushBuffers());
+  const std::vector<std::string> names = testing::ThreadNames();
+  auto has = [&](const char* name) {
+    return std::find(names.begin(), names.end(), name) != names.end();
+  };
+  EXPECT_TRUE(has("vk-writer"));
+  if (GetParam() == testing::Backend::kSqlite) {
+    EXPECT_TRUE(has("vk-text-index"));
+    EXPECT_TRUE(has("vk-checkpoint"));
+  }
 }
 
 TEST_P(ServiceTest, HealthCheckAndPerformanceMetricsAreMeasured) {

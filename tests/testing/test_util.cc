@@ -1,17 +1,16 @@
 #include "testing/test_util.h"
 
 #include <libpq-fe.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <optional>
 
 #include "testing/pg_cluster.h"
-
-#include <sqlite3.h>
-#include <sys/stat.h>
-#include <stdlib.h>
-
-#include <filesystem>
 
 namespace vibekit::testing {
 
@@ -146,6 +145,16 @@ void ExecSql(const std::string& db_path, const std::string& sql) {
 std::int64_t FileSize(const std::string& path) {
   struct stat st {};
   return ::stat(path.c_str(), &st) == 0 ? static_cast<std::int64_t>(st.st_size) : 0;
+}
+
+std::vector<std::string> ThreadNames() {
+  std::vector<std::string> names;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream in(task.path() / "comm");
+    std::string name;
+    if (std::getline(in, name)) names.push_back(name);
+  }
+  return names;
 }
 
 std::string QueryText(const std::string& db_path, const std::string& sql) {

@@ -91,6 +91,8 @@ void ExecSql(const std::string& db_path, const std::string& sql);
 
 // The size of a file in bytes, 0 when it does not exist (a WAL after a checkpoint, a deleted file).
 std::int64_t FileSize(const std::string& path);
+// The names of this process's threads (/proc/self/task/*/comm).
+std::vector<std::string> ThreadNames();
 
 // The storage backends a parametrised suite runs on.
 enum class Backend { kSqlite, kPostgres };

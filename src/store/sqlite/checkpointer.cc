@@ -1,3 +1,4 @@
+#include "common/sys.h"
 #include "store/sqlite/checkpointer.h"
 
 #include <sqlite3.h>
@@ -20,7 +21,10 @@ Result<std::unique_ptr<Checkpointer>> Checkpointer::Start(const LocalStoreConfig
   // synchronous=NORMAL: the checkpoint syncs the WAL before copying and the file after.
   VK_RETURN_IF_ERROR(ConfigureConnection(*own, /*writer=*/false, config));
   std::unique_ptr<Checkpointer> c(new Checkpointer(std::move(own), writer, threshold_pages));
-  c->thread_ = std::thread([p = c.get()] { p->Run(); });
+  c->thread_ = std::thread([p = c.get()] {
+    internal::NameThisThread("vk-checkpoint");
+    p->Run();
+  });
   // Replaces the hook PRAGMA wal_autocheckpoint installed (one hook per connection).
   sqlite3_wal_hook(writer.handle(), &Checkpointer::WalHook, c.get());
   return c;

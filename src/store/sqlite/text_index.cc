@@ -1,3 +1,4 @@
+#include "common/sys.h"
 #include "store/sqlite/text_index.h"
 
 #include <fcntl.h>
@@ -83,7 +84,10 @@ Result<std::unique_ptr<TextIndexer>> TextIndexer::Start(const LocalStoreConfig& 
       "SELECT coalesce((SELECT indexed_upto FROM txt.vk_text_state), 0)"));
   std::unique_ptr<TextIndexer> t(new TextIndexer(std::move(db)));
   t->indexed_upto_.store(upto, std::memory_order_release);
-  t->thread_ = std::thread([p = t.get()] { p->Run(); });
+  t->thread_ = std::thread([p = t.get()] {
+    internal::NameThisThread("vk-text-index");
+    p->Run();
+  });
   return t;
 }
 
