@@ -1,4 +1,3 @@
-#include "common/sys.h"
 #include "analytics/alert_webhook.h"
 
 #include <algorithm>
@@ -6,6 +5,7 @@
 #include <random>
 
 #include "common/log.h"
+#include "common/sys.h"
 #include "delivery/http_client.h"
 
 namespace vibekit::analytics {

@@ -13,7 +13,6 @@
 
 #include <fmt/format.h>
 
-#include "common/sys.h"
 #include "vibekit/analytics.h"
 #include "vibekit/clock.h"
 
@@ -24,6 +23,7 @@
 #include "common/guard.h"
 #include "common/json.h"
 #include "common/log.h"
+#include "common/sys.h"
 #include "service/service_internal.h"
 #include "store/minute_rollup.h"
 

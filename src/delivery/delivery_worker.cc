@@ -1,4 +1,3 @@
-#include "common/sys.h"
 #include "delivery/delivery_worker.h"
 
 #include <boost/json.hpp>
@@ -12,6 +11,7 @@
 #include "common/json_parse.h"
 #include "common/privacy.h"
 #include "common/log.h"
+#include "common/sys.h"
 #include "otlp/otlp_json.h"
 
 namespace vibekit::delivery {

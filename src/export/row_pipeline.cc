@@ -1,4 +1,3 @@
-#include "common/sys.h"
 #include "export/row_pipeline.h"
 
 #include <algorithm>
@@ -8,6 +7,7 @@
 #include <utility>
 
 #include "common/privacy.h"
+#include "common/sys.h"
 
 namespace vibekit::exporting {
 

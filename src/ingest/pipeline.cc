@@ -1,4 +1,3 @@
-#include "common/sys.h"
 #include "ingest/pipeline.h"
 
 #include <algorithm>
@@ -9,6 +8,7 @@
 
 #include "common/log.h"
 #include "common/steady_ms.h"
+#include "common/sys.h"
 #include "ingest/validation.h"
 
 namespace vibekit::ingest {

@@ -1,4 +1,3 @@
-#include "common/sys.h"
 #include "server/http_server.h"
 
 #include <boost/asio/co_spawn.hpp>
@@ -16,12 +15,15 @@
 #include <chrono>
 #include <cstdio>
 #include <exception>
+#include <latch>
+#include <memory>
 #include <string>
 #include <thread>
 #include <utility>
 #include <vector>
 
 #include "common/log.h"
+#include "common/sys.h"
 #include "server/websocket.h"
 
 namespace vibekit::server {
@@ -80,6 +82,15 @@ class HttpServer::Impl {
         hub_(hub),
         ioc_(1),
         workers_(static_cast<std::size_t>(std::max(1, options.worker_threads))) {
+    // One naming task per worker: each waits for all the others, so no thread runs two.
+    const std::ptrdiff_t n = std::max(1, options.worker_threads);
+    auto all_started = std::make_shared<std::latch>(n);
+    for (std::ptrdiff_t i = 0; i < n; ++i) {
+      asio::post(workers_, [all_started] {
+        internal::NameThisThread("vk-handler");
+        all_started->arrive_and_wait();
+      });
+    }
     for (HttpListenerSpec& spec : specs) {
       auto l = std::make_unique<Listening>(ioc_);
       l->spec = std::move(spec);

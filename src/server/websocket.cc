@@ -1,4 +1,3 @@
-#include "common/sys.h"
 #include "server/websocket.h"
 
 #include <boost/asio/co_spawn.hpp>
@@ -38,6 +37,7 @@
 
 #include "common/json_parse.h"
 #include "common/log.h"
+#include "common/sys.h"
 #include "server/api_routes.h"
 #include "server/app.h"
 #include "vibekit/clock.h"

@@ -1,4 +1,3 @@
-#include "common/sys.h"
 #include "store/sqlite/checkpointer.h"
 
 #include <sqlite3.h>
@@ -7,6 +6,7 @@
 #include <utility>
 
 #include "common/log.h"
+#include "common/sys.h"
 #include "store/sqlite/schema.h"
 
 namespace vibekit::store::sqlite {

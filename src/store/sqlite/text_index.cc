@@ -1,4 +1,3 @@
-#include "common/sys.h"
 #include "store/sqlite/text_index.h"
 
 #include <fcntl.h>
@@ -14,6 +13,7 @@
 
 #include "common/log.h"
 #include "common/steady_ms.h"
+#include "common/sys.h"
 #include "store/sqlite/schema.h"
 
 namespace vibekit::store::sqlite {
