@@ -216,7 +216,7 @@ Status TextIndexer::StepLocked(bool* more, std::int64_t* indexed_upto_out) {
   //    WAL would grow by what it commits meanwhile.
   SideState side;
   DatabaseState d;
-  std::vector<PendingText> texts;
+  PendingTexts texts;
   std::int64_t hi = 0;
   {
     Transaction read(db);
@@ -250,12 +250,16 @@ Status TextIndexer::StepLocked(bool* more, std::int64_t* indexed_upto_out) {
   }
   VK_ASSIGN_OR_RETURN(Statement ins, Statement::Prepare(db,
       "INSERT INTO txt.telemetry_events_fts (rowid, prompt, stream_data) VALUES (?1, ?2, ?3)"));
-  for (const PendingText& t : texts) {
+  auto text = [&texts](std::size_t at, std::ptrdiff_t size) {
+    return std::string_view(texts.arena.data() + at, static_cast<std::size_t>(size));
+  };
+  for (const PendingTexts::Row& t : texts.rows) {
     ins.Reset();
     ins.Bind(1, t.id);
-    ins.Bind(2, t.prompt);
-    ins.Bind(3, t.stream_data);
-    VK_RETURN_IF_ERROR(ins.Run().WithContext("index event " + std::to_string(t.id)));
+    if (t.prompt_size >= 0) ins.Bind(2, text(t.prompt_at, t.prompt_size));
+    if (t.stream_size >= 0) ins.Bind(3, text(t.stream_at, t.stream_size));
+    Status st = ins.Run();
+    if (!st.ok()) return st.WithContext("index event " + std::to_string(t.id));
   }
   ins.Reset();
   VK_ASSIGN_OR_RETURN(Statement save, Statement::Prepare(db,
@@ -271,32 +275,53 @@ Status TextIndexer::StepLocked(bool* more, std::int64_t* indexed_upto_out) {
   return Status::Ok();
 }
 
-Status TextIndexer::ReadTextsLocked(std::int64_t lo, std::int64_t* hi,
-                                    std::vector<PendingText>* out) {
+namespace {
+// Appends column `col`'s stored text (decoded) to *arena at *at, its size in *size (-1: NULL).
+Status AppendStoredText(const Statement& rows, int col, std::string* arena,
+                        std::optional<std::string>* scratch, std::size_t* at,
+                        std::ptrdiff_t* size) {
+  *at = arena->size();
+  *size = -1;
+  if (rows.IsNull(col)) return Status::Ok();
+  if (rows.IsBlob(col)) {  // compressed: decoded into the scratch buffer first
+    VK_RETURN_IF_ERROR(rows.ColumnStoredTextInto(col, scratch));
+    arena->append(**scratch);
+  } else {
+    arena->append(rows.ColumnTextView(col));
+  }
+  *size = static_cast<std::ptrdiff_t>(arena->size() - *at);
+  return Status::Ok();
+}
+}  // namespace
+
+Status TextIndexer::ReadTextsLocked(std::int64_t lo, std::int64_t* hi, PendingTexts* out) {
   VK_ASSIGN_OR_RETURN(Statement rows, Statement::Prepare(*db_,
       "SELECT id, prompt, stream_data FROM main.telemetry_events "
       "WHERE id > ?1 AND id <= ?2 AND (prompt IS NOT NULL OR stream_data IS NOT NULL) "
       "ORDER BY id"));
   rows.Bind(1, lo);
   rows.Bind(2, *hi);
-  std::size_t bytes = 0;
+  std::optional<std::string> scratch;
   while (true) {
     VK_ASSIGN_OR_RETURN(bool row, rows.Step());
     if (!row) break;
-    PendingText t;
+    PendingTexts::Row t;
     t.id = rows.ColumnInt(0);
-    Status st = rows.ColumnStoredTextInto(1, &t.prompt);
-    if (st.ok()) st = rows.ColumnStoredTextInto(2, &t.stream_data);
+    const std::size_t start = out->arena.size();
+    Status st = AppendStoredText(rows, 1, &out->arena, &scratch, &t.prompt_at, &t.prompt_size);
+    if (st.ok()) {
+      st = AppendStoredText(rows, 2, &out->arena, &scratch, &t.stream_at, &t.stream_size);
+    }
     if (!st.ok()) {
       // One row's stored text does not decode: it is left out, the others go in.
+      out->arena.resize(start);
       internal::LogWarn("text index: event " + std::to_string(t.id) +
                         " left out (its stored text cannot be read: " + st.message() + ")");
       continue;
     }
-    bytes += (t.prompt ? t.prompt->size() : 0) + (t.stream_data ? t.stream_data->size() : 0);
-    out->push_back(std::move(t));
-    if (bytes >= kBytesPerStep) {
-      *hi = out->back().id;  // the rest next step
+    out->rows.push_back(t);
+    if (out->arena.size() >= kBytesPerStep) {
+      *hi = t.id;  // the rest next step
       break;
     }
   }

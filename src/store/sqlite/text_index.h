@@ -113,12 +113,18 @@ class TextIndexer {
   // Step 3's texts: the events (lo, *hi] that have one, decoded, at most kBytesPerStep of them
   // (*hi is lowered to the last one read when the budget ends the read). An event whose stored
   // text does not decode is left out and logged.
-  struct PendingText {
-    std::int64_t id = 0;
-    std::optional<std::string> prompt;
-    std::optional<std::string> stream_data;
+  struct PendingTexts {
+    struct Row {
+      std::int64_t id = 0;
+      std::size_t prompt_at = 0;  // in `arena`
+      std::size_t stream_at = 0;
+      std::ptrdiff_t prompt_size = -1;  // -1: NULL
+      std::ptrdiff_t stream_size = -1;
+    };
+    std::vector<Row> rows;
+    std::string arena;  // every text, one after the other: no allocation per row
   };
-  Status ReadTextsLocked(std::int64_t lo, std::int64_t* hi, std::vector<PendingText>* out);
+  Status ReadTextsLocked(std::int64_t lo, std::int64_t* hi, PendingTexts* out);
   // What a step needs to know of the database, in one query: its generation and the
   // AUTOINCREMENT counters of the events and of the change log.
   struct DatabaseState {
