@@ -12,6 +12,7 @@
 //                          http_text_index_busy = the text index thread's (SQLite)
 //   parse_cpu_us_per_event ParseEventBody (JSON + validation) of the same bodies on one thread
 //   dashboard_ms           p50/p99/max of GET /api/dashboard polled every 50 ms during that ingest
+//   http_wal_max_mb        the database's WAL file at its largest, sampled at each of those polls
 //   ws_events_per_s        the same ingest with W WebSocket clients connected and subscribed to
 //                          events, sessions and metrics as the dashboard is (the events preview;
 //                          --ws-full: every event), reading everything, ratio to none
@@ -46,6 +47,7 @@
 
 #include "common/event_json.h"
 #include "common/steady_ms.h"
+#include "common/sys.h"
 #include "ingest/event_body.h"
 #include "server/server.h"
 #include "vibekit/telemetry_service.h"
@@ -216,11 +218,13 @@ struct IngestResult {
   double cpu_us_per_event = 0;  // the whole process's CPU during the ingest, per event
   double cores_busy = 0;        // that CPU time over the wall time
   std::vector<double> dashboard_ms;
+  double wal_max_mb = 0;  // the database's WAL file at its largest, sampled with the dashboard
   int failures = 0;
 };
 
+// `wal_path`: the served database's WAL, sampled with each dashboard request ("" = none).
 IngestResult HttpIngest(const Args& a, const Work& w, const std::string& url,
-                        bool poll_dashboard) {
+                        bool poll_dashboard, const std::string& wal_path = "") {
   const auto& bodies = w.bodies;
   IngestResult result;
   std::atomic<int> failures{0};
@@ -234,6 +238,10 @@ IngestResult HttpIngest(const Args& a, const Work& w, const std::string& url,
       curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, Sink);
       curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
       while (!done.load()) {
+        if (!wal_path.empty()) {
+          result.wal_max_mb = std::max(
+              result.wal_max_mb, static_cast<double>(vibekit::internal::FileSizeBytes(wal_path)) / 1e6);
+        }
         const auto s = Clock::now();
         long code = 0;
         if (curl_easy_perform(h) == CURLE_OK) curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
@@ -390,6 +398,7 @@ int main(int argc, char** argv) {
   std::vector<double> control_vs_none;  // --control
   std::vector<double> commit_events;  // events per write transaction under the HTTP load
   std::vector<double> http_cpu_us, http_cores, parse_cpu_us, writer_busy, text_busy;
+  double wal_max_mb = 0;
   std::int64_t ws_messages = 0;
   std::int64_t ws_bytes = 0;
   std::int64_t ws_dropped = 0;
@@ -402,7 +411,8 @@ int main(int argc, char** argv) {
       Served s = Serve(a.dir + "/http" + tag + ".db");
       if (!s.server) return 1;
       const vibekit::PerformanceMetrics m0 = s.service->GetPerformanceMetrics();
-      IngestResult r = HttpIngest(a, work, s.server->url(), /*poll_dashboard=*/true);
+      IngestResult r = HttpIngest(a, work, s.server->url(), /*poll_dashboard=*/true,
+                                  a.dir + "/http" + tag + ".db-wal");
       s.server->Stop();
       const vibekit::PerformanceMetrics m = s.service->GetPerformanceMetrics();
       // The writer's and the text index thread's CPU over the ingest's wall time (their clocks
@@ -418,6 +428,7 @@ int main(int argc, char** argv) {
       http_cores.push_back(r.cores_busy);
       failures += r.failures;
       dashboard_ms.insert(dashboard_ms.end(), r.dashboard_ms.begin(), r.dashboard_ms.end());
+      wal_max_mb = std::max(wal_max_mb, r.wal_max_mb);
     }
     // HTTP ingest with `clients` WebSocket clients connected (dashboard not polled).
     auto with_clients = [&](const std::string& name, int clients) -> std::optional<double> {
@@ -474,7 +485,7 @@ int main(int argc, char** argv) {
       "\"http_writer_busy\":%.2f,\"http_text_index_busy\":%.2f,"
       "\"cpu_bound_events_per_s_2_cores\":%.0f,\"parse_cpu_us_per_event\":%.2f,"
       "\"dashboard_ms\":{\"samples\":%zu,\"p50\":%.2f,\"p99\":%.2f,\"max\":%.2f},"
-      "\"ws_clients\":%d,\"ws_full\":%s,\"ws_events_per_s\":%.0f,\"ws_vs_none\":%.3f,"
+      "\"http_wal_max_mb\":%.1f,\"ws_clients\":%d,\"ws_full\":%s,\"ws_events_per_s\":%.0f,\"ws_vs_none\":%.3f,"
       "\"ws_vs_none_rounds\":%s,%s"
       "\"ws_messages_received\":%lld,\"ws_mb_received\":%.1f,\"ws_dropped\":%lld,"
       "\"failures\":%d}\n",
@@ -485,7 +496,7 @@ int main(int argc, char** argv) {
       median(http_cpu_us) > 0 ? 2e6 / median(http_cpu_us) : 0.0, median(parse_cpu_us),
       dashboard_ms.size(),
       Percentile(dashboard_ms, 50), Percentile(dashboard_ms, 99), Percentile(dashboard_ms, 100),
-      a.ws_clients, a.ws_full ? "true" : "false", median(with_ws), median(ws_vs_none),
+      wal_max_mb, a.ws_clients, a.ws_full ? "true" : "false", median(with_ws), median(ws_vs_none),
       list(ws_vs_none, "%.3f").c_str(), control.c_str(),
       static_cast<long long>(ws_messages), static_cast<double>(ws_bytes) / 1e6,
       static_cast<long long>(ws_dropped), failures);
