@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 #include <chrono>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -199,6 +200,13 @@ Result<TextIndexer::SideState> TextIndexer::ReadSideStateLocked() {
   return SideState{state.ColumnText(0), state.ColumnInt(1), state.ColumnInt(2)};
 }
 
+Result<TextIndexer::SideState> TextIndexer::LockSideStateLocked() {
+  VK_RETURN_IF_ERROR(db_->Exec(
+      "INSERT OR IGNORE INTO txt.vk_text_state (id, generation, indexed_upto, changes_upto) "
+      "VALUES (1, '', 0, 0)"));
+  return ReadSideStateLocked();
+}
+
 namespace {
 bool NeedsReconcile(const TextIndexer::SideState& side, std::string_view generation,
                     std::int64_t events_seq, std::int64_t changes_seq) {
@@ -237,13 +245,11 @@ Status TextIndexer::StepLocked(bool* more, std::int64_t* indexed_upto_out) {
   //    applied by the next step, on the texts entered here (those of the snapshot).
   Transaction write(db);
   VK_RETURN_IF_ERROR(write.Begin(/*immediate=*/false));
-  VK_RETURN_IF_ERROR(db.Exec(
-      "INSERT OR IGNORE INTO txt.vk_text_state (id, generation, indexed_upto, changes_upto) "
-      "VALUES (1, '', 0, 0)"));
-  VK_ASSIGN_OR_RETURN(const SideState now, ReadSideStateLocked());
+  VK_ASSIGN_OR_RETURN(const SideState now, LockSideStateLocked());
   if (now.generation != side.generation || now.indexed_upto != side.indexed_upto ||
       now.changes_upto != side.changes_upto) {
-    // Another indexer (another process) stepped in between: read again.
+    // Another indexer (another process) stepped in between: give way; the next step reads
+    // again from where it left the index.
     *more = true;
     *indexed_upto_out = now.indexed_upto;
     return Status::Ok();
@@ -336,10 +342,7 @@ Status TextIndexer::ReconcileLocked(bool* more, std::int64_t* indexed_upto_out) 
   VK_RETURN_IF_ERROR(txn.Begin(/*immediate=*/false));
   // The side file's write lock first (the database is only read, from one snapshot taken at
   // its first read below, after this lock: two indexers never apply the same changes twice).
-  VK_RETURN_IF_ERROR(db.Exec(
-      "INSERT OR IGNORE INTO txt.vk_text_state (id, generation, indexed_upto, changes_upto) "
-      "VALUES (1, '', 0, 0)"));
-  VK_ASSIGN_OR_RETURN(const SideState side, ReadSideStateLocked());
+  VK_ASSIGN_OR_RETURN(const SideState side, LockSideStateLocked());
   std::int64_t indexed_upto = side.indexed_upto;
   std::int64_t changes_upto = side.changes_upto;
   VK_ASSIGN_OR_RETURN(const DatabaseState d, ReadDatabaseStateLocked());

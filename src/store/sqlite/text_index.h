@@ -31,7 +31,6 @@
 #include <functional>
 #include <memory>
 #include <mutex>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -87,14 +86,15 @@ class TextIndexer {
   static constexpr std::int64_t kRowsPerStep = 20000;
   static constexpr std::size_t kBytesPerStep = std::size_t{16} << 20;
 
+  // The thread waits this long after a commit wakes it, so that one step takes many commits.
+  static constexpr int kGatherMs = 100;
+
   // The side file's state row.
   struct SideState {
     std::string generation;
     std::int64_t indexed_upto = 0;
     std::int64_t changes_upto = 0;
   };
-  // The thread waits this long after a commit wakes it, so that one step takes many commits.
-  static constexpr int kGatherMs = 100;
 
  private:
   explicit TextIndexer(std::unique_ptr<Database> db);
@@ -134,6 +134,9 @@ class TextIndexer {
   };
   Result<DatabaseState> ReadDatabaseStateLocked();
   Result<SideState> ReadSideStateLocked();  // generation '' and zeros for a new file
+  // In a transaction: takes the side file's write lock (creating the state row if missing),
+  // then reads the state.
+  Result<SideState> LockSideStateLocked();
   // Whether this indexer's last step left nothing to do in the database as it is now (no
   // transaction, nothing written); *events_seq: the events' AUTOINCREMENT counter.
   Result<bool> UpToDateLocked(std::int64_t* events_seq);
