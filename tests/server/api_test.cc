@@ -3,9 +3,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "server/http_types.h"
 #include "server/server_test_util.h"
@@ -35,6 +37,16 @@ TEST_P(ApiTest, PostedArrayIsCommittedBeforeTheAnswer) {
   // Read through a separate connection right after the answer: already on disk.
   EXPECT_EQ(QueryInt(db(), "SELECT count(*) FROM telemetry_events"), 2);
   EXPECT_EQ(QueryInt(db(), "SELECT event_count FROM telemetry_sessions WHERE id='s1'"), 2);
+}
+
+// `top -H`, `ps -L` and perf tell the server's threads apart.
+TEST_P(ApiTest, TheServersThreadsAreNamed) {
+  StartServer();
+  ASSERT_EQ(HttpGet(url_ + "/api/health").status, 200);
+  const std::vector<std::string> names = vibekit::testing::ThreadNames();
+  for (const char* name : {"vk-http", "vk-handler", "vk-websocket", "vk-writer"}) {
+    EXPECT_NE(std::find(names.begin(), names.end(), name), names.end()) << name;
+  }
 }
 
 TEST_P(ApiTest, NdjsonReportsPerLineErrorsAndKeepsTheGoodLines) {
