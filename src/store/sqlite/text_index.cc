@@ -192,6 +192,13 @@ Status TextIndexer::CatchUp() {
   return Status::Ok();
 }
 
+void TextIndexer::RememberLocked(const std::string& generation, std::int64_t indexed_upto,
+                                 std::int64_t changes_upto) {
+  generation_ = generation;
+  indexed_upto_.store(indexed_upto, std::memory_order_release);
+  changes_applied_.store(changes_upto, std::memory_order_release);
+}
+
 Result<TextIndexer::SideState> TextIndexer::ReadSideStateLocked() {
   VK_ASSIGN_OR_RETURN(Statement state, Statement::Prepare(*db_,
       "SELECT generation, indexed_upto, changes_upto FROM txt.vk_text_state WHERE id = 1"));
@@ -246,8 +253,7 @@ Status TextIndexer::StepLocked(bool* more, std::int64_t* indexed_upto_out) {
   Transaction write(db);
   VK_RETURN_IF_ERROR(write.Begin(/*immediate=*/false));
   VK_ASSIGN_OR_RETURN(const SideState now, LockSideStateLocked());
-  if (now.generation != side.generation || now.indexed_upto != side.indexed_upto ||
-      now.changes_upto != side.changes_upto) {
+  if (now != side) {
     // Another indexer (another process) stepped in between: give way; the next step reads
     // again from where it left the index.
     *more = true;
@@ -273,9 +279,7 @@ Status TextIndexer::StepLocked(bool* more, std::int64_t* indexed_upto_out) {
   save.Bind(1, hi);
   VK_RETURN_IF_ERROR(save.Run());
   VK_RETURN_IF_ERROR(write.Commit().WithContext("commit the text index"));
-  changes_applied_.store(side.changes_upto, std::memory_order_release);
-  indexed_upto_.store(hi, std::memory_order_release);
-  generation_ = d.generation;
+  RememberLocked(d.generation, hi, side.changes_upto);
   *more = hi < d.events_seq;
   *indexed_upto_out = hi;
   return Status::Ok();
@@ -366,9 +370,7 @@ Status TextIndexer::ReconcileLocked(bool* more, std::int64_t* indexed_upto_out) 
   save.Bind(3, changes_upto);
   VK_RETURN_IF_ERROR(save.Run());
   VK_RETURN_IF_ERROR(txn.Commit().WithContext("commit the text index"));
-  changes_applied_.store(changes_upto, std::memory_order_release);
-  indexed_upto_.store(indexed_upto, std::memory_order_release);
-  generation_ = d.generation;
+  RememberLocked(d.generation, indexed_upto, changes_upto);
   *more = indexed_upto < d.events_seq;
   *indexed_upto_out = indexed_upto;
   return Status::Ok();

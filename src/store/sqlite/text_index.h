@@ -94,6 +94,7 @@ class TextIndexer {
     std::string generation;
     std::int64_t indexed_upto = 0;
     std::int64_t changes_upto = 0;
+    bool operator==(const SideState&) const = default;
   };
 
  private:
@@ -140,6 +141,10 @@ class TextIndexer {
   // Whether this indexer's last step left nothing to do in the database as it is now (no
   // transaction, nothing written); *events_seq: the events' AUTOINCREMENT counter.
   Result<bool> UpToDateLocked(std::int64_t* events_seq);
+  // What the side file holds after a step (as the state row says), for UpToDateLocked and
+  // the accessors.
+  void RememberLocked(const std::string& generation, std::int64_t indexed_upto,
+                      std::int64_t changes_upto);
   void Run();
 
   std::mutex mu_;  // the connection: one step at a time (the thread or CatchUp)
