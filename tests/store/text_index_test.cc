@@ -312,6 +312,23 @@ TEST_F(TextIndexTest, AnotherIndexerBetweenReadAndWriteMakesTheStepGiveWay) {
   ExpectIndexEqualsRows(config_.db_path);
 }
 
+// An index that is already up to date stays as it is: opening the store again and searching
+// change nothing in the side file (no rebuild, no re-entered rows).
+TEST_F(TextIndexTest, ReopeningAnUpToDateIndexChangesNothing) {
+  Apply({Ev("a", EventType::kStart, "plover prompt", 1)});
+  EXPECT_EQ(Search(*store_, "plover").size(), 1u);
+  // PRAGMA data_version changes when another connection commits to the file.
+  Raw watcher(TextIndexer::SidePath(config_.db_path));
+  const std::string version = watcher.One("PRAGMA data_version");
+  Reopen();
+  EXPECT_EQ(Search(*store_, "plover").size(), 1u);
+  EXPECT_EQ(watcher.One("PRAGMA data_version"), version);
+  Apply({Ev("a", EventType::kStream, "dunlin", 2)});
+  EXPECT_EQ(Search(*store_, "dunlin").size(), 1u);
+  // ... while a new event does (the watcher sees the other connection's commits).
+  EXPECT_NE(watcher.One("PRAGMA data_version"), version);
+}
+
 // A step reads at most kBytesPerStep of text: larger texts take several steps, none left out.
 TEST_F(TextIndexTest, TextsBeyondAStepsByteBudgetTakeSeveralSteps) {
   std::vector<Event> batch;
