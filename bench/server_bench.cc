@@ -16,10 +16,17 @@
 //   ws_events_per_s        the same ingest with W WebSocket clients connected and subscribed to
 //                          events, sessions and metrics as the dashboard is (the events preview;
 //                          --ws-full: every event), reading everything, ratio to none
+//   ws_cpu_us_per_event    the whole process's CPU per event during that ingest; of it
+//                          ws_hub_cpu_us_per_event the server's WebSocket thread (vk-websocket)
+//                          and ws_crowd_cpu_us_per_event the bench's own client thread (reading
+//                          and unmasking every message), both from /proc/self/task/*/schedstat
 // --rounds N repeats library / HTTP / HTTP+WebSocket (fresh databases) and prints medians and
 // the per-round ratios (the machine is shared and noisy). --control adds to each round the
-// WebSocket run with 0 clients: control_vs_none is what ws_vs_none reads when the clients cost
-// nothing, i.e. the spread of two runs of the same thing on this machine.
+// WebSocket run with 0 clients, run right before the one with clients in even rounds and right
+// after it in odd ones: control_vs_none is what ws_vs_none reads when the clients cost nothing,
+// i.e. the spread of two runs of the same thing on this machine; ws_vs_control compares the two
+// runs that differ only by the clients, and control_cpu_us_per_event is the control's CPU per
+// event (ws_cpu_us_per_event minus it: what the clients cost the process, theirs included).
 // --workload seeded (default): the seeded generator's events (src/workload: ~690 bytes of JSON
 // each, prose/code/tool output that the text index tokenizes); --workload small: one session per
 // batch, ~150-byte events with one short line of text. MB/s counts the request bodies' bytes.
@@ -40,6 +47,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <thread>
@@ -191,6 +199,22 @@ double LibraryRate(const Args& a, const Work& w, const std::string& path) {
   return static_cast<double>(a.connections) * a.batches_per_connection * a.batch / s;
 }
 
+// CPU seconds used so far by this process's threads named `name` (schedstat: nanoseconds on the
+// CPU, exact where /proc/PID/stat counts 10 ms ticks); threads that ended are not counted.
+double NamedThreadsCpuSeconds(const std::string& name) {
+  double total = 0;
+  std::error_code ec;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task", ec)) {
+    std::ifstream comm(task.path() / "comm");
+    std::string n;
+    if (!std::getline(comm, n) || n != name) continue;
+    std::ifstream stat(task.path() / "schedstat");
+    double ns = 0;
+    if (stat >> ns) total += ns / 1e9;
+  }
+  return total;
+}
+
 size_t Sink(char*, size_t size, size_t n, void* user) {
   (void)user;
   return size * n;
@@ -312,12 +336,16 @@ class WsCrowd {
       clients_.push_back(std::move(c));
     }
     for (auto& c : clients_) Read(*c);
-    thread_ = std::thread([this] { ioc_.run(); });
+    thread_ = std::thread([this] {
+      vibekit::internal::NameThisThread(kThreadName);
+      ioc_.run();
+    });
   }
   ~WsCrowd() {
     ioc_.stop();
     thread_.join();
   }
+  static constexpr const char* kThreadName = "bench-ws-crowd";
   std::int64_t messages() const { return messages_.load(); }
   std::int64_t bytes() const { return bytes_.load(); }
 
@@ -395,7 +423,8 @@ int main(int argc, char** argv) {
   // into a fresh database. The machine is shared: the figures are medians over the rounds and
   // the ratios are taken within each round (the runs of one round are seconds apart).
   std::vector<double> library, http, with_ws, http_vs_library, ws_vs_none, dashboard_ms;
-  std::vector<double> control_vs_none;  // --control
+  std::vector<double> control_vs_none, ws_vs_control, control_cpu_us;  // --control
+  std::vector<double> ws_cpu_us, ws_hub_cpu_us, ws_crowd_cpu_us;
   std::vector<double> commit_events;  // events per write transaction under the HTTP load
   std::vector<double> http_cpu_us, http_cores, parse_cpu_us, writer_busy, text_busy;
   double wal_max_mb = 0;
@@ -431,13 +460,24 @@ int main(int argc, char** argv) {
       wal_max_mb = std::max(wal_max_mb, r.wal_max_mb);
     }
     // HTTP ingest with `clients` WebSocket clients connected (dashboard not polled).
-    auto with_clients = [&](const std::string& name, int clients) -> std::optional<double> {
+    struct WsRun {
+      double events_per_s = 0;
+      double cpu_us_per_event = 0;  // the whole process
+      double hub_cpu_us_per_event = 0;
+      double crowd_cpu_us_per_event = 0;
+    };
+    auto with_clients = [&](const std::string& name, int clients) -> std::optional<WsRun> {
       Served s = Serve(a.dir + "/" + name + tag + ".db");
       if (!s.server) return std::nullopt;
       IngestResult r;
+      double hub = 0, crowd_cpu = 0;
       {
         WsCrowd crowd(s.server->url(), clients, a.ws_full);
+        const double hub0 = NamedThreadsCpuSeconds("vk-websocket");
+        const double crowd0 = NamedThreadsCpuSeconds(WsCrowd::kThreadName);
         r = HttpIngest(a, work, s.server->url(), /*poll_dashboard=*/false);
+        hub = NamedThreadsCpuSeconds("vk-websocket") - hub0;
+        crowd_cpu = NamedThreadsCpuSeconds(WsCrowd::kThreadName) - crowd0;
         std::this_thread::sleep_for(std::chrono::milliseconds(500));
         ws_messages += crowd.messages();
         ws_bytes += crowd.bytes();
@@ -446,15 +486,24 @@ int main(int argc, char** argv) {
       s.server->Stop();
       (void)s.service->Shutdown();
       failures += r.failures;
-      return r.events_per_s;
+      const double events = static_cast<double>(a.connections) * a.batches_per_connection * a.batch;
+      return WsRun{r.events_per_s, r.cpu_us_per_event, hub * 1e6 / events,
+                   crowd_cpu * 1e6 / events};
     };
-    const std::optional<double> ws = with_clients("ws", a.ws_clients);
-    if (!ws) return 1;
-    with_ws.push_back(*ws);
-    if (a.control) {
-      const std::optional<double> none = with_clients("control", 0);
-      if (!none) return 1;
-      control_vs_none.push_back(http.back() > 0 ? *none / http.back() : 0);
+    // The control (0 clients) runs next to the run with clients, before it in even rounds and
+    // after it in odd ones, so that neither always has the fresher machine.
+    std::optional<WsRun> ws, none;
+    if (a.control && round % 2 == 0 && !(none = with_clients("control", 0))) return 1;
+    if (!(ws = with_clients("ws", a.ws_clients))) return 1;
+    if (a.control && round % 2 == 1 && !(none = with_clients("control", 0))) return 1;
+    with_ws.push_back(ws->events_per_s);
+    ws_cpu_us.push_back(ws->cpu_us_per_event);
+    ws_hub_cpu_us.push_back(ws->hub_cpu_us_per_event);
+    ws_crowd_cpu_us.push_back(ws->crowd_cpu_us_per_event);
+    if (none) {
+      control_vs_none.push_back(http.back() > 0 ? none->events_per_s / http.back() : 0);
+      ws_vs_control.push_back(none->events_per_s > 0 ? ws->events_per_s / none->events_per_s : 0);
+      control_cpu_us.push_back(none->cpu_us_per_event);
     }
     http_vs_library.push_back(library.back() > 0 ? http.back() / library.back() : 0);
     ws_vs_none.push_back(http.back() > 0 ? with_ws.back() / http.back() : 0);
@@ -472,10 +521,13 @@ int main(int argc, char** argv) {
   const int total = a.connections * a.batches_per_connection * a.batch;
   std::string control;
   if (a.control) {
-    char m[32];
-    std::snprintf(m, sizeof m, "%.3f", median(control_vs_none));
-    control = std::string("\"control_vs_none\":") + m +
-              ",\"control_vs_none_rounds\":" + list(control_vs_none, "%.3f") + ",";
+    char m[160];
+    std::snprintf(m, sizeof m,
+                  "\"control_vs_none\":%.3f,\"ws_vs_control\":%.3f,\"control_cpu_us_per_event\":%.1f,",
+                  median(control_vs_none), median(ws_vs_control), median(control_cpu_us));
+    control = m + std::string("\"control_vs_none_rounds\":") + list(control_vs_none, "%.3f") +
+              ",\"ws_vs_control_rounds\":" + list(ws_vs_control, "%.3f") +
+              ",\"control_cpu_us_per_event_rounds\":" + list(control_cpu_us, "%.1f") + ",";
   }
   std::printf(
       "{\"workload\":\"%s\",\"events\":%d,\"connections\":%d,\"batch\":%d,\"rounds\":%d,"
@@ -486,7 +538,8 @@ int main(int argc, char** argv) {
       "\"cpu_bound_events_per_s_2_cores\":%.0f,\"parse_cpu_us_per_event\":%.2f,"
       "\"dashboard_ms\":{\"samples\":%zu,\"p50\":%.2f,\"p99\":%.2f,\"max\":%.2f},"
       "\"http_wal_max_mb\":%.1f,\"ws_clients\":%d,\"ws_full\":%s,\"ws_events_per_s\":%.0f,\"ws_vs_none\":%.3f,"
-      "\"ws_vs_none_rounds\":%s,%s"
+      "\"ws_vs_none_rounds\":%s,\"ws_cpu_us_per_event\":%.1f,\"ws_cpu_us_per_event_rounds\":%s,"
+      "\"ws_hub_cpu_us_per_event\":%.2f,\"ws_crowd_cpu_us_per_event\":%.2f,%s"
       "\"ws_messages_received\":%lld,\"ws_mb_received\":%.1f,\"ws_dropped\":%lld,"
       "\"failures\":%d}\n",
       a.workload.c_str(), total, a.connections, a.batch, a.rounds, work.body_bytes / total,
@@ -497,7 +550,8 @@ int main(int argc, char** argv) {
       dashboard_ms.size(),
       Percentile(dashboard_ms, 50), Percentile(dashboard_ms, 99), Percentile(dashboard_ms, 100),
       wal_max_mb, a.ws_clients, a.ws_full ? "true" : "false", median(with_ws), median(ws_vs_none),
-      list(ws_vs_none, "%.3f").c_str(), control.c_str(),
+      list(ws_vs_none, "%.3f").c_str(), median(ws_cpu_us), list(ws_cpu_us, "%.1f").c_str(),
+      median(ws_hub_cpu_us), median(ws_crowd_cpu_us), control.c_str(),
       static_cast<long long>(ws_messages), static_cast<double>(ws_bytes) / 1e6,
       static_cast<long long>(ws_dropped), failures);
   return failures == 0 ? 0 : 1;

@@ -36,6 +36,7 @@ struct ServerOptions {
   // static files of `web_dir` (if set and present), /config.json and the same /api and /ws.
   std::size_t ws_max_queue_messages = 256;  // per WebSocket client; beyond: dropped
   int ws_coalesce_ms = 250;  // commits within this window go out in one push (docs/API.md)
+  int ws_max_coalesce_ms = 1000;  // the window's length under load (docs/API.md)
   std::size_t ws_max_events_per_message = 1000;  // a window's events split into messages of this
   std::size_t ws_max_queue_bytes = 8 * 1024 * 1024;  // per WebSocket client; beyond: dropped
   std::size_t ws_preview_events = 50;     // "events" channel (preview feed): newest per window

@@ -30,6 +30,7 @@ class TelemetryServer::Impl {
                               .max_queue_bytes = options_.ws_max_queue_bytes,
                               .max_events_per_message = options_.ws_max_events_per_message,
                               .coalesce_ms = options_.ws_coalesce_ms,
+                              .max_coalesce_ms = options_.ws_max_coalesce_ms,
                               .preview_events = options_.ws_preview_events,
                               .preview_sessions = options_.ws_preview_sessions}),
         started_(std::chrono::steady_clock::now()) {

@@ -109,6 +109,14 @@ std::string ServerMetrics::RenderPrometheus(const PerformanceMetrics& perf) cons
   Metric(out, "vibekit_websocket_dropped_messages_total", "counter",
          "Messages not sent to WebSocket clients that read too slowly");
   Sample(out, "vibekit_websocket_dropped_messages_total", ws_dropped_.load());
+  Metric(out, "vibekit_websocket_window_ms", "gauge",
+         "The WebSocket pushes' coalescing window: longer while the previews are cut (load)");
+  Sample(out, "vibekit_websocket_window_ms", ws_window_ms_.load());
+  Metric(out, "vibekit_websocket_cpu_seconds_total", "counter",
+         "CPU time of the WebSocket hub's thread, as of its last push");
+  out.append("vibekit_websocket_cpu_seconds_total ");
+  AppendNumber(out, ws_cpu_seconds_.load());
+  out.append("\n");
   std::lock_guard lock(mu_);
   Metric(out, "vibekit_flush_latency_seconds", "histogram",
          "Time POST /api/events waited for its events to be committed");

@@ -40,6 +40,9 @@ class ServerMetrics {
   void SetWebSocketClients(std::int64_t n) noexcept { ws_clients_.store(n); }
   void AddWebSocketClients(std::int64_t delta) noexcept { ws_clients_.fetch_add(delta); }
   void AddDroppedMessages(std::int64_t n) noexcept { ws_dropped_.fetch_add(n); }
+  // The WebSocket hub's coalescing window now, and its thread's CPU time so far.
+  void SetWebSocketWindowMs(std::int64_t ms) noexcept { ws_window_ms_.store(ms); }
+  void SetWebSocketCpuSeconds(double s) noexcept { ws_cpu_seconds_.store(s); }
   std::int64_t websocket_clients() const noexcept { return ws_clients_.load(); }
   std::int64_t dropped_messages() const noexcept { return ws_dropped_.load(); }
   std::int64_t events_accepted() const noexcept { return accepted_.load(); }
@@ -52,6 +55,8 @@ class ServerMetrics {
   std::atomic<std::int64_t> rejected_{0};
   std::atomic<std::int64_t> ws_clients_{0};
   std::atomic<std::int64_t> ws_dropped_{0};
+  std::atomic<std::int64_t> ws_window_ms_{0};
+  std::atomic<double> ws_cpu_seconds_{0};
   mutable std::mutex mu_;
   std::map<std::pair<std::string, int>, std::int64_t> requests_;  // guarded by mu_
   std::map<std::string, Histogram> durations_;                    // guarded by mu_

@@ -37,6 +37,7 @@
 
 #include "common/json_parse.h"
 #include "common/log.h"
+#include "common/steady_ms.h"
 #include "common/sys.h"
 #include "server/api_routes.h"
 #include "server/app.h"
@@ -180,6 +181,7 @@ class WebSocketHub::Impl : public std::enable_shared_from_this<WebSocketHub::Imp
     metrics_timer_.emplace(*ioc_);
     health_timer_.emplace(*ioc_);
     window_timer_.emplace(*ioc_);
+    metrics_.SetWebSocketWindowMs(window_ms_);
     thread_ = std::thread([io = ioc_.get()] {
       internal::NameThisThread("vk-websocket");
       LowerThreadPriority();
@@ -322,8 +324,18 @@ class WebSocketHub::Impl : public std::enable_shared_from_this<WebSocketHub::Imp
     if (first) asio::post(*ioc_, [self = shared_from_this()] { self->OpenWindow(); });
   }
 
+  // The window's length adapts to the load: a window that had to leave events or session rows
+  // out of its preview (the feed is a sample anyway) makes the next one twice as long, up to
+  // max_coalesce_ms; a window that showed everything, or a first commit after a quiet spell as
+  // long as the current window, starts over at coalesce_ms. Under a heavy ingest every client
+  // then gets one preview per max_coalesce_ms, whatever the rate.
   void OpenWindow() {
-    window_timer_->expires_after(std::chrono::milliseconds(options_.coalesce_ms));
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_window_end_ >= std::chrono::milliseconds(window_ms_)) {
+      window_ms_ = options_.coalesce_ms;
+    }
+    metrics_.SetWebSocketWindowMs(window_ms_);
+    window_timer_->expires_after(std::chrono::milliseconds(window_ms_));
     window_timer_->async_wait([self = shared_from_this()](boost::system::error_code ec) {
       if (ec || self->closing_.load()) return;
       CommitWindow w;
@@ -332,7 +344,13 @@ class WebSocketHub::Impl : public std::enable_shared_from_this<WebSocketHub::Imp
         std::swap(w, self->window_);
         self->window_open_ = false;
       }
-      self->Deliver(w);
+      const bool cut = self->Deliver(w);
+      self->window_ms_ = cut ? std::min(self->window_ms_ * 2,
+                                        std::max(self->options_.max_coalesce_ms,
+                                                 self->options_.coalesce_ms))
+                             : self->options_.coalesce_ms;
+      self->last_window_end_ = std::chrono::steady_clock::now();
+      self->metrics_.SetWebSocketCpuSeconds(internal::ThreadCpuSeconds());
     });
   }
 
@@ -596,9 +614,11 @@ class WebSocketHub::Impl : public std::enable_shared_from_this<WebSocketHub::Imp
     return MakeMessage(o);
   }
 
-  // One window's messages, each rendered once and shared by the clients that get it.
-  void Deliver(const CommitWindow& w) {
-    if (clients_.empty()) return;
+  // One window's messages, each rendered once and shared by the clients that get it. Returns
+  // whether a preview left something out (events beyond preview_events, changed sessions beyond
+  // preview_sessions).
+  bool Deliver(const CommitWindow& w) {
+    if (clients_.empty()) return false;
     const Wants wants = CurrentWants();
     const std::set<std::string>& watched = wants.watched;
     if (w.total > 0 && (wants.preview || wants.full)) {
@@ -682,6 +702,9 @@ class WebSocketHub::Impl : public std::enable_shared_from_this<WebSocketHub::Imp
       }
     }
     if (wants.metrics) ScheduleMetrics();
+    const bool events_cut =
+        wants.preview && w.total > static_cast<std::int64_t>(w.newest.size());
+    return events_cut || (wants.sessions && changed.size() > options_.preview_sessions);
   }
 
   // Metrics after commits, at most once per metrics_interval_ms.
@@ -748,6 +771,8 @@ class WebSocketHub::Impl : public std::enable_shared_from_this<WebSocketHub::Imp
   std::optional<asio::steady_timer> window_timer_;
   bool metrics_pending_ = false;
   std::chrono::steady_clock::time_point last_metrics_{};
+  std::int64_t window_ms_ = options_.coalesce_ms;  // the next window's length (OpenWindow)
+  std::chrono::steady_clock::time_point last_window_end_{};
 };
 
 WebSocketHub::WebSocketHub(TelemetryService& service, AnalyticsService& analytics,

@@ -7,7 +7,8 @@
 // newest preview_events events (the "events" channel's default, a live feed sized for people),
 // every event only while a client subscribed to the full feed, and the events of watched sessions;
 // for the first commit of a window it posts one timer start to the hub. When the window closes
-// (coalesce_ms after its first commit) the hub renders each message once — the preview (newest
+// (coalesce_ms after its first commit; while the previews are cut, each window twice as long
+// as the last, up to max_coalesce_ms) the hub renders each message once — the preview (newest
 // events + "omitted" + "tally"); for full subscribers every event in commit order, split into
 // messages of at most max_events_per_message; the newest preview_sessions changed session rows;
 // per watched session its events and row — and queues the same shared buffer for every client
@@ -44,6 +45,9 @@ struct WebSocketOptions {
   std::int64_t health_interval_ms = 5000;
   std::size_t max_events_per_message = 1000;  // a window's events are split into messages of this
   std::int64_t coalesce_ms = 250;  // commits within this window after the first go out together
+  // Under load the window grows up to this: each window that left something out of its preview
+  // doubles the next one (WebSocketHub::Impl::OpenWindow).
+  std::int64_t max_coalesce_ms = 1000;
   // Events held for one window at most (full feed; each watched session's events); the rest of
   // that window is not pushed and its first "events" message says how many ("omitted"). Only
   // reached when the hub falls seconds behind.

@@ -368,6 +368,76 @@ TEST_F(WebSocketTransportTest, ManyClientsThatNeverReadDoNotSlowIngest) {
   EXPECT_NE(m.body.find("vibekit_websocket_clients 33\n"), std::string::npos);
 }
 
+// The value of one unlabelled sample in GET /metrics (-1 when absent).
+double MetricSample(const std::string& url, const std::string& name) {
+  const std::string body = HttpGet(url + "/metrics").body;
+  const std::size_t at = body.find("\n" + name + " ");
+  return at == std::string::npos ? -1 : std::stod(body.substr(at + name.size() + 2));
+}
+
+// While every window has to cut its preview, each window is twice as long as the last (up to
+// ws_max_coalesce_ms), so a heavy ingest sends a client one preview per max window whatever the
+// rate; after a quiet spell the first commit goes out after the short window again.
+TEST_F(WebSocketTransportTest, WindowsGrowWhileThePreviewIsCutAndShortenWhenQuiet) {
+  server::ServerOptions options = PushOptions(50, 5);
+  options.ws_max_coalesce_ms = 2000;
+  StartServer(options);
+  EXPECT_EQ(MetricSample(url_, "vibekit_websocket_window_ms"), 50);
+  WsClient c(url_);
+  c.Read();
+  c.Subscribe(R"({"type":"subscribe","channels":["events"]})");
+  // 4 s of POSTs of 10 events: every window leaves events out of its 5-event preview.
+  std::atomic<bool> stop{false};
+  std::atomic<int> failed{0};
+  std::thread poster([&] {
+    for (int i = 0; !stop.load(); ++i) {
+      const std::string body = JsonArray(10, [&](int k) {
+        return EventJson("grow" + std::to_string(i), k == 0 ? "start" : "stream",
+                         kT0 + i * 10 + k, k == 0 ? "" : R"(,"streamData":"s")");
+      });
+      if (HttpPost(url_ + "/api/events", body).status != 200) failed.fetch_add(1);
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  });
+  const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(4);
+  int messages = 0;
+  std::int64_t omitted = 0;
+  while (true) {  // (the last read ends at the deadline, which leaves `c` unusable)
+    json::object m = c.ReadBefore(end);
+    if (m.empty()) break;
+    if (m["type"].as_string() != "events") continue;
+    ++messages;
+    if (m.contains("omitted")) omitted += m["omitted"].as_int64();
+  }
+  // Still under load: the window has grown (50, 100, 200, ... 2000 ms).
+  EXPECT_GE(MetricSample(url_, "vibekit_websocket_window_ms"), 800);
+  stop.store(true);
+  poster.join();
+  ASSERT_EQ(failed.load(), 0);
+  EXPECT_GT(omitted, 0);
+  // 50 ms windows throughout would have sent ~80 messages in 4 s; growing ones send ~7.
+  EXPECT_GE(messages, 3);
+  EXPECT_LE(messages, 15) << messages << " messages";
+  EXPECT_GT(MetricSample(url_, "vibekit_websocket_cpu_seconds_total"), 0);
+  // Quiet for longer than the last window (a new client: `c`'s read ended at a deadline).
+  WsClient q(url_);
+  q.Read();
+  q.Subscribe(R"({"type":"subscribe","channels":["events"]})");
+  std::this_thread::sleep_for(std::chrono::milliseconds(4500));
+  const auto t0 = std::chrono::steady_clock::now();
+  ASSERT_EQ(HttpPost(url_ + "/api/events", "[" + EventJson("quiet", "start", kT0) + "]").status,
+            200);
+  json::object m;
+  do {  // (skipping the burst's last window, sent while `q` waited)
+    m = q.ReadType("events", 5000);
+  } while (!m.empty() &&
+           m["events"].as_array().back().as_object().at("sessionId").as_string() != "quiet");
+  const double waited_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  ASSERT_FALSE(m.empty());
+  EXPECT_LT(waited_ms, 1000) << "the quiet spell's first window was not the short one";
+}
+
 // Reads "events" messages without a sessionId until their tallies count `total` events (a
 // window's first message tallies all of its events); empty when one does not come in time.
 std::vector<json::object> ReadTalliedEvents(WsClient& c, std::int64_t total) {
