@@ -23,7 +23,9 @@
 //   ws_cpu_us_per_event    the whole process's CPU per event during that ingest; of it
 //                          ws_hub_cpu_us_per_event the server's WebSocket thread (vk-websocket)
 //                          and ws_crowd_cpu_us_per_event the bench's own client thread (reading
-//                          and unmasking every message), both from /proc/self/task/*/schedstat
+//                          and unmasking every message), both from /proc/self/task/*/schedstat,
+//                          and ws_writer_cpu_us_per_event the writer thread (which also keeps
+//                          each commit's share of the open window for the hub)
 // --rounds N repeats library / HTTP / HTTP+WebSocket (fresh databases) and prints medians and
 // the per-round ratios (the machine is shared and noisy). --control adds to each round the
 // WebSocket run with 0 clients, run right before the one with clients in even rounds and right
@@ -438,7 +440,8 @@ int main(int argc, char** argv) {
   // the ratios are taken within each round (the runs of one round are seconds apart).
   std::vector<double> library, http, with_ws, http_vs_library, ws_vs_none, dashboard_ms;
   std::vector<double> control_vs_none, ws_vs_control, control_cpu_us;  // --control
-  std::vector<double> ws_cpu_us, ws_hub_cpu_us, ws_crowd_cpu_us;
+  std::vector<double> ws_cpu_us, ws_hub_cpu_us, ws_crowd_cpu_us, ws_writer_cpu_us;
+  std::vector<double> control_writer_cpu_us;
   std::vector<double> commit_events;  // events per write transaction under the HTTP load
   std::vector<double> http_cpu_us, http_cores, parse_cpu_us, writer_busy, text_busy;
   std::vector<double> http_client_cpu_us;
@@ -481,12 +484,14 @@ int main(int argc, char** argv) {
       double cpu_us_per_event = 0;  // the whole process
       double hub_cpu_us_per_event = 0;
       double crowd_cpu_us_per_event = 0;
+      double writer_cpu_us_per_event = 0;
     };
     auto with_clients = [&](const std::string& name, int clients) -> std::optional<WsRun> {
       Served s = Serve(a.dir + "/" + name + tag + ".db");
       if (!s.server) return std::nullopt;
       IngestResult r;
       double hub = 0, crowd_cpu = 0;
+      const vibekit::PerformanceMetrics m0 = s.service->GetPerformanceMetrics();
       {
         WsCrowd crowd(s.server->url(), clients, a.ws_full);
         const double hub0 = NamedThreadsCpuSeconds("vk-websocket");
@@ -500,11 +505,13 @@ int main(int argc, char** argv) {
       }
       ws_dropped += s.server->metrics().dropped_messages();
       s.server->Stop();
+      const vibekit::PerformanceMetrics m1 = s.service->GetPerformanceMetrics();
       (void)s.service->Shutdown();
       failures += r.failures;
       const double events = static_cast<double>(a.connections) * a.batches_per_connection * a.batch;
       return WsRun{r.events_per_s, r.cpu_us_per_event, hub * 1e6 / events,
-                   crowd_cpu * 1e6 / events};
+                   crowd_cpu * 1e6 / events,
+                   (m1.writer_cpu_seconds - m0.writer_cpu_seconds) * 1e6 / events};
     };
     // The control (0 clients) runs next to the run with clients, before it in even rounds and
     // after it in odd ones, so that neither always has the fresher machine.
@@ -516,10 +523,12 @@ int main(int argc, char** argv) {
     ws_cpu_us.push_back(ws->cpu_us_per_event);
     ws_hub_cpu_us.push_back(ws->hub_cpu_us_per_event);
     ws_crowd_cpu_us.push_back(ws->crowd_cpu_us_per_event);
+    ws_writer_cpu_us.push_back(ws->writer_cpu_us_per_event);
     if (none) {
       control_vs_none.push_back(http.back() > 0 ? none->events_per_s / http.back() : 0);
       ws_vs_control.push_back(none->events_per_s > 0 ? ws->events_per_s / none->events_per_s : 0);
       control_cpu_us.push_back(none->cpu_us_per_event);
+      control_writer_cpu_us.push_back(none->writer_cpu_us_per_event);
     }
     http_vs_library.push_back(library.back() > 0 ? http.back() / library.back() : 0);
     ws_vs_none.push_back(http.back() > 0 ? with_ws.back() / http.back() : 0);
@@ -537,10 +546,12 @@ int main(int argc, char** argv) {
   const int total = a.connections * a.batches_per_connection * a.batch;
   std::string control;
   if (a.control) {
-    char m[160];
+    char m[200];
     std::snprintf(m, sizeof m,
-                  "\"control_vs_none\":%.3f,\"ws_vs_control\":%.3f,\"control_cpu_us_per_event\":%.1f,",
-                  median(control_vs_none), median(ws_vs_control), median(control_cpu_us));
+                  "\"control_vs_none\":%.3f,\"ws_vs_control\":%.3f,\"control_cpu_us_per_event\":%.1f,"
+                  "\"control_writer_cpu_us_per_event\":%.2f,",
+                  median(control_vs_none), median(ws_vs_control), median(control_cpu_us),
+                  median(control_writer_cpu_us));
     control = m + std::string("\"control_vs_none_rounds\":") + list(control_vs_none, "%.3f") +
               ",\"ws_vs_control_rounds\":" + list(ws_vs_control, "%.3f") +
               ",\"control_cpu_us_per_event_rounds\":" + list(control_cpu_us, "%.1f") + ",";
@@ -556,7 +567,8 @@ int main(int argc, char** argv) {
       "\"dashboard_ms\":{\"samples\":%zu,\"p50\":%.2f,\"p99\":%.2f,\"max\":%.2f},"
       "\"http_wal_max_mb\":%.1f,\"ws_clients\":%d,\"ws_full\":%s,\"ws_events_per_s\":%.0f,\"ws_vs_none\":%.3f,"
       "\"ws_vs_none_rounds\":%s,\"ws_cpu_us_per_event\":%.1f,\"ws_cpu_us_per_event_rounds\":%s,"
-      "\"ws_hub_cpu_us_per_event\":%.2f,\"ws_crowd_cpu_us_per_event\":%.2f,%s"
+      "\"ws_hub_cpu_us_per_event\":%.2f,\"ws_crowd_cpu_us_per_event\":%.2f,"
+      "\"ws_writer_cpu_us_per_event\":%.2f,%s"
       "\"ws_messages_received\":%lld,\"ws_mb_received\":%.1f,\"ws_dropped\":%lld,"
       "\"failures\":%d}\n",
       a.workload.c_str(), total, a.connections, a.batch, a.rounds, work.body_bytes / total,
@@ -572,7 +584,7 @@ int main(int argc, char** argv) {
       Percentile(dashboard_ms, 50), Percentile(dashboard_ms, 99), Percentile(dashboard_ms, 100),
       wal_max_mb, a.ws_clients, a.ws_full ? "true" : "false", median(with_ws), median(ws_vs_none),
       list(ws_vs_none, "%.3f").c_str(), median(ws_cpu_us), list(ws_cpu_us, "%.1f").c_str(),
-      median(ws_hub_cpu_us), median(ws_crowd_cpu_us), control.c_str(),
+      median(ws_hub_cpu_us), median(ws_crowd_cpu_us), median(ws_writer_cpu_us), control.c_str(),
       static_cast<long long>(ws_messages), static_cast<double>(ws_bytes) / 1e6,
       static_cast<long long>(ws_dropped), failures);
   return failures == 0 ? 0 : 1;

@@ -10,6 +10,8 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
+#include <unordered_set>
 #include <utility>
 
 #include "common/log.h"
@@ -41,15 +43,18 @@ class TelemetryService::Impl {
 
   ~Impl() { (void)Shutdown(30000); }
 
-  // Writer thread, after a commit: the listeners, with the batch's distinct session ids.
-  void NotifyCommit(std::span<const Event> events) {
+  // Writer thread, after a commit: the listeners, with the batch's distinct session ids (in the
+  // order of their first event).
+  void NotifyCommit(std::shared_ptr<const std::vector<Event>> batch) {
     std::lock_guard lock(listeners_mu_);
     if (listeners_.empty()) return;
     std::vector<std::string> ids;
-    for (const Event& e : events) {
-      if (std::find(ids.begin(), ids.end(), e.session_id) == ids.end()) ids.push_back(e.session_id);
+    std::unordered_set<std::string_view> seen;
+    seen.reserve(batch->size());
+    for (const Event& e : *batch) {
+      if (seen.insert(e.session_id).second) ids.push_back(e.session_id);
     }
-    const CommitNotice notice{events, ids};
+    const CommitNotice notice{*batch, ids, std::move(batch)};
     for (const auto& [id, listener] : listeners_) {
       try {
         listener(notice);
@@ -98,7 +103,8 @@ class TelemetryService::Impl {
         return st.WithContext("set up delivery");
       }
     }
-    pipeline_->SetCommitHook([this](std::span<const Event> events) { NotifyCommit(events); });
+    pipeline_->SetCommitHook(
+        [this](std::shared_ptr<const std::vector<Event>> batch) { NotifyCommit(std::move(batch)); });
     pipeline_->Start();
     if (!config_.endpoint.empty() && config_.delivery.run_worker) {
       ingest::IngestPipeline* pipeline = pipeline_.get();

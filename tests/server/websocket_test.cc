@@ -522,6 +522,41 @@ TEST_P(WebSocketTest, EventsPreviewSendsTheNewestEventsWithOmittedAndAnExactTall
   }
 }
 
+// Commits smaller than the preview: its newest events span several of them (the window keeps
+// the tail of each commit's batch and trims the oldest).
+TEST_P(WebSocketTest, EventsPreviewSpansCommitsSmallerThanIt) {
+  StartServer(PushOptions(500, 5));
+  WsClient c(url_);
+  c.Read();
+  c.Subscribe(R"({"type":"subscribe","channels":["events"]})");
+  constexpr int kPosts = 4, kPerPost = 3;  // sequential POSTs: one commit each
+  for (int p = 0; p < kPosts; ++p) {
+    const std::string body = JsonArray(kPerPost, [&](int k) {
+      return EventJson("span", p == 0 && k == 0 ? "start" : "stream", kT0 + p * 10 + k,
+                       p == 0 && k == 0 ? "" : R"(,"streamData":"x")");
+    });
+    ASSERT_EQ(HttpPost(url_ + "/api/events", body).status, 200);
+  }
+  const std::vector<json::object> messages = ReadTalliedEvents(c, kPosts * kPerPost);
+  ASSERT_FALSE(messages.empty());
+  std::int64_t shown = 0, omitted = 0;
+  for (json::object m : messages) {
+    shown += static_cast<std::int64_t>(m["events"].as_array().size());
+    if (m.contains("omitted")) omitted += m["omitted"].as_int64();
+  }
+  EXPECT_EQ(shown + omitted, kPosts * kPerPost);
+  // The last window's preview: its newest events, consecutive ids ending with the last one.
+  const json::array last = messages.back().at("events").as_array();
+  ASSERT_FALSE(last.empty());
+  EXPECT_LE(last.size(), 5u);
+  if (messages.size() == 1) EXPECT_EQ(last.size(), 5u);  // one window: 5 of 12, over 2 commits
+  const std::int64_t max_id = QueryInt(db(), "SELECT max(id) FROM telemetry_events");
+  for (std::size_t i = 0; i < last.size(); ++i) {
+    EXPECT_EQ(last[i].at("id").as_int64(),
+              max_id - static_cast<std::int64_t>(last.size() - 1 - i));
+  }
+}
+
 // "full" is opt-in, only for "events", and ends with it; bad values are refused.
 TEST_F(WebSocketTransportTest, FullEventsFeedIsOptInAndEndsWithTheChannel) {
   StartServer();
