@@ -197,13 +197,11 @@ struct QueryBenchmarkReport {
   std::vector<std::string> recommendations;  // what to run about them
 };
 
-// What one commit wrote (SubscribeCommits). The spans are valid only during the listener call;
-// `batch` owns the events (`events` views it): a listener that needs them later keeps `batch`
-// instead of copying them.
+// What one commit wrote (SubscribeCommits). Views into the writer's data: valid only during the
+// listener call.
 struct CommitNotice {
   std::span<const Event> events;              // in commit order, ids assigned
   std::span<const std::string> session_ids;   // sessions whose rows changed, each once
-  std::shared_ptr<const std::vector<Event>> batch;
 };
 using CommitListener = std::function<void(const CommitNotice&)>;
 

@@ -32,7 +32,7 @@ IngestPipeline::~IngestPipeline() {
   if (writer_.joinable()) (void)Stop(0);
 }
 
-void IngestPipeline::SetCommitHook(CommitHook hook) {
+void IngestPipeline::SetCommitHook(std::function<void(std::span<const Event>)> hook) {
   commit_hook_ = std::move(hook);
 }
 
@@ -278,7 +278,7 @@ bool IngestPipeline::ProcessOneBatch() {
         if (first > 0 && last - first + 1 == n) {
           for (std::int64_t i = 0; i < n; ++i) events[static_cast<std::size_t>(i)].id = first + i;
         }
-        commit_hook_(std::make_shared<const std::vector<Event>>(std::move(events)));
+        commit_hook_(events);
       }
       return true;
     }

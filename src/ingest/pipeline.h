@@ -19,7 +19,6 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
-#include <memory>
 #include <span>
 #include <mutex>
 #include <string>
@@ -67,10 +66,8 @@ class IngestPipeline {
   IngestPipeline& operator=(const IngestPipeline&) = delete;
 
   // Called on the writer thread after every committed batch, outside the pipeline's lock, with
-  // the batch's events (ids assigned), handed over: the hook may keep them. Must be cheap.
-  // REQUIRES: set before Start().
-  using CommitHook = std::function<void(std::shared_ptr<const std::vector<Event>>)>;
-  void SetCommitHook(CommitHook hook);
+  // the batch's events (ids assigned). Must be cheap. REQUIRES: set before Start().
+  void SetCommitHook(std::function<void(std::span<const Event>)> hook);
   void Start();
   // REQUIRES: the event passed validation. Stream events are buffered; others are queued after
   // their session's buffer.
@@ -136,7 +133,7 @@ class IngestPipeline {
   std::unordered_map<std::string, Buffer> buffers_;
   std::deque<Item> queue_;
   std::deque<std::function<void()>> tasks_;
-  CommitHook commit_hook_;  // set before Start()
+  std::function<void(std::span<const Event>)> commit_hook_;  // set before Start()
   std::int64_t pending_events_ = 0;  // buffered + queued + in flight
   std::int64_t pending_bytes_ = 0;
   std::int64_t buffered_events_ = 0;

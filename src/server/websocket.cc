@@ -114,34 +114,13 @@ struct MinuteTally {
   std::int64_t starts = 0;
 };
 
-// Events [begin, end) of one committed batch, which it keeps alive (CommitNotice::batch): the
-// window holds the writer's batches rather than copies of their events.
-struct BatchRange {
-  std::shared_ptr<const std::vector<Event>> batch;
-  std::size_t begin = 0;
-  std::size_t end = 0;
-  std::size_t size() const { return end - begin; }
-};
-
-// The events of `ranges`, in order, as pointers.
-std::vector<const Event*> EventsOf(const std::deque<BatchRange>& ranges) {
-  std::vector<const Event*> out;
-  for (const BatchRange& r : ranges) {
-    for (std::size_t i = r.begin; i < r.end; ++i) out.push_back(&(*r.batch)[i]);
-  }
-  return out;
-}
-
 // What the commits of one coalescing window wrote, gathered on the writer thread: only what the
-// subscribers of the moment need (WindowNeeds). Taking a commit's events costs the writer a
-// reference to its batch, not a copy.
+// subscribers of the moment need (WindowNeeds).
 struct CommitWindow {
   std::int64_t total = 0;          // events committed while a client got "events"
   std::vector<MinuteTally> tally;  // of those `total` events, ascending minutes
-  std::deque<BatchRange> newest;   // the newest preview_events of them, commit order
-  std::size_t newest_count = 0;    // events in `newest`
-  std::deque<BatchRange> all;      // while a full subscriber exists: commit order, capped
-  std::size_t all_count = 0;       // events in `all`
+  std::deque<Event> newest;        // the newest preview_events of them, commit order
+  std::vector<Event> all;          // while a full subscriber exists: commit order, capped
   std::vector<Event> watched;      // events of watched sessions, commit order, capped
   std::map<std::string, std::int64_t> watched_omitted;  // session -> events beyond the cap
   std::vector<std::string> session_ids;  // changed rows; may repeat across commits
@@ -152,35 +131,15 @@ struct CommitWindow {
       total += static_cast<std::int64_t>(events.size());
       for (const Event& e : events) Count(e);
     }
-    const bool preview = needs.preview && o.preview_events > 0 && !events.empty();
-    const std::size_t room = o.max_window_events - std::min(all_count, o.max_window_events);
-    const bool full = needs.full && room > 0 && !events.empty();
-    if (preview || full) {
-      // The notice's own batch; a copy only for a caller that did not hand one over.
-      std::shared_ptr<const std::vector<Event>> batch = notice.batch;
-      if (!batch || batch->data() != events.data() || batch->size() != events.size()) {
-        batch = std::make_shared<const std::vector<Event>>(events.begin(), events.end());
-      }
-      if (preview) {
-        const std::size_t keep = std::min(events.size(), o.preview_events);
-        newest.push_back(BatchRange{batch, events.size() - keep, events.size()});
-        newest_count += keep;
-        // Drop the oldest beyond preview_events (whole ranges, then the front of one).
-        std::size_t excess = newest_count - std::min(newest_count, o.preview_events);
-        while (excess > 0) {
-          BatchRange& front = newest.front();
-          const std::size_t cut = std::min(excess, front.size());
-          front.begin += cut;
-          newest_count -= cut;
-          excess -= cut;
-          if (front.size() == 0) newest.pop_front();
-        }
-      }
-      if (full) {
-        const std::size_t take = std::min(room, events.size());
-        all.push_back(BatchRange{batch, 0, take});
-        all_count += take;
-      }
+    if (needs.preview && o.preview_events > 0) {
+      const std::size_t keep = std::min(events.size(), o.preview_events);
+      newest.insert(newest.end(), events.end() - static_cast<std::ptrdiff_t>(keep), events.end());
+      while (newest.size() > o.preview_events) newest.pop_front();
+    }
+    if (needs.full) {
+      const std::size_t room = o.max_window_events - std::min(all.size(), o.max_window_events);
+      const std::size_t take = std::min(room, events.size());
+      all.insert(all.end(), events.begin(), events.begin() + static_cast<std::ptrdiff_t>(take));
     }
     if (needs.watched) {
       for (const Event& e : events) {
@@ -668,14 +627,13 @@ class WebSocketHub::Impl : public std::enable_shared_from_this<WebSocketHub::Imp
       // max_events_per_message), how many others, the tally of all.
       std::vector<Message> preview;
       if (wants.preview) {
-        preview = EventMessages(EventsOf(w.newest), "",
-                                w.total - static_cast<std::int64_t>(w.newest_count), &tally);
+        preview = EventMessages(w.newest, "",
+                                w.total - static_cast<std::int64_t>(w.newest.size()), &tally);
       }
       // Full: every event (those committed before the first full subscription counted omitted).
       std::vector<Message> full;
       if (wants.full) {
-        full = EventMessages(EventsOf(w.all), "",
-                             w.total - static_cast<std::int64_t>(w.all_count), &tally);
+        full = EventMessages(w.all, "", w.total - static_cast<std::int64_t>(w.all.size()), &tally);
       }
       for (const auto& c : clients_) {
         if (c->channels.count("events") == 0) continue;
@@ -745,7 +703,7 @@ class WebSocketHub::Impl : public std::enable_shared_from_this<WebSocketHub::Imp
     }
     if (wants.metrics) ScheduleMetrics();
     const bool events_cut =
-        wants.preview && w.total > static_cast<std::int64_t>(w.newest_count);
+        wants.preview && w.total > static_cast<std::int64_t>(w.newest.size());
     return events_cut || (wants.sessions && changed.size() > options_.preview_sessions);
   }
 

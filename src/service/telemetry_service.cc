@@ -45,16 +45,16 @@ class TelemetryService::Impl {
 
   // Writer thread, after a commit: the listeners, with the batch's distinct session ids (in the
   // order of their first event).
-  void NotifyCommit(std::shared_ptr<const std::vector<Event>> batch) {
+  void NotifyCommit(std::span<const Event> events) {
     std::lock_guard lock(listeners_mu_);
     if (listeners_.empty()) return;
     std::vector<std::string> ids;
     std::unordered_set<std::string_view> seen;
-    seen.reserve(batch->size());
-    for (const Event& e : *batch) {
+    seen.reserve(events.size());
+    for (const Event& e : events) {
       if (seen.insert(e.session_id).second) ids.push_back(e.session_id);
     }
-    const CommitNotice notice{*batch, ids, std::move(batch)};
+    const CommitNotice notice{events, ids};
     for (const auto& [id, listener] : listeners_) {
       try {
         listener(notice);
@@ -103,8 +103,7 @@ class TelemetryService::Impl {
         return st.WithContext("set up delivery");
       }
     }
-    pipeline_->SetCommitHook(
-        [this](std::shared_ptr<const std::vector<Event>> batch) { NotifyCommit(std::move(batch)); });
+    pipeline_->SetCommitHook([this](std::span<const Event> events) { NotifyCommit(events); });
     pipeline_->Start();
     if (!config_.endpoint.empty() && config_.delivery.run_worker) {
       ingest::IngestPipeline* pipeline = pipeline_.get();
