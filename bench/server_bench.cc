@@ -450,6 +450,7 @@ int main(int argc, char** argv) {
   std::int64_t ws_bytes = 0;
   std::int64_t ws_dropped = 0;
   int failures = 0;
+  const int total = a.connections * a.batches_per_connection * a.batch;  // events per run
   for (int round = 0; round < a.rounds; ++round) {
     const std::string tag = std::to_string(round);
     library.push_back(LibraryRate(a, work, a.dir + "/library" + tag + ".db"));
@@ -508,10 +509,9 @@ int main(int argc, char** argv) {
       const vibekit::PerformanceMetrics m1 = s.service->GetPerformanceMetrics();
       (void)s.service->Shutdown();
       failures += r.failures;
-      const double events = static_cast<double>(a.connections) * a.batches_per_connection * a.batch;
-      return WsRun{r.events_per_s, r.cpu_us_per_event, hub * 1e6 / events,
-                   crowd_cpu * 1e6 / events,
-                   (m1.writer_cpu_seconds - m0.writer_cpu_seconds) * 1e6 / events};
+      return WsRun{r.events_per_s, r.cpu_us_per_event, hub * 1e6 / total,
+                   crowd_cpu * 1e6 / total,
+                   (m1.writer_cpu_seconds - m0.writer_cpu_seconds) * 1e6 / total};
     };
     // The control (0 clients) runs next to the run with clients, before it in even rounds and
     // after it in odd ones, so that neither always has the fresher machine.
@@ -543,7 +543,6 @@ int main(int argc, char** argv) {
     }
     return out + "]";
   };
-  const int total = a.connections * a.batches_per_connection * a.batch;
   std::string control;
   if (a.control) {
     char m[200];

@@ -13,6 +13,12 @@
 
 namespace vibekit::testing {
 
+// The value of one unlabelled sample in a GET /metrics body (-1 when absent).
+inline double MetricSample(const std::string& metrics_body, const std::string& name) {
+  const std::size_t at = metrics_body.find("\n" + name + " ");
+  return at == std::string::npos ? -1 : std::stod(metrics_body.substr(at + name.size() + 2));
+}
+
 class ServerFixture : public ::testing::Test {
  protected:
   void StartServer(server::ServerOptions options = {}) {

@@ -368,11 +368,9 @@ TEST_F(WebSocketTransportTest, ManyClientsThatNeverReadDoNotSlowIngest) {
   EXPECT_NE(m.body.find("vibekit_websocket_clients 33\n"), std::string::npos);
 }
 
-// The value of one unlabelled sample in GET /metrics (-1 when absent).
-double MetricSample(const std::string& url, const std::string& name) {
-  const std::string body = HttpGet(url + "/metrics").body;
-  const std::size_t at = body.find("\n" + name + " ");
-  return at == std::string::npos ? -1 : std::stod(body.substr(at + name.size() + 2));
+// One unlabelled sample of the server's GET /metrics now (-1 when absent).
+double MetricNow(const std::string& url, const std::string& name) {
+  return MetricSample(HttpGet(url + "/metrics").body, name);
 }
 
 // While every window has to cut its preview, each window is twice as long as the last (up to
@@ -382,7 +380,7 @@ TEST_F(WebSocketTransportTest, WindowsGrowWhileThePreviewIsCutAndShortenWhenQuie
   server::ServerOptions options = PushOptions(50, 5);
   options.ws_max_coalesce_ms = 2000;
   StartServer(options);
-  EXPECT_EQ(MetricSample(url_, "vibekit_websocket_window_ms"), 50);
+  EXPECT_EQ(MetricNow(url_, "vibekit_websocket_window_ms"), 50);
   WsClient c(url_);
   c.Read();
   c.Subscribe(R"({"type":"subscribe","channels":["events"]})");
@@ -410,7 +408,7 @@ TEST_F(WebSocketTransportTest, WindowsGrowWhileThePreviewIsCutAndShortenWhenQuie
     if (m.contains("omitted")) omitted += m["omitted"].as_int64();
   }
   // Still under load: the window has grown (50, 100, 200, ... 2000 ms).
-  EXPECT_GE(MetricSample(url_, "vibekit_websocket_window_ms"), 800);
+  EXPECT_GE(MetricNow(url_, "vibekit_websocket_window_ms"), 800);
   stop.store(true);
   poster.join();
   ASSERT_EQ(failed.load(), 0);
@@ -418,7 +416,7 @@ TEST_F(WebSocketTransportTest, WindowsGrowWhileThePreviewIsCutAndShortenWhenQuie
   // 50 ms windows throughout would have sent ~80 messages in 4 s; growing ones send ~7.
   EXPECT_GE(messages, 3);
   EXPECT_LE(messages, 15) << messages << " messages";
-  EXPECT_GT(MetricSample(url_, "vibekit_websocket_cpu_seconds_total"), 0);
+  EXPECT_GT(MetricNow(url_, "vibekit_websocket_cpu_seconds_total"), 0);
   // Quiet for longer than the last window (a new client: `c`'s read ended at a deadline).
   WsClient q(url_);
   q.Read();
@@ -523,7 +521,7 @@ TEST_P(WebSocketTest, EventsPreviewSendsTheNewestEventsWithOmittedAndAnExactTall
 }
 
 // Commits smaller than the preview: its newest events span several of them (the window keeps
-// the tail of each commit's batch and trims the oldest).
+// the newest events of each commit and drops the oldest beyond the preview).
 TEST_P(WebSocketTest, EventsPreviewSpansCommitsSmallerThanIt) {
   StartServer(PushOptions(500, 5));
   WsClient c(url_);
@@ -549,7 +547,9 @@ TEST_P(WebSocketTest, EventsPreviewSpansCommitsSmallerThanIt) {
   const json::array last = messages.back().at("events").as_array();
   ASSERT_FALSE(last.empty());
   EXPECT_LE(last.size(), 5u);
-  if (messages.size() == 1) EXPECT_EQ(last.size(), 5u);  // one window: 5 of 12, over 2 commits
+  if (messages.size() == 1) {
+    EXPECT_EQ(last.size(), 5u);  // one window: 5 of 12, over 2 commits
+  }
   const std::int64_t max_id = QueryInt(db(), "SELECT max(id) FROM telemetry_events");
   for (std::size_t i = 0; i < last.size(); ++i) {
     EXPECT_EQ(last[i].at("id").as_int64(),
