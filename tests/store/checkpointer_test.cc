@@ -3,9 +3,12 @@
 // of holding everything written, and nothing is lost or damaged.
 #include <gtest/gtest.h>
 
+#include <bit>
+#include <cstdint>
 #include <string>
 #include <vector>
 
+#include "store/sqlite/database.h"
 #include "store/sqlite/sqlite_store.h"
 #include "testing/test_util.h"
 
@@ -59,6 +62,51 @@ TEST(Checkpointer, WalIsCheckpointedOffTheWriterWhileTheStoreIsOpen) {
 
   EXPECT_EQ(QueryInt(config.db_path, "SELECT count(*) FROM telemetry_events"), kBatches * 10);
   EXPECT_EQ(QueryText(config.db_path, "PRAGMA integrity_check"), "ok");
+}
+
+// A reader that keeps its snapshot (a long export, say) keeps the WAL from being copied past it
+// and from starting over. When the writer copies itself (the thread behind), it waits
+// kRestartWaitMs for readers; after a wait the reader outlasted it does not wait again until the
+// WAL has grown by twice as much as the last time, rather than in every commit.
+TEST(Checkpointer, AReaderThatStaysCostsTheWriterFewWaitsNotOnePerCommit) {
+  TempDir dir;
+  LocalStoreConfig config;
+  config.db_path = dir.File("r.db");
+  config.page_size = 4096;
+  config.wal_autocheckpoint_kib = 256;  // 64 pages: a few commits
+  SqliteStore store(config, SystemClock());
+  ASSERT_OK(store.Open());
+  for (int b = 0; b < 5; ++b) ASSERT_OK(store.ApplyBatch(Batch(b), 1'700'000'000'000 + b));
+  OpenOptions options;
+  options.create = false;
+  auto reader = Database::Open(config.db_path, options);
+  ASSERT_OK(reader.status());
+  ASSERT_OK((*reader)->Exec("BEGIN; SELECT count(*) FROM telemetry_events;"));  // holds a snapshot
+
+  constexpr int kBatches = 200;
+  for (int b = 5; b < 5 + kBatches; ++b) {
+    ASSERT_OK(store.ApplyBatch(Batch(b), 1'700'000'000'000 + b));
+  }
+  const Checkpointer::Counts held = store.Checkpoints();
+  const std::int64_t wal_pages = FileSize(config.db_path + "-wal") / (4096 + 24);
+  // Nothing could be copied past the reader: the WAL holds the 200 commits.
+  EXPECT_GT(wal_pages, 4 * 64);
+  // After each wait that the reader outlasted, the WAL grows twice as much as before the next
+  // one: about log2(its growth in thresholds) waits, not one per commit.
+  EXPECT_GE(held.restart_busy, 1);
+  EXPECT_LE(held.restart_busy, std::bit_width(static_cast<std::uint64_t>(wal_pages / 64)) + 1)
+      << "fallbacks " << held.fallback << ", restart_busy " << held.restart_busy;
+
+  // The reader gone, the next copies reach the WAL's end and it starts over: 200 more commits
+  // add at most a few thresholds' worth to its file instead of as much again.
+  ASSERT_OK((*reader)->Exec("COMMIT;"));
+  for (int b = 5 + kBatches; b < 5 + 2 * kBatches; ++b) {
+    ASSERT_OK(store.ApplyBatch(Batch(b), 1'700'000'000'000 + b));
+  }
+  EXPECT_LT(FileSize(config.db_path + "-wal") / (4096 + 24), wal_pages + 4 * 64);
+  store.Close();
+  EXPECT_EQ(QueryInt(config.db_path, "SELECT count(*) FROM telemetry_events"),
+            (5 + 2 * kBatches) * 10);
 }
 
 TEST(Checkpointer, NoThreadWithoutWal) {

@@ -216,6 +216,56 @@ TEST_P(StoreConformanceTest, ApplyBatchMergesSessionsByTheRules) {
   EXPECT_EQ(d2.duration, 300);
 }
 
+// A session's later batches: most bring only activity (counts, the last event's time), which the
+// SQLite writer stores with a narrower UPDATE; every column must still read as one merge of all
+// the events, and an end in a later batch still changes the status and is audited.
+TEST_P(StoreConformanceTest, LaterBatchesOfASessionUpdateItsCountsAndKeepTheRest) {
+  Event start = Start("s", kT0, "refactor the parser");
+  start.repo_url = "https://example.test/Repo.git";
+  start.sandbox_id = "SBX-1";
+  start.metadata = R"({"team":"core"})";
+  ASSERT_OK(store_->ApplyBatch(std::vector<Event>{start}, kT0 + 10));
+  ASSERT_OK(store_->ApplyBatch(std::vector<Event>{Stream("s", kT0 + 100, "one")}, kT0 + 110));
+  Event err = Ev("s", EventType::kError, kT0 + 200);
+  err.stream_data = "tool failed";
+  ASSERT_OK(store_->ApplyBatch(std::vector<Event>{Stream("s", kT0 + 150, "two")}, kT0 + 160));
+  Session s = Get("s");
+  EXPECT_EQ(s.status, SessionStatus::kActive);
+  EXPECT_EQ(s.event_count, 3);
+  EXPECT_EQ(s.stream_event_count, 2);
+  EXPECT_EQ(s.last_event_time, kT0 + 150);
+  EXPECT_EQ(s.updated_at, kT0 + 160);
+  ASSERT_OK(store_->ApplyBatch(std::vector<Event>{err}, kT0 + 210));  // the status changes
+  ASSERT_OK(store_->ApplyBatch(std::vector<Event>{Stream("s", kT0 + 300, "three")}, kT0 + 310));
+
+  s = Get("s");
+  EXPECT_EQ(s.status, SessionStatus::kFailed);
+  EXPECT_EQ(s.event_count, 5);
+  EXPECT_EQ(s.stream_event_count, 3);
+  EXPECT_EQ(s.error_count, 1);
+  EXPECT_EQ(s.last_event_time, kT0 + 300);
+  EXPECT_EQ(s.updated_at, kT0 + 310);
+  EXPECT_EQ(s.start_time, kT0);
+  EXPECT_FALSE(s.end_time.has_value());
+  EXPECT_EQ(s.agent_type, "claude");
+  EXPECT_EQ(s.mode, "code");
+  EXPECT_EQ(s.repo_url, "https://example.test/Repo.git");
+  EXPECT_EQ(s.sandbox_id, "SBX-1");
+  EXPECT_EQ(s.metadata, R"({"team":"core"})");
+  const std::int64_t audits_before_end =
+      QueryInt(db_, "SELECT count(*) FROM telemetry_audit_log WHERE record_id = 's'");
+
+  ASSERT_OK(store_->ApplyBatch(std::vector<Event>{Ev("s", EventType::kEnd, kT0 + 400)}, kT0 + 410));
+  s = Get("s");
+  EXPECT_EQ(s.status, SessionStatus::kCompleted) << SessionStatusName(s.status);
+  EXPECT_EQ(s.end_time, kT0 + 400);
+  EXPECT_EQ(s.duration, 400);
+  EXPECT_EQ(s.event_count, 6);
+  EXPECT_EQ(s.error_count, 1);
+  EXPECT_EQ(QueryInt(db_, "SELECT count(*) FROM telemetry_audit_log WHERE record_id = 's'"),
+            audits_before_end + 1);
+}
+
 TEST_P(StoreConformanceTest, TimeoutSweepAndRevival) {
   std::vector<Event> batch = {Start("old", kT0, "x"), Stream("old", kT0 + 50, "y"),
                               Start("fresh", kT0 + 10'000, "z"), Start("done", kT0, "w"),

@@ -30,6 +30,8 @@ class Checkpointer {
  public:
   // The writer checkpoints itself beyond this many times the threshold.
   static constexpr int kInlineFactor = 4;
+  // How long the writer's own copy waits for readers to leave the WAL (then it starts over).
+  static constexpr int kRestartWaitMs = 100;
 
   // Opens its own connection to `config.db_path` and starts the thread; installs the WAL hook on
   // `writer` (which must outlive the returned object's Stop()). `threshold_pages` as
@@ -48,13 +50,15 @@ class Checkpointer {
     std::int64_t background = 0;  // on the thread
     std::int64_t finishing = 0;   // in a commit, the few frames the thread's last copy left
     std::int64_t fallback = 0;    // in a commit, after waiting for the thread (behind)
+    std::int64_t restart_busy = 0;  // fallbacks whose readers outlasted kRestartWaitMs
   };
   Counts counts() const noexcept {
-    return {background_.load(), finishing_.load(), fallback_.load()};
+    return {background_.load(), finishing_.load(), fallback_.load(), restart_busy_.load()};
   }
 
  private:
-  Checkpointer(std::unique_ptr<Database> own, Database& writer, int threshold_pages);
+  Checkpointer(std::unique_ptr<Database> own, Database& writer, int threshold_pages,
+               int busy_timeout_ms);
   static int WalHook(void* self, sqlite3* db, const char* name, int pages);
   void Run();
 
@@ -62,7 +66,14 @@ class Checkpointer {
   Database& writer_;
   const int threshold_pages_;
   const int finish_pages_;  // the writer copies what the thread left when it is at most this
+  const int busy_timeout_ms_;  // the writer's, restored after a fallback's shorter wait
   int last_pages_ = 0;      // the WAL's size at the previous commit; writer thread only
+  // A fallback whose readers stayed past kRestartWaitMs (a long export, say): the next ones copy
+  // without waiting until the WAL has grown by restart_skip_pages_ more, which starts at one
+  // threshold and doubles with every such wait until the WAL starts over (so a reader that stays
+  // for good costs a number of waits logarithmic in the WAL's growth). Writer thread only.
+  int restart_busy_pages_ = 0;
+  int restart_skip_pages_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool wanted_ = false;   // guarded by mu_: the hook asked for a checkpoint
@@ -73,6 +84,7 @@ class Checkpointer {
   std::atomic<std::int64_t> background_{0};
   std::atomic<std::int64_t> finishing_{0};
   std::atomic<std::int64_t> fallback_{0};
+  std::atomic<std::int64_t> restart_busy_{0};
   std::thread thread_;
 };
 

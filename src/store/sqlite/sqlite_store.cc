@@ -249,6 +249,7 @@ struct SqliteStore::WriterStatements {
   Statement select_session;
   Statement insert_session;
   Statement update_session;
+  Statement update_session_activity;  // what most events change alone: OnlyActivityChanged
   Statement insert_event;
   Statement insert_events;  // kEventsPerInsert rows
   Statement insert_error;
@@ -303,6 +304,12 @@ Status SqliteStore::OpenLocked() {
       "end_time=?6, duration=?7, event_count=?8, stream_event_count=?9, error_count=?10, "
       "sandbox_id=?11, repo_url=?12, metadata=?13, last_event_time=?14, updated_at=?16 "
       "WHERE id=?1"));
+  // Sets no column that a trigger (audit, delivery) watches and leaves three of the five
+  // secondary indexes alone: a full UPDATE rewrites every index entry of the columns it sets and
+  // runs the triggers' programs even when nothing they watch changed.
+  VK_RETURN_IF_ERROR(prep(ws->update_session_activity,
+      "UPDATE telemetry_sessions SET event_count=?2, stream_event_count=?3, error_count=?4, "
+      "last_event_time=?5, updated_at=?6 WHERE id=?1"));
   // OR FAIL: a constraint failure stops the statement keeping its earlier rows instead of
   // undoing them, so a multi-row INSERT needs no statement journal (the batch's transaction is
   // rolled back on any failure anyway).
@@ -661,6 +668,21 @@ Status SqliteStore::ApplyBatch(std::span<const Event> events, std::int64_t now_m
   return Status::Ok();
 }
 
+namespace {
+
+// True when the full update_session would write the same values as update_session_activity:
+// `merged` differs from the stored row at most in the counts, the last event time and
+// updated_at, which is what a stream event of an open session changes.
+bool OnlyActivityChanged(const Session& existing, const Session& merged) {
+  return existing.agent_type == merged.agent_type && existing.mode == merged.mode &&
+         existing.status == merged.status && existing.start_time == merged.start_time &&
+         existing.end_time == merged.end_time && existing.duration == merged.duration &&
+         existing.sandbox_id == merged.sandbox_id && existing.repo_url == merged.repo_url &&
+         existing.metadata == merged.metadata;
+}
+
+}  // namespace
+
 Status SqliteStore::ApplyBatchLocked(std::span<const Event> events, std::int64_t now_ms) {
   // Group by session, keeping first-appearance order so sessions are written before events.
   std::vector<std::string_view> order;
@@ -689,6 +711,19 @@ Status SqliteStore::ApplyBatchLocked(std::span<const Event> events, std::int64_t
       VK_ASSIGN_OR_RETURN(before.last_stream_time, w.minutes->LastStreamTime(id));
     }
     minutes.AddSessionEvents(before, list, merged);
+    if (existing && OnlyActivityChanged(*existing, merged)) {
+      Statement& st = w.update_session_activity;
+      st.Reset();
+      st.Bind(1, std::string_view(merged.id));
+      st.Bind(2, merged.event_count);
+      st.Bind(3, merged.stream_event_count);
+      st.Bind(4, merged.error_count);
+      st.Bind(5, merged.last_event_time);
+      st.Bind(6, merged.updated_at);
+      VK_RETURN_IF_ERROR(st.Run().WithContext("write session " + merged.id));
+      delta.ReplaceSession(existing, merged);
+      continue;
+    }
     Statement& st = existing ? w.update_session : w.insert_session;
     st.Reset();
     st.Bind(1, std::string_view(merged.id));
