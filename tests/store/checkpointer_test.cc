@@ -65,7 +65,7 @@ TEST(Checkpointer, WalIsCheckpointedOffTheWriterWhileTheStoreIsOpen) {
 }
 
 // A reader that keeps its snapshot (a long export, say) keeps the WAL from being copied past it
-// and from starting over. When the writer copies itself (the thread behind), it waits
+// and from starting over. Past the fallback bound the writer copies itself and waits
 // kRestartWaitMs for readers; after a wait the reader outlasted it does not wait again until the
 // WAL has grown by twice as much as the last time, rather than in every commit.
 TEST(Checkpointer, AReaderThatStaysCostsTheWriterFewWaitsNotOnePerCommit) {

@@ -226,8 +226,6 @@ TEST_P(StoreConformanceTest, LaterBatchesOfASessionUpdateItsCountsAndKeepTheRest
   start.metadata = R"({"team":"core"})";
   ASSERT_OK(store_->ApplyBatch(std::vector<Event>{start}, kT0 + 10));
   ASSERT_OK(store_->ApplyBatch(std::vector<Event>{Stream("s", kT0 + 100, "one")}, kT0 + 110));
-  Event err = Ev("s", EventType::kError, kT0 + 200);
-  err.stream_data = "tool failed";
   ASSERT_OK(store_->ApplyBatch(std::vector<Event>{Stream("s", kT0 + 150, "two")}, kT0 + 160));
   Session s = Get("s");
   EXPECT_EQ(s.status, SessionStatus::kActive);
@@ -235,6 +233,8 @@ TEST_P(StoreConformanceTest, LaterBatchesOfASessionUpdateItsCountsAndKeepTheRest
   EXPECT_EQ(s.stream_event_count, 2);
   EXPECT_EQ(s.last_event_time, kT0 + 150);
   EXPECT_EQ(s.updated_at, kT0 + 160);
+  Event err = Ev("s", EventType::kError, kT0 + 200);
+  err.stream_data = "tool failed";
   ASSERT_OK(store_->ApplyBatch(std::vector<Event>{err}, kT0 + 210));  // the status changes
   ASSERT_OK(store_->ApplyBatch(std::vector<Event>{Stream("s", kT0 + 300, "three")}, kT0 + 310));
 
@@ -255,7 +255,8 @@ TEST_P(StoreConformanceTest, LaterBatchesOfASessionUpdateItsCountsAndKeepTheRest
   const std::int64_t audits_before_end =
       QueryInt(db_, "SELECT count(*) FROM telemetry_audit_log WHERE record_id = 's'");
 
-  ASSERT_OK(store_->ApplyBatch(std::vector<Event>{Ev("s", EventType::kEnd, kT0 + 400)}, kT0 + 410));
+  ASSERT_OK(
+      store_->ApplyBatch(std::vector<Event>{Ev("s", EventType::kEnd, kT0 + 400)}, kT0 + 410));
   s = Get("s");
   EXPECT_EQ(s.status, SessionStatus::kCompleted) << SessionStatusName(s.status);
   EXPECT_EQ(s.end_time, kT0 + 400);
