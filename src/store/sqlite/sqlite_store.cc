@@ -711,37 +711,35 @@ Status SqliteStore::ApplyBatchLocked(std::span<const Event> events, std::int64_t
       VK_ASSIGN_OR_RETURN(before.last_stream_time, w.minutes->LastStreamTime(id));
     }
     minutes.AddSessionEvents(before, list, merged);
-    if (existing && OnlyActivityChanged(*existing, merged)) {
-      Statement& st = w.update_session_activity;
-      st.Reset();
-      st.Bind(1, std::string_view(merged.id));
+    const bool activity_only = existing && OnlyActivityChanged(*existing, merged);
+    Statement& st = activity_only ? w.update_session_activity
+                    : existing    ? w.update_session
+                                  : w.insert_session;
+    st.Reset();
+    st.Bind(1, std::string_view(merged.id));
+    if (activity_only) {
       st.Bind(2, merged.event_count);
       st.Bind(3, merged.stream_event_count);
       st.Bind(4, merged.error_count);
       st.Bind(5, merged.last_event_time);
       st.Bind(6, merged.updated_at);
-      VK_RETURN_IF_ERROR(st.Run().WithContext("write session " + merged.id));
-      delta.ReplaceSession(existing, merged);
-      continue;
+    } else {
+      st.Bind(2, std::string_view(merged.agent_type));
+      st.Bind(3, merged.mode);
+      st.Bind(4, SessionStatusName(merged.status));
+      st.Bind(5, merged.start_time);
+      st.Bind(6, merged.end_time);
+      st.Bind(7, merged.duration);
+      st.Bind(8, merged.event_count);
+      st.Bind(9, merged.stream_event_count);
+      st.Bind(10, merged.error_count);
+      st.Bind(11, merged.sandbox_id);
+      st.Bind(12, merged.repo_url);
+      st.Bind(13, merged.metadata);
+      st.Bind(14, merged.last_event_time);
+      st.Bind(15, merged.created_at);
+      st.Bind(16, merged.updated_at);
     }
-    Statement& st = existing ? w.update_session : w.insert_session;
-    st.Reset();
-    st.Bind(1, std::string_view(merged.id));
-    st.Bind(2, std::string_view(merged.agent_type));
-    st.Bind(3, merged.mode);
-    st.Bind(4, SessionStatusName(merged.status));
-    st.Bind(5, merged.start_time);
-    st.Bind(6, merged.end_time);
-    st.Bind(7, merged.duration);
-    st.Bind(8, merged.event_count);
-    st.Bind(9, merged.stream_event_count);
-    st.Bind(10, merged.error_count);
-    st.Bind(11, merged.sandbox_id);
-    st.Bind(12, merged.repo_url);
-    st.Bind(13, merged.metadata);
-    st.Bind(14, merged.last_event_time);
-    st.Bind(15, merged.created_at);
-    st.Bind(16, merged.updated_at);
     VK_RETURN_IF_ERROR(st.Run().WithContext("write session " + merged.id));
     delta.ReplaceSession(existing, merged);
   }
