@@ -681,6 +681,28 @@ bool OnlyActivityChanged(const Session& existing, const Session& merged) {
          existing.metadata == merged.metadata;
 }
 
+// Binds every column of a session row, in the order of the writer's insert_session and
+// update_session and of the restore writer's insert (id first; ?15 created_at, which the
+// UPDATE leaves as it is).
+void BindSessionRow(Statement& st, const Session& s) {
+  st.Bind(1, std::string_view(s.id));
+  st.Bind(2, std::string_view(s.agent_type));
+  st.Bind(3, s.mode);
+  st.Bind(4, SessionStatusName(s.status));
+  st.Bind(5, s.start_time);
+  st.Bind(6, s.end_time);
+  st.Bind(7, s.duration);
+  st.Bind(8, s.event_count);
+  st.Bind(9, s.stream_event_count);
+  st.Bind(10, s.error_count);
+  st.Bind(11, s.sandbox_id);
+  st.Bind(12, s.repo_url);
+  st.Bind(13, s.metadata);
+  st.Bind(14, s.last_event_time);
+  st.Bind(15, s.created_at);
+  st.Bind(16, s.updated_at);
+}
+
 }  // namespace
 
 Status SqliteStore::ApplyBatchLocked(std::span<const Event> events, std::int64_t now_ms) {
@@ -716,29 +738,15 @@ Status SqliteStore::ApplyBatchLocked(std::span<const Event> events, std::int64_t
                     : existing    ? w.update_session
                                   : w.insert_session;
     st.Reset();
-    st.Bind(1, std::string_view(merged.id));
     if (activity_only) {
+      st.Bind(1, std::string_view(merged.id));
       st.Bind(2, merged.event_count);
       st.Bind(3, merged.stream_event_count);
       st.Bind(4, merged.error_count);
       st.Bind(5, merged.last_event_time);
       st.Bind(6, merged.updated_at);
     } else {
-      st.Bind(2, std::string_view(merged.agent_type));
-      st.Bind(3, merged.mode);
-      st.Bind(4, SessionStatusName(merged.status));
-      st.Bind(5, merged.start_time);
-      st.Bind(6, merged.end_time);
-      st.Bind(7, merged.duration);
-      st.Bind(8, merged.event_count);
-      st.Bind(9, merged.stream_event_count);
-      st.Bind(10, merged.error_count);
-      st.Bind(11, merged.sandbox_id);
-      st.Bind(12, merged.repo_url);
-      st.Bind(13, merged.metadata);
-      st.Bind(14, merged.last_event_time);
-      st.Bind(15, merged.created_at);
-      st.Bind(16, merged.updated_at);
+      BindSessionRow(st, merged);
     }
     VK_RETURN_IF_ERROR(st.Run().WithContext("write session " + merged.id));
     delta.ReplaceSession(existing, merged);
@@ -2452,22 +2460,7 @@ class SqliteStore::SqliteRestoreWriter final : public RestoreWriter {
   Status AddSession(const Session& s) override {
     Statement& st = session_;
     st.Reset();
-    st.Bind(1, std::string_view(s.id));
-    st.Bind(2, std::string_view(s.agent_type));
-    st.Bind(3, s.mode);
-    st.Bind(4, SessionStatusName(s.status));
-    st.Bind(5, s.start_time);
-    st.Bind(6, s.end_time);
-    st.Bind(7, s.duration);
-    st.Bind(8, s.event_count);
-    st.Bind(9, s.stream_event_count);
-    st.Bind(10, s.error_count);
-    st.Bind(11, s.sandbox_id);
-    st.Bind(12, s.repo_url);
-    st.Bind(13, s.metadata);
-    st.Bind(14, s.last_event_time);
-    st.Bind(15, s.created_at);
-    st.Bind(16, s.updated_at);
+    BindSessionRow(st, s);
     Status run = st.Run();
     st.Reset();
     if (!run.ok()) return RestoreError(run, "session \"" + s.id + "\"");
