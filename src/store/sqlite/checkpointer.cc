@@ -59,11 +59,12 @@ void Checkpointer::Stop() noexcept {
 int Checkpointer::WalHook(void* arg, sqlite3* db, const char* name, int pages) {
   auto* self = static_cast<Checkpointer*>(arg);
   if (pages < self->last_pages_) {
-    // The WAL restarted from its beginning: what the thread copied was of the previous one.
-    std::lock_guard lock(self->mu_);
-    self->backfilled_ = 0;
+    // The WAL restarted from its beginning: what the thread copied was of the previous one, and
+    // no reader holds it back any more.
     self->restart_busy_pages_ = 0;
     self->restart_skip_pages_ = self->threshold_pages_;
+    std::lock_guard lock(self->mu_);
+    self->backfilled_ = 0;
   }
   self->last_pages_ = pages;
   if (pages < self->threshold_pages_) return SQLITE_OK;
